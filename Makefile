@@ -1,0 +1,71 @@
+# MESHE: `make run` serves the portal with demo data, `make test` runs the whole suite.
+
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+# The newest Python that is at least 3.12 (Django 6 needs it).
+PYTHON := $(shell for py in python3.14 python3.13 python3.12 python3 python; do \
+	$$py -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$py; break; }; \
+	done)
+
+# The independent vc-js verifier from ../shared, installed in a writable copy.
+INTEROP_SRC := ../shared/interop
+INTEROP := var/interop
+
+.PHONY: install run test lint lock clean interop
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "MESHE needs Python 3.12 or newer, and none was found (tried python3.14 … python)." >&2; \
+		echo "Install one, or with pyenv keep the .python-version file in this folder." >&2; \
+		exit 1; \
+	fi
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $@
+
+# Development server, Celery worker (with beat) and demo data. Ctrl-C stops them all.
+run: export DEBUG := $(or $(DEBUG),true)
+run: install
+	$(MANAGE) migrate --no-input
+	$(MANAGE) seed_demo
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
+	$(BIN)/celery -A meshe worker --beat --loglevel=INFO --concurrency=2 \
+		--schedule=var/celerybeat-schedule & \
+	$(MANAGE) runserver 127.0.0.1:8000
+
+test: install
+	@if command -v npm >/dev/null 2>&1 && [ -d $(INTEROP_SRC) ]; then $(MAKE) --no-print-directory interop; \
+	else echo "No npm or no $(INTEROP_SRC): the vc-js interop tests will be skipped."; fi
+	@if [ -d $(INTEROP)/node_modules ]; then export MESHE_INTEROP_DIR="$(CURDIR)/$(INTEROP)"; fi; \
+	$(BIN)/pytest
+
+interop: $(INTEROP)/node_modules/.package-lock.json
+
+$(INTEROP)/node_modules/.package-lock.json: $(INTEROP_SRC)/package-lock.json
+	rm -rf $(INTEROP)
+	mkdir -p $(dir $(INTEROP))
+	cp -r $(INTEROP_SRC) $(INTEROP)
+	chmod -R u+w $(INTEROP)
+	cd $(INTEROP) && npm ci --no-audit --no-fund --loglevel=error
+
+lint: export DEBUG := $(or $(DEBUG),true)
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+# Re-pin every dependency after changing pyproject.toml.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet -e ".[dev]"
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) var/test

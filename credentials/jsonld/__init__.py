@@ -1,0 +1,1 @@
+"""JSON-LD support: the bundled contexts and the strictly local document loader."""

@@ -1,0 +1,47 @@
+from django.contrib import admin
+
+from institutions.models import AuditEvent, Institution, Invitation, Membership
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Institution)
+class InstitutionAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "country", "schac_code", "erasmus_code", "require_mfa")
+    list_filter = ("country", "require_mfa")
+    search_fields = ("name", "slug", "schac_code", "erasmus_code", "pic")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = (MembershipInline,)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "institution", "role", "created_at")
+    list_filter = ("role", "institution")
+    search_fields = ("user__email", "user__name", "institution__name")
+    autocomplete_fields = ("user", "institution")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("email", "institution", "role", "created_at", "expires_at", "accepted_at")
+    list_filter = ("role", "institution")
+    search_fields = ("email",)
+    readonly_fields = ("public_id", "sent_at", "accepted_at", "accepted_by")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "institution", "actor", "action")
+    list_filter = ("action", "institution")
+    readonly_fields = ("institution", "actor", "action", "detail", "created_at")
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False

@@ -1,0 +1,155 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Institution(models.Model):
+    """A university (or other provider) that describes, issues and exchanges micro-credentials."""
+
+    slug = models.SlugField(_("short name"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    # Names in other languages, keyed by language code: {"de": "…", "fr": "…"}.
+    name_translations = models.JSONField(_("name in other languages"), default=dict, blank=True)
+    country = models.CharField(
+        _("country"), max_length=2, help_text=_("ISO 3166-1 alpha-2 code, such as BE or PT.")
+    )
+    schac_code = models.CharField(
+        _("SCHAC home organisation"), max_length=100, blank=True, help_text=_("Such as uni-a.eu.")
+    )
+    erasmus_code = models.CharField(_("Erasmus code"), max_length=20, blank=True)
+    pic = models.CharField(_("PIC"), max_length=20, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    logo = models.ImageField(_("logo"), upload_to="institutions/logos/", blank=True)
+    qa_evidence = models.TextField(
+        _("quality-assurance evidence"),
+        blank=True,
+        help_text=_("Accreditation or external quality assurance the institution is subject to."),
+    )
+    qa_evidence_url = models.URLField(
+        _("quality-assurance link"), blank=True, help_text=_("For example, the DEQAR record.")
+    )
+    require_mfa = models.BooleanField(
+        _("staff must use two-factor authentication"),
+        default=True,
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+        ordering = ("name",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(country__regex=r"^[A-Z]{2}$"), name="institution_country_iso"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("institutions:detail", kwargs={"slug": self.slug})
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    ISSUER = "issuer", _("Issuer")
+    VIEWER = "viewer", _("Viewer")
+
+
+class Membership(models.Model):
+    """A person's role at an institution."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(_("joined"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "institution"], name="membership_unique"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.institution} ({self.role})"
+
+
+class Invitation(models.Model):
+    """An e-mailed offer to join an institution's staff with a role; used once."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.ISSUER)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                "institution",
+                Lower("email"),
+                condition=Q(accepted_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.institution}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("institutions:invitation_accept", kwargs={"public_id": self.public_id})
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.expires_at > timezone.now()
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who changed what at an institution."""
+
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=60)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor} at {self.institution}"

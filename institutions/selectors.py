@@ -1,0 +1,93 @@
+"""Reads of institutions and their staff. Every selector is told who is asking."""
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from institutions.models import Institution, Invitation, Membership, Role
+from learners.models import User
+
+# Who may do what, by role. Admin includes everything an issuer may do.
+MANAGE_STAFF = frozenset({Role.ADMIN})
+ISSUE = frozenset({Role.ADMIN, Role.ISSUER})
+VIEW = frozenset({Role.ADMIN, Role.ISSUER, Role.VIEWER})
+
+
+def memberships_for_user(*, user: User) -> QuerySet[Membership]:
+    """The user's memberships with their institutions, by institution name."""
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("institution")
+        .order_by("institution__name")
+    )
+
+
+def membership_for_staff(*, user: User, slug: str, roles: Iterable[str] = VIEW) -> Membership:
+    """The user's membership at the institution `slug`.
+
+    Raises Http404 to outsiders (so they learn nothing, not even that it exists)
+    and PermissionDenied to members whose role is not in `roles`.
+    """
+    if not user.is_authenticated:
+        raise Http404
+    try:
+        membership = Membership.objects.select_related("institution").get(
+            user=user, institution__slug=slug
+        )
+    except Membership.DoesNotExist:
+        raise Http404 from None
+    if membership.role not in roles:
+        raise PermissionDenied
+    return membership
+
+
+def members_of_institution(*, viewer: Membership) -> QuerySet[Membership]:
+    """The staff of the viewer's institution, admins first."""
+    return (
+        Membership.objects.filter(institution_id=viewer.institution_id)
+        .select_related("user")
+        .order_by("role", "user__email")
+    )
+
+
+def member_of_institution(*, viewer: Membership, membership_id: int) -> Membership:
+    """One membership of the viewer's institution; 404 for any other institution's."""
+    try:
+        return Membership.objects.select_related("user", "institution").get(
+            pk=membership_id, institution_id=viewer.institution_id
+        )
+    except Membership.DoesNotExist:
+        raise Http404 from None
+
+
+def open_invitations(*, viewer: Membership) -> QuerySet[Invitation]:
+    """Invitations of the viewer's institution that are not yet accepted."""
+    return Invitation.objects.filter(
+        institution_id=viewer.institution_id, accepted_at__isnull=True
+    ).select_related("invited_by")
+
+
+def invitation_by_public_id(*, public_id: UUID) -> Invitation:
+    """An invitation by its link. Anyone holding the link may see whom it is for."""
+    try:
+        return Invitation.objects.select_related("institution").get(public_id=public_id)
+    except Invitation.DoesNotExist:
+        raise Http404 from None
+
+
+def institution_requires_mfa_for(*, user: User) -> bool:
+    """Whether any institution the user works for asks its staff for a second factor."""
+    return Membership.objects.filter(user=user, institution__require_mfa=True).exists()
+
+
+def public_institution(*, slug: str) -> Institution:
+    """An institution as the public sees it."""
+    try:
+        return Institution.objects.get(slug=slug)
+    except Institution.DoesNotExist:
+        raise Http404 from None

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from institutions import views
+
+app_name = "institutions"
+
+urlpatterns = [
+    path("staff/", views.staff_home, name="staff_home"),
+    path("staff/<slug:slug>/", views.institution_detail, name="detail"),
+    path("staff/<slug:slug>/members/", views.member_list, name="members"),
+    path(
+        "staff/<slug:slug>/members/<int:membership_id>/role/",
+        views.member_change_role,
+        name="member_role",
+    ),
+    path(
+        "staff/<slug:slug>/members/<int:membership_id>/remove/",
+        views.member_remove,
+        name="member_remove",
+    ),
+    path("invitations/<uuid:public_id>/", views.invitation_accept, name="invitation_accept"),
+]

@@ -1,0 +1,135 @@
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from institutions import forms, selectors, services
+from institutions.decorators import staff_required
+from institutions.exceptions import InstitutionError
+from meshe.http import AuthenticatedHttpRequest
+
+
+@staff_required
+def staff_home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    memberships = selectors.memberships_for_user(user=request.user)
+    return render(request, "institutions/staff_home.html", {"memberships": memberships})
+
+
+@staff_required
+def institution_detail(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    membership = selectors.membership_for_staff(user=request.user, slug=slug)
+    return render(
+        request,
+        "institutions/detail.html",
+        {"membership": membership, "institution": membership.institution},
+    )
+
+
+@staff_required
+def member_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = selectors.membership_for_staff(
+        user=request.user,
+        slug=slug,
+        roles=selectors.MANAGE_STAFF,
+    )
+    form = forms.InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = services.invitation_create(
+                actor=request.user,
+                institution=viewer.institution,
+                **form.cleaned_data,
+            )
+        except InstitutionError as exc:
+            form.add_error("email", exc.message)
+        else:
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
+            )
+            return redirect("institutions:members", slug=slug)
+    return render(
+        request,
+        "institutions/members.html",
+        {
+            "institution": viewer.institution,
+            "viewer": viewer,
+            "members": selectors.members_of_institution(viewer=viewer),
+            "invitations": selectors.open_invitations(viewer=viewer),
+            "form": form,
+            "role_form": forms.RoleForm(),
+        },
+    )
+
+
+@require_POST
+@staff_required
+def member_change_role(
+    request: AuthenticatedHttpRequest, slug: str, membership_id: int
+) -> HttpResponse:
+    viewer = selectors.membership_for_staff(
+        user=request.user,
+        slug=slug,
+        roles=selectors.MANAGE_STAFF,
+    )
+    membership = selectors.member_of_institution(viewer=viewer, membership_id=membership_id)
+    form = forms.RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the offered roles."))
+    else:
+        try:
+            membership = services.membership_change_role(
+                actor=request.user,
+                membership=membership,
+                role=form.cleaned_data["role"],
+            )
+        except InstitutionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("%(person)s is now %(role)s.")
+                % {"person": membership.user, "role": membership.get_role_display()},
+            )
+    return redirect("institutions:members", slug=slug)
+
+
+@require_POST
+@staff_required
+def member_remove(request: AuthenticatedHttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    viewer = selectors.membership_for_staff(
+        user=request.user,
+        slug=slug,
+        roles=selectors.MANAGE_STAFF,
+    )
+    membership = selectors.member_of_institution(viewer=viewer, membership_id=membership_id)
+    try:
+        services.membership_remove(actor=request.user, membership=membership)
+    except InstitutionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("%(person)s no longer works here.") % {"person": membership.user}
+        )
+    return redirect("institutions:members", slug=slug)
+
+
+@login_required
+def invitation_accept(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
+    invitation = selectors.invitation_by_public_id(public_id=public_id)
+    if request.method == "POST":
+        try:
+            membership = services.invitation_accept(invitation=invitation, user=request.user)
+        except InstitutionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Welcome to the staff of %(institution)s.")
+                % {"institution": membership.institution},
+            )
+            return redirect("institutions:detail", slug=membership.institution.slug)
+    return render(request, "institutions/invitation_accept.html", {"invitation": invitation})

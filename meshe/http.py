@@ -1,0 +1,9 @@
+from django.http import HttpRequest
+
+from learners.models import User
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request type of views behind login_required, where `user` is a real user."""
+
+    user: User

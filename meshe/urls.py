@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+from meshe import views
+
+handler400 = "meshe.errors.bad_request"
+handler403 = "meshe.errors.permission_denied"
+handler404 = "meshe.errors.page_not_found"
+handler500 = "meshe.errors.server_error"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("institutions.urls")),
+    path("", include("learners.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns.append(
+        path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+    )

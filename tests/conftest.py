@@ -1,0 +1,98 @@
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import Client
+
+from meshe.celery import app as celery_app
+from tests.factories import MembershipFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> Iterator[None]:
+    """Each test starts with an empty cache: rate limits and replay guards live there."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def user():
+    return UserFactory()
+
+
+@pytest.fixture
+def admin_membership():
+    return MembershipFactory()
+
+
+@pytest.fixture
+def logged_in(client: Client):
+    """Logs a user in through the session, as allauth would after a password check."""
+
+    def log_in(user) -> Client:
+        client.force_login(user)
+        return client
+
+    return log_in
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Runs enqueued tasks in-process, for tests of what a task does rather than how it travels."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_eager_propagates = False
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup: None) -> Iterator[None]:
+    """A real Celery worker consuming the broker the tests write to.
+
+    CI starts one beside the suite (MESHE_TEST_CELERY_WORKER=running); elsewhere the
+    fixture starts one itself, pointed at the test database.
+    """
+    if os.environ.get("MESHE_TEST_CELERY_WORKER") == "running":
+        yield
+        return
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3":
+        pytest.fail("Start a worker on the test database and set MESHE_TEST_CELERY_WORKER=running.")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database['NAME']}"}
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "meshe",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    yield
+    worker.terminate()
+    worker.wait(timeout=30)
+
+
+def wait_for(condition, *, timeout: float = 60.0, interval: float = 0.2) -> bool:
+    """Polls until `condition()` is true; for effects produced by another process."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return bool(condition())

@@ -1,0 +1,139 @@
+"""Our signatures against the independent vc-js stack in ../shared/interop (see its README).
+
+Set MESHE_INTEROP_DIR to a copy of shared/interop in which `npm ci` has already been run.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from credentials import didkey, signing
+from credentials.signing import Failure, Step
+from tests.credentials.standards_paths import STANDARDS_DIR
+
+
+@dataclass(frozen=True)
+class Interop:
+    directory: Path
+    node: str
+
+    def run(self, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [self.node, str(self.directory / script), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "STANDARDS_DIR": str(STANDARDS_DIR)},
+        )
+
+
+@pytest.fixture(scope="session")
+def interop() -> Interop:
+    directory = os.environ.get("MESHE_INTEROP_DIR")
+    if not directory:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must check against vc-js: set MESHE_INTEROP_DIR (make test does)")
+        pytest.skip("MESHE_INTEROP_DIR is not set: no vc-js interop install to check against")
+    path = Path(directory)
+    if not (path / "verify.mjs").is_file() or not (path / "node_modules").is_dir():
+        pytest.fail(
+            f"MESHE_INTEROP_DIR={directory} is not a copy of shared/interop with `npm ci` run in it"
+        )
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("MESHE_INTEROP_DIR is set but `node` is not on PATH")
+    return Interop(directory=path, node=node)
+
+
+def credential_issued_by(issuer: str) -> dict:
+    return {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ],
+        "id": "urn:uuid:0b3f1c2e-7d7a-4c1e-9a53-2f5f0c9d8e11",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": issuer, "type": ["Profile"], "name": "Université d'Exemple"},
+        "validFrom": "2024-01-01T00:00:00Z",
+        "name": "Interoperability Badge",
+        "credentialSubject": {
+            "id": "did:example:learner-1",
+            "type": ["AchievementSubject"],
+            "achievement": {
+                "id": "urn:uuid:6c1b8a4e-1111-4a2b-8c3d-123456789abc",
+                "type": ["Achievement"],
+                "name": "Interoperability",
+                "description": "Signed in Python, checked by vc-js.",
+                "criteria": {"narrative": "Zoë showed the same bytes in two languages ✓"},
+            },
+        },
+    }
+
+
+def write_json(path: Path, document: dict) -> Path:
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def test_vc_js_verifies_a_credential_we_signed_under_a_did_key_issuer(interop, tmp_path):
+    key = Ed25519PrivateKey.generate()
+    signed = signing.sign_document(
+        credential_issued_by(didkey.did_key_for(key.public_key())),
+        private_key=key,
+        verification_method=didkey.verification_method_id_for(key.public_key()),
+        created="2024-05-01T12:00:00Z",
+    )
+    result = interop.run("verify.mjs", str(write_json(tmp_path / "signed.json", signed)))
+    report = json.loads(result.stdout)
+    assert (result.returncode, report["verified"], report["mode"]) == (0, True, "credential"), (
+        result.stdout
+    )
+
+
+def test_vc_js_rejects_a_tampered_copy_of_a_credential_we_signed(interop, tmp_path):
+    key = Ed25519PrivateKey.generate()
+    signed = signing.sign_document(
+        credential_issued_by(didkey.did_key_for(key.public_key())),
+        private_key=key,
+        verification_method=didkey.verification_method_id_for(key.public_key()),
+        created="2024-05-01T12:00:00Z",
+    )
+    signed["name"] = "Interoperability Badgf"
+    result = interop.run("verify.mjs", str(write_json(tmp_path / "tampered.json", signed)))
+    report = json.loads(result.stdout)
+    assert (result.returncode, report["verified"]) == (1, False)
+    assert "Invalid signature." in report["errors"]
+
+
+def test_we_verify_a_credential_vc_js_signed_with_a_fresh_key_and_reject_a_tampered_copy(
+    interop, tmp_path
+):
+    keygen = interop.run("keygen.mjs", "key")
+    assert keygen.returncode == 0, keygen.stderr
+    key_file = tmp_path / "key.json"
+    key_file.write_text(keygen.stdout, encoding="utf-8")
+    did = "did:key:" + json.loads(keygen.stdout)["publicKeyMultibase"]
+    unsigned = write_json(tmp_path / "unsigned.json", credential_issued_by(did))
+    out = tmp_path / "signed.json"
+    sign = interop.run("sign.mjs", str(unsigned), "--key", str(key_file), "--out", str(out))
+    assert sign.returncode == 0, sign.stderr
+
+    signed = json.loads(out.read_text(encoding="utf-8"))
+    result = signing.verify_proof(signed, public_key=didkey.public_key_for)
+    assert result.verified, result
+    assert result.verification_method == signed["proof"]["verificationMethod"]
+
+    signed["credentialSubject"]["achievement"]["name"] = "Interoperabilitz"
+    tampered = signing.verify_proof(signed, public_key=didkey.public_key_for)
+    assert (tampered.verified, tampered.failed_step, tampered.failure) == (
+        False,
+        Step.CHECK_SIGNATURE,
+        Failure.BAD_SIGNATURE,
+    )

@@ -1,0 +1,21 @@
+import pytest
+from django.core.management import call_command
+
+from institutions.models import Institution, Membership
+from learners.models import User
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_two_institutions_with_staff_and_learners():
+    call_command("seed_demo")
+    assert set(Institution.objects.values_list("slug", flat=True)) == {"uni-a", "uni-b"}
+    assert Membership.objects.filter(institution__slug="uni-a", role="admin").exists()
+    assert User.objects.filter(email="learner@example.org", memberships__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_changes_nothing():
+    call_command("seed_demo")
+    counts = (Institution.objects.count(), User.objects.count(), Membership.objects.count())
+    call_command("seed_demo")
+    assert (Institution.objects.count(), User.objects.count(), Membership.objects.count()) == counts
