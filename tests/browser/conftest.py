@@ -11,7 +11,6 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if Path(CHROMIUM).exists():
         return

@@ -54,6 +54,14 @@ def test_compose_environment_passes_the_production_checks():
 
 def test_the_image_holds_every_app_the_portal_needs():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for folder in ("meshe", "credentials", "institutions", "learners", "exchange", "templates", "static"):
+    for folder in (
+        "meshe",
+        "credentials",
+        "institutions",
+        "learners",
+        "exchange",
+        "templates",
+        "static",
+    ):
         assert f"COPY {folder}/ {folder}/" in dockerfile
     assert "requirements.lock" in dockerfile
