@@ -1,5 +1,9 @@
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.http import HttpRequest
+
+from institutions import services
 from institutions.models import AuditEvent, Institution, Invitation, Membership
 
 
@@ -16,6 +20,12 @@ class InstitutionAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug", "schac_code", "erasmus_code", "pic")
     prepopulated_fields = {"slug": ("name",)}
     inlines = (MembershipInline,)
+
+    def save_model(self, request: HttpRequest, obj: Institution, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            # A new institution needs its first signing key before it can issue anything.
+            services.signing_key_rotate(actor=request.user, institution=obj)  # type: ignore[arg-type]
 
 
 @admin.register(Membership)

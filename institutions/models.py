@@ -1,5 +1,8 @@
 import uuid
+from functools import cached_property
+from urllib.parse import quote, urlsplit
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -7,6 +10,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from institutions.key_storage import open_private_key
 
 
 class Institution(models.Model):
@@ -55,6 +60,20 @@ class Institution(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("institutions:detail", kwargs={"slug": self.slug})
+
+    @property
+    def did(self) -> str:
+        """did:web of the institution: the node's host (port percent-encoded), then the path."""
+        base = urlsplit(settings.MESHE_BASE_URL)
+        host = quote(base.netloc, safe="")
+        segments = [quote(part, safe="") for part in base.path.split("/") if part]
+        return ":".join(["did:web", host, *segments, "institutions", self.slug])
+
+    @property
+    def did_document_url(self) -> str:
+        return settings.MESHE_BASE_URL + reverse(
+            "institutions:did_document", kwargs={"slug": self.slug}
+        )
 
 
 class Role(models.TextChoices):
@@ -153,3 +172,52 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor} at {self.institution}"
+
+
+class KeyStatus(models.TextChoices):
+    ACTIVE = "active", _("Signs new credentials")
+    RETIRED = "retired", _("Retired: still verifies what it signed")
+
+
+class SigningKey(models.Model):
+    """An institution's Ed25519 key. The private half is sealed (institutions.key_storage)."""
+
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="signing_keys"
+    )
+    number = models.PositiveIntegerField()
+    public_key_multibase = models.CharField(max_length=64, unique=True)
+    sealed_private_key = models.BinaryField()
+    status = models.CharField(max_length=10, choices=KeyStatus.choices, default=KeyStatus.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("institution", "number")
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "number"], name="signing_key_number"),
+            models.UniqueConstraint(
+                fields=["institution"],
+                condition=Q(status="active"),
+                name="signing_key_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution.slug} key-{self.number} ({self.status})"
+
+    @property
+    def fragment(self) -> str:
+        return f"key-{self.number}"
+
+    @property
+    def verification_method(self) -> str:
+        return f"{self.institution.did}#{self.fragment}"
+
+    @cached_property
+    def private_key(self) -> Ed25519PrivateKey:
+        return open_private_key(
+            bytes(self.sealed_private_key),
+            secret=settings.MESHE_KEY_ENCRYPTION_SECRET,
+            bound_to=self.public_key_multibase,
+        )

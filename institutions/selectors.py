@@ -1,13 +1,15 @@
 """Reads of institutions and their staff. Every selector is told who is asking."""
 
 from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from institutions.models import Institution, Invitation, Membership, Role
+from institutions.did_documents import PublishedKey, build_did_document
+from institutions.models import Institution, Invitation, KeyStatus, Membership, Role, SigningKey
 from learners.models import User
 
 # Who may do what, by role. Admin includes everything an issuer may do.
@@ -91,3 +93,29 @@ def public_institution(*, slug: str) -> Institution:
         return Institution.objects.get(slug=slug)
     except Institution.DoesNotExist:
         raise Http404 from None
+
+
+def did_document(*, slug: str) -> dict[str, Any]:
+    """The public DID document of an institution, with every key it ever signed with."""
+    institution = public_institution(slug=slug)
+    keys = [
+        PublishedKey(
+            fragment=key.fragment,
+            public_key_multibase=key.public_key_multibase,
+            active=key.status == KeyStatus.ACTIVE,
+        )
+        for key in institution.signing_keys.order_by("number")
+    ]
+    return build_did_document(did=institution.did, keys=keys)
+
+
+def signing_keys(*, viewer: Membership) -> QuerySet[SigningKey]:
+    """The keys of the viewer's institution, newest first."""
+    return SigningKey.objects.filter(institution_id=viewer.institution_id).order_by("-number")
+
+
+def active_signing_key(*, institution: Institution) -> SigningKey:
+    """The key that signs the institution's new credentials."""
+    return SigningKey.objects.select_related("institution").get(
+        institution=institution, status=KeyStatus.ACTIVE
+    )

@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -11,9 +12,19 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credentials.multiformats import encode_ed25519_public_key
 from institutions import tasks
 from institutions.exceptions import InstitutionError
-from institutions.models import AuditEvent, Institution, Invitation, Membership, Role
+from institutions.key_storage import seal_private_key
+from institutions.models import (
+    AuditEvent,
+    Institution,
+    Invitation,
+    KeyStatus,
+    Membership,
+    Role,
+    SigningKey,
+)
 from learners.models import User
 
 INVITATION_LIFETIME = timedelta(days=14)
@@ -39,7 +50,44 @@ def institution_create(
     if actor is not None:
         Membership.objects.create(user=actor, institution=institution, role=Role.ADMIN)
     audit(institution=institution, actor=actor, action="institution.created", slug=slug)
+    _signing_key_create(institution=institution, number=1)
     return institution
+
+
+def _signing_key_create(*, institution: Institution, number: int) -> SigningKey:
+    private_key = Ed25519PrivateKey.generate()
+    public = encode_ed25519_public_key(private_key.public_key())
+    return SigningKey.objects.create(
+        institution=institution,
+        number=number,
+        public_key_multibase=public,
+        sealed_private_key=seal_private_key(
+            private_key, secret=settings.MESHE_KEY_ENCRYPTION_SECRET, bound_to=public
+        ),
+    )
+
+
+@transaction.atomic
+def signing_key_rotate(*, actor: User | None, institution: Institution) -> SigningKey:
+    """Retires the active key and makes a new one active. Retired keys stay published."""
+    Institution.objects.select_for_update().get(pk=institution.pk)
+    keys = SigningKey.objects.filter(institution=institution)
+    previous = keys.filter(status=KeyStatus.ACTIVE).first()
+    if previous is not None:
+        previous.status = KeyStatus.RETIRED
+        previous.retired_at = timezone.now()
+        previous.save(update_fields=["status", "retired_at"])
+    last_number = keys.order_by("-number").values_list("number", flat=True).first() or 0
+    key = _signing_key_create(institution=institution, number=last_number + 1)
+    audit(
+        institution=institution,
+        actor=actor,
+        action="signing_key.rotated",
+        retired=previous.fragment if previous else None,
+        active=key.fragment,
+        public_key=key.public_key_multibase,
+    )
+    return key
 
 
 @transaction.atomic

@@ -18,5 +18,7 @@ urlpatterns = [
         views.member_remove,
         name="member_remove",
     ),
+    path("staff/<slug:slug>/keys/rotate/", views.signing_key_rotate, name="key_rotate"),
+    path("institutions/<slug:slug>/did.json", views.did_document, name="did_document"),
     path("invitations/<uuid:public_id>/", views.invitation_accept, name="invitation_accept"),
 ]

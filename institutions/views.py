@@ -2,7 +2,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -25,8 +25,36 @@ def institution_detail(request: AuthenticatedHttpRequest, slug: str) -> HttpResp
     return render(
         request,
         "institutions/detail.html",
-        {"membership": membership, "institution": membership.institution},
+        {
+            "membership": membership,
+            "institution": membership.institution,
+            "signing_keys": selectors.signing_keys(viewer=membership),
+        },
     )
+
+
+@require_POST
+@staff_required
+def signing_key_rotate(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=selectors.MANAGE_STAFF
+    )
+    key = services.signing_key_rotate(actor=request.user, institution=viewer.institution)
+    messages.success(
+        request,
+        _("New signing key %(key)s is active. Earlier keys still verify what they signed.")
+        % {"key": key.fragment},
+    )
+    return redirect(viewer.institution)
+
+
+def did_document(request: HttpRequest, slug: str) -> JsonResponse:
+    response = JsonResponse(
+        selectors.did_document(slug=slug), content_type="application/did+ld+json"
+    )
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @staff_required

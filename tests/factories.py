@@ -4,6 +4,7 @@ import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
+from institutions import services
 from institutions.models import Institution, Invitation, Membership, Role
 from learners.models import User
 
@@ -28,11 +29,17 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
 class InstitutionFactory(factory.django.DjangoModelFactory[Institution]):
     class Meta:
         model = Institution
+        skip_postgeneration_save = True
 
     slug = factory.Sequence(lambda n: f"uni-{n}")
     name = factory.Sequence(lambda n: f"University {n}")
     country = "BE"
     require_mfa = False
+
+    @factory.post_generation
+    def signing_key(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            services.signing_key_rotate(actor=None, institution=self)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
