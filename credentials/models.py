@@ -1,1 +1,256 @@
-# Models arrive with the features that need them.
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from institutions.models import Institution
+
+
+class MicroCredential(models.Model):
+    """The specification ("offer") of a micro-credential: every EU standard element.
+
+    Staff edit these fields; issuing snapshots them into a MicroCredentialVersion, so an
+    issued credential always points at exactly what it was issued under.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        RETIRED = "retired", _("Retired")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="micro_credentials"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    language = models.CharField(
+        _("main language"), max_length=8, default="en", help_text=_("Of the title and description.")
+    )
+    title = models.CharField(_("title"), max_length=300)
+    # Other languages, keyed by language code: {"de": "…"}.
+    title_translations = models.JSONField(default=dict, blank=True)
+    description = models.TextField(_("description"))
+    description_translations = models.JSONField(default=dict, blank=True)
+    # [{"text": "…", "esco": ["http://data.europa.eu/esco/skill/…", …]}, …]
+    learning_outcomes = models.JSONField(_("learning outcomes"), default=list)
+    ects = models.DecimalField(_("workload in ECTS"), max_digits=5, decimal_places=2)
+    workload_hours = models.PositiveIntegerField(_("workload in hours"), null=True, blank=True)
+    eqf_level = models.URLField(_("EQF level"))
+    isced_field = models.URLField(_("field of education (ISCED-F)"), blank=True)
+    assessment_type = models.URLField(_("type of assessment"))
+    form_of_participation = models.URLField(_("form of participation"))
+    learning_setting = models.URLField(_("learning setting"), blank=True)
+    quality_assurance = models.URLField(_("type of quality assurance"))
+    quality_assurance_note = models.TextField(_("quality assurance details"), blank=True)
+    supervision_verification = models.URLField(
+        _("supervision and identity verification"), blank=True
+    )
+    prerequisites = models.TextField(_("prerequisites"), blank=True)
+    criteria = models.TextField(_("assessment criteria"), blank=True)
+    grading_scheme = models.TextField(_("grading scheme"), blank=True)
+    is_partial = models.BooleanField(
+        _("stackable towards a larger credential"),
+        default=False,
+    )
+    # URLs of the specifications this one stacks into, possibly at a partner institution.
+    part_of = models.JSONField(default=list, blank=True)
+    further_information = models.TextField(_("further information"), blank=True)
+    further_information_url = models.URLField(_("further information link"), blank=True)
+    instruction_languages = models.JSONField(default=list, blank=True)
+    validity_months = models.PositiveIntegerField(
+        _("valid for (months)"), null=True, blank=True, help_text=_("Empty: does not expire.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("micro-credential")
+        verbose_name_plural = _("micro-credentials")
+        ordering = ("title",)
+        constraints = [
+            models.CheckConstraint(condition=Q(ects__gt=0), name="micro_credential_ects_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MicroCredentialVersion(models.Model):
+    """An immutable snapshot of a specification, as credentials were issued under it."""
+
+    micro_credential = models.ForeignKey(
+        MicroCredential, on_delete=models.PROTECT, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("micro_credential", "number")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["micro_credential", "number"], name="micro_credential_version_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.micro_credential} v{self.number}"
+
+    @property
+    def title(self) -> str:
+        return self.snapshot["title"][self.snapshot["language"]]
+
+    @property
+    def description(self) -> str:
+        return self.snapshot["description"][self.snapshot["language"]]
+
+    @property
+    def url(self) -> str:
+        """The achievement's identifier in issued credentials."""
+        return settings.MESHE_BASE_URL + reverse(
+            "credentials:specification_version",
+            kwargs={"public_id": self.micro_credential.public_id, "number": self.number},
+        )
+
+
+class StatusPurpose(models.TextChoices):
+    REVOCATION = "revocation", _("Revocation")
+    SUSPENSION = "suspension", _("Suspension")
+
+
+class StatusList(models.Model):
+    """One Bitstring Status List of an institution, and its signed credential as served."""
+
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="status_lists"
+    )
+    purpose = models.CharField(max_length=10, choices=StatusPurpose.choices)
+    number = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    bits = models.BinaryField()  # the published statuses
+    allocated = models.BinaryField()  # which indexes belong to a credential
+    allocated_count = models.PositiveIntegerField(default=0)
+    document = models.TextField()  # the signed BitstringStatusListCredential, verbatim
+    etag = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("institution", "purpose", "number")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "purpose", "number"], name="status_list_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution.slug} {self.purpose} list {self.number}"
+
+    @property
+    def url(self) -> str:
+        return settings.MESHE_BASE_URL + reverse(
+            "credentials:status_list",
+            kwargs={"slug": self.institution.slug, "purpose": self.purpose, "number": self.number},
+        )
+
+
+class CredentialStatus(models.TextChoices):
+    ISSUED = "issued", _("Valid")
+    SUSPENDED = "suspended", _("Suspended")
+    REVOKED = "revoked", _("Revoked")
+
+
+class IssuedCredential(models.Model):
+    """A credential as issued: the signed document verbatim, plus what the portal needs to find it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="issued_credentials"
+    )
+    version = models.ForeignKey(
+        MicroCredentialVersion, on_delete=models.PROTECT, related_name="issued_credentials"
+    )
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="credentials",
+    )
+    holder_name = models.CharField(_("learner's name"), max_length=200)
+    holder_email = models.EmailField(_("learner's e-mail address"))
+    identity_salt = models.CharField(max_length=64)
+    issued_at = models.DateTimeField()
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField(null=True, blank=True)
+    awarded_date = models.DateField()
+    grade = models.CharField(_("grade"), max_length=100, blank=True)
+    evidence_url = models.URLField(_("evidence link"), blank=True)
+    evidence_narrative = models.TextField(_("evidence"), blank=True)
+    status = models.CharField(
+        max_length=10, choices=CredentialStatus.choices, default=CredentialStatus.ISSUED
+    )
+    revocation_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="+")
+    revocation_index = models.PositiveIntegerField()
+    suspension_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="+")
+    suspension_index = models.PositiveIntegerField()
+    document = models.TextField()  # the signed OB 3.0 credential exactly as signed
+    notified_at = models.DateTimeField(null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("issued credential")
+        verbose_name_plural = _("issued credentials")
+        ordering = ("-issued_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["revocation_list", "revocation_index"], name="credential_revocation_index"
+            ),
+            models.UniqueConstraint(
+                fields=["suspension_list", "suspension_index"], name="credential_suspension_index"
+            ),
+        ]
+        indexes = [models.Index(fields=["holder_email"])]
+
+    def __str__(self) -> str:
+        return f"{self.version.micro_credential} → {self.holder_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("credentials:public", kwargs={"public_id": self.public_id})
+
+    @property
+    def credential_id(self) -> str:
+        return f"urn:uuid:{self.public_id}"
+
+
+class CredentialEvent(models.Model):
+    """Append-only audit log of an issued credential's life."""
+
+    class Action(models.TextChoices):
+        ISSUED = "issued", _("Issued")
+        SUSPENDED = "suspended", _("Suspended")
+        REINSTATED = "reinstated", _("Reinstated")
+        REVOKED = "revoked", _("Revoked")
+
+    credential = models.ForeignKey(
+        IssuedCredential, on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.credential_id} {self.action}"

@@ -29,6 +29,12 @@ class Institution(models.Model):
     )
     erasmus_code = models.CharField(_("Erasmus code"), max_length=20, blank=True)
     pic = models.CharField(_("PIC"), max_length=20, blank=True)
+    registration_number = models.CharField(
+        _("legal registration number"),
+        max_length=100,
+        blank=True,
+        help_text=_("As in the national register of legal entities, for the EDC."),
+    )
     website = models.URLField(_("website"), blank=True)
     logo = models.ImageField(_("logo"), upload_to="institutions/logos/", blank=True)
     qa_evidence = models.TextField(
@@ -60,6 +66,13 @@ class Institution(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("institutions:detail", kwargs={"slug": self.slug})
+
+    @property
+    def legal_identifier(self) -> str:
+        """The strongest legal identifier known: registration, then PIC, Erasmus, SCHAC, DID."""
+        return (
+            self.registration_number or self.pic or self.erasmus_code or self.schac_code or self.did
+        )
 
     @property
     def did(self) -> str:

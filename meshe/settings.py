@@ -148,6 +148,10 @@ CELERY_TIMEZONE = "UTC"
 # Periodic jobs, each with why it runs.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
+# Outbound requests (did:web, partner nodes) never reach private networks; plain http to
+# loopback is allowed only for development and tests with two local nodes.
+MESHE_OUTBOUND_ALLOW_LOOPBACK = env_bool("MESHE_OUTBOUND_ALLOW_LOOPBACK", DEBUG)
+
 AUTH_USER_MODEL = "learners.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

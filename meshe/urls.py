@@ -18,6 +18,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("institutions.urls")),
     path("", include("learners.urls")),
+    path("", include("credentials.urls")),
 ]
 
 if settings.DEBUG:

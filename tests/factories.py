@@ -1,9 +1,11 @@
 from datetime import timedelta
+from decimal import Decimal
 
 import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
+from credentials.models import MicroCredential
 from institutions import services
 from institutions.models import Institution, Invitation, Membership, Role
 from learners.models import User
@@ -59,3 +61,38 @@ class InvitationFactory(factory.django.DjangoModelFactory[Invitation]):
     email = factory.Sequence(lambda n: f"invitee{n}@example.org")
     role = Role.ISSUER
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
+
+
+EQF_6 = "http://data.europa.eu/snb/eqf/6"
+WRITTEN_EXAMINATION = "http://data.europa.eu/snb/assessment/6e6cb2cc78"
+BLENDED = "http://data.europa.eu/snb/learning-assessment/e92d221e4d"
+INSTITUTIONAL_EVALUATION = "http://data.europa.eu/snb/accreditation/003293d2ce"
+
+
+class MicroCredentialFactory(factory.django.DjangoModelFactory[MicroCredential]):
+    class Meta:
+        model = MicroCredential
+
+    institution = factory.SubFactory(InstitutionFactory)
+    status = MicroCredential.Status.PUBLISHED
+    title = factory.Sequence(lambda n: f"Data Literacy {n}")
+    description = "Reading, questioning and communicating data in public policy work."
+    learning_outcomes = factory.LazyFunction(
+        lambda: [
+            {
+                "text": "Interpret descriptive statistics in policy reports.",
+                "esco": [
+                    {
+                        "uri": "http://data.europa.eu/esco/skill/7dd94ad3-13d6-43fe-8b94-51fcbf67ced9",
+                        "label": "think critically",
+                    }
+                ],
+            }
+        ]
+    )
+    ects = Decimal("5")
+    workload_hours = 140
+    eqf_level = EQF_6
+    assessment_type = WRITTEN_EXAMINATION
+    form_of_participation = BLENDED
+    quality_assurance = INSTITUTIONAL_EVALUATION

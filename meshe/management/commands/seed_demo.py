@@ -1,9 +1,13 @@
+from decimal import Decimal
 from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
+from credentials import services as credential_services
+from credentials.models import IssuedCredential, MicroCredential
 from institutions import services as institution_services
 from institutions.models import Institution, Membership, Role
 from learners.models import User
@@ -40,6 +44,73 @@ LEARNERS = [
     ("second.learner@example.org", "Sami Learner"),
 ]
 
+ESCO = "http://data.europa.eu/esco/skill/"
+MICRO_CREDENTIALS = [
+    {
+        "institution": "uni-a",
+        "title": "Data Literacy for Public Administration",
+        "description": "Reading, questioning and explaining data in public policy work.",
+        "learning_outcomes": [
+            {
+                "text": "Interpret descriptive statistics and charts in policy reports.",
+                "esco": [
+                    {
+                        "uri": ESCO + "7dd94ad3-13d6-43fe-8b94-51fcbf67ced9",
+                        "label": "think critically",
+                    }
+                ],
+            },
+            {
+                "text": "Explain data-driven findings to citizens in plain language.",
+                "esco": [
+                    {
+                        "uri": ESCO + "80f308e6-0e09-404a-80cd-ec5f50f6f304",
+                        "label": "communicate with target community",
+                    }
+                ],
+            },
+        ],
+        "ects": Decimal("5"),
+        "workload_hours": 140,
+        "eqf_level": "http://data.europa.eu/snb/eqf/6",
+        "isced_field": "http://data.europa.eu/snb/isced-f/0413",
+        "assessment_type": "http://data.europa.eu/snb/assessment/6e6cb2cc78",
+        "form_of_participation": "http://data.europa.eu/snb/learning-assessment/e92d221e4d",
+        "quality_assurance": "http://data.europa.eu/snb/accreditation/003293d2ce",
+        "grading_scheme": "Dutch scale from 1 to 10; 5.5 or higher is a pass.",
+    },
+    {
+        "institution": "uni-b",
+        "title": "Applied Machine Learning Fundamentals",
+        "description": "Build, evaluate and explain supervised learning models.",
+        "learning_outcomes": [
+            {
+                "text": "Train and evaluate a supervised model on tabular data.",
+                "esco": [
+                    {
+                        "uri": ESCO + "5fd5c985-eaaa-47aa-8314-62359c54505a",
+                        "label": "develop digital content",
+                    }
+                ],
+            },
+            {
+                "text": "Work in a team to document a model's limits.",
+                "esco": [
+                    {"uri": ESCO + "60c78287-22eb-4103-9c8c-28deaa460da0", "label": "work in teams"}
+                ],
+            },
+        ],
+        "ects": Decimal("3"),
+        "workload_hours": 80,
+        "eqf_level": "http://data.europa.eu/snb/eqf/7",
+        "isced_field": "http://data.europa.eu/snb/isced-f/0613",
+        "assessment_type": "http://data.europa.eu/snb/assessment/795dac4096",
+        "form_of_participation": "http://data.europa.eu/snb/learning-assessment/920fbb3cbe",
+        "quality_assurance": "http://data.europa.eu/snb/accreditation/003293d2ce",
+        "is_partial": True,
+    },
+]
+
 
 class Command(BaseCommand):
     help = "Creates demo institutions, staff and learners. Running it again changes nothing."
@@ -57,6 +128,26 @@ class Command(BaseCommand):
                 institution=Institution.objects.get(slug=slug),
                 defaults={"role": role},
             )
+        for fields in MICRO_CREDENTIALS:
+            institution = Institution.objects.get(slug=fields["institution"])
+            values = {k: v for k, v in fields.items() if k != "institution"}
+            micro_credential, _created = MicroCredential.objects.get_or_create(
+                institution=institution,
+                title=values.pop("title"),
+                defaults={**values, "status": MicroCredential.Status.PUBLISHED},
+            )
+            if not IssuedCredential.objects.filter(
+                version__micro_credential=micro_credential
+            ).exists():
+                credential_services.credential_issue(
+                    actor=None,
+                    institution=institution,
+                    micro_credential=micro_credential,
+                    holder_name="Lea Learner",
+                    holder_email="learner@example.org",
+                    awarded_date=timezone.localdate(),
+                    grade="8" if institution.slug == "uni-a" else "",
+                )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready. Sign in as admin@uni-a.example, issuer@uni-a.example or "

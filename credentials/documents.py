@@ -1,0 +1,193 @@
+"""From rows to the plain values the standards builders take: no queries, no writes."""
+
+import io
+import json
+from decimal import Decimal
+from typing import Any
+
+import segno
+from django.conf import settings
+
+from credentials import edc, ob3
+from credentials.achievement import (
+    Award,
+    CredentialReference,
+    DisplayImage,
+    EscoSkill,
+    Evidence,
+    Holder,
+    Issuer,
+    LearningOutcome,
+    QualityAssurance,
+    Specification,
+    StatusEntry,
+    hash_email,
+)
+from credentials.models import IssuedCredential, MicroCredential, MicroCredentialVersion
+from institutions.models import Institution
+
+
+def specification_snapshot(micro_credential: MicroCredential) -> dict[str, Any]:
+    """Everything an issued credential says about its specification, as JSON values."""
+    mc = micro_credential
+    return {
+        "language": mc.language,
+        "title": {mc.language: mc.title, **mc.title_translations},
+        "description": {mc.language: mc.description, **mc.description_translations},
+        "learning_outcomes": mc.learning_outcomes,
+        "ects": str(mc.ects),
+        "workload_hours": mc.workload_hours,
+        "eqf_level": mc.eqf_level,
+        "isced_field": mc.isced_field,
+        "assessment_type": mc.assessment_type,
+        "form_of_participation": mc.form_of_participation,
+        "learning_setting": mc.learning_setting,
+        "quality_assurance": mc.quality_assurance,
+        "quality_assurance_note": mc.quality_assurance_note,
+        "supervision_verification": mc.supervision_verification,
+        "prerequisites": mc.prerequisites,
+        "criteria": mc.criteria,
+        "grading_scheme": mc.grading_scheme,
+        "is_partial": mc.is_partial,
+        "part_of": mc.part_of,
+        "further_information": mc.further_information,
+        "further_information_url": mc.further_information_url,
+        "instruction_languages": mc.instruction_languages,
+        "validity_months": mc.validity_months,
+    }
+
+
+def specification(version: MicroCredentialVersion) -> Specification:
+    """The builders' view of a version; raises ValueError when an element is missing."""
+    snap = version.snapshot
+    lang = snap["language"]
+
+    def text(value: str) -> dict[str, str] | None:
+        return {lang: value} if value else None
+
+    institution = version.micro_credential.institution
+    return Specification(
+        id=version.url,
+        version=version.number,
+        title=snap["title"],
+        description=snap["description"],
+        learning_outcomes=tuple(
+            LearningOutcome(
+                text=outcome["text"]
+                if isinstance(outcome["text"], dict)
+                else {lang: outcome["text"]},
+                esco_skills=tuple(
+                    EscoSkill(uri=s["uri"], label=s["label"]) for s in outcome["esco"]
+                ),
+            )
+            for outcome in snap["learning_outcomes"]
+        ),
+        ects=Decimal(snap["ects"]),
+        workload_hours=snap["workload_hours"],
+        eqf_level=snap["eqf_level"],
+        isced_f=snap["isced_field"] or None,
+        assessment_type=snap["assessment_type"],
+        form_of_participation=snap["form_of_participation"],
+        learning_setting=snap["learning_setting"] or None,
+        quality_assurance=QualityAssurance(
+            type_uri=snap["quality_assurance"],
+            description=text(snap["quality_assurance_note"]),
+            url=institution.qa_evidence_url or None,
+        ),
+        prerequisites=text(snap["prerequisites"]),
+        supervision_verification=snap["supervision_verification"] or None,
+        grading_scheme=text(snap["grading_scheme"]),
+        is_partial=snap["is_partial"],
+        part_of=tuple(
+            CredentialReference(url=ref["url"], title=ref["title"]) for ref in snap["part_of"]
+        ),
+        further_information=text(snap["further_information"]),
+        further_information_url=snap["further_information_url"] or None,
+        criteria=text(snap["criteria"]),
+        languages=tuple(snap["instruction_languages"]),
+    )
+
+
+def issuer(institution: Institution) -> Issuer:
+    """The institution as the awarding body named in its credentials."""
+    return Issuer(
+        did=institution.did,
+        name=institution.name,
+        url=institution.website or settings.MESHE_BASE_URL,
+        country_code=institution.country,
+        legal_identifier=institution.legal_identifier,
+        schac_code=institution.schac_code or None,
+        erasmus_code=institution.erasmus_code or None,
+        qa_evidence_text=institution.qa_evidence or None,
+        qa_evidence_url=institution.qa_evidence_url or None,
+    )
+
+
+def holder(credential: IssuedCredential) -> Holder:
+    return Holder(
+        name=credential.holder_name,
+        identity_hash=hash_email(credential.holder_email, credential.identity_salt),
+        salt=credential.identity_salt,
+    )
+
+
+def award(credential: IssuedCredential) -> Award:
+    return Award(
+        credential_id=credential.credential_id,
+        public_url=settings.MESHE_BASE_URL + credential.get_absolute_url(),
+        issued_at=credential.issued_at,
+        valid_from=credential.valid_from,
+        valid_until=credential.valid_until,
+        awarded_date=credential.awarded_date,
+        grade=credential.grade or None,
+        evidence=(
+            (
+                Evidence(
+                    narrative=credential.evidence_narrative, url=credential.evidence_url or None
+                ),
+            )
+            if credential.evidence_narrative or credential.evidence_url
+            else ()
+        ),
+        status=(
+            StatusEntry(
+                purpose="revocation",
+                list_url=credential.revocation_list.url,
+                index=credential.revocation_index,
+            ),
+            StatusEntry(
+                purpose="suspension",
+                list_url=credential.suspension_list.url,
+                index=credential.suspension_index,
+            ),
+        ),
+    )
+
+
+def achievement_credential(credential: IssuedCredential) -> dict[str, Any]:
+    """The unsigned OB 3.0 AchievementCredential of an issued credential."""
+    return ob3.build_achievement_credential(
+        issuer=issuer(credential.institution),
+        specification=specification(credential.version),
+        holder=holder(credential),
+        award=award(credential),
+    )
+
+
+def edc_credential(credential: IssuedCredential) -> dict[str, Any]:
+    """The EDC (ELM v3) rendering; its required picture is a QR code to the credential page."""
+    qr = io.BytesIO()
+    segno.make(settings.MESHE_BASE_URL + credential.get_absolute_url(), error="m").save(
+        qr, kind="png", scale=6, border=2
+    )
+    return edc.build_edc_credential(
+        issuer=issuer(credential.institution),
+        specification=specification(credential.version),
+        holder=holder(credential),
+        award=award(credential),
+        display_images=(DisplayImage(content=qr.getvalue(), media_type="image/png"),),
+    )
+
+
+def signed_document(credential: IssuedCredential) -> dict[str, Any]:
+    return json.loads(credential.document)

@@ -1,0 +1,68 @@
+"""Reads of micro-credentials, issued credentials and status lists, with tenancy checks."""
+
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from credentials.models import (
+    IssuedCredential,
+    MicroCredential,
+    MicroCredentialVersion,
+    StatusList,
+)
+from institutions.models import Membership
+
+
+def issuable_micro_credentials(*, viewer: Membership) -> QuerySet[MicroCredential]:
+    """Published specifications of the viewer's institution."""
+    return MicroCredential.objects.filter(
+        institution_id=viewer.institution_id, status=MicroCredential.Status.PUBLISHED
+    ).order_by("title")
+
+
+def issued_credentials(*, viewer: Membership) -> QuerySet[IssuedCredential]:
+    """The viewer's institution's credentials, newest first, with what the list shows."""
+    return IssuedCredential.objects.filter(institution_id=viewer.institution_id).select_related(
+        "version__micro_credential"
+    )
+
+
+def issued_credential_for_staff(*, viewer: Membership, public_id: UUID) -> IssuedCredential:
+    """One credential of the viewer's institution; 404 for any other institution's."""
+    try:
+        return IssuedCredential.objects.select_related(
+            "institution", "version__micro_credential", "revocation_list", "suspension_list"
+        ).get(public_id=public_id, institution_id=viewer.institution_id)
+    except IssuedCredential.DoesNotExist:
+        raise Http404 from None
+
+
+def public_credential(*, public_id: UUID) -> IssuedCredential:
+    """A credential by its unguessable link, as shown to whoever holds the link."""
+    try:
+        return IssuedCredential.objects.select_related(
+            "institution", "version__micro_credential", "revocation_list", "suspension_list"
+        ).get(public_id=public_id)
+    except IssuedCredential.DoesNotExist:
+        raise Http404 from None
+
+
+def published_status_list(*, slug: str, purpose: str, number: int) -> StatusList:
+    """A status list as published: its signed credential and ETag, nothing else."""
+    try:
+        return StatusList.objects.only("document", "etag", "updated_at").get(
+            institution__slug=slug, purpose=purpose, number=number
+        )
+    except StatusList.DoesNotExist:
+        raise Http404 from None
+
+
+def micro_credential_version(*, public_id: UUID, number: int) -> MicroCredentialVersion:
+    """A version of a specification, as identified in the credentials issued under it."""
+    try:
+        return MicroCredentialVersion.objects.select_related("micro_credential__institution").get(
+            micro_credential__public_id=public_id, number=number
+        )
+    except MicroCredentialVersion.DoesNotExist:
+        raise Http404 from None

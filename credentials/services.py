@@ -1,0 +1,277 @@
+"""Issuing credentials and changing their status. Atomic, audited, idempotent where it can be."""
+
+import hashlib
+import json
+import secrets
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from credentials import documents, signing, status_list, tasks
+from credentials.exceptions import CredentialError
+from credentials.models import (
+    CredentialEvent,
+    CredentialStatus,
+    IssuedCredential,
+    MicroCredential,
+    MicroCredentialVersion,
+    StatusList,
+    StatusPurpose,
+)
+from institutions import selectors as institution_selectors
+from institutions.models import Institution
+from learners.models import User
+
+# A list is left when this full, so random allocation never hunts long for a free index.
+STATUS_LIST_FILL_LIMIT = 0.75
+
+Action = CredentialEvent.Action
+# status → the transitions allowed from it (STYLE.md: explicit transitions).
+TRANSITIONS: dict[str, set[str]] = {
+    CredentialStatus.ISSUED: {CredentialStatus.SUSPENDED, CredentialStatus.REVOKED},
+    CredentialStatus.SUSPENDED: {CredentialStatus.ISSUED, CredentialStatus.REVOKED},
+    CredentialStatus.REVOKED: set(),
+}
+
+
+def _sign(institution: Institution, document: dict[str, object], *, at: datetime) -> str:
+    key = institution_selectors.active_signing_key(institution=institution)
+    signed = signing.sign_document(
+        document,
+        private_key=key.private_key,
+        verification_method=key.verification_method,
+        created=signing.format_created(at),
+    )
+    return json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+
+
+def _publish(status_list_row: StatusList, *, bits: bytes) -> None:
+    """Signs the list credential for `bits` and stores it with a fresh ETag."""
+    now = timezone.now()
+    document = status_list.build_status_list_credential(
+        list_url=status_list_row.url,
+        issuer_did=status_list_row.institution.did,
+        purpose=status_list_row.purpose,  # type: ignore[arg-type]
+        encoded_list=status_list.encode_list(bits),
+        valid_from=now,
+    )
+    status_list_row.bits = bits
+    status_list_row.document = _sign(status_list_row.institution, document, at=now)
+    status_list_row.etag = hashlib.sha256(status_list_row.document.encode()).hexdigest()[:32]
+
+
+def _open_status_list(institution: Institution, purpose: str) -> StatusList:
+    """The institution's list with room for new credentials, locked for this transaction."""
+    current = (
+        StatusList.objects.select_for_update()
+        .select_related("institution")
+        .filter(institution=institution, purpose=purpose)
+        .order_by("-number")
+        .first()
+    )
+    if current is not None and current.allocated_count < current.size * STATUS_LIST_FILL_LIMIT:
+        return current
+    empty = status_list.empty_bitstring()
+    new = StatusList(
+        institution=institution,
+        purpose=purpose,
+        number=current.number + 1 if current else 1,
+        size=status_list.MIN_ENTRIES,
+        allocated=empty,
+    )
+    _publish(new, bits=empty)
+    new.save()
+    return new
+
+
+def _allocate_index(row: StatusList) -> int:
+    """A random free index of a locked list; never reused, so a status cannot leak to another."""
+    allocated = bytes(row.allocated)
+    while True:
+        index = secrets.randbelow(row.size)
+        if not status_list.get_bit(allocated, index):
+            break
+    row.allocated = status_list.set_bit(allocated, index, True)
+    row.allocated_count += 1
+    row.save(update_fields=["allocated", "allocated_count", "updated_at"])
+    return index
+
+
+def _version_to_issue(
+    micro_credential: MicroCredential, actor: User | None
+) -> MicroCredentialVersion:
+    """The latest version if it still matches the specification, else a new snapshot."""
+    snapshot = documents.specification_snapshot(micro_credential)
+    latest = micro_credential.versions.order_by("-number").first()
+    if latest is not None and latest.snapshot == snapshot:
+        return latest
+    return MicroCredentialVersion.objects.create(
+        micro_credential=micro_credential,
+        number=latest.number + 1 if latest else 1,
+        snapshot=snapshot,
+        created_by=actor,
+    )
+
+
+@transaction.atomic
+def credential_issue(
+    *,
+    actor: User | None,
+    institution: Institution,
+    micro_credential: MicroCredential,
+    holder_name: str,
+    holder_email: str,
+    awarded_date: date,
+    valid_from: datetime | None = None,
+    grade: str = "",
+    evidence_url: str = "",
+    evidence_narrative: str = "",
+) -> IssuedCredential:
+    """Builds, signs and stores a credential with fresh status indexes; e-mails the learner
+    on commit. Raises CredentialError when the specification is not published or lacks a
+    mandatory EU element."""
+    if micro_credential.institution_id != institution.pk:
+        raise CredentialError(_("This micro-credential belongs to another institution."))
+    if micro_credential.status != MicroCredential.Status.PUBLISHED:
+        raise CredentialError(_("Only published micro-credentials can be issued."))
+    now = timezone.now().replace(microsecond=0)
+    valid_from = (valid_from or now).replace(microsecond=0)
+    revocation = _open_status_list(institution, StatusPurpose.REVOCATION)
+    suspension = _open_status_list(institution, StatusPurpose.SUSPENSION)
+    credential = IssuedCredential(
+        institution=institution,
+        version=_version_to_issue(micro_credential, actor),
+        holder_name=holder_name.strip(),
+        holder_email=holder_email.strip(),
+        identity_salt=secrets.token_hex(16),
+        issued_at=now,
+        valid_from=valid_from,
+        valid_until=(
+            valid_from + timedelta(days=30 * micro_credential.validity_months)
+            if micro_credential.validity_months
+            else None
+        ),
+        awarded_date=awarded_date,
+        grade=grade.strip(),
+        evidence_url=evidence_url,
+        evidence_narrative=evidence_narrative.strip(),
+        revocation_list=revocation,
+        revocation_index=_allocate_index(revocation),
+        suspension_list=suspension,
+        suspension_index=_allocate_index(suspension),
+        issued_by=actor,
+    )
+    try:
+        unsigned = documents.achievement_credential(credential)
+    except ValueError as exc:
+        raise CredentialError(
+            _("The micro-credential is missing something the EU standard requires: %(problem)s")
+            % {"problem": exc}
+        ) from exc
+    credential.document = _sign(institution, unsigned, at=now)
+    credential.save()
+    CredentialEvent.objects.create(credential=credential, actor=actor, action=Action.ISSUED)
+    tasks.notify_holder.delay_on_commit(credential.pk)
+    return credential
+
+
+def _set_status_bit(row: StatusList, index: int, value: bool) -> None:
+    row = StatusList.objects.select_for_update().select_related("institution").get(pk=row.pk)
+    _publish(row, bits=status_list.set_bit(bytes(row.bits), index, value))
+    row.save(update_fields=["bits", "document", "etag", "updated_at"])
+
+
+def _transition(
+    *, credential: IssuedCredential, actor: User | None, target: str, action: str, reason: str
+) -> IssuedCredential:
+    current = IssuedCredential.objects.select_for_update().get(pk=credential.pk)
+    if current.status == target:
+        return current
+    if target not in TRANSITIONS[current.status]:
+        raise CredentialError(
+            _("A %(status)s credential cannot be changed any more.")
+            % {"status": current.get_status_display().lower()}
+        )
+    updated = IssuedCredential.objects.filter(pk=current.pk, status=current.status).update(
+        status=target
+    )
+    if not updated:
+        raise CredentialError(_("The credential changed meanwhile. Reload and try again."))
+    if target == CredentialStatus.REVOKED:
+        _set_status_bit(current.revocation_list, current.revocation_index, True)
+    if current.status == CredentialStatus.SUSPENDED or target == CredentialStatus.SUSPENDED:
+        _set_status_bit(
+            current.suspension_list, current.suspension_index, target == CredentialStatus.SUSPENDED
+        )
+    CredentialEvent.objects.create(credential=current, actor=actor, action=action, reason=reason)
+    current.status = target
+    return current
+
+
+@transaction.atomic
+def credential_revoke(
+    *, credential: IssuedCredential, actor: User | None, reason: str = ""
+) -> IssuedCredential:
+    """Revokes for good and re-signs the revocation list. Idempotent."""
+    return _transition(
+        credential=credential,
+        actor=actor,
+        target=CredentialStatus.REVOKED,
+        action=Action.REVOKED,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def credential_suspend(
+    *, credential: IssuedCredential, actor: User | None, reason: str = ""
+) -> IssuedCredential:
+    """Suspends until reinstated and re-signs the suspension list. Idempotent."""
+    return _transition(
+        credential=credential,
+        actor=actor,
+        target=CredentialStatus.SUSPENDED,
+        action=Action.SUSPENDED,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def credential_reinstate(
+    *, credential: IssuedCredential, actor: User | None, reason: str = ""
+) -> IssuedCredential:
+    """Lifts a suspension and re-signs the suspension list. Idempotent; refused once revoked."""
+    return _transition(
+        credential=credential,
+        actor=actor,
+        target=CredentialStatus.ISSUED,
+        action=Action.REINSTATED,
+        reason=reason,
+    )
+
+
+def holder_notify(*, credential_id: int) -> None:
+    """E-mails the learner where to find a new credential, once."""
+    credential = (
+        IssuedCredential.objects.select_related("institution", "version__micro_credential")
+        .filter(pk=credential_id)
+        .first()
+    )
+    if credential is None or credential.notified_at is not None:
+        return
+    context = {
+        "credential": credential,
+        "url": settings.MESHE_BASE_URL + credential.get_absolute_url(),
+    }
+    send_mail(
+        subject=render_to_string("emails/credential_issued_subject.txt", context).strip(),
+        message=render_to_string("emails/credential_issued.txt", context),
+        from_email=None,
+        recipient_list=[credential.holder_email],
+    )
+    IssuedCredential.objects.filter(pk=credential.pk).update(notified_at=timezone.now())

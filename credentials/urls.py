@@ -1,0 +1,31 @@
+from django.urls import path
+
+from credentials import views
+
+app_name = "credentials"
+
+urlpatterns = [
+    path("verify", views.verify_page, name="verify"),
+    path("api/v1/verify", views.verify_api, name="verify_api"),
+    path("status/<slug:slug>/<str:purpose>/<int:number>", views.status_list, name="status_list"),
+    path("credentials/<uuid:public_id>", views.public_credential, name="public"),
+    path("credentials/<uuid:public_id>.json", views.credential_document, name="document"),
+    path("credentials/<uuid:public_id>/edc.json", views.credential_edc, name="edc"),
+    path(
+        "micro-credentials/<uuid:public_id>/versions/<int:number>",
+        views.specification_version,
+        name="specification_version",
+    ),
+    path("staff/<slug:slug>/credentials/", views.credential_list, name="staff_list"),
+    path("staff/<slug:slug>/credentials/issue/", views.credential_issue, name="issue"),
+    path(
+        "staff/<slug:slug>/credentials/<uuid:public_id>/",
+        views.credential_staff_detail,
+        name="staff_detail",
+    ),
+    path(
+        "staff/<slug:slug>/credentials/<uuid:public_id>/<str:action>/",
+        views.credential_status_change,
+        name="status_change",
+    ),
+]

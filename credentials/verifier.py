@@ -1,0 +1,115 @@
+"""The node's verifier: the pure pipeline (credentials.verification) wired to this node.
+
+Institutions hosted here are resolved from the database, never over HTTP; everything
+else goes through the vetted HTTPS fetcher, which refuses private addresses.
+"""
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from credentials import selectors
+from credentials.did_resolution import (
+    DidResolver,
+    ResolutionError,
+    fetch_json_https,
+    url_to_did_web,
+)
+from credentials.verification import verify_credential
+from institutions import selectors as institution_selectors
+
+
+def _fetch(url: str) -> dict[str, Any]:
+    return fetch_json_https(url, allow_insecure_loopback=settings.MESHE_OUTBOUND_ALLOW_LOOPBACK)
+
+
+def _local_slug(did: str) -> str | None:
+    """The slug of an institution of this node named by `did`, if it is one."""
+    prefix = url_to_did_web(settings.MESHE_BASE_URL, ("institutions",)) + ":"
+    slug = did.removeprefix(prefix)
+    return None if slug == did or ":" in slug else slug
+
+
+def _local_did_document(did: str) -> dict[str, Any] | None:
+    slug = _local_slug(did)
+    if slug is None:
+        return None
+    try:
+        return institution_selectors.did_document(slug=slug)
+    except Http404:
+        return None
+
+
+def _status_list(url: str) -> dict[str, Any]:
+    """Lists published by this node are read from the database; others are fetched."""
+    if url.startswith(settings.MESHE_BASE_URL + "/"):
+        try:
+            match = resolve(urlsplit(url).path)
+        except Resolver404:
+            match = None
+        if match is not None and match.view_name == "credentials:status_list":
+            try:
+                return json.loads(selectors.published_status_list(**match.kwargs).document)
+            except Http404:
+                pass
+    return _fetch(url)
+
+
+def _issuer_name(did: str) -> str | None:
+    slug = _local_slug(did)
+    if slug is None:
+        return None
+    try:
+        return institution_selectors.public_institution(slug=slug).name
+    except Http404:
+        return None
+
+
+def verify(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
+    """Verifies a credential as this node sees it; the answer is the public JSON contract."""
+    result = verify_credential(
+        raw,
+        resolver=DidResolver(local=_local_did_document, fetch=_fetch, cache=cache),
+        fetch_status_list=_status_list,
+        issuer_directory=_issuer_name,
+        now=timezone.now(),
+    )
+    return result.as_dict()
+
+
+def verify_url(url: str) -> dict[str, Any]:
+    """Verifies the credential a link points to: this node's from the database, others fetched."""
+    if url.startswith(settings.MESHE_BASE_URL + "/"):
+        try:
+            match = resolve(urlsplit(url).path)
+        except Resolver404:
+            match = None
+        if match is not None and match.view_name in {"credentials:public", "credentials:document"}:
+            try:
+                credential = selectors.public_credential(public_id=match.kwargs["public_id"])
+            except Http404:
+                pass
+            else:
+                return verify(credential.document)
+    try:
+        document = _fetch(url)
+    except ResolutionError as exc:
+        return refusal(_("The link could not be read: %(problem)s") % {"problem": exc})
+    return verify(document)
+
+
+def refusal(detail: str) -> dict[str, Any]:
+    """The answer for input that never reached the pipeline, in the same JSON shape."""
+    return {
+        "verified": False,
+        "checks": [{"check": "json", "ok": False, "detail": detail}],
+        "errors": [detail],
+        "warnings": [],
+    }

@@ -1,0 +1,232 @@
+import json
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from credentials import documents, forms, selectors, services, verifier
+from credentials.exceptions import CredentialError
+from institutions import selectors as institution_selectors
+from institutions.decorators import staff_required
+from meshe.http import AuthenticatedHttpRequest
+
+JSON_LD = "application/ld+json"
+
+CHECK_LABELS = {
+    "json": gettext_lazy("Readable document"),
+    "data_model": gettext_lazy("Credential format"),
+    "contexts": gettext_lazy("Vocabularies"),
+    "proof": gettext_lazy("Signature"),
+    "issuer_key": gettext_lazy("Issuer's key"),
+    "validity": gettext_lazy("Validity dates"),
+    "status": gettext_lazy("Revocation and suspension"),
+    "issuer_known": gettext_lazy("Known issuer"),
+}
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return JSON_LD in accept or ("application/json" in accept and "text/html" not in accept)
+
+
+def _signed_json(document: str, *, download_name: str | None = None) -> HttpResponse:
+    response = HttpResponse(document, content_type=JSON_LD)
+    response["Access-Control-Allow-Origin"] = "*"
+    if download_name:
+        response["Content-Disposition"] = f'attachment; filename="{download_name}"'
+    return response
+
+
+@require_GET
+def status_list(request: HttpRequest, slug: str, purpose: str, number: int) -> HttpResponse:
+    row = selectors.published_status_list(slug=slug, purpose=purpose, number=number)
+    etag = f'"{row.etag}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = _signed_json(row.document)
+    response["ETag"] = etag
+    # Short: verifiers must learn of a revocation within a minute.
+    response["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@require_GET
+def public_credential(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    credential = selectors.public_credential(public_id=public_id)
+    if _wants_json(request):
+        return _signed_json(credential.document)
+    return render(
+        request,
+        "credentials/public.html",
+        {
+            "credential": credential,
+            "document": documents.signed_document(credential),
+            "verification": verifier.verify(credential.document),
+        },
+    )
+
+
+@require_GET
+def credential_document(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    credential = selectors.public_credential(public_id=public_id)
+    return _signed_json(credential.document, download_name=f"credential-{public_id}.json")
+
+
+@require_GET
+def credential_edc(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    credential = selectors.public_credential(public_id=public_id)
+    edc = documents.edc_credential(credential)
+    return _signed_json(
+        json.dumps(edc, ensure_ascii=False, indent=2),
+        download_name=f"credential-{public_id}-edc.json",
+    )
+
+
+@require_GET
+def specification_version(request: HttpRequest, public_id: UUID, number: int) -> HttpResponse:
+    version = selectors.micro_credential_version(public_id=public_id, number=number)
+    return render(request, "credentials/specification_version.html", {"version": version})
+
+
+def _labelled(result: dict[str, Any]) -> dict[str, Any]:
+    checks = [
+        {**check, "label": CHECK_LABELS.get(check["check"], check["check"])}
+        for check in result["checks"]
+    ]
+    return {**result, "checks": checks}
+
+
+def verify_page(request: HttpRequest) -> HttpResponse:
+    posted = request.method == "POST"
+    form = forms.VerifyForm(request.POST if posted else None, request.FILES if posted else None)
+    result = None
+    if posted and form.is_valid():
+        data = form.cleaned_data
+        if data["url"]:
+            result = verifier.verify_url(data["url"])
+        elif data["upload"]:
+            result = verifier.verify(data["upload"].read())
+        else:
+            result = verifier.verify(data["document"])
+    return render(
+        request,
+        "credentials/verify.html",
+        {"form": form, "result": _labelled(result) if result else None},
+    )
+
+
+@csrf_exempt
+@require_POST
+def verify_api(request: HttpRequest) -> JsonResponse:
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return JsonResponse(verifier.refusal(_("The document is too large.")))
+    return JsonResponse(verifier.verify(body))
+
+
+# Staff pages -------------------------------------------------------------------------------
+
+
+@staff_required
+def credential_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    return render(
+        request,
+        "credentials/staff_list.html",
+        {
+            "institution": viewer.institution,
+            "viewer": viewer,
+            "credentials": selectors.issued_credentials(viewer=viewer)[:200],
+        },
+    )
+
+
+@staff_required
+def credential_issue(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    form = forms.IssueForm(
+        request.POST or None,
+        micro_credentials=selectors.issuable_micro_credentials(viewer=viewer),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            credential = services.credential_issue(
+                actor=request.user, institution=viewer.institution, **form.cleaned_data
+            )
+        except CredentialError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Credential issued to %(name)s. They will receive an e-mail.")
+                % {"name": credential.holder_name},
+            )
+            return redirect("credentials:staff_detail", slug=slug, public_id=credential.public_id)
+    return render(
+        request,
+        "credentials/issue.html",
+        {"institution": viewer.institution, "form": form},
+    )
+
+
+@staff_required
+def credential_staff_detail(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    credential = selectors.issued_credential_for_staff(viewer=viewer, public_id=public_id)
+    return render(
+        request,
+        "credentials/staff_detail.html",
+        {
+            "institution": viewer.institution,
+            "viewer": viewer,
+            "credential": credential,
+            "events": credential.events.select_related("actor"),
+            "form": forms.StatusChangeForm(),
+            "can_issue": viewer.role in institution_selectors.ISSUE,
+        },
+    )
+
+
+STATUS_ACTIONS = {
+    "revoke": (services.credential_revoke, gettext_lazy("The credential is revoked.")),
+    "suspend": (services.credential_suspend, gettext_lazy("The credential is suspended.")),
+    "reinstate": (services.credential_reinstate, gettext_lazy("The credential is valid again.")),
+}
+
+
+@require_POST
+@staff_required
+def credential_status_change(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID, action: str
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    if action not in STATUS_ACTIONS:
+        raise Http404
+    credential = selectors.issued_credential_for_staff(viewer=viewer, public_id=public_id)
+    service, done = STATUS_ACTIONS[action]
+    form = forms.StatusChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The reason is too long."))
+    else:
+        try:
+            service(credential=credential, actor=request.user, reason=form.cleaned_data["reason"])
+        except CredentialError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, str(done))
+    return redirect("credentials:staff_detail", slug=slug, public_id=public_id)
