@@ -6,14 +6,10 @@ resolver and status lists through the injected fetcher, so nothing touches the n
 
 import copy
 import json
-import os
-import shutil
-import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +26,7 @@ from credentials.verification import (
     parse_date_time_stamp,
     verify_credential,
 )
-from tests.credentials.standards_paths import STANDARDS_DIR, W3C_EDDSA_VECTORS, read_json
+from tests.credentials.standards_paths import W3C_EDDSA_VECTORS, read_json
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 CREATED = "2025-01-01T00:00:00Z"
@@ -911,40 +907,6 @@ def test_arbitrary_bytes_or_text_yield_named_checks_and_never_raise(raw):
 
 
 # ---------------------------------------------------------------- the independent signer (vc-js)
-
-
-@dataclass(frozen=True)
-class Interop:
-    directory: Path
-    node: str
-
-    def run(self, script: str, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [self.node, str(self.directory / script), *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            env={**os.environ, "STANDARDS_DIR": str(STANDARDS_DIR)},
-        )
-
-
-@pytest.fixture(scope="session")
-def interop() -> Interop:
-    directory = os.environ.get("MESHE_INTEROP_DIR")
-    if not directory:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must check against vc-js: set MESHE_INTEROP_DIR (make test does)")
-        pytest.skip("MESHE_INTEROP_DIR is not set: no vc-js interop install to check against")
-    path = Path(directory)
-    if not (path / "verify.mjs").is_file() or not (path / "node_modules").is_dir():
-        pytest.fail(
-            f"MESHE_INTEROP_DIR={directory} is not a copy of shared/interop with `npm ci` run in it"
-        )
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("MESHE_INTEROP_DIR is set but `node` is not on PATH")
-    return Interop(directory=path, node=node)
 
 
 def test_a_credential_signed_by_vc_js_with_a_fresh_did_key_verifies(interop, tmp_path):
