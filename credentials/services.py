@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from credentials import documents, signing, status_list, tasks
+from credentials import documents, signing, status_list, tasks, vocabularies
 from credentials.exceptions import CredentialError
 from credentials.models import (
     CredentialEvent,
@@ -67,6 +67,9 @@ def _publish(status_list_row: StatusList, *, bits: bytes) -> None:
 
 def _open_status_list(institution: Institution, purpose: str) -> StatusList:
     """The institution's list with room for new credentials, locked for this transaction."""
+    # Lock the institution first: with no list yet there is no row to lock, and two issuers
+    # would both create list number 1.
+    Institution.objects.select_for_update().filter(pk=institution.pk).first()
     current = (
         StatusList.objects.select_for_update()
         .select_related("institution")
@@ -168,7 +171,7 @@ def credential_issue(
     )
     try:
         unsigned = documents.achievement_credential(credential)
-    except ValueError as exc:
+    except (ValueError, vocabularies.UnknownConcept) as exc:
         raise CredentialError(
             _("The micro-credential is missing something the EU standard requires: %(problem)s")
             % {"problem": exc}

@@ -1,8 +1,10 @@
 import json
+import threading
 from datetime import date
 
 import pytest
 from django.core import mail
+from django.db import connection
 
 from credentials import services, status_list, verifier
 from credentials.exceptions import CredentialError
@@ -17,6 +19,7 @@ from credentials.multiformats import decode_ed25519_public_key
 from credentials.signing import verify_proof
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
+from tests.credentials.test_builders_ob3 import schema_errors
 from tests.factories import MicroCredentialFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -171,3 +174,48 @@ def test_credentials_signed_before_a_key_rotation_still_verify():
     assert json.loads(newer.document)["proof"][0]["verificationMethod"].endswith("#key-2")
     assert verifier.verify(credential.document)["verified"]
     assert verifier.verify(newer.document)["verified"]
+
+
+def test_an_issued_credential_meets_the_ob3_schema_but_for_its_two_status_entries():
+    # OB 3.0 allows one credentialStatus; VC 2.0 allows several and we publish revocation
+    # and suspension separately (1EdTech/openbadges-specification#623).
+    document = json.loads(issue().document)
+    errors = schema_errors(document)
+    assert len(errors) == 1
+    assert errors[0].startswith("$.credentialStatus: ")
+    document["credentialStatus"] = document["credentialStatus"][0]
+    assert schema_errors(document) == []
+
+
+def test_a_vocabulary_uri_from_the_wrong_list_is_refused_before_anything_is_signed():
+    micro_credential = MicroCredentialFactory(eqf_level="http://data.europa.eu/snb/isced-f/0413")
+    with pytest.raises(CredentialError, match="EU standard requires"):
+        issue(micro_credential)
+    assert IssuedCredential.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_issuing_never_hands_out_an_index_twice():
+    micro_credential = MicroCredentialFactory()
+    errors: list[BaseException] = []
+
+    def issue_some(worker: int) -> None:
+        try:
+            for n in range(5):
+                issue(micro_credential, holder_email=f"w{worker}-{n}@example.eu")
+        except BaseException as exc:  # reported below, with the worker's traceback lost
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=issue_some, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    credentials = IssuedCredential.objects.all()
+    assert credentials.count() == 20
+    assert len({c.revocation_index for c in credentials}) == 20
+    assert len({c.suspension_index for c in credentials}) == 20
+    assert StatusList.objects.get(purpose="revocation").allocated_count == 20

@@ -253,3 +253,15 @@ def test_the_command_prints_verified_json_for_a_good_credential(tmp_path):
     result = json.loads(output.getvalue())
     assert result["verified"] is True
     assert result == json.loads(json.dumps(verifier.verify(credential.document)))
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://10.0.0.7/credential.json", "https://192.168.1.10/c", "https://169.254.169.254/latest"],
+)
+def test_the_verify_page_never_fetches_from_a_private_network(client, url, settings):
+    settings.MESHE_OUTBOUND_ALLOW_LOOPBACK = False
+    response = client.post("/verify", {"url": url})
+    assert response.status_code == 200
+    assert "Not verified" in response.text
+    assert "The link could not be read" in response.text
