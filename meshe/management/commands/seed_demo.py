@@ -45,7 +45,7 @@ LEARNERS = [
 ]
 
 ESCO = "http://data.europa.eu/esco/skill/"
-MICRO_CREDENTIALS = [
+MICRO_CREDENTIALS: list[dict[str, Any]] = [
     {
         "institution": "uni-a",
         "title": "Data Literacy for Public Administration",
