@@ -2,11 +2,13 @@
 
 import io
 import json
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import segno
 from django.conf import settings
+from django.utils import timezone
 
 from credentials import edc, ob3
 from credentials.achievement import (
@@ -23,7 +25,13 @@ from credentials.achievement import (
     StatusEntry,
     hash_email,
 )
-from credentials.models import IssuedCredential, MicroCredential, MicroCredentialVersion
+from credentials.models import (
+    IssuedCredential,
+    MicroCredential,
+    MicroCredentialVersion,
+    StatusList,
+    StatusPurpose,
+)
 from institutions.models import Institution
 
 
@@ -191,3 +199,47 @@ def edc_credential(credential: IssuedCredential) -> dict[str, Any]:
 
 def signed_document(credential: IssuedCredential) -> dict[str, Any]:
     return json.loads(credential.document)
+
+
+def preview(
+    *,
+    institution: Institution,
+    micro_credential: MicroCredential,
+    holder_name: str,
+    holder_email: str,
+    awarded_date: date,
+    grade: str = "",
+    evidence_url: str = "",
+    evidence_narrative: str = "",
+) -> dict[str, Any]:
+    """The credential as it would be signed now; status positions are placeholders (0),
+    because real ones are drawn only when it is issued. Raises ValueError or UnknownConcept
+    when an EU element is missing."""
+    now = timezone.now().replace(microsecond=0)
+    lists = {
+        purpose: StatusList(institution=institution, purpose=purpose, number=1)
+        for purpose in (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION)
+    }
+    version = MicroCredentialVersion(
+        micro_credential=micro_credential,
+        number=(micro_credential.versions.count() or 1),
+        snapshot=specification_snapshot(micro_credential),
+    )
+    credential = IssuedCredential(
+        institution=institution,
+        version=version,
+        holder_name=holder_name,
+        holder_email=holder_email,
+        identity_salt="preview",
+        issued_at=now,
+        valid_from=now,
+        awarded_date=awarded_date,
+        grade=grade,
+        evidence_url=evidence_url,
+        evidence_narrative=evidence_narrative,
+        revocation_list=lists[StatusPurpose.REVOCATION],
+        revocation_index=0,
+        suspension_list=lists[StatusPurpose.SUSPENSION],
+        suspension_index=0,
+    )
+    return achievement_credential(credential)

@@ -1,9 +1,23 @@
+import re
+from typing import Any
+
 from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credentials import vocabularies
 from credentials.models import MicroCredential
 from credentials.verification import DEFAULT_MAX_BYTES
+
+ESCO_SKILL = re.compile(r"http://data\.europa\.eu/esco/skill/[0-9a-f-]{36}")
+
+
+def esco_label(uri: str) -> str:
+    """The skill's English label from the bundled ESCO index, or the URI when it is not there."""
+    return uri
 
 
 class IssueForm(forms.Form):
@@ -69,3 +83,147 @@ class VerifyForm(forms.Form):
                 _("Paste a credential, upload a file or give a link: exactly one of them.")
             )
         return data
+
+
+def _vocabulary(scheme: str, *, required: bool = True) -> list[tuple[str, object]]:
+    choices: list[tuple[str, object]] = list(vocabularies.choices(scheme))
+    return choices if required else [("", _("— none —")), *choices]
+
+
+class MicroCredentialForm(forms.ModelForm):
+    """Every EU standard element; the eleven mandatory ones are required."""
+
+    eqf_level = forms.ChoiceField(label=_("Level (EQF)"))
+    isced_field = forms.ChoiceField(label=_("Field of education (ISCED-F 2013)"), required=False)
+    assessment_type = forms.ChoiceField(label=_("Type of assessment"))
+    form_of_participation = forms.ChoiceField(label=_("Form of participation"))
+    learning_setting = forms.ChoiceField(label=_("Learning setting"), required=False)
+    quality_assurance = forms.ChoiceField(label=_("Type of quality assurance"))
+    supervision_verification = forms.ChoiceField(
+        label=_("Supervision and identity verification during assessment"), required=False
+    )
+    part_of = forms.CharField(
+        label=_("Stacks into (links of larger credentials, one per line)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("The specification link of a credential here or at a partner institution."),
+    )
+    instruction_languages = forms.CharField(
+        label=_("Languages of instruction"),
+        required=False,
+        help_text=_("Language codes separated by commas, such as en, nl."),
+    )
+
+    class Meta:
+        model = MicroCredential
+        fields = [
+            "language",
+            "title",
+            "description",
+            "ects",
+            "workload_hours",
+            "eqf_level",
+            "isced_field",
+            "assessment_type",
+            "form_of_participation",
+            "learning_setting",
+            "quality_assurance",
+            "quality_assurance_note",
+            "supervision_verification",
+            "prerequisites",
+            "criteria",
+            "grading_scheme",
+            "is_partial",
+            "part_of",
+            "further_information",
+            "further_information_url",
+            "instruction_languages",
+            "validity_months",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "quality_assurance_note": forms.Textarea(attrs={"rows": 2}),
+            "prerequisites": forms.Textarea(attrs={"rows": 2}),
+            "criteria": forms.Textarea(attrs={"rows": 2}),
+            "grading_scheme": forms.Textarea(attrs={"rows": 2}),
+            "further_information": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        pickers = {
+            "eqf_level": (vocabularies.EQF, True),
+            "isced_field": (vocabularies.ISCED_F, False),
+            "assessment_type": (vocabularies.ASSESSMENT, True),
+            "form_of_participation": (vocabularies.MODE, True),
+            "learning_setting": (vocabularies.LEARNING_SETTING, False),
+            "quality_assurance": (vocabularies.ACCREDITATION, True),
+            "supervision_verification": (vocabularies.SUPERVISION, False),
+        }
+        for name, (scheme, required) in pickers.items():
+            self.fields[name].choices = _vocabulary(scheme, required=required)  # type: ignore[attr-defined]
+        self.fields["language"].widget = forms.Select(choices=settings.LANGUAGES)
+        if self.instance.pk:
+            self.initial["part_of"] = "\n".join(ref["url"] for ref in self.instance.part_of)
+            self.initial["instruction_languages"] = ", ".join(self.instance.instruction_languages)
+
+    def clean_part_of(self) -> list[dict[str, Any]]:
+        validate = URLValidator(schemes=["https", "http"])
+        references = []
+        for line in self.cleaned_data["part_of"].splitlines():
+            url = line.strip()
+            if not url:
+                continue
+            try:
+                validate(url)
+            except ValidationError:
+                raise ValidationError(_("%(url)s is not a link.") % {"url": url}) from None
+            references.append({"url": url, "title": {"en": url}})
+        return references
+
+    def clean_instruction_languages(self) -> list[str]:
+        codes = [c.strip().lower() for c in self.cleaned_data["instruction_languages"].split(",")]
+        codes = [code for code in codes if code]
+        unknown = [code for code in codes if not re.fullmatch(r"[a-z]{2,3}", code)]
+        if unknown:
+            raise ValidationError(
+                _("Use two- or three-letter language codes: %(codes)s")
+                % {"codes": ", ".join(unknown)}
+            )
+        return codes
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("part_of") and not data.get("is_partial"):
+            self.add_error(
+                "is_partial", _("Tick this when the micro-credential stacks into another one.")
+            )
+        return data
+
+
+class LearningOutcomeForm(forms.Form):
+    text = forms.CharField(
+        label=_("Learning outcome"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )
+    skills = forms.CharField(
+        label=_("ESCO skills (links, one per line)"),
+        widget=forms.Textarea(attrs={"rows": 2, "data-esco-typeahead": ""}),
+        required=False,
+        help_text=_("Paste ESCO skill links, such as http://data.europa.eu/esco/skill/…"),
+    )
+
+    def clean_skills(self) -> list[dict[str, str]]:
+        skills = []
+        for line in self.cleaned_data["skills"].splitlines():
+            uri = line.strip().rstrip("/").replace("https://", "http://", 1)
+            if not uri:
+                continue
+            if not ESCO_SKILL.fullmatch(uri):
+                raise ValidationError(_("%(text)s is not an ESCO skill link.") % {"text": uri})
+            skills.append({"uri": uri, "label": esco_label(uri)})
+        return skills
+
+
+LearningOutcomeFormSet = forms.formset_factory(
+    LearningOutcomeForm, extra=1, min_num=1, validate_min=True, can_delete=True
+)

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from credentials.models import (
@@ -65,4 +65,23 @@ def micro_credential_version(*, public_id: UUID, number: int) -> MicroCredential
             micro_credential__public_id=public_id, number=number
         )
     except MicroCredentialVersion.DoesNotExist:
+        raise Http404 from None
+
+
+def micro_credentials_for_staff(*, viewer: Membership) -> QuerySet[MicroCredential]:
+    """All specifications of the viewer's institution, with how often each was issued."""
+    return (
+        MicroCredential.objects.filter(institution_id=viewer.institution_id)
+        .annotate(issued_count=Count("versions__issued_credentials"))
+        .order_by("status", "title")
+    )
+
+
+def micro_credential_for_staff(*, viewer: Membership, public_id: UUID) -> MicroCredential:
+    """One specification of the viewer's institution; 404 for any other institution's."""
+    try:
+        return MicroCredential.objects.select_related("institution").get(
+            public_id=public_id, institution_id=viewer.institution_id
+        )
+    except MicroCredential.DoesNotExist:
         raise Http404 from None

@@ -4,6 +4,7 @@ import hashlib
 import json
 import secrets
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -24,6 +25,7 @@ from credentials.models import (
     StatusPurpose,
 )
 from institutions import selectors as institution_selectors
+from institutions import services as institution_services
 from institutions.models import Institution
 from learners.models import User
 
@@ -278,3 +280,129 @@ def holder_notify(*, credential_id: int) -> None:
         recipient_list=[credential.holder_email],
     )
     IssuedCredential.objects.filter(pk=credential.pk).update(notified_at=timezone.now())
+
+
+# Specifications --------------------------------------------------------------------------
+
+SPECIFICATION_FIELDS = ["language", "title", "description", "learning_outcomes", "ects", "workload_hours", "eqf_level", "isced_field", "assessment_type", "form_of_participation", "learning_setting", "quality_assurance", "quality_assurance_note", "supervision_verification", "prerequisites", "criteria", "grading_scheme", "is_partial", "part_of", "further_information", "further_information_url", "instruction_languages", "validity_months"]
+
+
+VOCABULARY_FIELDS = {
+    "eqf_level": vocabularies.EQF,
+    "isced_field": vocabularies.ISCED_F,
+    "assessment_type": vocabularies.ASSESSMENT,
+    "form_of_participation": vocabularies.MODE,
+    "learning_setting": vocabularies.LEARNING_SETTING,
+    "quality_assurance": vocabularies.ACCREDITATION,
+    "supervision_verification": vocabularies.SUPERVISION,
+}
+
+
+def _check_complete(micro_credential: MicroCredential) -> None:
+    """Raises CredentialError naming what the EU standard still misses."""
+    probe = MicroCredentialVersion(
+        micro_credential=micro_credential,
+        number=1,
+        snapshot=documents.specification_snapshot(micro_credential),
+    )
+    try:
+        documents.specification(probe)
+        for field, scheme in VOCABULARY_FIELDS.items():
+            if uri := getattr(micro_credential, field):
+                vocabularies.concept(uri, scheme=scheme)
+    except (ValueError, vocabularies.UnknownConcept) as exc:
+        raise CredentialError(
+            _("The micro-credential is missing something the EU standard requires: %(problem)s")
+            % {"problem": exc}
+        ) from exc
+
+
+def _refresh_published_version(micro_credential: MicroCredential, actor: User | None) -> None:
+    """Keeps the latest version equal to the specification once it is published.
+
+    A version nobody was issued under is rewritten in place; one with issued credentials
+    stays as it is and a new version follows, so issued credentials keep theirs.
+    """
+    snapshot = documents.specification_snapshot(micro_credential)
+    latest = micro_credential.versions.order_by("-number").first()
+    if latest is not None and latest.snapshot == snapshot:
+        return
+    if latest is not None and not latest.issued_credentials.exists():
+        latest.snapshot = snapshot
+        latest.save(update_fields=["snapshot"])
+        return
+    MicroCredentialVersion.objects.create(
+        micro_credential=micro_credential,
+        number=latest.number + 1 if latest else 1,
+        snapshot=snapshot,
+        created_by=actor,
+    )
+
+
+@transaction.atomic
+def micro_credential_save(
+    *,
+    actor: User | None,
+    institution: Institution,
+    micro_credential: MicroCredential | None = None,
+    **fields: Any,
+) -> MicroCredential:
+    """Creates a draft or edits a specification; editing a published one that has issued
+    credentials makes a new version. Raises CredentialError when a published one would
+    lose a mandatory element."""
+    creating = micro_credential is None
+    if micro_credential is None:
+        micro_credential = MicroCredential(institution=institution)
+    elif micro_credential.institution_id != institution.pk:
+        raise CredentialError(_("This micro-credential belongs to another institution."))
+    for name, value in fields.items():
+        if name not in SPECIFICATION_FIELDS:
+            raise TypeError(f"{name} is not a field of a specification")
+        setattr(micro_credential, name, value)
+    if micro_credential.status == MicroCredential.Status.PUBLISHED:
+        _check_complete(micro_credential)
+    micro_credential.save()
+    if micro_credential.status == MicroCredential.Status.PUBLISHED:
+        _refresh_published_version(micro_credential, actor)
+    institution_services.audit(
+        institution=institution,
+        actor=actor,
+        action="micro_credential.created" if creating else "micro_credential.edited",
+        public_id=str(micro_credential.public_id),
+        title=micro_credential.title,
+    )
+    return micro_credential
+
+
+# draft → published → retired, and a retired one may be published again.
+LIFECYCLE: dict[str, set[str]] = {
+    MicroCredential.Status.DRAFT: {MicroCredential.Status.PUBLISHED},
+    MicroCredential.Status.PUBLISHED: {MicroCredential.Status.RETIRED},
+    MicroCredential.Status.RETIRED: {MicroCredential.Status.PUBLISHED},
+}
+
+
+@transaction.atomic
+def micro_credential_set_status(
+    *, actor: User | None, micro_credential: MicroCredential, status: str
+) -> MicroCredential:
+    """Publishes (only when every mandatory element is there) or retires. Idempotent."""
+    current = MicroCredential.objects.select_for_update().get(pk=micro_credential.pk)
+    if current.status == status:
+        return current
+    if status not in LIFECYCLE[current.status]:
+        raise CredentialError(_("That change of status is not possible."))
+    if status == MicroCredential.Status.PUBLISHED:
+        _check_complete(current)
+    current.status = status
+    current.save(update_fields=["status", "updated_at"])
+    if status == MicroCredential.Status.PUBLISHED:
+        _refresh_published_version(current, actor)
+    institution_services.audit(
+        institution=current.institution,
+        actor=actor,
+        action=f"micro_credential.{status}",
+        public_id=str(current.public_id),
+        title=current.title,
+    )
+    return current

@@ -16,6 +16,31 @@ urlpatterns = [
         views.specification_version,
         name="specification_version",
     ),
+    path(
+        "staff/<slug:slug>/micro-credentials/",
+        views.micro_credential_list,
+        name="micro_credentials",
+    ),
+    path(
+        "staff/<slug:slug>/micro-credentials/new/",
+        views.micro_credential_edit,
+        name="micro_credential_new",
+    ),
+    path(
+        "staff/<slug:slug>/micro-credentials/<uuid:public_id>/",
+        views.micro_credential_detail,
+        name="micro_credential",
+    ),
+    path(
+        "staff/<slug:slug>/micro-credentials/<uuid:public_id>/edit/",
+        views.micro_credential_edit,
+        name="micro_credential_edit",
+    ),
+    path(
+        "staff/<slug:slug>/micro-credentials/<uuid:public_id>/<str:status>/",
+        views.micro_credential_status,
+        name="micro_credential_status",
+    ),
     path("staff/<slug:slug>/credentials/", views.credential_list, name="staff_list"),
     path("staff/<slug:slug>/credentials/issue/", views.credential_issue, name="issue"),
     path(

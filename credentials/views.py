@@ -4,6 +4,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -11,8 +12,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from credentials import documents, forms, selectors, services, verifier
+from credentials import documents, forms, selectors, services, verifier, vocabularies
 from credentials.exceptions import CredentialError
+from credentials.models import MicroCredential
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
 from meshe.http import AuthenticatedHttpRequest
@@ -137,6 +139,148 @@ def verify_api(request: HttpRequest) -> JsonResponse:
 
 
 @staff_required
+def micro_credential_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    return render(
+        request,
+        "credentials/micro_credential_list.html",
+        {
+            "institution": viewer.institution,
+            "viewer": viewer,
+            "micro_credentials": selectors.micro_credentials_for_staff(viewer=viewer),
+        },
+    )
+
+
+def _outcomes_initial(micro_credential: MicroCredential | None) -> list[dict[str, str]]:
+    if micro_credential is None:
+        return []
+    return [
+        {"text": outcome["text"], "skills": "\n".join(s["uri"] for s in outcome["esco"])}
+        for outcome in micro_credential.learning_outcomes
+    ]
+
+
+@staff_required
+def micro_credential_edit(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID | None = None
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    micro_credential = (
+        selectors.micro_credential_for_staff(viewer=viewer, public_id=public_id)
+        if public_id
+        else None
+    )
+    posted = request.method == "POST"
+    form = forms.MicroCredentialForm(request.POST if posted else None, instance=micro_credential)
+    outcomes = forms.LearningOutcomeFormSet(
+        request.POST if posted else None,
+        initial=_outcomes_initial(micro_credential),
+        prefix="outcomes",
+    )
+    if posted and form.is_valid() and outcomes.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        fields["learning_outcomes"] = [
+            {"text": row["text"], "esco": row["skills"]}
+            for row in outcomes.cleaned_data
+            if row and not row.get("DELETE")
+        ]
+        try:
+            saved = services.micro_credential_save(
+                actor=request.user,
+                institution=viewer.institution,
+                micro_credential=micro_credential,
+                **fields,
+            )
+        except CredentialError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Saved %(title)s.") % {"title": saved.title})
+            return redirect("credentials:micro_credential", slug=slug, public_id=saved.public_id)
+    return render(
+        request,
+        "credentials/micro_credential_form.html",
+        {
+            "institution": viewer.institution,
+            "micro_credential": micro_credential,
+            "form": form,
+            "outcomes": outcomes,
+        },
+    )
+
+
+@staff_required
+def micro_credential_detail(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    micro_credential = selectors.micro_credential_for_staff(viewer=viewer, public_id=public_id)
+    return render(
+        request,
+        "credentials/micro_credential_detail.html",
+        {
+            "institution": viewer.institution,
+            "viewer": viewer,
+            "micro_credential": micro_credential,
+            "versions": micro_credential.versions.annotate(
+                issued_count=Count("issued_credentials")
+            ).order_by("-number"),
+            "can_edit": viewer.role in institution_selectors.ISSUE,
+            "labels": vocabulary_labels(micro_credential),
+        },
+    )
+
+
+def vocabulary_labels(micro_credential: MicroCredential) -> dict[str, str]:
+    """English labels of the vocabulary URIs the specification uses."""
+    labels = {}
+    for field in (
+        "eqf_level",
+        "isced_field",
+        "assessment_type",
+        "form_of_participation",
+        "learning_setting",
+        "quality_assurance",
+        "supervision_verification",
+    ):
+        uri = getattr(micro_credential, field)
+        if uri:
+            try:
+                labels[field] = vocabularies.concept(uri).label
+            except vocabularies.UnknownConcept:
+                labels[field] = uri
+    return labels
+
+
+@require_POST
+@staff_required
+def micro_credential_status(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID, status: str
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    micro_credential = selectors.micro_credential_for_staff(viewer=viewer, public_id=public_id)
+    if status not in MicroCredential.Status.values:
+        raise Http404
+    try:
+        changed = services.micro_credential_set_status(
+            actor=request.user, micro_credential=micro_credential, status=status
+        )
+    except CredentialError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(title)s is now %(status)s.")
+            % {"title": changed.title, "status": changed.get_status_display().lower()},
+        )
+    return redirect("credentials:micro_credential", slug=slug, public_id=public_id)
+
+
+@staff_required
 def credential_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
     return render(
@@ -152,31 +296,48 @@ def credential_list(request: AuthenticatedHttpRequest, slug: str) -> HttpRespons
 
 @staff_required
 def credential_issue(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    """Two steps: a preview of exactly what will be signed, then the signature."""
     viewer = institution_selectors.membership_for_staff(
         user=request.user, slug=slug, roles=institution_selectors.ISSUE
     )
+    posted = request.method == "POST"
     form = forms.IssueForm(
-        request.POST or None,
+        request.POST if posted else None,
+        initial={"micro_credential": request.GET.get("micro_credential")},
         micro_credentials=selectors.issuable_micro_credentials(viewer=viewer),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            credential = services.credential_issue(
-                actor=request.user, institution=viewer.institution, **form.cleaned_data
-            )
-        except CredentialError as exc:
-            form.add_error(None, exc.message)
+    preview = None
+    if posted and form.is_valid():
+        if "confirm" not in request.POST:
+            try:
+                preview = documents.preview(institution=viewer.institution, **form.cleaned_data)
+            except (ValueError, vocabularies.UnknownConcept) as exc:
+                form.add_error(None, str(exc))
         else:
-            messages.success(
-                request,
-                _("Credential issued to %(name)s. They will receive an e-mail.")
-                % {"name": credential.holder_name},
-            )
-            return redirect("credentials:staff_detail", slug=slug, public_id=credential.public_id)
+            try:
+                credential = services.credential_issue(
+                    actor=request.user, institution=viewer.institution, **form.cleaned_data
+                )
+            except CredentialError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("Credential issued to %(name)s. They will receive an e-mail.")
+                    % {"name": credential.holder_name},
+                )
+                return redirect(
+                    "credentials:staff_detail", slug=slug, public_id=credential.public_id
+                )
     return render(
         request,
         "credentials/issue.html",
-        {"institution": viewer.institution, "form": form},
+        {
+            "institution": viewer.institution,
+            "form": form,
+            "preview": preview,
+            "preview_json": json.dumps(preview, indent=2, ensure_ascii=False) if preview else "",
+        },
     )
 
 

@@ -26,6 +26,8 @@ def test_staff_issue_a_credential_that_verifies_until_revoked(live_server, page:
     page.get_by_label("Learner's full name").fill("Ana Kowalska")
     page.get_by_label("Learner's e-mail address").fill("ana@example.eu")
     page.get_by_label("Grade").fill("8.5")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("heading", name="Check before signing")).to_be_visible()
     page.get_by_role("button", name="Sign and issue").click()
     expect(page.get_by_text("Credential issued to Ana Kowalska.")).to_be_visible()
 

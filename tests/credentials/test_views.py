@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from credentials import services, verifier
-from credentials.models import CredentialStatus
+from credentials.models import CredentialStatus, IssuedCredential
 from institutions.models import Role
 from tests.credentials.test_services import issue
 from tests.factories import MembershipFactory, MicroCredentialFactory
@@ -163,22 +163,27 @@ def test_the_command_prints_the_api_json_and_exits_by_the_verdict(tmp_path, clie
     assert exited.value.code == 1
 
 
-def test_an_issuer_issues_from_the_browser_form_and_sees_the_credential(logged_in, eager_celery):
+def test_an_issuer_previews_what_will_be_signed_then_issues(logged_in, eager_celery):
     membership = MembershipFactory(role=Role.ISSUER)
     micro_credential = MicroCredentialFactory(institution=membership.institution)
     client = logged_in(membership.user)
-    response = client.post(
-        reverse("credentials:issue", kwargs={"slug": membership.institution.slug}),
-        {
-            "micro_credential": micro_credential.pk,
-            "holder_name": "Ana Kowalska",
-            "holder_email": "ana@example.eu",
-            "awarded_date": "2026-11-20",
-        },
-        follow=True,
-    )
+    url = reverse("credentials:issue", kwargs={"slug": membership.institution.slug})
+    fields = {
+        "micro_credential": micro_credential.pk,
+        "holder_name": "Ana Kowalska",
+        "holder_email": "ana@example.eu",
+        "awarded_date": "2026-11-20",
+    }
+    preview = client.post(url, fields)
+    assert preview.status_code == 200
+    assert "Check before signing" in preview.text
+    assert "AchievementCredential" in preview.text or "OpenBadgeCredential" in preview.text
+    assert IssuedCredential.objects.count() == 0
+
+    response = client.post(url, {**fields, "confirm": "1"}, follow=True)
     assert "Credential issued to Ana Kowalska." in response.text
     assert "Revoke" in response.text
+    assert IssuedCredential.objects.count() == 1
 
 
 def test_a_viewer_cannot_issue_or_revoke(logged_in):
