@@ -93,6 +93,9 @@ class KeyNotResolved(LookupError):
 
 
 KeyResolver = Callable[[str], Ed25519PublicKey]
+# What turns a JSON-LD document into canonical N-Quads: canonicalize (the general path, the
+# default everywhere) or anything proven to give its bytes, e.g. canonical_templates.canonicalize_fast.
+Canonicalizer = Callable[[Mapping[str, Any]], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,14 +389,21 @@ class Signer:
 
     The proof configuration is the document's @context plus fixed options, so documents that
     share an @context share its canonical form and hash: it is computed once per @context.
+    A canonicalizer other than the general path's canonicalize (the default) may be given.
     """
 
     def __init__(
-        self, *, private_key: Ed25519PrivateKey, verification_method: str, created: str
+        self,
+        *,
+        private_key: Ed25519PrivateKey,
+        verification_method: str,
+        created: str,
+        canonicalizer: Canonicalizer | None = None,
     ) -> None:
         self._private_key = private_key
         self._verification_method = verification_method
         self._created = created
+        self._canonicalizer = canonicalizer
         # Raise now, not at the first sign(), on a malformed `created`.
         proof_configuration(context=None, verification_method=verification_method, created=created)
         self._proof_hashes: dict[str, tuple[str, bytes]] = {}
@@ -409,10 +419,10 @@ class Signer:
                 verification_method=self._verification_method,
                 created=self._created,
             )
-            canonical_proof = canonicalize(config)
+            canonical_proof = (self._canonicalizer or canonicalize)(config)
             cached = (canonical_proof, _sha256(canonical_proof))
             self._proof_hashes[context_key] = cached
-        canonical_document = canonicalize(unsecured_document)
+        canonical_document = (self._canonicalizer or canonicalize)(unsecured_document)
         return HashData(
             canonical_document=canonical_document,
             canonical_proof_configuration=cached[0],
@@ -443,10 +453,14 @@ def sign_document(
     private_key: Ed25519PrivateKey,
     verification_method: str,
     created: str,
+    canonicalizer: Canonicalizer | None = None,
 ) -> dict[str, Any]:
     """Return a copy of document secured by one eddsa-rdfc-2022 proof; raises CanonicalizationError."""
     signer = Signer(
-        private_key=private_key, verification_method=verification_method, created=created
+        private_key=private_key,
+        verification_method=verification_method,
+        created=created,
+        canonicalizer=canonicalizer,
     )
     return signer.sign(document)
 
@@ -459,11 +473,13 @@ def verify_proof(
     *,
     public_key: Ed25519PublicKey | KeyResolver,
     proof_purpose: str = ASSERTION_METHOD,
+    canonicalizer: Canonicalizer | None = None,
 ) -> ProofVerification:
     """Return whether document's single eddsa-rdfc-2022 proof verifies; never raises on bad input.
 
     public_key is the expected key, or a resolver from verificationMethod to key that raises
-    KeyNotResolved (or another LookupError / ValueError) when it cannot.
+    KeyNotResolved (or another LookupError / ValueError) when it cannot. canonicalizer defaults
+    to the general path, canonicalize.
     """
     if not isinstance(document, Mapping):
         return _rejected(
@@ -503,12 +519,13 @@ def verify_proof(
     unsecured = {name: value for name, value in document.items() if name != "proof"}
     options = {name: value for name, value in proof.items() if name != "proofValue"}
     options["@context"] = _context_with_data_integrity(proof_context)
+    canonical = canonicalizer or canonicalize
     try:
-        canonical_proof = canonicalize(options)
+        canonical_proof = canonical(options)
     except CanonicalizationError as exc:
         return _rejected(Step.CANONICALIZE_PROOF, exc.failure, exc.detail, method)
     try:
-        canonical_document = canonicalize(unsecured)
+        canonical_document = canonical(unsecured)
     except CanonicalizationError as exc:
         return _rejected(Step.CANONICALIZE_DOCUMENT, exc.failure, exc.detail, method)
 
