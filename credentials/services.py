@@ -3,6 +3,8 @@
 import hashlib
 import json
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -94,17 +96,29 @@ def _open_status_list(institution: Institution, purpose: str) -> StatusList:
     return new
 
 
-def _allocate_index(row: StatusList) -> int:
-    """A random free index of a locked list; never reused, so a status cannot leak to another."""
-    allocated = bytes(row.allocated)
-    while True:
-        index = secrets.randbelow(row.size)
-        if not status_list.get_bit(allocated, index):
-            break
-    row.allocated = status_list.set_bit(allocated, index, True)
-    row.allocated_count += 1
-    row.save(update_fields=["allocated", "allocated_count", "updated_at"])
-    return index
+def _allocate_indexes(
+    institution: Institution, purpose: str, count: int
+) -> list[tuple[StatusList, int]]:
+    """`count` random free indexes, moving on to a new list when one fills up; never reused,
+    so one credential's status can never leak to another."""
+    allocated: list[tuple[StatusList, int]] = []
+    while len(allocated) < count:
+        row = _open_status_list(institution, purpose)
+        room = int(row.size * STATUS_LIST_FILL_LIMIT) - row.allocated_count
+        # Marked in place, in the status_list bit order: copying 16 KiB per index would
+        # dominate bulk issuing.
+        bits = bytearray(row.allocated)
+        for _ in range(min(room, count - len(allocated))):
+            while True:
+                index = secrets.randbelow(row.size)
+                if not bits[index // 8] & (0x80 >> (index % 8)):
+                    break
+            bits[index // 8] |= 0x80 >> (index % 8)
+            allocated.append((row, index))
+            row.allocated_count += 1
+        row.allocated = bytes(bits)
+        row.save(update_fields=["allocated", "allocated_count", "updated_at"])
+    return allocated
 
 
 def _version_to_issue(
@@ -121,6 +135,91 @@ def _version_to_issue(
         snapshot=snapshot,
         created_by=actor,
     )
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One learner to issue to, with what differs per credential."""
+
+    holder_name: str
+    holder_email: str
+    awarded_date: date
+    grade: str = ""
+    evidence_url: str = ""
+    evidence_narrative: str = ""
+
+
+def _issue_many(
+    *,
+    actor: User | None,
+    institution: Institution,
+    micro_credential: MicroCredential,
+    recipients: Sequence[Recipient],
+    valid_from: datetime | None = None,
+) -> list[IssuedCredential]:
+    """Issues to every recipient in the caller's transaction, or raises CredentialError and
+    issues nothing. Status indexes, signatures and rows are made in batches."""
+    if micro_credential.institution_id != institution.pk:
+        raise CredentialError(_("This micro-credential belongs to another institution."))
+    if micro_credential.status != MicroCredential.Status.PUBLISHED:
+        raise CredentialError(_("Only published micro-credentials can be issued."))
+    now = timezone.now().replace(microsecond=0)
+    valid_from = (valid_from or now).replace(microsecond=0)
+    valid_until = (
+        valid_from + timedelta(days=30 * micro_credential.validity_months)
+        if micro_credential.validity_months
+        else None
+    )
+    version = _version_to_issue(micro_credential, actor)
+    revocations = _allocate_indexes(institution, StatusPurpose.REVOCATION, len(recipients))
+    suspensions = _allocate_indexes(institution, StatusPurpose.SUSPENSION, len(recipients))
+    key = institution_selectors.active_signing_key(institution=institution)
+    signer = signing.Signer(
+        private_key=key.private_key,
+        verification_method=key.verification_method,
+        created=signing.format_created(now),
+    )
+    credentials = []
+    for recipient, (revocation, r_index), (suspension, s_index) in zip(
+        recipients, revocations, suspensions, strict=True
+    ):
+        credential = IssuedCredential(
+            institution=institution,
+            version=version,
+            holder_name=recipient.holder_name.strip(),
+            holder_email=recipient.holder_email.strip(),
+            identity_salt=secrets.token_hex(16),
+            issued_at=now,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            awarded_date=recipient.awarded_date,
+            grade=recipient.grade.strip(),
+            evidence_url=recipient.evidence_url,
+            evidence_narrative=recipient.evidence_narrative.strip(),
+            revocation_list=revocation,
+            revocation_index=r_index,
+            suspension_list=suspension,
+            suspension_index=s_index,
+            issued_by=actor,
+        )
+        try:
+            unsigned = documents.achievement_credential(credential)
+        except (ValueError, vocabularies.UnknownConcept) as exc:
+            raise CredentialError(
+                _("The micro-credential is missing something the EU standard requires: %(problem)s")
+                % {"problem": exc}
+            ) from exc
+        credential.document = json.dumps(
+            signer.sign(unsigned), ensure_ascii=False, separators=(",", ":")
+        )
+        credentials.append(credential)
+    IssuedCredential.objects.bulk_create(credentials, batch_size=500)
+    CredentialEvent.objects.bulk_create(
+        [CredentialEvent(credential=c, actor=actor, action=Action.ISSUED) for c in credentials],
+        batch_size=500,
+    )
+    tasks.notify_holders.delay_on_commit([credential.pk for credential in credentials])
+    return credentials
 
 
 @transaction.atomic
@@ -140,48 +239,21 @@ def credential_issue(
     """Builds, signs and stores a credential with fresh status indexes; e-mails the learner
     on commit. Raises CredentialError when the specification is not published or lacks a
     mandatory EU element."""
-    if micro_credential.institution_id != institution.pk:
-        raise CredentialError(_("This micro-credential belongs to another institution."))
-    if micro_credential.status != MicroCredential.Status.PUBLISHED:
-        raise CredentialError(_("Only published micro-credentials can be issued."))
-    now = timezone.now().replace(microsecond=0)
-    valid_from = (valid_from or now).replace(microsecond=0)
-    revocation = _open_status_list(institution, StatusPurpose.REVOCATION)
-    suspension = _open_status_list(institution, StatusPurpose.SUSPENSION)
-    credential = IssuedCredential(
-        institution=institution,
-        version=_version_to_issue(micro_credential, actor),
-        holder_name=holder_name.strip(),
-        holder_email=holder_email.strip(),
-        identity_salt=secrets.token_hex(16),
-        issued_at=now,
-        valid_from=valid_from,
-        valid_until=(
-            valid_from + timedelta(days=30 * micro_credential.validity_months)
-            if micro_credential.validity_months
-            else None
-        ),
+    recipient = Recipient(
+        holder_name=holder_name,
+        holder_email=holder_email,
         awarded_date=awarded_date,
-        grade=grade.strip(),
+        grade=grade,
         evidence_url=evidence_url,
-        evidence_narrative=evidence_narrative.strip(),
-        revocation_list=revocation,
-        revocation_index=_allocate_index(revocation),
-        suspension_list=suspension,
-        suspension_index=_allocate_index(suspension),
-        issued_by=actor,
+        evidence_narrative=evidence_narrative,
     )
-    try:
-        unsigned = documents.achievement_credential(credential)
-    except (ValueError, vocabularies.UnknownConcept) as exc:
-        raise CredentialError(
-            _("The micro-credential is missing something the EU standard requires: %(problem)s")
-            % {"problem": exc}
-        ) from exc
-    credential.document = _sign(institution, unsigned, at=now)
-    credential.save()
-    CredentialEvent.objects.create(credential=credential, actor=actor, action=Action.ISSUED)
-    tasks.notify_holder.delay_on_commit(credential.pk)
+    (credential,) = _issue_many(
+        actor=actor,
+        institution=institution,
+        micro_credential=micro_credential,
+        recipients=[recipient],
+        valid_from=valid_from,
+    )
     return credential
 
 
@@ -260,6 +332,12 @@ def credential_reinstate(
     )
 
 
+def holders_notify(*, credential_ids: Sequence[int]) -> None:
+    """E-mails each learner once; see holder_notify."""
+    for credential_id in credential_ids:
+        holder_notify(credential_id=credential_id)
+
+
 def holder_notify(*, credential_id: int) -> None:
     """E-mails the learner where to find a new credential, once."""
     credential = (
@@ -284,7 +362,31 @@ def holder_notify(*, credential_id: int) -> None:
 
 # Specifications --------------------------------------------------------------------------
 
-SPECIFICATION_FIELDS = ["language", "title", "description", "learning_outcomes", "ects", "workload_hours", "eqf_level", "isced_field", "assessment_type", "form_of_participation", "learning_setting", "quality_assurance", "quality_assurance_note", "supervision_verification", "prerequisites", "criteria", "grading_scheme", "is_partial", "part_of", "further_information", "further_information_url", "instruction_languages", "validity_months"]
+SPECIFICATION_FIELDS = [
+    "language",
+    "title",
+    "description",
+    "learning_outcomes",
+    "ects",
+    "workload_hours",
+    "eqf_level",
+    "isced_field",
+    "assessment_type",
+    "form_of_participation",
+    "learning_setting",
+    "quality_assurance",
+    "quality_assurance_note",
+    "supervision_verification",
+    "prerequisites",
+    "criteria",
+    "grading_scheme",
+    "is_partial",
+    "part_of",
+    "further_information",
+    "further_information_url",
+    "instruction_languages",
+    "validity_months",
+]
 
 
 VOCABULARY_FIELDS = {
