@@ -69,11 +69,15 @@ def _publish(status_list_row: StatusList, *, bits: bytes) -> None:
     status_list_row.etag = hashlib.sha256(status_list_row.document.encode()).hexdigest()[:32]
 
 
-def _open_status_list(institution: Institution, purpose: str) -> StatusList:
-    """The institution's list with room for new credentials, locked for this transaction."""
-    # Lock the institution first: with no list yet there is no row to lock, and two issuers
-    # would both create list number 1.
+def _lock_institution(institution: Institution) -> None:
+    """Serialises issuing and versioning per institution: a new version or status list has
+    no row to lock yet, so two writers could otherwise both create number 1."""
     Institution.objects.select_for_update().filter(pk=institution.pk).first()
+
+
+def _open_status_list(institution: Institution, purpose: str) -> StatusList:
+    """The institution's list with room for new credentials; the caller holds the
+    institution's lock (see _issue_many)."""
     current = (
         StatusList.objects.select_for_update()
         .select_related("institution")
@@ -163,6 +167,7 @@ def _issue_many(
         raise CredentialError(_("This micro-credential belongs to another institution."))
     if micro_credential.status != MicroCredential.Status.PUBLISHED:
         raise CredentialError(_("Only published micro-credentials can be issued."))
+    _lock_institution(institution)
     now = timezone.now().replace(microsecond=0)
     valid_from = (valid_from or now).replace(microsecond=0)
     valid_until = (
@@ -425,6 +430,7 @@ def _refresh_published_version(micro_credential: MicroCredential, actor: User | 
     A version nobody was issued under is rewritten in place; one with issued credentials
     stays as it is and a new version follows, so issued credentials keep theirs.
     """
+    _lock_institution(micro_credential.institution)
     snapshot = documents.specification_snapshot(micro_credential)
     latest = micro_credential.versions.order_by("-number").first()
     if latest is not None and latest.snapshot == snapshot:

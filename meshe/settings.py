@@ -151,6 +151,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 # Outbound requests (did:web, partner nodes) never reach private networks; plain http to
 # loopback is allowed only for development and tests with two local nodes.
 MESHE_OUTBOUND_ALLOW_LOOPBACK = env_bool("MESHE_OUTBOUND_ALLOW_LOOPBACK", DEBUG)
+# ESCO skills for the type-ahead, built by bin/build-esco-index (which mirrors this default).
+MESHE_ESCO_INDEX = BASE_DIR / env_str("MESHE_ESCO_INDEX", str(VAR_DIR / "esco" / "skills.tsv.gz"))
 
 AUTH_USER_MODEL = "learners.User"
 AUTHENTICATION_BACKENDS = [
