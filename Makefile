@@ -12,9 +12,9 @@ PYTHON := $(shell for py in python3.14 python3.13 python3.12 python3 python; do 
 INTEROP_SRC := ../shared/interop
 INTEROP := var/interop
 
-.PHONY: install run test lint lock clean interop
+.PHONY: install run test lint lock clean interop esco-index
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed esco-index
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@if [ -z "$(PYTHON)" ]; then \
@@ -27,6 +27,10 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $@
+
+# The ESCO skills index for the type-ahead; the script skips work when it is up to date.
+esco-index: $(VENV)/.installed
+	$(BIN)/python bin/build-esco-index
 
 # Development server, Celery worker (with beat) and demo data. Ctrl-C stops them all.
 run: export DEBUG := $(or $(DEBUG),true)

@@ -8,16 +8,20 @@ from django.core.validators import URLValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from credentials import vocabularies
+from credentials import esco, vocabularies
 from credentials.models import MicroCredential
 from credentials.verification import DEFAULT_MAX_BYTES
 
-ESCO_SKILL = re.compile(r"http://data\.europa\.eu/esco/skill/[0-9a-f-]{36}")
+MAX_SPREADSHEET_BYTES = 20 * 1024 * 1024
 
 
 def esco_label(uri: str) -> str:
     """The skill's English label from the bundled ESCO index, or the URI when it is not there."""
-    return uri
+    try:
+        found = esco.skill(uri)
+    except esco.IndexMissing:
+        return uri
+    return found.label if found else uri
 
 
 class IssueForm(forms.Form):
@@ -207,23 +211,52 @@ class LearningOutcomeForm(forms.Form):
     )
     skills = forms.CharField(
         label=_("ESCO skills (links, one per line)"),
-        widget=forms.Textarea(attrs={"rows": 2, "data-esco-typeahead": ""}),
+        widget=forms.Textarea(attrs={"rows": 2, "data-skill-list": ""}),
         required=False,
-        help_text=_("Paste ESCO skill links, such as http://data.europa.eu/esco/skill/…"),
+        help_text=_(
+            "Search below, or paste ESCO skill links such as http://data.europa.eu/esco/skill/…"
+        ),
     )
 
     def clean_skills(self) -> list[dict[str, str]]:
-        skills = []
+        skills: list[dict[str, str]] = []
         for line in self.cleaned_data["skills"].splitlines():
-            uri = line.strip().rstrip("/").replace("https://", "http://", 1)
-            if not uri:
+            if not line.strip():
                 continue
-            if not ESCO_SKILL.fullmatch(uri):
-                raise ValidationError(_("%(text)s is not an ESCO skill link.") % {"text": uri})
-            skills.append({"uri": uri, "label": esco_label(uri)})
+            try:
+                uri = esco.parse_skill_uri(line)
+            except esco.InvalidSkillUri:
+                raise ValidationError(
+                    _("%(text)s is not an ESCO skill link.") % {"text": line.strip()}
+                ) from None
+            if uri not in {skill["uri"] for skill in skills}:
+                skills.append({"uri": uri, "label": esco_label(uri)})
         return skills
 
 
 LearningOutcomeFormSet = forms.formset_factory(
     LearningOutcomeForm, extra=1, min_num=1, validate_min=True, can_delete=True
 )
+
+
+class BulkUploadForm(forms.Form):
+    micro_credential = forms.ModelChoiceField(
+        label=_("Micro-credential"), queryset=MicroCredential.objects.none()
+    )
+    spreadsheet = forms.FileField(
+        label=_("Spreadsheet (CSV or XLSX)"),
+        help_text=_("Columns: name, email, awarded_date, grade, evidence_url, evidence_narrative."),
+    )
+
+    def __init__(self, *args: Any, micro_credentials: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["micro_credential"].queryset = micro_credentials  # type: ignore[attr-defined]
+
+    def clean_spreadsheet(self) -> Any:
+        upload = self.cleaned_data["spreadsheet"]
+        if upload.size > MAX_SPREADSHEET_BYTES:
+            raise ValidationError(
+                _("The file is larger than %(limit)s MB.")
+                % {"limit": MAX_SPREADSHEET_BYTES // (1024 * 1024)}
+            )
+        return upload

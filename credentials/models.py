@@ -254,3 +254,74 @@ class CredentialEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.credential_id} {self.action}"
+
+
+class BulkIssueJob(models.Model):
+    """A spreadsheet of learners to issue one micro-credential to, validated before issuing."""
+
+    class Status(models.TextChoices):
+        VALIDATED = "validated", _("Checked, waiting for confirmation")
+        RUNNING = "running", _("Issuing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Stopped by an error")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
+    micro_credential = models.ForeignKey(
+        MicroCredential, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALIDATED)
+    total_rows = models.PositiveIntegerField(default=0)
+    valid_rows = models.PositiveIntegerField(default=0)
+    issued_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.filename} → {self.micro_credential}"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.issued_count / self.valid_rows) if self.valid_rows else 100
+
+
+class BulkIssueRow(models.Model):
+    """One spreadsheet row: its values, what was wrong with it, and what became of it."""
+
+    class Status(models.TextChoices):
+        INVALID = "invalid", _("Not valid")
+        PENDING = "pending", _("To issue")
+        ISSUED = "issued", _("Issued")
+
+    job = models.ForeignKey(BulkIssueJob, on_delete=models.CASCADE, related_name="rows")
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)
+    email = models.CharField(max_length=254)
+    awarded_date = models.DateField(null=True)
+    grade = models.CharField(max_length=100, blank=True)
+    evidence_url = models.CharField(max_length=500, blank=True)
+    evidence_narrative = models.TextField(blank=True)
+    errors = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    credential = models.OneToOneField(
+        IssuedCredential, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("job", "number")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="bulk_row_number"),
+        ]
+        indexes = [models.Index(fields=["job", "status", "number"])]
+
+    def __str__(self) -> str:
+        return f"row {self.number}: {self.email}"

@@ -6,6 +6,8 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from credentials.models import (
+    BulkIssueJob,
+    BulkIssueRow,
     IssuedCredential,
     MicroCredential,
     MicroCredentialVersion,
@@ -85,3 +87,22 @@ def micro_credential_for_staff(*, viewer: Membership, public_id: UUID) -> MicroC
         )
     except MicroCredential.DoesNotExist:
         raise Http404 from None
+
+
+def bulk_job_for_staff(*, viewer: Membership, public_id: UUID) -> BulkIssueJob:
+    """A bulk issue job of the viewer's institution; 404 for any other institution's."""
+    try:
+        return BulkIssueJob.objects.select_related("micro_credential").get(
+            public_id=public_id, institution_id=viewer.institution_id
+        )
+    except BulkIssueJob.DoesNotExist:
+        raise Http404 from None
+
+
+def bulk_rows_with_errors(*, job: BulkIssueJob) -> QuerySet[BulkIssueRow]:
+    return job.rows.filter(status=BulkIssueRow.Status.INVALID).order_by("number")
+
+
+def bulk_rows(*, job: BulkIssueJob) -> QuerySet[BulkIssueRow]:
+    """Every row with its credential, for the report."""
+    return job.rows.select_related("credential").order_by("number")

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,15 +10,20 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import URLValidator, validate_email
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from credentials import documents, signing, status_list, tasks, vocabularies
+from credentials import documents, signing, spreadsheets, status_list, tasks, vocabularies
 from credentials.exceptions import CredentialError
 from credentials.models import (
+    BulkIssueJob,
+    BulkIssueRow,
     CredentialEvent,
     CredentialStatus,
     IssuedCredential,
@@ -112,7 +118,7 @@ def _allocate_indexes(
         # Marked in place, in the status_list bit order: copying 16 KiB per index would
         # dominate bulk issuing.
         bits = bytearray(row.allocated)
-        for _ in range(min(room, count - len(allocated))):
+        for _slot in range(min(room, count - len(allocated))):
             while True:
                 index = secrets.randbelow(row.size)
                 if not bits[index // 8] & (0x80 >> (index % 8)):
@@ -514,3 +520,197 @@ def micro_credential_set_status(
         title=current.title,
     )
     return current
+
+
+# Bulk issuing ------------------------------------------------------------------------------
+
+BULK_CHUNK = 250
+GRADE = re.compile(r"[^\x00-\x1f\x7f]{1,100}")
+
+
+def _row_errors(values: dict[str, str], today: date) -> tuple[list[str], date | None]:
+    errors = []
+    if not values["name"]:
+        errors.append(_("The name is missing."))
+    elif len(values["name"]) > 200:
+        errors.append(_("The name is longer than 200 characters."))
+    try:
+        validate_email(values["email"])
+    except ValidationError:
+        errors.append(_("“%(email)s” is not an e-mail address.") % {"email": values["email"]})
+    awarded = None
+    try:
+        awarded = date.fromisoformat(values["awarded_date"])
+    except ValueError:
+        errors.append(
+            _("“%(value)s” is not a date like 2026-06-30.") % {"value": values["awarded_date"]}
+        )
+    else:
+        if awarded > today:
+            errors.append(_("The date of achievement is in the future."))
+    if values["grade"] and not GRADE.fullmatch(values["grade"]):
+        errors.append(_("The grade must be at most 100 characters of plain text."))
+    if values["evidence_url"]:
+        try:
+            URLValidator(schemes=["https", "http"])(values["evidence_url"])
+        except ValidationError:
+            errors.append(_("The evidence link is not a web address."))
+    return errors, awarded
+
+
+@transaction.atomic
+def bulk_job_create(
+    *,
+    actor: User,
+    institution: Institution,
+    micro_credential: MicroCredential,
+    filename: str,
+    content: bytes,
+) -> BulkIssueJob:
+    """Reads and checks every row; nothing is issued. Raises CredentialError when the file
+    cannot be read at all or the micro-credential cannot be issued."""
+    if micro_credential.institution_id != institution.pk:
+        raise CredentialError(_("This micro-credential belongs to another institution."))
+    if micro_credential.status != MicroCredential.Status.PUBLISHED:
+        raise CredentialError(_("Only published micro-credentials can be issued."))
+    try:
+        sheet = spreadsheets.read_rows(content, filename=filename)
+    except spreadsheets.SpreadsheetError as exc:
+        raise CredentialError(str(exc)) from exc
+    today = timezone.localdate()
+    latest = micro_credential.versions.order_by("-number").first()
+    already: dict[str, date] = {}
+    if latest is not None and latest.snapshot == documents.specification_snapshot(micro_credential):
+        for email, issued_at in (
+            IssuedCredential.objects.filter(version=latest)
+            .exclude(status=CredentialStatus.REVOKED)
+            .values_list("holder_email", "issued_at")
+        ):
+            already[email.lower()] = issued_at.date()
+    job = BulkIssueJob.objects.create(
+        institution=institution,
+        micro_credential=micro_credential,
+        created_by=actor,
+        filename=filename[:255],
+        total_rows=len(sheet),
+    )
+    first_row_of: dict[str, int] = {}
+    rows = []
+    for sheet_row in sheet:
+        values = sheet_row.values
+        errors, awarded = _row_errors(values, today)
+        email = values["email"].lower()
+        if email in first_row_of:
+            errors.append(
+                _("The same e-mail address as row %(row)s.") % {"row": first_row_of[email]}
+            )
+        else:
+            first_row_of[email] = sheet_row.number
+        if email in already:
+            errors.append(
+                _("Already holds this micro-credential (issued %(date)s).")
+                % {"date": already[email].isoformat()}
+            )
+        rows.append(
+            BulkIssueRow(
+                job=job,
+                number=sheet_row.number,
+                name=values["name"][:200],
+                email=values["email"][:254],
+                awarded_date=awarded,
+                grade=values["grade"][:100],
+                evidence_url=values["evidence_url"][:500],
+                evidence_narrative=values["evidence_narrative"],
+                errors=errors,
+                status=BulkIssueRow.Status.INVALID if errors else BulkIssueRow.Status.PENDING,
+            )
+        )
+    BulkIssueRow.objects.bulk_create(rows, batch_size=1000)
+    job.valid_rows = sum(1 for row in rows if not row.errors)
+    job.save(update_fields=["valid_rows"])
+    institution_services.audit(
+        institution=institution,
+        actor=actor,
+        action="bulk_issue.uploaded",
+        job=str(job.public_id),
+        rows=job.total_rows,
+        valid=job.valid_rows,
+    )
+    return job
+
+
+@transaction.atomic
+def bulk_job_start(*, actor: User | None, job: BulkIssueJob) -> BulkIssueJob:
+    """Confirms the valid rows and enqueues the issuing on commit. Idempotent."""
+    job = BulkIssueJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != BulkIssueJob.Status.VALIDATED:
+        return job
+    if job.valid_rows == 0:
+        raise CredentialError(_("No row is valid: there is nothing to issue."))
+    job.status = BulkIssueJob.Status.RUNNING
+    job.started_at = timezone.now()
+    job.save(update_fields=["status", "started_at"])
+    institution_services.audit(
+        institution=job.institution,
+        actor=actor,
+        action="bulk_issue.started",
+        job=str(job.public_id),
+        rows=job.valid_rows,
+    )
+    tasks.run_bulk_issue.delay_on_commit(job.pk)
+    return job
+
+
+def bulk_job_run(*, job_id: int) -> None:
+    """Issues the job's pending rows, a chunk per transaction. A chunk's credentials and its
+    rows' "issued" marks commit together, so a job that dies midway resumes where it was
+    and never issues a row twice."""
+    job = BulkIssueJob.objects.select_related("institution", "micro_credential", "created_by").get(
+        pk=job_id
+    )
+    if job.status != BulkIssueJob.Status.RUNNING:
+        return
+    error = ""
+    while not error:
+        with transaction.atomic():
+            rows = list(
+                BulkIssueRow.objects.select_for_update()
+                .filter(job=job, status=BulkIssueRow.Status.PENDING)
+                .order_by("number")[:BULK_CHUNK]
+            )
+            if not rows:
+                break
+            try:
+                credentials = _issue_many(
+                    actor=job.created_by,
+                    institution=job.institution,
+                    micro_credential=job.micro_credential,
+                    recipients=[
+                        Recipient(
+                            holder_name=row.name,
+                            holder_email=row.email,
+                            awarded_date=row.awarded_date,  # type: ignore[arg-type]  # pending rows have one
+                            grade=row.grade,
+                            evidence_url=row.evidence_url,
+                            evidence_narrative=row.evidence_narrative,
+                        )
+                        for row in rows
+                    ],
+                )
+            except CredentialError as exc:
+                # Nothing of this chunk may stay: not its versions, not its status indexes.
+                transaction.set_rollback(True)
+                error = exc.message
+                continue
+            for row, credential in zip(rows, credentials, strict=True):
+                row.status = BulkIssueRow.Status.ISSUED
+                row.credential = credential
+            BulkIssueRow.objects.bulk_update(rows, ["status", "credential"], batch_size=500)
+            BulkIssueJob.objects.filter(pk=job.pk).update(
+                issued_count=F("issued_count") + len(rows)
+            )
+    BulkIssueJob.objects.filter(pk=job.pk, status=BulkIssueJob.Status.RUNNING).update(
+        status=BulkIssueJob.Status.FAILED if error else BulkIssueJob.Status.DONE,
+        finished_at=timezone.now(),
+        error=error,
+    )

@@ -6,3 +6,28 @@ def notify_holders(credential_ids: list[int]) -> None:
     from credentials import services
 
     services.holders_notify(credential_ids=credential_ids)
+
+
+# Acknowledged late: a worker lost mid-job leaves the message queued, and the service
+# resumes from the rows it had not committed.
+@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3500)
+def run_bulk_issue(job_id: int) -> None:
+    from credentials import services
+
+    services.bulk_job_run(job_id=job_id)
+
+
+# On the "pdf" queue when settings.MESHE_PDF_QUEUE names it, where a worker recycled every few
+# hundred tasks consumes it: weasyprint keeps growing by about 0.3 MB per PDF.
+@shared_task(
+    acks_late=True,
+    time_limit=120,
+    soft_time_limit=90,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def render_certificate(credential_id: int) -> None:
+    from credentials import certificate_services
+
+    certificate_services.certificate_render(credential_id=credential_id)

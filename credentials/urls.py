@@ -7,10 +7,16 @@ app_name = "credentials"
 urlpatterns = [
     path("verify", views.verify_page, name="verify"),
     path("api/v1/verify", views.verify_api, name="verify_api"),
+    path("api/v1/esco/skills", views.esco_skills, name="esco_skills"),
     path("status/<slug:slug>/<str:purpose>/<int:number>", views.status_list, name="status_list"),
     path("credentials/<uuid:public_id>", views.public_credential, name="public"),
     path("credentials/<uuid:public_id>.json", views.credential_document, name="document"),
     path("credentials/<uuid:public_id>/edc.json", views.credential_edc, name="edc"),
+    path(
+        "credentials/<uuid:public_id>/certificate.pdf",
+        views.credential_certificate,
+        name="certificate",
+    ),
     path(
         "micro-credentials/<uuid:public_id>/versions/<int:number>",
         views.specification_version,
@@ -42,6 +48,23 @@ urlpatterns = [
         name="micro_credential_status",
     ),
     path("staff/<slug:slug>/credentials/", views.credential_list, name="staff_list"),
+    path("staff/<slug:slug>/credentials/bulk/", views.bulk_upload, name="bulk_upload"),
+    path(
+        "staff/<slug:slug>/credentials/bulk/template.<str:kind>",
+        views.bulk_template,
+        name="bulk_template",
+    ),
+    path("staff/<slug:slug>/credentials/bulk/<uuid:public_id>/", views.bulk_job, name="bulk_job"),
+    path(
+        "staff/<slug:slug>/credentials/bulk/<uuid:public_id>/progress.json",
+        views.bulk_job_progress,
+        name="bulk_progress",
+    ),
+    path(
+        "staff/<slug:slug>/credentials/bulk/<uuid:public_id>/report.csv",
+        views.bulk_job_report,
+        name="bulk_report",
+    ),
     path("staff/<slug:slug>/credentials/issue/", views.credential_issue, name="issue"),
     path(
         "staff/<slug:slug>/credentials/<uuid:public_id>/",

@@ -1,7 +1,9 @@
+import csv
 import json
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Count
@@ -12,7 +14,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from credentials import documents, forms, selectors, services, verifier, vocabularies
+from credentials import (
+    certificate_services,
+    documents,
+    esco,
+    forms,
+    selectors,
+    services,
+    spreadsheets,
+    verifier,
+    vocabularies,
+)
 from credentials.exceptions import CredentialError
 from credentials.models import MicroCredential
 from institutions import selectors as institution_selectors
@@ -90,6 +102,31 @@ def credential_edc(request: HttpRequest, public_id: UUID) -> HttpResponse:
         json.dumps(edc, ensure_ascii=False, indent=2),
         download_name=f"credential-{public_id}-edc.json",
     )
+
+
+# Seconds between the pending page's reloads, and the Retry-After it announces.
+PENDING_REFRESH_SECONDS = 3
+
+
+@require_GET
+def credential_certificate(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    credential = selectors.public_credential(public_id=public_id)
+    pdf = certificate_services.stored_certificate(credential=credential)
+    if pdf is None:
+        certificate_services.certificate_request(credential=credential)
+        response = render(
+            request,
+            "credentials/certificate_pending.html",
+            {"credential": credential, "refresh_seconds": PENDING_REFRESH_SECONDS},
+            status=202,
+        )
+        response["Retry-After"] = str(PENDING_REFRESH_SECONDS)
+        # The next request must reach the server, which knows when the PDF is ready.
+        response["Cache-Control"] = "no-store"
+        return response
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="certificate-{public_id}.pdf"'
+    return response
 
 
 @require_GET
@@ -391,3 +428,138 @@ def credential_status_change(
         else:
             messages.success(request, str(done))
     return redirect("credentials:staff_detail", slug=slug, public_id=public_id)
+
+
+@staff_required
+def bulk_upload(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    posted = request.method == "POST"
+    form = forms.BulkUploadForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        initial={"micro_credential": request.GET.get("micro_credential")},
+        micro_credentials=selectors.issuable_micro_credentials(viewer=viewer),
+    )
+    if posted and form.is_valid():
+        upload = form.cleaned_data["spreadsheet"]
+        try:
+            job = services.bulk_job_create(
+                actor=request.user,
+                institution=viewer.institution,
+                micro_credential=form.cleaned_data["micro_credential"],
+                filename=upload.name,
+                content=upload.read(),
+            )
+        except CredentialError as exc:
+            form.add_error("spreadsheet", exc.message)
+        else:
+            return redirect("credentials:bulk_job", slug=slug, public_id=job.public_id)
+    return render(
+        request, "credentials/bulk_upload.html", {"institution": viewer.institution, "form": form}
+    )
+
+
+@require_GET
+@staff_required
+def bulk_template(request: AuthenticatedHttpRequest, slug: str, kind: str) -> HttpResponse:
+    institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    if kind == "csv":
+        response = HttpResponse(spreadsheets.template_csv(), content_type="text/csv")
+    elif kind == "xlsx":
+        response = HttpResponse(
+            spreadsheets.template_xlsx(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="meshe-learners.{kind}"'
+    return response
+
+
+@staff_required
+def bulk_job(request: AuthenticatedHttpRequest, slug: str, public_id: UUID) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    job = selectors.bulk_job_for_staff(viewer=viewer, public_id=public_id)
+    if request.method == "POST":
+        institution_selectors.membership_for_staff(
+            user=request.user, slug=slug, roles=institution_selectors.ISSUE
+        )
+        try:
+            services.bulk_job_start(actor=request.user, job=job)
+        except CredentialError as exc:
+            messages.error(request, exc.message)
+        return redirect("credentials:bulk_job", slug=slug, public_id=public_id)
+    return render(
+        request,
+        "credentials/bulk_job.html",
+        {
+            "institution": viewer.institution,
+            "job": job,
+            "invalid_rows": selectors.bulk_rows_with_errors(job=job)[:500],
+            "can_issue": viewer.role in institution_selectors.ISSUE,
+        },
+    )
+
+
+@require_GET
+@staff_required
+def bulk_job_progress(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID
+) -> JsonResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    job = selectors.bulk_job_for_staff(viewer=viewer, public_id=public_id)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "issued": job.issued_count,
+            "total": job.valid_rows,
+            "percent": job.percent,
+            "error": job.error,
+        }
+    )
+
+
+@require_GET
+@staff_required
+def bulk_job_report(request: AuthenticatedHttpRequest, slug: str, public_id: UUID) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    job = selectors.bulk_job_for_staff(viewer=viewer, public_id=public_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="report-{job.public_id}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["row", "name", "email", "result", "detail"])
+    base = settings.MESHE_BASE_URL
+    for row in selectors.bulk_rows(job=job).iterator(chunk_size=2000):
+        if row.status == row.Status.ISSUED and row.credential is not None:
+            detail = base + row.credential.get_absolute_url()
+        else:
+            detail = " ".join(row.errors)
+        writer.writerow([row.number, row.name, row.email, row.get_status_display(), detail])
+    return response
+
+
+@require_GET
+@staff_required
+def esco_skills(request: HttpRequest) -> JsonResponse:
+    query = request.GET.get("q", "").strip()
+    if len(query) < 2:
+        return JsonResponse({"error": _("Type at least two characters.")}, status=400)
+    try:
+        limit = min(int(request.GET.get("limit", "20")), 50)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        return JsonResponse({"error": _("The limit must be a number from 1 up.")}, status=400)
+    try:
+        skills = esco.search(query, limit=limit)
+    except esco.IndexMissing as exc:
+        return JsonResponse({"error": exc.message}, status=503)
+    results = [
+        {"uri": item.uri, "label": item.label, "description": item.description} for item in skills
+    ]
+    response = JsonResponse({"results": results})
+    # The index changes only with a deploy; repeating a query while typing needs no request.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -137,6 +137,10 @@ else:
     for _folder in ("queue", "processed", "control"):
         (_queue_dir / _folder).mkdir(parents=True, exist_ok=True)
 
+# Set to "pdf" on the processes that enqueue, and run a worker for that queue that recycles
+# itself (weasyprint grows with each render): celery -A meshe worker -Q pdf
+# --max-tasks-per-child=200. Empty: the default worker renders certificates too.
+MESHE_PDF_QUEUE = env_str("MESHE_PDF_QUEUE", "")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -152,7 +156,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 # loopback is allowed only for development and tests with two local nodes.
 MESHE_OUTBOUND_ALLOW_LOOPBACK = env_bool("MESHE_OUTBOUND_ALLOW_LOOPBACK", DEBUG)
 # ESCO skills for the type-ahead, built by bin/build-esco-index (which mirrors this default).
-MESHE_ESCO_INDEX = BASE_DIR / env_str("MESHE_ESCO_INDEX", str(VAR_DIR / "esco" / "skills.tsv.gz"))
+MESHE_ESCO_INDEX = BASE_DIR / env_str("MESHE_ESCO_INDEX", "build/esco/skills.tsv.gz")
 
 AUTH_USER_MODEL = "learners.User"
 AUTHENTICATION_BACKENDS = [
@@ -299,5 +303,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # weasyprint narrates every render at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

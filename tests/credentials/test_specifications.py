@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from credentials import services
+from credentials import esco, services
 from credentials.exceptions import CredentialError
 from credentials.models import MicroCredential
 from institutions.models import AuditEvent, Role
@@ -18,6 +18,12 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 SKILL = "http://data.europa.eu/esco/skill/7dd94ad3-13d6-43fe-8b94-51fcbf67ced9"
+
+
+def indexed_label(uri: str) -> str:
+    skill = esco.skill(uri)
+    assert skill is not None, "the bundled ESCO index lacks a well-known skill"
+    return skill.label
 
 
 def editor_post(**overrides: str) -> dict[str, str]:
@@ -57,7 +63,7 @@ def test_an_issuer_describes_a_draft_with_outcomes_and_skills(logged_in):
     assert micro_credential.learning_outcomes == [
         {
             "text": "Explain the material loops of a circular product.",
-            "esco": [{"uri": SKILL, "label": SKILL}],
+            "esco": [{"uri": SKILL, "label": indexed_label(SKILL)}],
         }
     ]
     assert AuditEvent.objects.filter(action="micro_credential.created").count() == 1

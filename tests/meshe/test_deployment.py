@@ -31,14 +31,18 @@ def interpolate(value: str) -> str:
 
 
 def test_compose_describes_web_worker_beat_postgres_and_redis():
-    assert set(COMPOSE["services"]) == {"web", "worker", "beat", "postgres", "redis"}
-    for name in ("web", "worker", "beat"):
+    assert set(COMPOSE["services"]) == {"web", "worker", "pdf-worker", "beat", "postgres", "redis"}
+    for name in ("web", "worker", "pdf-worker", "beat"):
         service = COMPOSE["services"][name]
         assert service["build"] == "."
         assert {"postgres", "redis"} <= set(service["depends_on"])
     assert "gunicorn meshe.wsgi:application" in COMPOSE["services"]["web"]["command"]
     assert COMPOSE["services"]["worker"]["command"].startswith("celery -A meshe worker")
     assert COMPOSE["services"]["beat"]["command"].startswith("celery -A meshe beat")
+    pdf = COMPOSE["services"]["pdf-worker"]["command"]
+    assert "-Q pdf" in pdf
+    assert "--max-tasks-per-child=" in pdf
+    assert COMPOSE["services"]["web"]["environment"]["MESHE_PDF_QUEUE"] == "pdf"
 
 
 def test_compose_environment_passes_the_production_checks():

@@ -1,0 +1,150 @@
+"""Reading bulk-issue spreadsheets (CSV and XLSX) into plain rows, and writing templates.
+
+Pure: bytes in, rows out. Whether a row is acceptable is decided by credentials.bulk.
+"""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Final
+from zipfile import BadZipFile
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+COLUMNS: Final = ("name", "email", "awarded_date", "grade", "evidence_url", "evidence_narrative")
+REQUIRED: Final = ("name", "email", "awarded_date")
+MAX_ROWS: Final = 50_000
+EXAMPLE: Final = ("Ana Kowalska", "ana.kowalska@example.eu", "2026-06-30", "8.5", "", "")
+
+
+class SpreadsheetError(ValueError):
+    """The file as a whole cannot be read; the message says why, in plain words."""
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    number: int  # as the spreadsheet program shows it: the header is row 1
+    values: dict[str, str]
+
+
+def read_rows(content: bytes, *, filename: str) -> list[SheetRow]:
+    """The data rows of a CSV or XLSX file; raises SpreadsheetError for an unreadable file,
+    missing or unknown columns, or more than MAX_ROWS rows."""
+    if filename.lower().endswith(".xlsx"):
+        table = _xlsx_table(content)
+    elif filename.lower().endswith(".csv"):
+        table = _csv_table(content)
+    else:
+        raise SpreadsheetError(_("Upload a .csv or .xlsx file."))
+    if not table:
+        raise SpreadsheetError(_("The file is empty."))
+    header = [cell.strip().lower().replace(" ", "_") for cell in table[0]]
+    while header and not header[-1]:
+        header.pop()
+    unknown = [name for name in header if name not in COLUMNS]
+    missing = [name for name in REQUIRED if name not in header]
+    if unknown or missing:
+        problems = []
+        if missing:
+            problems.append(_("missing column(s): %(names)s") % {"names": ", ".join(missing)})
+        if unknown:
+            problems.append(_("unknown column(s): %(names)s") % {"names": ", ".join(unknown)})
+        raise SpreadsheetError(
+            _("The first row must name the columns (%(columns)s); %(problems)s.")
+            % {"columns": ", ".join(COLUMNS), "problems": "; ".join(problems)}
+        )
+    rows = []
+    for offset, cells in enumerate(table[1:], start=2):
+        values = {
+            name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)
+        }
+        if not any(values.values()):
+            continue
+        rows.append(
+            SheetRow(number=offset, values={name: values.get(name, "") for name in COLUMNS})
+        )
+        if len(rows) > MAX_ROWS:
+            raise SpreadsheetError(
+                _("The file has more than %(limit)s rows; split it.") % {"limit": MAX_ROWS}
+            )
+    if not rows:
+        raise SpreadsheetError(_("The file has a header but no rows."))
+    return rows
+
+
+def _csv_table(content: bytes) -> list[list[str]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SpreadsheetError(
+            _("The CSV file is not UTF-8 text. Save it as “CSV UTF-8”.")
+        ) from None
+    sample = text[:4096]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        return list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as exc:
+        raise SpreadsheetError(
+            _("The CSV file cannot be read: %(problem)s.") % {"problem": exc}
+        ) from None
+
+
+def _xlsx_table(content: bytes) -> list[list[str]]:
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise SpreadsheetError(
+            _("The XLSX file cannot be read: %(problem)s.") % {"problem": exc}
+        ) from None
+    sheet = workbook.worksheets[0]
+    table = []
+    for index, row in enumerate(sheet.iter_rows(values_only=True)):
+        if index > MAX_ROWS + 1:
+            raise SpreadsheetError(
+                _("The file has more than %(limit)s rows; split it.") % {"limit": MAX_ROWS}
+            )
+        table.append([_cell_text(value) for value in row])
+    workbook.close()
+    return table
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def template_csv() -> bytes:
+    """A CSV template with the header and one example row."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    writer.writerow(EXAMPLE)
+    return out.getvalue().encode("utf-8")
+
+
+def template_xlsx() -> bytes:
+    """The same template as an Excel workbook."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None  # a new workbook always has one sheet
+    sheet.title = "Learners"
+    sheet.append(list(COLUMNS))
+    sheet.append(list(EXAMPLE))
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
