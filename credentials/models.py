@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -201,6 +202,10 @@ class IssuedCredential(models.Model):
     suspension_index = models.PositiveIntegerField()
     document = models.TextField()  # the signed OB 3.0 credential exactly as signed
     notified_at = models.DateTimeField(null=True, blank=True)
+    # The single-use claim link e-mailed to the learner; only its SHA-256 is kept.
+    claim_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -217,7 +222,7 @@ class IssuedCredential(models.Model):
                 fields=["suspension_list", "suspension_index"], name="credential_suspension_index"
             ),
         ]
-        indexes = [models.Index(fields=["holder_email"])]
+        indexes = [models.Index(Lower("holder_email"), name="credential_holder_email_lower")]
 
     def __str__(self) -> str:
         return f"{self.version.micro_credential} → {self.holder_name}"
@@ -235,6 +240,8 @@ class CredentialEvent(models.Model):
 
     class Action(models.TextChoices):
         ISSUED = "issued", _("Issued")
+        NOTIFIED = "notified", _("Learner notified")
+        CLAIMED = "claimed", _("Claimed by the learner")
         SUSPENDED = "suspended", _("Suspended")
         REINSTATED = "reinstated", _("Reinstated")
         REVOKED = "revoked", _("Revoked")

@@ -8,6 +8,7 @@ from django.http import Http404
 from credentials.models import (
     BulkIssueJob,
     BulkIssueRow,
+    CredentialStatus,
     IssuedCredential,
     MicroCredential,
     MicroCredentialVersion,
@@ -106,3 +107,15 @@ def bulk_rows_with_errors(*, job: BulkIssueJob) -> QuerySet[BulkIssueRow]:
 def bulk_rows(*, job: BulkIssueJob) -> QuerySet[BulkIssueRow]:
     """Every row with its credential, for the report."""
     return job.rows.select_related("credential").order_by("number")
+
+
+def status_reason(*, credential: IssuedCredential) -> str:
+    """Why a revoked or suspended credential is so, as the institution wrote it."""
+    if credential.status == CredentialStatus.ISSUED:
+        return ""
+    event = (
+        credential.events.filter(action__in=["revoked", "suspended"])
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return event.reason if event else ""

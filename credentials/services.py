@@ -16,6 +16,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -349,26 +350,60 @@ def holders_notify(*, credential_ids: Sequence[int]) -> None:
         holder_notify(credential_id=credential_id)
 
 
-def holder_notify(*, credential_id: int) -> None:
-    """E-mails the learner where to find a new credential, once."""
+CLAIM_LINK_LIFETIME = timedelta(days=60)
+
+
+def claim_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def holder_notify(*, credential_id: int, resend: bool = False) -> None:
+    """E-mails the learner a new single-use claim link, once (or again with `resend`), and
+    records it on the credential's event log. The link's token is stored only hashed."""
     credential = (
-        IssuedCredential.objects.select_related("institution", "version__micro_credential")
+        IssuedCredential.objects.select_for_update()
+        .select_related("institution", "version__micro_credential")
         .filter(pk=credential_id)
         .first()
     )
-    if credential is None or credential.notified_at is not None:
+    if credential is None or (credential.notified_at is not None and not resend):
         return
+    if credential.holder_id is not None and resend:
+        return  # already in the learner's wallet
+    token = secrets.token_urlsafe(32)
+    credential.claim_token_hash = claim_token_hash(token)
+    credential.claim_expires_at = timezone.now() + CLAIM_LINK_LIFETIME
+    credential.notified_at = timezone.now()
+    credential.save(update_fields=["claim_token_hash", "claim_expires_at", "notified_at"])
+    CredentialEvent.objects.create(
+        credential=credential,
+        actor=None,
+        action=Action.NOTIFIED,
+        reason=_("Claim link e-mailed to %(email)s") % {"email": credential.holder_email},
+    )
     context = {
         "credential": credential,
-        "url": settings.MESHE_BASE_URL + credential.get_absolute_url(),
+        "public_url": settings.MESHE_BASE_URL + credential.get_absolute_url(),
+        "claim_url": settings.MESHE_BASE_URL + reverse("learners:claim", kwargs={"token": token}),
+        "expires_at": credential.claim_expires_at,
     }
     send_mail(
         subject=render_to_string("emails/credential_issued_subject.txt", context).strip(),
         message=render_to_string("emails/credential_issued.txt", context),
+        html_message=render_to_string("emails/credential_issued.html", context),
         from_email=None,
         recipient_list=[credential.holder_email],
     )
-    IssuedCredential.objects.filter(pk=credential.pk).update(notified_at=timezone.now())
+
+
+@transaction.atomic
+def credential_resend_claim(*, credential: IssuedCredential, actor: User | None) -> None:
+    """Sends a fresh claim link on commit; the previous link stops working at once."""
+    IssuedCredential.objects.filter(pk=credential.pk, holder__isnull=True).update(
+        claim_token_hash="", claim_expires_at=None
+    )
+    tasks.resend_claim_link.delay_on_commit(credential.pk)
 
 
 # Specifications --------------------------------------------------------------------------

@@ -31,3 +31,10 @@ def render_certificate(credential_id: int) -> None:
     from credentials import certificate_services
 
     certificate_services.certificate_render(credential_id=credential_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def resend_claim_link(credential_id: int) -> None:
+    from credentials import services
+
+    services.holder_notify(credential_id=credential_id, resend=True)

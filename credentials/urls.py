@@ -72,6 +72,11 @@ urlpatterns = [
         name="staff_detail",
     ),
     path(
+        "staff/<slug:slug>/credentials/<uuid:public_id>/resend-claim/",
+        views.credential_resend_claim,
+        name="resend_claim",
+    ),
+    path(
         "staff/<slug:slug>/credentials/<uuid:public_id>/<str:action>/",
         views.credential_status_change,
         name="status_change",

@@ -84,6 +84,7 @@ def public_credential(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "credential": credential,
             "document": documents.signed_document(credential),
             "verification": verifier.verify(credential.document),
+            "status_reason": selectors.status_reason(credential=credential),
         },
     )
 
@@ -396,6 +397,24 @@ def credential_staff_detail(
             "can_issue": viewer.role in institution_selectors.ISSUE,
         },
     )
+
+
+@require_POST
+@staff_required
+def credential_resend_claim(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    credential = selectors.issued_credential_for_staff(viewer=viewer, public_id=public_id)
+    services.credential_resend_claim(credential=credential, actor=request.user)
+    messages.success(
+        request,
+        _("A new claim link is on its way to %(email)s; the old one no longer works.")
+        % {"email": credential.holder_email},
+    )
+    return redirect("credentials:staff_detail", slug=slug, public_id=public_id)
 
 
 STATUS_ACTIONS = {

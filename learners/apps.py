@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class LearnersConfig(AppConfig):
     name = "learners"
     verbose_name = _("Learners")
+
+    def ready(self) -> None:
+        from learners import signals  # noqa: F401  # connects the receivers

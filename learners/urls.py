@@ -6,4 +6,5 @@ app_name = "learners"
 
 urlpatterns = [
     path("wallet/", views.wallet, name="wallet"),
+    path("claim/<str:token>/", views.claim, name="claim"),
 ]

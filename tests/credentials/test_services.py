@@ -58,7 +58,7 @@ def test_issuing_writes_an_event_and_mails_the_learner_on_commit(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         credential = issue()
-    assert list(credential.events.values_list("action", flat=True)) == ["issued"]
+    assert list(credential.events.values_list("action", flat=True)) == ["issued", "notified"]
     assert mail.outbox[0].to == ["ana@example.eu"]
     assert str(credential.public_id) in mail.outbox[0].body
     credential.refresh_from_db()

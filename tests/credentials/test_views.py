@@ -270,3 +270,25 @@ def test_the_verify_page_never_fetches_from_a_private_network(client, url, setti
     assert response.status_code == 200
     assert "Not verified" in response.text
     assert "The link could not be read" in response.text
+
+
+def test_the_public_page_shows_the_reason_for_a_revocation(client):
+    credential = issue()
+    services.credential_revoke(credential=credential, actor=None, reason="Assessment annulled")
+    page = client.get(credential.get_absolute_url())
+    assert "Reason given by the institution: Assessment annulled" in page.text
+
+
+def test_staff_resend_a_claim_link(logged_in, eager_celery, django_capture_on_commit_callbacks):
+    membership = MembershipFactory(role=Role.ISSUER)
+    credential = issue(MicroCredentialFactory(institution=membership.institution))
+    url = reverse(
+        "credentials:resend_claim",
+        kwargs={"slug": membership.institution.slug, "public_id": credential.public_id},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged_in(membership.user).post(url, follow=True)
+    assert "A new claim link is on its way to ana@example.eu" in response.text
+    credential.refresh_from_db()
+    assert credential.claim_token_hash
+    assert credential.events.filter(action="notified").exists()

@@ -1,0 +1,21 @@
+from typing import Any
+
+from allauth.account.signals import email_confirmed
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+from learners import services
+
+
+@receiver(email_confirmed)
+def attach_on_email_confirmed(
+    sender: object, request: object, email_address: Any, **kwargs: Any
+) -> None:
+    """Credentials issued to an address appear as soon as the address is verified."""
+    services.credentials_attach(user=email_address.user)
+
+
+@receiver(user_logged_in)
+def attach_on_login(sender: object, request: object, user: Any, **kwargs: Any) -> None:
+    """And on every sign-in, for credentials issued since."""
+    services.credentials_attach(user=user)

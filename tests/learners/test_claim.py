@@ -1,0 +1,133 @@
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from credentials import services
+from credentials.models import CredentialEvent, IssuedCredential
+from learners import services as learner_services
+from learners.exceptions import ClaimError
+from tests.credentials.test_services import issue
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def claim_token(message: mail.EmailMessage) -> str:
+    found = re.search(r"/claim/([^/\s]+)/", str(message.body))
+    assert found is not None, message.body
+    return found.group(1)
+
+
+def issued_with_link(**overrides) -> tuple[IssuedCredential, str]:
+    credential = issue(**overrides)
+    services.holder_notify(credential_id=credential.pk)
+    credential.refresh_from_db()
+    return credential, claim_token(mail.outbox[-1])
+
+
+def test_the_learner_is_mailed_text_and_html_with_a_single_use_claim_link():
+    credential, token = issued_with_link()
+    message = mail.outbox[-1]
+    assert message.to == ["ana@example.eu"]
+    assert isinstance(message, mail.EmailMultiAlternatives)
+    html = str(message.alternatives[0][0])
+    assert f"/claim/{token}/" in html
+    assert "Add it to my wallet" in html
+    assert token not in credential.claim_token_hash  # only the hash is kept
+    assert credential.events.filter(action=CredentialEvent.Action.NOTIFIED).count() == 1
+    services.holder_notify(credential_id=credential.pk)  # a repeated task sends nothing
+    assert len(mail.outbox) == 1
+
+
+def test_claiming_with_the_verified_address_puts_it_in_the_wallet(logged_in):
+    credential, token = issued_with_link()
+    learner = UserFactory(email="ana@example.eu")
+    client = logged_in(learner)
+    response = client.post(reverse("learners:claim", kwargs={"token": token}), follow=True)
+    assert "is in your wallet." in response.text
+    assert credential.version.title in response.text
+    credential.refresh_from_db()
+    assert credential.holder == learner
+    again = client.post(reverse("learners:claim", kwargs={"token": token}), follow=True)
+    assert "already been used" in again.text
+
+
+def test_a_claim_link_opened_by_someone_else_does_not_attach(logged_in):
+    credential, token = issued_with_link()
+    intruder = UserFactory(email="mallory@example.eu")
+    response = logged_in(intruder).post(
+        reverse("learners:claim", kwargs={"token": token}), follow=True
+    )
+    assert "was issued to ana@example.eu" in response.text
+    credential.refresh_from_db()
+    assert credential.holder is None
+
+
+def test_an_unverified_address_is_not_enough():
+    _credential, token = issued_with_link()
+    learner = UserFactory(email="other@example.eu")
+    EmailAddress.objects.create(user=learner, email="ana@example.eu", verified=False)
+    with pytest.raises(ClaimError):
+        learner_services.credential_claim(token=token, user=learner)
+
+
+def test_an_expired_link_is_refused_with_what_to_do():
+    credential, token = issued_with_link()
+    IssuedCredential.objects.filter(pk=credential.pk).update(claim_expires_at=timezone.now())
+    with pytest.raises(ClaimError, match="expired"):
+        learner_services.credential_claim(token=token, user=UserFactory(email="ana@example.eu"))
+
+
+def test_a_resent_link_replaces_the_old_one(eager_celery, django_capture_on_commit_callbacks):
+    credential, old = issued_with_link()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.credential_resend_claim(credential=credential, actor=None)
+    new = claim_token(mail.outbox[-1])
+    assert new != old
+    learner = UserFactory(email="ana@example.eu")
+    with pytest.raises(ClaimError):
+        learner_services.credential_claim(token=old, user=learner)
+    assert learner_services.credential_claim(token=new, user=learner).holder == learner
+
+
+def test_anonymous_visitors_are_asked_to_sign_in_first(client):
+    _credential, token = issued_with_link()
+    response = client.get(reverse("learners:claim", kwargs={"token": token}))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))
+    assert f"claim%2F{token}" in response.url
+
+
+def test_credentials_issued_before_sign_up_appear_once_the_address_is_verified(client):
+    credential = issue(holder_email="Ana@Example.eu")
+    learner = UserFactory(email="late@example.eu")
+    EmailAddress.objects.create(user=learner, email="ana@example.eu", verified=True)
+    assert learner_services.credentials_attach(user=learner) == 1
+    credential.refresh_from_db()
+    assert credential.holder == learner
+    assert learner_services.credentials_attach(user=learner) == 0
+
+
+def test_signing_in_attaches_what_was_issued_meanwhile(client):
+    learner = UserFactory(email="ana@example.eu")
+    credential = issue()
+    client.post(
+        reverse("account_login"),
+        {"login": "ana@example.eu", "password": "correct-horse-battery-staple"},
+    )
+    credential.refresh_from_db()
+    assert credential.holder == learner
+    wallet = client.get(reverse("learners:wallet"))
+    assert credential.version.title in wallet.text
+
+
+def test_a_learner_never_sees_another_learners_credentials(logged_in):
+    issue(holder_email="ana@example.eu")
+    learner_services.credentials_attach(user=UserFactory(email="ana@example.eu"))
+    other = UserFactory(email="ben@example.eu")
+    wallet = logged_in(other).get(reverse("learners:wallet"))
+    assert "Data Literacy" not in wallet.text
