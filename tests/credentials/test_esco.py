@@ -15,7 +15,7 @@ from credentials import esco
 
 ROOT = Path(__file__).resolve().parents[2]
 # Where `make install` (bin/build-esco-index) puts the real index in a checkout.
-BUILT_INDEX = ROOT / "var" / "esco" / "skills.tsv.gz"
+BUILT_INDEX = ROOT / "build" / "esco" / "skills.tsv.gz"  # where make esco-index writes it
 SKILL = "http://data.europa.eu/esco/skill/"
 
 
