@@ -47,6 +47,7 @@ urlpatterns = [
         views.micro_credential_status,
         name="micro_credential_status",
     ),
+    path("staff/<slug:slug>/dashboard/", views.dashboard, name="dashboard"),
     path("staff/<slug:slug>/credentials/", views.credential_list, name="staff_list"),
     path("staff/<slug:slug>/credentials/bulk/", views.bulk_upload, name="bulk_upload"),
     path(

@@ -9,6 +9,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from credentials import (
     certificate_services,
+    charts,
     documents,
     esco,
     forms,
@@ -447,6 +449,43 @@ def credential_status_change(
         else:
             messages.success(request, str(done))
     return redirect("credentials:staff_detail", slug=slug, public_id=public_id)
+
+
+@staff_required
+def dashboard(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    numbers = selectors.institution_numbers(viewer=viewer)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{slug}-numbers.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["measure", "key", "value"])
+        for name in ("issued", "claimed", "revoked", "suspended"):
+            writer.writerow([name, "", getattr(numbers, name)])
+        writer.writerow(["claim_rate_percent", "", numbers.claim_rate])
+        for month, count in numbers.per_month:
+            writer.writerow(["issued_per_month", month.strftime("%Y-%m"), count])
+        for title, count in numbers.per_specification:
+            writer.writerow(["issued_per_specification", title, count])
+        return response
+    month_chart = charts.bar_chart(
+        [charts.Bar(month.strftime("%b %Y"), count) for month, count in numbers.per_month],
+        title=_("Credentials issued per month"),
+    )
+    specification_chart = charts.bar_chart(
+        [charts.Bar(title, count) for title, count in numbers.per_specification],
+        title=_("Credentials issued per micro-credential"),
+    )
+    return render(
+        request,
+        "credentials/dashboard.html",
+        {
+            "institution": viewer.institution,
+            "numbers": numbers,
+            "month_chart": mark_safe(month_chart),  # noqa: S308  # charts.bar_chart escapes every label
+            "specification_chart": mark_safe(specification_chart),  # noqa: S308  # likewise
+        },
+    )
 
 
 @staff_required

@@ -1,0 +1,62 @@
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from credentials import charts, services
+from credentials.selectors import institution_numbers
+from institutions.models import Role
+from learners import services as learner_services
+from tests.credentials.test_services import issue
+from tests.factories import MembershipFactory, MicroCredentialFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_numbers_count_issued_claimed_revoked_and_suspended(django_assert_max_num_queries):
+    viewer = MembershipFactory(role=Role.VIEWER)
+    first = MicroCredentialFactory(institution=viewer.institution, title="Alpha")
+    second = MicroCredentialFactory(institution=viewer.institution, title="Beta")
+    credentials = [issue(first, holder_email=f"a{n}@example.eu") for n in range(3)]
+    credentials.append(issue(second, holder_email="claimer@example.eu"))
+    services.credential_revoke(credential=credentials[0], actor=None)
+    services.credential_suspend(credential=credentials[1], actor=None)
+    learner_services.credentials_attach(user=UserFactory(email="claimer@example.eu"))
+    issue(MicroCredentialFactory(), holder_email="elsewhere@example.eu")  # another institution
+    with django_assert_max_num_queries(5):
+        numbers = institution_numbers(viewer=viewer)
+    assert (numbers.issued, numbers.claimed, numbers.revoked, numbers.suspended) == (4, 1, 1, 1)
+    assert numbers.claim_rate == 25
+    assert numbers.per_specification == [("Alpha", 3), ("Beta", 1)]
+    assert len(numbers.per_month) == 12
+    assert numbers.per_month[-1][1] == 4
+    assert sum(count for _month, count in numbers.per_month) == 4
+
+
+def test_the_chart_escapes_labels_and_describes_itself():
+    svg = charts.bar_chart([charts.Bar("<script>x</script>", 3)], title="Issued")
+    assert "<script>" not in svg
+    assert "&lt;script&gt;" in svg
+    assert "<desc id=\"chart-desc\">&lt;script&gt;x&lt;/script&gt;: 3</desc>" in svg
+
+
+def test_a_viewer_sees_the_dashboard_and_downloads_its_csv(logged_in):
+    viewer = MembershipFactory(role=Role.VIEWER)
+    issue(MicroCredentialFactory(institution=viewer.institution, title="Alpha"))
+    client = logged_in(viewer.user)
+    url = reverse("credentials:dashboard", kwargs={"slug": viewer.institution.slug})
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "<svg" in page.text
+    assert "Alpha: 1" in page.text
+    rows = list(csv.reader(io.StringIO(client.get(url + "?format=csv").content.decode())))
+    assert ["issued", "", "1"] in rows
+    assert ["issued_per_specification", "Alpha", "1"] in rows
+
+
+def test_staff_of_another_institution_cannot_see_the_numbers(logged_in):
+    institution = MembershipFactory().institution
+    outsider = MembershipFactory()
+    url = reverse("credentials:dashboard", kwargs={"slug": institution.slug})
+    assert logged_in(outsider.user).get(url).status_code == 404
