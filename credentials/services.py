@@ -20,7 +20,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from credentials import documents, signing, spreadsheets, status_list, tasks, vocabularies
+from credentials import (
+    canonical_templates,
+    documents,
+    signing,
+    spreadsheets,
+    status_list,
+    tasks,
+    vocabularies,
+)
 from credentials.exceptions import CredentialError
 from credentials.models import (
     BulkIssueJob,
@@ -57,6 +65,7 @@ def _sign(institution: Institution, document: dict[str, object], *, at: datetime
         private_key=key.private_key,
         verification_method=key.verification_method,
         created=signing.format_created(at),
+        canonicalizer=canonical_templates.canonicalize_fast,
     )
     return json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
 
@@ -190,6 +199,7 @@ def _issue_many(
         private_key=key.private_key,
         verification_method=key.verification_method,
         created=signing.format_created(now),
+        canonicalizer=canonical_templates.canonicalize_fast,
     )
     credentials = []
     for recipient, (revocation, r_index), (suspension, s_index) in zip(

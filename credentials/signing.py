@@ -406,12 +406,12 @@ class Signer:
         self._canonicalizer = canonicalizer
         # Raise now, not at the first sign(), on a malformed `created`.
         proof_configuration(context=None, verification_method=verification_method, created=created)
-        self._proof_hashes: dict[str, tuple[str, bytes]] = {}
+        self._proof_hashes: dict[tuple[str, ...] | str, tuple[str, bytes]] = {}
 
     def hash_data(self, unsecured_document: Mapping[str, Any]) -> HashData:
         """Return the hash data of a document without a proof; raises CanonicalizationError."""
         context = unsecured_document.get("@context")
-        context_key = json.dumps(context, separators=(",", ":"), ensure_ascii=False)
+        context_key = _context_key(context)
         cached = self._proof_hashes.get(context_key)
         if cached is None:
             config = proof_configuration(
@@ -445,6 +445,13 @@ class Signer:
         }
         # The OB 3.0 JSON Schema requires `proof` to be an array.
         return {**document, "proof": [proof]}
+
+
+def _context_key(context: Any) -> tuple[str, ...] | str:
+    """Return a key that tells @context values apart: a tuple for a list of URLs, else JSON text."""
+    if context.__class__ is list and all(entry.__class__ is str for entry in context):
+        return tuple(context)
+    return json.dumps(context, separators=(",", ":"), ensure_ascii=False)
 
 
 def sign_document(

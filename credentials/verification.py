@@ -18,6 +18,7 @@ from typing import Any, Final, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from credentials import canonical_templates
 from credentials.did_resolution import (
     ResolutionError,
     ResolutionFailure,
@@ -555,7 +556,11 @@ def _verify_signature(
             key_errors.append(exc)
             raise KeyNotResolved(exc.message) from exc
 
-    result = verify_proof(document, public_key=key_for)
+    # A shape seen before is canonicalised from its template, proven byte-identical to pyld;
+    # a new shape takes the general path.
+    result = verify_proof(
+        document, public_key=key_for, canonicalizer=canonical_templates.canonicalize_fast
+    )
     return result, key_errors[0] if key_errors else None
 
 
