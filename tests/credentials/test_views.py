@@ -8,6 +8,7 @@ from django.urls import reverse
 from credentials import services, verifier
 from credentials.models import CredentialStatus, IssuedCredential
 from institutions.models import Role
+from tests.credentials.test_builders_edc import shacl_report
 from tests.credentials.test_services import issue
 from tests.factories import MembershipFactory, MicroCredentialFactory
 
@@ -54,13 +55,14 @@ def test_the_public_page_says_the_credential_is_valid_then_revoked(client):
     assert "Revoked by the issuer" in page.text
 
 
-def test_the_edc_rendering_downloads(client):
+def test_the_edc_rendering_downloads_and_passes_the_edc_shapes(client):
     credential = issue()
     response = client.get(f"/credentials/{credential.public_id}/edc.json")
     assert response.status_code == 200
     edc = json.loads(response.content)
     assert "EuropeanDigitalCredential" in edc["type"]
-    assert edc["credentialSubject"]["fullName"]
+    conforms, report = shacl_report(edc)
+    assert conforms, report
 
 
 def test_the_api_verifies_a_credential_and_names_every_check(client):
