@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "meshe",
     "learners",
     "institutions",
@@ -208,8 +209,6 @@ if _oidc:
     }
 _saml = env_json_list("MESHE_SAML_PROVIDERS")
 if _saml:
-    # Needs the "saml" extra: pip install .[saml]
-    INSTALLED_APPS.append("allauth.socialaccount.providers.saml")
     SOCIALACCOUNT_PROVIDERS["saml"] = {"APPS": _saml}
 
 # E-mail: SMTP in production, the console in development.

@@ -1,11 +1,16 @@
 import json
 import re
 import threading
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from django.core import mail
 from django.urls import reverse
 
@@ -131,3 +136,52 @@ def test_a_generic_oidc_provider_is_switched_on_by_settings(client, settings, id
     assert query["client_id"] == ["meshe-node"]
     assert query["code_challenge_method"] == ["S256"]
     assert "openid" in query["scope"][0]
+
+
+def self_signed_certificate() -> str:
+    """The base64 body of a throw-away X.509 certificate, as an IdP's metadata gives it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "idp.campus.example")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    return "".join(pem.strip().splitlines()[1:-1])
+
+
+def test_an_institutional_saml_idp_is_switched_on_by_settings(client, settings):
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "saml": {
+            "APPS": [
+                {
+                    "name": "Aldermoor University Login",
+                    "provider_id": "https://idp.campus.example/metadata",
+                    "client_id": "aldermoor",
+                    "settings": {
+                        "idp": {
+                            "entity_id": "https://idp.campus.example/metadata",
+                            "sso_url": "https://idp.campus.example/sso",
+                            "x509cert": self_signed_certificate(),
+                        }
+                    },
+                }
+            ]
+        }
+    }
+    assert "Aldermoor University Login" in client.get(reverse("account_login")).text
+    settings.ALLOWED_HOSTS = ["meshe.uni-a.eu"]
+    response = client.post(
+        "/accounts/saml/aldermoor/login/", HTTP_HOST="meshe.uni-a.eu", secure=True
+    )
+    assert response.status_code == 302
+    target = urlsplit(response.url)
+    assert f"{target.scheme}://{target.netloc}{target.path}" == "https://idp.campus.example/sso"
+    assert "SAMLRequest" in parse_qs(target.query)
