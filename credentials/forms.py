@@ -1,5 +1,6 @@
 import re
 from typing import Any
+from uuid import UUID
 
 from django import forms
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from credentials import esco, vocabularies
-from credentials.models import MicroCredential
+from credentials.models import SPECIFICATION_FIELDS, MicroCredential
 from credentials.verification import DEFAULT_MAX_BYTES
 
 MAX_SPREADSHEET_BYTES = 20 * 1024 * 1024
@@ -54,7 +55,7 @@ class IssueForm(forms.Form):
 
 class StatusChangeForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason (kept in the audit log)"),
+        label=_("Reason (the learner sees it)"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         max_length=1000,
@@ -120,30 +121,7 @@ class MicroCredentialForm(forms.ModelForm):
 
     class Meta:
         model = MicroCredential
-        fields = [
-            "language",
-            "title",
-            "description",
-            "ects",
-            "workload_hours",
-            "eqf_level",
-            "isced_field",
-            "assessment_type",
-            "form_of_participation",
-            "learning_setting",
-            "quality_assurance",
-            "quality_assurance_note",
-            "supervision_verification",
-            "prerequisites",
-            "criteria",
-            "grading_scheme",
-            "is_partial",
-            "part_of",
-            "further_information",
-            "further_information_url",
-            "instruction_languages",
-            "validity_months",
-        ]
+        fields = [name for name in SPECIFICATION_FIELDS if name != "learning_outcomes"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
             "quality_assurance_note": forms.Textarea(attrs={"rows": 2}),
@@ -260,3 +238,24 @@ class BulkUploadForm(forms.Form):
                 % {"limit": MAX_SPREADSHEET_BYTES // (1024 * 1024)}
             )
         return upload
+
+
+class BulkStatusForm(forms.Form):
+    credentials = forms.TypedMultipleChoiceField(coerce=UUID, choices=[], required=True)
+    action = forms.ChoiceField(
+        label=_("Action"),
+        choices=[
+            ("suspend", _("Suspend")),
+            ("reinstate", _("Reinstate")),
+            ("revoke", _("Revoke (final)")),
+        ],
+    )
+    reason = forms.CharField(
+        label=_("Reason (the learner sees it)"), max_length=1000, required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Any UUID may be named; the selector keeps only the viewer's institution's.
+        data = self.data.getlist("credentials") if hasattr(self.data, "getlist") else []
+        self.fields["credentials"].choices = [(value, value) for value in data]  # type: ignore[attr-defined]

@@ -79,6 +79,34 @@ class MicroCredential(models.Model):
         return self.title
 
 
+# What staff describe of a specification, and what a version snapshots.
+SPECIFICATION_FIELDS = [
+    "language",
+    "title",
+    "description",
+    "learning_outcomes",
+    "ects",
+    "workload_hours",
+    "eqf_level",
+    "isced_field",
+    "assessment_type",
+    "form_of_participation",
+    "learning_setting",
+    "quality_assurance",
+    "quality_assurance_note",
+    "supervision_verification",
+    "prerequisites",
+    "criteria",
+    "grading_scheme",
+    "is_partial",
+    "part_of",
+    "further_information",
+    "further_information_url",
+    "instruction_languages",
+    "validity_months",
+]
+
+
 class MicroCredentialVersion(models.Model):
     """An immutable snapshot of a specification, as credentials were issued under it."""
 

@@ -28,10 +28,31 @@ def issuable_micro_credentials(*, viewer: Membership) -> QuerySet[MicroCredentia
     ).order_by("title")
 
 
-def issued_credentials(*, viewer: Membership) -> QuerySet[IssuedCredential]:
-    """The viewer's institution's credentials, newest first, with what the list shows."""
-    return IssuedCredential.objects.filter(institution_id=viewer.institution_id).select_related(
-        "version__micro_credential"
+def issued_credentials(
+    *, viewer: Membership, search: str = "", status: str = ""
+) -> QuerySet[IssuedCredential]:
+    """The viewer's institution's credentials, newest first, with what the list shows;
+    `search` matches the learner's name or e-mail or the title."""
+    credentials = IssuedCredential.objects.filter(
+        institution_id=viewer.institution_id
+    ).select_related("version__micro_credential")
+    if search:
+        credentials = credentials.filter(
+            Q(holder_name__icontains=search)
+            | Q(holder_email__icontains=search)
+            | Q(version__micro_credential__title__icontains=search)
+        )
+    if status in CredentialStatus.values:
+        credentials = credentials.filter(status=status)
+    return credentials.order_by("-issued_at", "-pk")
+
+
+def issued_credentials_by_public_id(
+    *, viewer: Membership, public_ids: list[UUID]
+) -> QuerySet[IssuedCredential]:
+    """The named credentials, as far as they belong to the viewer's institution."""
+    return IssuedCredential.objects.filter(
+        institution_id=viewer.institution_id, public_id__in=public_ids
     )
 
 

@@ -31,6 +31,7 @@ from credentials import (
 )
 from credentials.exceptions import CredentialError
 from credentials.models import (
+    SPECIFICATION_FIELDS,
     BulkIssueJob,
     BulkIssueRow,
     CredentialEvent,
@@ -354,6 +355,35 @@ def credential_reinstate(
     )
 
 
+STATUS_SERVICES = {
+    "revoke": credential_revoke,
+    "suspend": credential_suspend,
+    "reinstate": credential_reinstate,
+}
+
+
+@transaction.atomic
+def credentials_change_status(
+    *, credentials: Sequence[IssuedCredential], actor: User | None, action: str, reason: str
+) -> tuple[int, list[str]]:
+    """Applies one status change to many credentials with one reason; all or nothing.
+    Returns how many changed and, for those that could not, why (then nothing changed)."""
+    service = STATUS_SERVICES[action]
+    changed, problems = 0, []
+    for credential in credentials:
+        before = credential.status
+        try:
+            after = service(credential=credential, actor=actor, reason=reason)
+        except CredentialError as exc:
+            problems.append(f"{credential.holder_name}: {exc.message}")
+            continue
+        changed += after.status != before
+    if problems:
+        transaction.set_rollback(True)
+        return 0, problems
+    return changed, []
+
+
 def holders_notify(*, credential_ids: Sequence[int]) -> None:
     """E-mails each learner once; see holder_notify."""
     for credential_id in credential_ids:
@@ -417,32 +447,6 @@ def credential_resend_claim(*, credential: IssuedCredential, actor: User | None)
 
 
 # Specifications --------------------------------------------------------------------------
-
-SPECIFICATION_FIELDS = [
-    "language",
-    "title",
-    "description",
-    "learning_outcomes",
-    "ects",
-    "workload_hours",
-    "eqf_level",
-    "isced_field",
-    "assessment_type",
-    "form_of_participation",
-    "learning_setting",
-    "quality_assurance",
-    "quality_assurance_note",
-    "supervision_verification",
-    "prerequisites",
-    "criteria",
-    "grading_scheme",
-    "is_partial",
-    "part_of",
-    "further_information",
-    "further_information_url",
-    "instruction_languages",
-    "validity_months",
-]
 
 
 VOCABULARY_FIELDS = {

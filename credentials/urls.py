@@ -51,6 +51,11 @@ urlpatterns = [
     path("staff/<slug:slug>/credentials/", views.credential_list, name="staff_list"),
     path("staff/<slug:slug>/credentials/bulk/", views.bulk_upload, name="bulk_upload"),
     path(
+        "staff/<slug:slug>/credentials/status/",
+        views.credentials_status_bulk,
+        name="status_bulk",
+    ),
+    path(
         "staff/<slug:slug>/credentials/bulk/template.<str:kind>",
         views.bulk_template,
         name="bulk_template",

@@ -6,12 +6,13 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -28,7 +29,7 @@ from credentials import (
     vocabularies,
 )
 from credentials.exceptions import CredentialError
-from credentials.models import MicroCredential
+from credentials.models import CredentialStatus, MicroCredential
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
 from meshe.http import AuthenticatedHttpRequest
@@ -323,15 +324,58 @@ def micro_credential_status(
 @staff_required
 def credential_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    search = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    page = Paginator(
+        selectors.issued_credentials(viewer=viewer, search=search, status=status), 50
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "credentials/staff_list.html",
         {
             "institution": viewer.institution,
             "viewer": viewer,
-            "credentials": selectors.issued_credentials(viewer=viewer)[:200],
+            "page": page,
+            "credentials": page.object_list,
+            "search": search,
+            "status": status,
+            "statuses": CredentialStatus.choices,
+            "can_issue": viewer.role in institution_selectors.ISSUE,
         },
     )
+
+
+@require_POST
+@staff_required
+def credentials_status_bulk(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    form = forms.BulkStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose credentials and what to do with them."))
+        return redirect("credentials:staff_list", slug=slug)
+    credentials = selectors.issued_credentials_by_public_id(
+        viewer=viewer, public_ids=form.cleaned_data["credentials"]
+    )
+    changed, problems = services.credentials_change_status(
+        credentials=list(credentials),
+        actor=request.user,
+        action=form.cleaned_data["action"],
+        reason=form.cleaned_data["reason"],
+    )
+    if problems:
+        messages.error(
+            request,
+            _("Nothing was changed: %(problems)s") % {"problems": "; ".join(problems)},
+        )
+    else:
+        messages.success(
+            request,
+            ngettext("%(count)s credential changed.", "%(count)s credentials changed.", changed)
+            % {"count": changed},
+        )
+    return redirect("credentials:staff_list", slug=slug)
 
 
 @staff_required

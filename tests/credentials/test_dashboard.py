@@ -38,7 +38,7 @@ def test_the_chart_escapes_labels_and_describes_itself():
     svg = charts.bar_chart([charts.Bar("<script>x</script>", 3)], title="Issued")
     assert "<script>" not in svg
     assert "&lt;script&gt;" in svg
-    assert "<desc id=\"chart-desc\">&lt;script&gt;x&lt;/script&gt;: 3</desc>" in svg
+    assert '<desc id="chart-desc">&lt;script&gt;x&lt;/script&gt;: 3</desc>' in svg
 
 
 def test_a_viewer_sees_the_dashboard_and_downloads_its_csv(logged_in):

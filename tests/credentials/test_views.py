@@ -294,3 +294,56 @@ def test_staff_resend_a_claim_link(logged_in, eager_celery, django_capture_on_co
     credential.refresh_from_db()
     assert credential.claim_token_hash
     assert credential.events.filter(action="notified").exists()
+
+
+def test_staff_find_credentials_by_learner_and_status(logged_in):
+    viewer = MembershipFactory(role=Role.VIEWER)
+    micro_credential = MicroCredentialFactory(institution=viewer.institution)
+    issue(micro_credential, holder_name="Ana Kowalska", holder_email="ana@example.eu")
+    revoked = issue(micro_credential, holder_name="Ben Müller", holder_email="ben@example.eu")
+    services.credential_revoke(credential=revoked, actor=None)
+    client = logged_in(viewer.user)
+    url = reverse("credentials:staff_list", kwargs={"slug": viewer.institution.slug})
+    assert "Ben Müller" not in client.get(url, {"q": "kowal"}).text
+    only_revoked = client.get(url, {"status": "revoked"}).text
+    assert "Ben Müller" in only_revoked
+    assert "Ana Kowalska" not in only_revoked
+
+
+def test_an_issuer_suspends_several_credentials_with_one_reason(logged_in):
+    membership = MembershipFactory(role=Role.ISSUER)
+    micro_credential = MicroCredentialFactory(institution=membership.institution)
+    credentials = [issue(micro_credential, holder_email=f"l{n}@example.eu") for n in range(3)]
+    elsewhere = issue()  # another institution's: named, but never touched
+    url = reverse("credentials:status_bulk", kwargs={"slug": membership.institution.slug})
+    response = logged_in(membership.user).post(
+        url,
+        {
+            "credentials": [str(c.public_id) for c in credentials[:2]] + [str(elsewhere.public_id)],
+            "action": "suspend",
+            "reason": "Exam board review",
+        },
+        follow=True,
+    )
+    assert "2 credentials changed." in response.text
+    statuses = {c.pk: c.status for c in IssuedCredential.objects.all()}
+    assert statuses[credentials[0].pk] == statuses[credentials[1].pk] == CredentialStatus.SUSPENDED
+    assert statuses[credentials[2].pk] == statuses[elsewhere.pk] == CredentialStatus.ISSUED
+    assert credentials[0].events.get(action="suspended").reason == "Exam board review"
+
+
+def test_a_bulk_change_that_cannot_apply_to_one_changes_none(logged_in):
+    membership = MembershipFactory(role=Role.ISSUER)
+    micro_credential = MicroCredentialFactory(institution=membership.institution)
+    revoked = issue(micro_credential, holder_name="Revoked One", holder_email="r@example.eu")
+    services.credential_revoke(credential=revoked, actor=None)
+    fine = issue(micro_credential, holder_email="f@example.eu")
+    url = reverse("credentials:status_bulk", kwargs={"slug": membership.institution.slug})
+    response = logged_in(membership.user).post(
+        url,
+        {"credentials": [str(revoked.public_id), str(fine.public_id)], "action": "suspend"},
+        follow=True,
+    )
+    assert "Nothing was changed: Revoked One" in response.text
+    fine.refresh_from_db()
+    assert fine.status == CredentialStatus.ISSUED
