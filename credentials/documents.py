@@ -34,6 +34,9 @@ from credentials.models import (
 )
 from institutions.models import Institution
 
+# The media type signed credentials are served with.
+JSON_LD = "application/ld+json"
+
 
 def specification_snapshot(micro_credential: MicroCredential) -> dict[str, Any]:
     """Everything an issued credential says about its specification, as JSON values."""

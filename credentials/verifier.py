@@ -14,6 +14,7 @@ from django.http import Http404
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from credentials import selectors
 from credentials.did_resolution import (
@@ -24,6 +25,29 @@ from credentials.did_resolution import (
 )
 from credentials.verification import verify_credential
 from institutions import selectors as institution_selectors
+
+# The checks' names in plain words, for people reading a verdict.
+CHECK_LABELS = {
+    "json": gettext_lazy("Readable document"),
+    "data_model": gettext_lazy("Credential format"),
+    "contexts": gettext_lazy("Vocabularies"),
+    "proof": gettext_lazy("Signature"),
+    "issuer_key": gettext_lazy("Issuer's key"),
+    "validity": gettext_lazy("Validity dates"),
+    "status": gettext_lazy("Revocation and suspension"),
+    "issuer_known": gettext_lazy("Known issuer"),
+}
+
+
+def labelled(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The verdict with each check's name in plain words, as /verify shows it."""
+    if result is None:
+        return None
+    checks = [
+        {**check, "label": CHECK_LABELS.get(check["check"], check["check"])}
+        for check in result["checks"]
+    ]
+    return {**result, "checks": checks}
 
 
 def _fetch(url: str) -> dict[str, Any]:

@@ -1,6 +1,5 @@
 import csv
 import json
-from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -34,27 +33,16 @@ from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
 from meshe.http import AuthenticatedHttpRequest
 
-JSON_LD = "application/ld+json"
-
-CHECK_LABELS = {
-    "json": gettext_lazy("Readable document"),
-    "data_model": gettext_lazy("Credential format"),
-    "contexts": gettext_lazy("Vocabularies"),
-    "proof": gettext_lazy("Signature"),
-    "issuer_key": gettext_lazy("Issuer's key"),
-    "validity": gettext_lazy("Validity dates"),
-    "status": gettext_lazy("Revocation and suspension"),
-    "issuer_known": gettext_lazy("Known issuer"),
-}
-
 
 def _wants_json(request: HttpRequest) -> bool:
     accept = request.headers.get("Accept", "")
-    return JSON_LD in accept or ("application/json" in accept and "text/html" not in accept)
+    return documents.JSON_LD in accept or (
+        "application/json" in accept and "text/html" not in accept
+    )
 
 
 def _signed_json(document: str, *, download_name: str | None = None) -> HttpResponse:
-    response = HttpResponse(document, content_type=JSON_LD)
+    response = HttpResponse(document, content_type=documents.JSON_LD)
     response["Access-Control-Allow-Origin"] = "*"
     if download_name:
         response["Content-Disposition"] = f'attachment; filename="{download_name}"'
@@ -139,14 +127,6 @@ def specification_version(request: HttpRequest, public_id: UUID, number: int) ->
     return render(request, "credentials/specification_version.html", {"version": version})
 
 
-def _labelled(result: dict[str, Any]) -> dict[str, Any]:
-    checks = [
-        {**check, "label": CHECK_LABELS.get(check["check"], check["check"])}
-        for check in result["checks"]
-    ]
-    return {**result, "checks": checks}
-
-
 def verify_page(request: HttpRequest) -> HttpResponse:
     posted = request.method == "POST"
     form = forms.VerifyForm(request.POST if posted else None, request.FILES if posted else None)
@@ -162,7 +142,7 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "credentials/verify.html",
-        {"form": form, "result": _labelled(result) if result else None},
+        {"form": form, "result": verifier.labelled(result)},
     )
 
 

@@ -1,13 +1,326 @@
-from django.db.models import QuerySet
+"""Reads of a learner's wallet. Every selector takes who is asking: another learner's
+credential, share link or import is a 404, never a 403 that would confirm it exists."""
 
-from credentials.models import IssuedCredential
-from learners.models import User
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from allauth.account.models import EmailAddress
+from django.db.models import QuerySet, TextChoices
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from credentials.models import CredentialStatus, IssuedCredential
+from learners.explanations import concept_label, number_text
+from learners.models import ImportedCredential, LearnerEvent, PublicProfile, ShareLink, User
+
+
+class WalletStatus(TextChoices):
+    VALID = "valid", _("Valid")
+    SUSPENDED = "suspended", _("Suspended")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+    UNVERIFIED = "unverified", _("Not verified")
+
+
+class WalletSort(TextChoices):
+    NEWEST = "newest", _("Newest first")
+    OLDEST = "oldest", _("Oldest first")
+
+
+@dataclass(frozen=True, slots=True)
+class WalletCard:
+    """One credential as the wallet lists it, issued here or imported."""
+
+    imported: bool
+    public_id: UUID
+    title: str
+    institution_key: str  # the issuer's DID (or whatever identifier an import names)
+    institution_name: str
+    issued_at: datetime | None
+    ects: Decimal | None
+    eqf_label: str
+    status: WalletStatus
+    url: str
+    checkable: bool = True  # False for an import whose seal this portal cannot check
+
+    @property
+    def status_label(self) -> str:
+        return str(self.status.label)
+
+    @property
+    def ects_text(self) -> str:
+        return number_text(self.ects)
+
+
+@dataclass(frozen=True, slots=True)
+class WalletView:
+    """The cards a filter lets through, in the order asked, with their totals."""
+
+    cards: list[WalletCard]
+    total: int  # credentials in the wallet, whatever the filter
+    valid_ects: Decimal  # ECTS of the valid credentials shown
+
+    @property
+    def filtered(self) -> bool:
+        return len(self.cards) != self.total
+
+    @property
+    def valid_ects_text(self) -> str:
+        return number_text(self.valid_ects) or "0"
+
+
+@dataclass(frozen=True, slots=True)
+class Wallet:
+    """Every credential of a learner, issued here or imported, as cards."""
+
+    cards: list[WalletCard]
+
+    @property
+    def institutions(self) -> list[tuple[str, str]]:
+        """(key, name) of every issuer in the wallet, by name."""
+        names = {card.institution_key: card.institution_name for card in self.cards}
+        return sorted(names.items(), key=lambda item: item[1].casefold())
+
+    def view(
+        self, *, institution: str = "", status: str = "", sort: str = WalletSort.NEWEST
+    ) -> WalletView:
+        """The cards of one issuer and one status (empty: any), newest or oldest first;
+        undated imports go last either way."""
+        shown = [
+            card
+            for card in self.cards
+            if (not institution or card.institution_key == institution)
+            and (not status or card.status == status)
+        ]
+        direction = 1 if sort == WalletSort.OLDEST else -1
+        shown.sort(key=lambda card: card.title.casefold())
+        shown.sort(
+            key=lambda card: (
+                card.issued_at is None,
+                direction * card.issued_at.timestamp() if card.issued_at else 0,
+            )
+        )
+        return WalletView(cards=shown, total=len(self.cards), valid_ects=_valid_ects(shown))
+
+
+def issued_status(credential: IssuedCredential, *, now: datetime) -> WalletStatus:
+    """Revoked and suspended as the institution set them; expired once valid_until passed."""
+    if credential.status == CredentialStatus.REVOKED:
+        return WalletStatus.REVOKED
+    if credential.status == CredentialStatus.SUSPENDED:
+        return WalletStatus.SUSPENDED
+    if credential.valid_until is not None and credential.valid_until <= now:
+        return WalletStatus.EXPIRED
+    return WalletStatus.VALID
+
+
+def imported_status(imported: ImportedCredential, *, now: datetime) -> WalletStatus:
+    """Valid only when the portal's verifier said so when it last checked, and not expired
+    since; an import it could not check, or that failed a check, is not verified."""
+    if not imported.verified:
+        return WalletStatus.UNVERIFIED
+    if imported.valid_until is not None and imported.valid_until <= now:
+        return WalletStatus.EXPIRED
+    return WalletStatus.VALID
 
 
 def wallet_credentials(*, user: User) -> QuerySet[IssuedCredential]:
-    """The user's own credentials, newest first, with what the cards show."""
+    """The user's own issued credentials, newest first, with what the cards show."""
     return (
         IssuedCredential.objects.filter(holder=user)
         .select_related("institution", "version")
-        .order_by("-issued_at")
+        .defer("document")
+        .order_by("-issued_at", "-pk")
+    )
+
+
+def wallet_imports(*, user: User) -> QuerySet[ImportedCredential]:
+    return ImportedCredential.objects.filter(owner=user).defer("document")
+
+
+def wallet(*, user: User, now: datetime | None = None) -> Wallet:
+    """Every credential of the user as cards, in two queries whatever their number."""
+    now = now or timezone.now()
+    cards = [_issued_card(credential, now=now) for credential in wallet_credentials(user=user)]
+    cards += [_imported_card(imported, now=now) for imported in wallet_imports(user=user)]
+    return Wallet(cards=cards)
+
+
+def _valid_ects(cards: Iterable[WalletCard]) -> Decimal:
+    return sum(
+        (card.ects for card in cards if card.ects is not None and card.status == "valid"),
+        Decimal(0),
+    )
+
+
+def _issued_card(credential: IssuedCredential, *, now: datetime) -> WalletCard:
+    snapshot = credential.version.snapshot
+    return WalletCard(
+        imported=False,
+        public_id=credential.public_id,
+        title=credential.version.title,
+        institution_key=credential.institution.did,
+        institution_name=credential.institution.name,
+        issued_at=credential.issued_at,
+        ects=Decimal(snapshot["ects"]) if snapshot.get("ects") else None,
+        eqf_label=concept_label(snapshot.get("eqf_level", "")),
+        status=issued_status(credential, now=now),
+        url=wallet_credential_url(credential.public_id),
+    )
+
+
+def _imported_card(imported: ImportedCredential, *, now: datetime) -> WalletCard:
+    return WalletCard(
+        imported=True,
+        public_id=imported.public_id,
+        title=imported.title,
+        institution_key=imported.issuer_id or imported.issuer_name,
+        institution_name=imported.issuer_name or imported.issuer_id,
+        issued_at=imported.issued_at,
+        ects=imported.ects,
+        eqf_label=concept_label(imported.eqf_level),
+        status=imported_status(imported, now=now),
+        url=imported.get_absolute_url(),
+        checkable=imported.checkable,
+    )
+
+
+def wallet_credential_url(public_id: UUID) -> str:
+    return reverse("learners:credential", kwargs={"public_id": public_id})
+
+
+# One credential, its links and imports ---------------------------------------------------------
+
+
+def wallet_credential(*, user: User, public_id: UUID) -> IssuedCredential:
+    """One credential in the user's wallet, with what its page shows; 404 for anyone else's."""
+    try:
+        return IssuedCredential.objects.select_related(
+            "institution", "version__micro_credential", "revocation_list", "suspension_list"
+        ).get(public_id=public_id, holder=user)
+    except IssuedCredential.DoesNotExist:
+        raise Http404 from None
+
+
+def share_links(*, user: User, credential: IssuedCredential) -> QuerySet[ShareLink]:
+    """The user's links to one of their credentials, newest first, revoked ones included."""
+    return ShareLink.objects.filter(owner=user, credential=credential)
+
+
+def share_link_for_owner(*, user: User, public_id: UUID) -> ShareLink:
+    """One of the user's share links; 404 for anyone else's."""
+    try:
+        return ShareLink.objects.select_related("credential").get(
+            public_id=public_id, owner=user, credential__holder=user
+        )
+    except ShareLink.DoesNotExist:
+        raise Http404 from None
+
+
+def shared_link(*, slug: str, now: datetime | None = None) -> ShareLink:
+    """The link behind /s/<slug> with its credential, for anyone who has it; 404 once it is
+    revoked or expired, or when its owner no longer holds the credential or has no account."""
+    now = now or timezone.now()
+    link = (
+        ShareLink.objects.select_related(
+            "owner",
+            "credential__institution",
+            "credential__version__micro_credential",
+            "credential__revocation_list",
+            "credential__suspension_list",
+        )
+        .filter(slug=slug)
+        .first()
+    )
+    if (
+        link is None
+        or not link.is_active(now)
+        or not link.owner.is_active
+        or link.credential.holder_id != link.owner_id
+    ):
+        raise Http404
+    return link
+
+
+def imported_credential(*, user: User, public_id: UUID) -> ImportedCredential:
+    """One of the user's imported credentials; 404 for anyone else's."""
+    try:
+        return ImportedCredential.objects.get(public_id=public_id, owner=user)
+    except ImportedCredential.DoesNotExist:
+        raise Http404 from None
+
+
+# Public profile -----------------------------------------------------------------------------
+
+
+def profile_for_owner(*, user: User) -> PublicProfile | None:
+    return PublicProfile.objects.filter(user=user).first()
+
+
+def public_profile(*, slug: str) -> PublicProfile:
+    """A profile its owner switched on; 404 otherwise."""
+    profile = (
+        PublicProfile.objects.select_related("user")
+        .filter(slug=slug, is_public=True, user__is_active=True)
+        .first()
+    )
+    if profile is None:
+        raise Http404
+    return profile
+
+
+def profile_credentials(*, profile: PublicProfile) -> list[IssuedCredential]:
+    """The credentials the owner chose to show and still holds, newest first."""
+    return list(
+        profile.credentials.filter(holder_id=profile.user_id)
+        .select_related("institution", "version")
+        .defer("document")
+        .order_by("-issued_at", "-pk")
+    )
+
+
+# Everything about a learner, for the download of their data -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountData:
+    user: User
+    email_addresses: list[dict[str, object]]
+    credentials: list[IssuedCredential]
+    share_links: list[ShareLink]
+    imports: list[ImportedCredential]
+    profile: PublicProfile | None
+    profile_credentials: list[UUID]
+    events: list[LearnerEvent]
+
+
+def account_data(*, user: User) -> AccountData:
+    """All the personal data the portal holds about the user, documents included."""
+    profile = profile_for_owner(user=user)
+    return AccountData(
+        user=user,
+        email_addresses=list(
+            EmailAddress.objects.filter(user=user)
+            .order_by("-primary", "email")
+            .values("email", "verified", "primary")
+        ),
+        credentials=list(
+            IssuedCredential.objects.filter(holder=user)
+            .select_related("institution", "version")
+            .order_by("issued_at", "pk")
+        ),
+        share_links=list(
+            ShareLink.objects.filter(owner=user).select_related("credential").order_by("pk")
+        ),
+        imports=list(ImportedCredential.objects.filter(owner=user).order_by("pk")),
+        profile=profile,
+        profile_credentials=(
+            list(profile.credentials.values_list("public_id", flat=True)) if profile else []
+        ),
+        events=list(LearnerEvent.objects.filter(user=user).order_by("pk")),
     )

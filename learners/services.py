@@ -1,16 +1,32 @@
-"""Credentials finding their learner. A credential joins an account only through an e-mail
-address that the account has verified."""
+"""Writes of the learner's wallet: credentials finding their learner (a credential joins an
+account only through an e-mail address that the account has verified), share links, imports,
+the public profile, and the learner's control of their data. Every write is logged in the
+same transaction as a LearnerEvent (or, for what concerns an issued credential's life, a
+CredentialEvent)."""
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from allauth.account.models import EmailAddress
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from credentials import verifier
 from credentials.models import CredentialEvent, IssuedCredential
 from credentials.services import claim_token_hash
-from learners.exceptions import ClaimError
-from learners.models import User
+from credentials.verification import DEFAULT_MAX_BYTES
+from institutions import selectors as institution_selectors
+from learners import credential_summary, data_export, selectors
+from learners.exceptions import ClaimError, WalletError
+from learners.models import ImportedCredential, LearnerEvent, PublicProfile, ShareLink, User
 
 
 def _verified_addresses(user: User) -> list[str]:
@@ -81,3 +97,247 @@ def credential_claim(*, token: str, user: User) -> IssuedCredential:
     )
     credential.refresh_from_db()
     return credential
+
+
+# Share links ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def share_link_create(
+    *,
+    user: User,
+    credential: IssuedCredential,
+    label: str = "",
+    expires_at: datetime | None = None,
+) -> ShareLink:
+    """A new public link to one of the user's credentials; any number may exist. Raises
+    WalletError for a credential the user does not hold or an expiry in the past."""
+    if credential.holder_id != user.pk:
+        raise WalletError(_("This credential is not in your wallet."))
+    if expires_at is not None and expires_at <= timezone.now():
+        raise WalletError(_("The expiry date must be in the future."))
+    link = ShareLink.objects.create(
+        credential=credential, owner=user, label=label.strip(), expires_at=expires_at
+    )
+    LearnerEvent.objects.create(
+        user=user, action=LearnerEvent.Action.SHARE_CREATED, subject=str(link.public_id)
+    )
+    return link
+
+
+@transaction.atomic
+def share_link_revoke(*, user: User, link: ShareLink) -> ShareLink:
+    """Stops the link for good. Idempotent: revoking a revoked link changes nothing."""
+    if link.owner_id != user.pk:
+        raise WalletError(_("This link is not yours."))
+    now = timezone.now()
+    changed = ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=now)
+    if changed:
+        LearnerEvent.objects.create(
+            user=user, action=LearnerEvent.Action.SHARE_REVOKED, subject=str(link.public_id)
+        )
+    link.refresh_from_db(fields=["revoked_at"])
+    return link
+
+
+def share_link_record_view(*, link: ShareLink) -> None:
+    """Counts one view; concurrent views are all counted (the database adds, not Python)."""
+    ShareLink.objects.filter(pk=link.pk).update(view_count=F("view_count") + 1)
+
+
+# Imports -------------------------------------------------------------------------------------
+
+
+def _verification_refusal(result: dict[str, Any]) -> str | None:
+    """Why the verifier found the input not to be a credential at all, if it did."""
+    for check in result["checks"]:
+        if check["check"] in {"json", "data_model"} and not check["ok"]:
+            return str(check["detail"])
+    return None
+
+
+def credential_import(*, user: User, raw: bytes | str) -> ImportedCredential:
+    """Keeps a credential from elsewhere, verbatim, with the verdict of the same verifier as
+    /verify (an EDC is kept unverified: its seal cannot be checked here). Raises WalletError,
+    having written nothing, for input that is too large, not a credential, or already kept.
+
+    The verifier may fetch the issuer's DID document, so it runs before the transaction."""
+    size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
+    if size > DEFAULT_MAX_BYTES:
+        raise WalletError(
+            _("The credential is larger than %(limit)s KiB; no credential is that large.")
+            % {"limit": DEFAULT_MAX_BYTES // 1024}
+        )
+    try:
+        # utf-8-sig: a byte-order mark, which some editors write, is not part of the JSON.
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise WalletError(_("This file is not text: a credential is a JSON file.")) from None
+    try:
+        summary = credential_summary.summarise(credential_summary.parse(text))
+    except credential_summary.NotACredential as exc:
+        raise WalletError(
+            _("This is not a credential we can read (%(problem)s).") % {"problem": exc}
+        ) from None
+    verification = None
+    if summary.format == "vc":
+        verification = verifier.verify(text)
+        refusal = _verification_refusal(verification)
+        if refusal is not None:
+            raise WalletError(
+                _("This is not a credential we can read: %(problem)s") % {"problem": refusal}
+            )
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    with transaction.atomic():
+        if ImportedCredential.objects.filter(owner=user, digest=digest).exists():
+            raise WalletError(_("This credential is already in your wallet."))
+        try:
+            with transaction.atomic():
+                imported = ImportedCredential.objects.create(
+                    owner=user,
+                    format=summary.format,
+                    document=text,
+                    digest=digest,
+                    title=summary.title or _("Untitled credential"),
+                    issuer_id=summary.issuer_id[:500],
+                    issuer_name=summary.issuer_name,
+                    issued_at=summary.issued_at,
+                    valid_until=summary.valid_until,
+                    ects=summary.ects,
+                    eqf_level=summary.eqf_level[:200],
+                    verification=verification,
+                    verified_at=timezone.now() if verification is not None else None,
+                )
+        except IntegrityError:
+            # The same document, imported at the same moment from another tab.
+            raise WalletError(_("This credential is already in your wallet.")) from None
+        LearnerEvent.objects.create(
+            user=user, action=LearnerEvent.Action.IMPORTED, subject=str(imported.public_id)
+        )
+    return imported
+
+
+def imported_credential_reverify(*, user: User, imported: ImportedCredential) -> ImportedCredential:
+    """Checks an import again now (status lists change) and keeps the new verdict. Raises
+    WalletError for one whose seal cannot be checked here. Verifies outside the transaction."""
+    if imported.owner_id != user.pk:
+        raise WalletError(_("This credential is not in your wallet."))
+    if not imported.checkable:
+        raise WalletError(_("This credential's seal cannot be checked here; nothing was changed."))
+    verification = verifier.verify(imported.document)
+    now = timezone.now()
+    with transaction.atomic():
+        ImportedCredential.objects.filter(pk=imported.pk).update(
+            verification=verification, verified_at=now
+        )
+        LearnerEvent.objects.create(
+            user=user, action=LearnerEvent.Action.REVERIFIED, subject=str(imported.public_id)
+        )
+    imported.verification, imported.verified_at = verification, now
+    return imported
+
+
+@transaction.atomic
+def imported_credential_remove(*, user: User, imported: ImportedCredential) -> None:
+    """Deletes an import from the wallet. Idempotent."""
+    if imported.owner_id != user.pk:
+        raise WalletError(_("This credential is not in your wallet."))
+    deleted, _rows = ImportedCredential.objects.filter(pk=imported.pk).delete()
+    if deleted:
+        LearnerEvent.objects.create(
+            user=user, action=LearnerEvent.Action.IMPORT_REMOVED, subject=str(imported.public_id)
+        )
+
+
+# Public profile ------------------------------------------------------------------------------
+
+
+def _generated_slug(user: User) -> str:
+    base = slugify(user.name)[:40] or "learner"
+    return f"{base}-{secrets.token_hex(3)}"
+
+
+@transaction.atomic
+def profile_save(
+    *,
+    user: User,
+    is_public: bool,
+    slug: str = "",
+    headline: str = "",
+    credentials: Iterable[IssuedCredential] = (),
+) -> PublicProfile:
+    """Creates or changes the user's public profile; a blank address gets a generated one.
+    Raises WalletError for an address that is taken or a credential the user does not hold."""
+    chosen = list(credentials)
+    if any(credential.holder_id != user.pk for credential in chosen):
+        raise WalletError(_("Only credentials in your wallet can be shown on your profile."))
+    profile = PublicProfile.objects.select_for_update().filter(user=user).first()
+    slug = slug.strip().lower() or (profile.slug if profile else _generated_slug(user))
+    if PublicProfile.objects.filter(slug=slug).exclude(user=user).exists():
+        raise WalletError(_("The address %(slug)s is taken; choose another.") % {"slug": slug})
+    if profile is None:
+        profile = PublicProfile(user=user)
+    profile.slug = slug
+    profile.is_public = is_public
+    profile.headline = headline.strip()
+    try:
+        with transaction.atomic():
+            profile.save()
+    except IntegrityError:
+        raise WalletError(
+            _("The address %(slug)s is taken; choose another.") % {"slug": slug}
+        ) from None
+    profile.credentials.set(chosen)
+    LearnerEvent.objects.create(user=user, action=LearnerEvent.Action.PROFILE_CHANGED)
+    return profile
+
+
+# The learner's data --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    filename: str
+    content: bytes
+
+
+@transaction.atomic
+def account_export(*, user: User) -> Export:
+    """A zip of all the user's data (see learners.data_export); the download is logged."""
+    now = timezone.now()
+    LearnerEvent.objects.create(user=user, action=LearnerEvent.Action.DATA_EXPORTED)
+    content = data_export.archive(selectors.account_data(user=user), exported_at=now)
+    return Export(filename=f"meshe-data-{now:%Y-%m-%d}.zip", content=content)
+
+
+@transaction.atomic
+def account_delete(*, user: User) -> int:
+    """Erases the user's personal data and account: e-mail addresses, share links (which stop
+    working), imports, profile and activity log go; issued credentials stay valid but are
+    detached from the account. Returns how many were detached. Raises WalletError for a
+    member of an institution's staff, who must be removed from it first."""
+    memberships = list(
+        institution_selectors.memberships_for_user(user=user).select_related("institution")
+    )
+    if memberships:
+        raise WalletError(
+            _(
+                "You are on the staff of %(institutions)s. Ask an administrator there to remove "
+                "you first: staff accounts sign credentials and appear in audit logs."
+            )
+            % {"institutions": ", ".join(m.institution.name for m in memberships)}
+        )
+    user = User.objects.select_for_update().get(pk=user.pk)
+    detached = IssuedCredential.objects.filter(holder=user).update(holder=None)
+    ShareLink.objects.filter(owner=user).delete()
+    ImportedCredential.objects.filter(owner=user).delete()
+    PublicProfile.objects.filter(user=user).delete()
+    LearnerEvent.objects.filter(user=user).delete()
+    EmailAddress.objects.filter(user=user).delete()
+    user.delete()
+    LearnerEvent.objects.create(
+        user=None,
+        action=LearnerEvent.Action.ACCOUNT_DELETED,
+        subject=f"{detached} issued credentials detached",
+    )
+    return detached

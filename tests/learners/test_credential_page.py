@@ -1,0 +1,125 @@
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from credentials import services
+from credentials.documents import specification_snapshot
+from learners import explanations
+from tests.factories import MicroCredentialFactory, UserFactory
+from tests.learners.holding import held_credential
+
+pytestmark = pytest.mark.django_db
+
+
+def page_of(credential) -> str:
+    return reverse("learners:credential", kwargs={"public_id": credential.public_id})
+
+
+def test_the_page_states_all_eleven_eu_elements_each_with_what_it_means(logged_in):
+    learner = UserFactory(name="Ana Kowalska")
+    credential = held_credential(
+        learner,
+        MicroCredentialFactory(title="Data Literacy", institution__name="University of Aldermoor"),
+        holder_name="Ana Kowalska",
+    )
+    page = logged_in(learner).get(page_of(credential))
+    assert page.status_code == 200
+    text = page.text
+    for name in (
+        "Learner",
+        "Title",
+        "Country of the issuer",
+        "Awarding body",
+        "Date of issuing",
+        "Learning outcomes",
+        "Workload",
+        "Level",
+        "Type of assessment",
+        "Form of participation",
+        "Quality assurance",
+    ):
+        assert f"<h3>{name}</h3>" in text, name
+    assert text.count('<li class="element">') == 11
+    assert "Belgium" in text
+    assert "Interpret descriptive statistics in policy reports." in text
+    assert "5 ECTS · 140 hours" in text
+    assert (
+        "About 125\N{EN DASH}150 hours of study, the unit European universities use to recognise learning"
+        in text
+    )
+    assert "Level 6 is the level of a bachelor&#x27;s degree." in text
+    assert "written examination" in text
+    assert "Blended" in text
+    assert "Institutional evaluation" in text
+
+
+def test_the_page_shows_the_live_verification_in_plain_words(logged_in):
+    learner = UserFactory()
+    credential = held_credential(learner)
+    page = logged_in(learner).get(page_of(credential))
+    assert "Verified: authentic and valid" in page.text
+    for label in ("Signature", "Issuer&#x27;s key", "Revocation and suspension", "Known issuer"):
+        assert f"<strong>{label}</strong>" in page.text
+
+
+def test_a_revoked_credential_shows_the_institutions_reason(logged_in):
+    learner = UserFactory()
+    credential = held_credential(learner)
+    services.credential_revoke(credential=credential, actor=None, reason="Issued by mistake")
+    page = logged_in(learner).get(page_of(credential))
+    assert "Not verified" in page.text
+    assert "Reason given by the institution:</strong> Issued by mistake" in page.text
+    assert 'wallet-status-revoked">Revoked<' in page.text
+
+
+def test_the_page_links_the_three_downloads(logged_in):
+    learner = UserFactory()
+    credential = held_credential(learner)
+    page = logged_in(learner).get(page_of(credential))
+    for name in ("credentials:document", "credentials:edc", "credentials:certificate"):
+        assert reverse(name, kwargs={"public_id": credential.public_id}) in page.text
+
+
+def test_another_learners_credential_is_404_for_get_and_post(logged_in):
+    credential = held_credential(UserFactory())
+    client = logged_in(UserFactory())
+    assert client.get(page_of(credential)).status_code == 404
+    assert client.post(page_of(credential), {"label": "steal"}).status_code == 404
+    assert not credential.share_links.exists()
+
+
+@pytest.mark.parametrize(
+    ("ects", "expected"),
+    [
+        ("5", "About 125\N{EN DASH}150 hours"),
+        ("2.5", "About 62.5\N{EN DASH}75 hours"),
+        ("1", "About 25\N{EN DASH}30 hours"),
+    ],
+)
+def test_workload_is_explained_in_hours(ects, expected):
+    assert explanations.workload_explanation(ects).startswith(expected)
+
+
+def test_every_eqf_level_has_a_meaning_and_an_unknown_one_falls_back_to_the_general_text():
+    for level in range(1, 9):
+        assert f"Level {level} is" in explanations.eqf_explanation(
+            f"http://data.europa.eu/snb/eqf/{level}"
+        )
+    assert "Level" not in explanations.eqf_explanation("http://example.org/level/x").split(".")[1]
+
+
+def test_an_unbundled_vocabulary_uri_is_shown_as_itself():
+    assert explanations.concept_label("http://example.org/x") == "http://example.org/x"
+    assert explanations.concept_label("http://data.europa.eu/snb/eqf/6") == "Level 6"
+
+
+def test_dates_are_those_of_the_portals_time_zone_not_utc():
+    elements = explanations.standard_elements(
+        snapshot=specification_snapshot(MicroCredentialFactory.build()),
+        holder_name="Ana",
+        awarding_body="Aldermoor",
+        country_code="BE",
+        issued_at=datetime(2026, 11, 28, 23, 30, tzinfo=UTC),  # 00:30 on the 29th in Brussels
+    )
+    assert {e.name: e.value for e in elements}["Date of issuing"] == "Nov. 29, 2026"

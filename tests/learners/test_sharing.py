@@ -1,0 +1,216 @@
+import json
+import threading
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.db import close_old_connections
+from django.urls import reverse
+from django.utils import timezone
+
+from credentials import services
+from credentials.models import IssuedCredential
+from learners import linkedin
+from learners import services as learner_services
+from learners.models import LearnerEvent, ShareLink
+from tests.factories import MicroCredentialFactory, UserFactory
+from tests.learners.holding import held_credential
+
+pytestmark = pytest.mark.django_db
+
+
+def page_of(credential) -> str:
+    return reverse("learners:credential", kwargs={"public_id": credential.public_id})
+
+
+def shared_link(**overrides) -> ShareLink:
+    learner = overrides.pop("owner", None) or UserFactory()
+    credential = overrides.pop("credential", None) or held_credential(learner)
+    return learner_services.share_link_create(user=learner, credential=credential, **overrides)
+
+
+def test_a_learner_creates_any_number_of_links_and_sees_each_ones_views(logged_in, client):
+    learner = UserFactory()
+    credential = held_credential(learner)
+    owner = logged_in(learner)
+    response = owner.post(page_of(credential), {"label": "Employer A"})
+    assert response.status_code == 302
+    owner.post(page_of(credential), {"label": "Employer B", "expires_on": "2999-01-01"})
+    first, second = ShareLink.objects.order_by("pk")
+    assert (first.label, second.label) == ("Employer A", "Employer B")
+    assert first.slug != second.slug and len(first.slug) >= 22
+    assert second.expires_at is not None and second.expires_at.year == 2999
+    assert list(LearnerEvent.objects.values_list("action", flat=True)) == ["share_created"] * 2
+
+    owner.logout()
+    for _ in range(3):
+        assert client.get(first.get_absolute_url()).status_code == 200
+    owner.force_login(learner)
+    page = owner.get(page_of(credential))
+    rows = page.text.split("<tr>")[2:]
+    assert "Employer B" in rows[0] and "<td>0</td>" in rows[0]
+    assert "Employer A" in rows[1] and "<td>3</td>" in rows[1]
+
+
+def test_an_expiry_in_the_past_is_a_form_error(logged_in):
+    learner = UserFactory()
+    credential = held_credential(learner)
+    response = logged_in(learner).post(page_of(credential), {"expires_on": "2001-01-01"})
+    assert response.status_code == 400
+    assert "Choose today or a later date." in response.text
+    assert not ShareLink.objects.exists()
+
+
+def test_the_shared_page_shows_the_credential_verified_live(client):
+    link = shared_link()
+    page = client.get(link.get_absolute_url())
+    assert page.status_code == 200
+    assert "Authentic and valid" in page.text
+    assert link.credential.version.title in page.text
+    link.refresh_from_db()
+    assert link.view_count == 1
+    assert page["Cache-Control"] == "private, no-store"
+
+
+def test_the_shared_page_has_open_graph_and_twitter_tags(client, settings):
+    settings.MESHE_BASE_URL = "https://meshe.example"
+    link = shared_link()
+    page = client.get(link.get_absolute_url()).text
+    title = link.credential.version.title
+    assert f'<meta property="og:title" content="{title} — University' in page
+    assert f'<meta property="og:url" content="https://meshe.example/s/{link.slug}">' in page
+    assert (
+        '<meta property="og:image" content="https://meshe.example/static/img/share-card.png">'
+        in page
+    )
+    assert '<meta name="twitter:card" content="summary_large_image">' in page
+    assert '<meta property="og:description" content="A micro-credential awarded to' in page
+
+
+def test_asking_for_json_ld_gives_the_signed_document_verbatim(client):
+    link = shared_link()
+    response = client.get(link.get_absolute_url(), HTTP_ACCEPT="application/ld+json")
+    assert response["Content-Type"] == "application/ld+json"
+    assert response.content.decode() == link.credential.document
+    assert json.loads(response.content)["proof"]
+
+
+def test_a_revoked_link_is_404_and_revoking_twice_changes_nothing(logged_in, client):
+    link = shared_link()
+    owner = logged_in(link.owner)
+    revoke = reverse("learners:share_link_revoke", kwargs={"public_id": link.public_id})
+    assert owner.post(revoke).status_code == 302
+    assert owner.post(revoke).status_code == 302
+    link.refresh_from_db()
+    assert link.revoked_at is not None
+    assert LearnerEvent.objects.filter(action="share_revoked").count() == 1
+    owner.logout()
+    assert client.get(link.get_absolute_url()).status_code == 404
+    assert client.get(link.get_absolute_url(), HTTP_ACCEPT="application/ld+json").status_code == 404
+
+
+def test_an_expired_link_is_404(client):
+    link = shared_link()
+    ShareLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.get(link.get_absolute_url()).status_code == 404
+
+
+def test_a_link_dies_with_its_owners_account(client):
+    link = shared_link()
+    link.owner.delete()
+    assert client.get(link.get_absolute_url()).status_code == 404
+
+
+def test_a_link_of_a_deactivated_account_or_a_detached_credential_is_404(client):
+    link = shared_link()
+    link.owner.is_active = False
+    link.owner.save()
+    assert client.get(link.get_absolute_url()).status_code == 404
+    other = shared_link()
+    IssuedCredential.objects.filter(pk=other.credential_id).update(holder=None)
+    assert client.get(other.get_absolute_url()).status_code == 404
+
+
+def test_a_revoked_credential_behind_a_live_link_says_not_valid(client):
+    link = shared_link()
+    services.credential_revoke(credential=link.credential, actor=None, reason="Withdrawn")
+    page = client.get(link.get_absolute_url())
+    assert "Not valid" in page.text
+    assert "Withdrawn" in page.text
+
+
+def test_an_unknown_slug_is_404(client):
+    assert client.get("/s/not-a-real-link-slug-at-all").status_code == 404
+
+
+def test_another_learner_cannot_revoke_or_share_what_is_not_theirs(logged_in):
+    link = shared_link()
+    intruder = logged_in(UserFactory())
+    revoke = reverse("learners:share_link_revoke", kwargs={"public_id": link.public_id})
+    assert intruder.post(revoke).status_code == 404
+    assert intruder.post(page_of(link.credential), {"label": "mine now"}).status_code == 404
+    link.refresh_from_db()
+    assert link.revoked_at is None
+    assert ShareLink.objects.count() == 1
+
+
+def test_revoking_is_post_only(logged_in):
+    link = shared_link()
+    revoke = reverse("learners:share_link_revoke", kwargs={"public_id": link.public_id})
+    assert logged_in(link.owner).get(revoke).status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_views_are_all_counted():
+    link = shared_link()
+
+    def view() -> None:
+        for _ in range(5):
+            learner_services.share_link_record_view(link=link)
+        close_old_connections()
+
+    threads = [threading.Thread(target=view) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    link.refresh_from_db()
+    assert link.view_count == 20
+
+
+def test_the_linkedin_link_is_filled_in_from_the_credential(logged_in, settings):
+    settings.MESHE_BASE_URL = "https://meshe.example"
+    learner = UserFactory()
+    credential = held_credential(
+        learner,
+        MicroCredentialFactory(title="Data Literacy", institution__name="University of Aldermoor"),
+    )
+    link = learner_services.share_link_create(user=learner, credential=credential)
+    page = logged_in(learner).get(page_of(credential)).text
+    start = page.index('href="https://www.linkedin.com/profile/add?') + len('href="')
+    url = page[start : page.index('"', start)].replace("&amp;", "&")
+    query = parse_qs(urlsplit(url).query)
+    assert query == {
+        "startTask": ["CERTIFICATION_NAME"],
+        "name": ["Data Literacy"],
+        "organizationName": ["University of Aldermoor"],
+        "issueYear": [str(timezone.localdate(credential.issued_at).year)],
+        "issueMonth": [str(timezone.localdate(credential.issued_at).month)],
+        "certUrl": [f"https://meshe.example/s/{link.slug}"],
+        "certId": [f"urn:uuid:{credential.public_id}"],
+    }
+
+
+def test_the_linkedin_url_encodes_every_field():
+    from datetime import date
+
+    url = linkedin.add_to_profile_url(
+        name="R&D: Ethics?",
+        organisation="Université Libre",
+        issued=date(2026, 3, 9),
+        cert_url="https://meshe.example/s/abc",
+        cert_id="urn:uuid:1",
+    )
+    assert url.startswith("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&")
+    assert "name=R%26D%3A+Ethics%3F" in url
+    assert "issueYear=2026&issueMonth=3" in url
