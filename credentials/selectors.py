@@ -1,7 +1,7 @@
 """Reads of micro-credentials, issued credentials and status lists, with tenancy checks."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
@@ -18,7 +18,7 @@ from credentials.models import (
     MicroCredentialVersion,
     StatusList,
 )
-from institutions.models import Membership
+from institutions.models import ApiToken, Membership
 
 
 def issuable_micro_credentials(*, viewer: Membership) -> QuerySet[MicroCredential]:
@@ -144,6 +144,74 @@ def status_reason(*, credential: IssuedCredential) -> str:
         .first()
     )
     return event.reason if event else ""
+
+
+# What an API token may reach ----------------------------------------------------------
+
+
+def micro_credential_for_token(*, token: ApiToken, public_id: UUID) -> MicroCredential:
+    """A specification of the token's institution; 404 for any other institution's."""
+    try:
+        return MicroCredential.objects.select_related("institution").get(
+            public_id=public_id, institution_id=token.institution_id
+        )
+    except MicroCredential.DoesNotExist:
+        raise Http404 from None
+
+
+def issued_credential_for_token(*, token: ApiToken, public_id: UUID) -> IssuedCredential:
+    """A credential of the token's institution; 404 for any other institution's."""
+    try:
+        return IssuedCredential.objects.select_related(
+            "institution", "version__micro_credential"
+        ).get(public_id=public_id, institution_id=token.institution_id)
+    except IssuedCredential.DoesNotExist:
+        raise Http404 from None
+
+
+@dataclass(frozen=True)
+class CredentialFilters:
+    """What an API client may narrow the list of credentials by; None means any."""
+
+    status: str | None = None
+    micro_credential: UUID | None = None
+    holder_email: str | None = None
+    issued_after: datetime | None = None
+    issued_before: datetime | None = None
+
+
+def issued_credentials_for_token(
+    *,
+    token: ApiToken,
+    filters: CredentialFilters,
+    after: tuple[datetime, UUID] | None = None,
+    limit: int,
+) -> list[IssuedCredential]:
+    """Up to `limit` credentials of the token's institution, newest first, strictly after the
+    cursor position `after` (issued_at, public_id), so pages never repeat or skip a row."""
+    credentials = IssuedCredential.objects.filter(institution_id=token.institution_id)
+    if filters.status is not None:
+        credentials = credentials.filter(status=filters.status)
+    if filters.micro_credential is not None:
+        credentials = credentials.filter(
+            version__micro_credential__public_id=filters.micro_credential
+        )
+    if filters.holder_email is not None:
+        credentials = credentials.filter(holder_email__iexact=filters.holder_email)
+    if filters.issued_after is not None:
+        credentials = credentials.filter(issued_at__gte=filters.issued_after)
+    if filters.issued_before is not None:
+        credentials = credentials.filter(issued_at__lt=filters.issued_before)
+    if after is not None:
+        issued_at, public_id = after
+        credentials = credentials.filter(
+            Q(issued_at__lt=issued_at) | Q(issued_at=issued_at, public_id__lt=public_id)
+        )
+    return list(
+        credentials.select_related("institution", "version__micro_credential").order_by(
+            "-issued_at", "-public_id"
+        )[:limit]
+    )
 
 
 @dataclass(frozen=True)

@@ -246,6 +246,25 @@ def _issue_many(
 
 
 @transaction.atomic
+def credential_issue_many(
+    *,
+    actor: User | None,
+    institution: Institution,
+    micro_credential: MicroCredential,
+    recipients: Sequence[Recipient],
+    valid_from: datetime | None = None,
+) -> list[IssuedCredential]:
+    """Issues to every recipient, or to none (CredentialError); e-mails them on commit."""
+    return _issue_many(
+        actor=actor,
+        institution=institution,
+        micro_credential=micro_credential,
+        recipients=recipients,
+        valid_from=valid_from,
+    )
+
+
+@transaction.atomic
 def credential_issue(
     *,
     actor: User | None,
@@ -574,6 +593,7 @@ def micro_credential_set_status(
 # Bulk issuing ------------------------------------------------------------------------------
 
 BULK_CHUNK = 250
+EVIDENCE_URL_MAX = IssuedCredential._meta.get_field("evidence_url").max_length or 200
 GRADE = re.compile(r"[^\x00-\x1f\x7f]{1,100}")
 
 
@@ -604,6 +624,12 @@ def _row_errors(values: dict[str, str], today: date) -> tuple[list[str], date | 
             URLValidator(schemes=["https", "http"])(values["evidence_url"])
         except ValidationError:
             errors.append(_("The evidence link is not a web address."))
+        else:
+            if len(values["evidence_url"]) > EVIDENCE_URL_MAX:
+                errors.append(
+                    _("The evidence link is longer than %(limit)s characters.")
+                    % {"limit": EVIDENCE_URL_MAX}
+                )
     return errors, awarded
 
 

@@ -96,16 +96,20 @@ def _issuer_name(did: str) -> str | None:
         return None
 
 
+def node_dependencies() -> dict[str, Any]:
+    """What the pure pipelines need to see the world as this node does: its own DIDs and
+    status lists from the database, everything else through the vetted HTTPS fetcher."""
+    return {
+        "resolver": DidResolver(local=_local_did_document, fetch=_fetch, cache=cache),
+        "fetch_status_list": _status_list,
+        "issuer_directory": _issuer_name,
+        "now": timezone.now(),
+    }
+
+
 def verify(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
     """Verifies a credential as this node sees it; the answer is the public JSON contract."""
-    result = verify_credential(
-        raw,
-        resolver=DidResolver(local=_local_did_document, fetch=_fetch, cache=cache),
-        fetch_status_list=_status_list,
-        issuer_directory=_issuer_name,
-        now=timezone.now(),
-    )
-    return result.as_dict()
+    return verify_credential(raw, **node_dependencies()).as_dict()
 
 
 def verify_url(url: str) -> dict[str, Any]:

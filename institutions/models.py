@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from institutions.key_storage import open_private_key
@@ -233,4 +234,62 @@ class SigningKey(models.Model):
             bytes(self.sealed_private_key),
             secret=settings.MESHE_KEY_ENCRYPTION_SECRET,
             bound_to=self.public_key_multibase,
+        )
+
+
+class ApiScope(models.TextChoices):
+    ISSUE = "credentials:issue", _("Issue credentials")
+    STATUS = "credentials:status", _("Revoke, suspend and reinstate credentials")
+    READ = "credentials:read", _("List and read credentials")
+
+
+API_HMAC_PURPOSE = "meshe.institutions.ApiToken"
+
+
+def api_token_digest(secret: str, *, key: str | bytes) -> str:
+    """HMAC-SHA256 of a token's secret under a server key, so a copy of the database alone
+    neither reveals a token nor lets anyone test guesses against it."""
+    return salted_hmac(API_HMAC_PURPOSE, secret, secret=key, algorithm="sha256").hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token with which an institution's own systems call the API.
+
+    Only an HMAC of the secret is kept; the token itself is shown once, when it is made.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    scopes = models.JSONField(_("scopes"), default=list)
+    # Shown in lists and audit events so people can tell tokens apart; not a secret.
+    prefix = models.CharField(max_length=12, unique=True)
+    secret_digest = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ("-created_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.institution.slug} {self.prefix} ({self.name})"
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def matches(self, secret: str) -> bool:
+        """Compares in constant time, under SECRET_KEY and then each of its fallbacks, so
+        tokens survive a rotation of the key done the way Django documents it."""
+        keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+        return any(
+            constant_time_compare(self.secret_digest, api_token_digest(secret, key=key))
+            for key in keys
         )

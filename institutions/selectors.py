@@ -1,15 +1,26 @@
 """Reads of institutions and their staff. Every selector is told who is asking."""
 
+import re
 from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
 from institutions.did_documents import PublishedKey, build_did_document
-from institutions.models import Institution, Invitation, KeyStatus, Membership, Role, SigningKey
+from institutions.models import (
+    ApiToken,
+    Institution,
+    Invitation,
+    KeyStatus,
+    Membership,
+    Role,
+    SigningKey,
+    api_token_digest,
+)
 from learners.models import User
 
 # Who may do what, by role. Admin includes everything an issuer may do.
@@ -119,3 +130,46 @@ def active_signing_key(*, institution: Institution) -> SigningKey:
     return SigningKey.objects.select_related("institution").get(
         institution=institution, status=KeyStatus.ACTIVE
     )
+
+
+# API tokens ------------------------------------------------------------------------------
+
+# meshe_<8 hex>_<43 base64url>: the shape api_token_create makes; anything else is refused
+# before the database is asked.
+API_TOKEN_TEXT = re.compile(r"meshe_(?P<prefix>[0-9a-f]{8})_(?P<secret>[A-Za-z0-9_-]{43})")
+
+
+def api_tokens(*, viewer: Membership) -> QuerySet[ApiToken]:
+    """The tokens of the viewer's institution, newest first, with who made them."""
+    return ApiToken.objects.filter(institution_id=viewer.institution_id).select_related(
+        "created_by"
+    )
+
+
+def api_token_for_admin(*, viewer: Membership, public_id: UUID) -> ApiToken:
+    """One token of the viewer's institution; 404 for any other institution's."""
+    try:
+        return ApiToken.objects.select_related("institution").get(
+            public_id=public_id, institution_id=viewer.institution_id
+        )
+    except ApiToken.DoesNotExist:
+        raise Http404 from None
+
+
+def api_token_presented(*, text: str) -> ApiToken | None:
+    """The token whose full text this is, revoked or not; None for anything else.
+
+    The secret is compared in constant time; an unknown prefix costs the same HMAC.
+    """
+    match = API_TOKEN_TEXT.fullmatch(text)
+    if match is None:
+        return None
+    token = (
+        ApiToken.objects.select_related("institution", "created_by")
+        .filter(prefix=match["prefix"])
+        .first()
+    )
+    if token is None:
+        api_token_digest(match["secret"], key=settings.SECRET_KEY)
+        return None
+    return token if token.matches(match["secret"]) else None

@@ -1,5 +1,7 @@
 """Changes to institutions and their staff. Each one is atomic and audited."""
 
+import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -8,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +20,8 @@ from institutions import tasks
 from institutions.exceptions import InstitutionError
 from institutions.key_storage import seal_private_key
 from institutions.models import (
+    ApiScope,
+    ApiToken,
     AuditEvent,
     Institution,
     Invitation,
@@ -24,6 +29,7 @@ from institutions.models import (
     Membership,
     Role,
     SigningKey,
+    api_token_digest,
 )
 from learners.models import User
 
@@ -232,3 +238,74 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
         action="membership.removed",
         email=membership.user.email,
     )
+
+
+# API tokens --------------------------------------------------------------------------------
+
+BEARER_TEXT_START = "meshe"
+# How stale last_used_at may get: one write a minute per token, not one per request.
+API_TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+@transaction.atomic
+def api_token_create(
+    *, actor: User, institution: Institution, name: str, scopes: Sequence[str]
+) -> tuple[ApiToken, str]:
+    """Makes a token and returns it with its full text, which is never available again.
+
+    Raises InstitutionError for a missing name or an unknown or missing scope.
+    """
+    name = name.strip()
+    if not name:
+        raise InstitutionError(_("Give the token a name, such as the system that will use it."))
+    if len(name) > 100:
+        raise InstitutionError(_("The name is longer than 100 characters."))
+    chosen = sorted(set(scopes))
+    if not chosen or any(scope not in ApiScope.values for scope in chosen):
+        raise InstitutionError(_("Choose at least one of the offered permissions."))
+    secret = secrets.token_urlsafe(32)
+    prefix = secrets.token_hex(4)
+    while ApiToken.objects.filter(prefix=prefix).exists():
+        prefix = secrets.token_hex(4)
+    token = ApiToken.objects.create(
+        institution=institution,
+        name=name,
+        scopes=chosen,
+        prefix=prefix,
+        secret_digest=api_token_digest(secret, key=settings.SECRET_KEY),
+        created_by=actor,
+    )
+    audit(
+        institution=institution,
+        actor=actor,
+        action="api_token.created",
+        token=prefix,
+        name=name,
+        scopes=chosen,
+    )
+    return token, f"{BEARER_TEXT_START}_{prefix}_{secret}"
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+    """Revokes for good: the next request with it is refused. Idempotent."""
+    now = timezone.now()
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    token.refresh_from_db(fields=["revoked_at"])
+    if revoked:
+        audit(
+            institution=token.institution,
+            actor=actor,
+            action="api_token.revoked",
+            token=token.prefix,
+            name=token.name,
+        )
+    return token
+
+
+def api_token_mark_used(*, token: ApiToken) -> None:
+    """Records that the token was just used, to the minute. Bookkeeping, not audited."""
+    now = timezone.now()
+    ApiToken.objects.filter(pk=token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - API_TOKEN_USE_RESOLUTION)
+    ).update(last_used_at=now)

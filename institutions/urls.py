@@ -19,6 +19,12 @@ urlpatterns = [
         name="member_remove",
     ),
     path("staff/<slug:slug>/keys/rotate/", views.signing_key_rotate, name="key_rotate"),
+    path("staff/<slug:slug>/api-tokens/", views.api_token_list, name="api_tokens"),
+    path(
+        "staff/<slug:slug>/api-tokens/<uuid:public_id>/revoke/",
+        views.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("institutions/<slug:slug>/did.json", views.did_document, name="did_document"),
     path("invitations/<uuid:public_id>/", views.invitation_accept, name="invitation_accept"),
 ]

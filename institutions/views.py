@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -161,3 +162,56 @@ def invitation_accept(request: AuthenticatedHttpRequest, public_id: UUID) -> Htt
             )
             return redirect("institutions:detail", slug=membership.institution.slug)
     return render(request, "institutions/invitation_accept.html", {"invitation": invitation})
+
+
+# API tokens --------------------------------------------------------------------------------
+
+
+@staff_required
+def api_token_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=selectors.MANAGE_STAFF
+    )
+    form = forms.ApiTokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, text = services.api_token_create(
+                actor=request.user, institution=viewer.institution, **form.cleaned_data
+            )
+        except InstitutionError as exc:
+            form.add_error(None, exc.message)
+        else:
+            # Shown on this response and never again, so no redirect: the text must not
+            # travel through the session or a cookie.
+            created = {"token": token, "text": text}
+            form = forms.ApiTokenForm()
+    response = render(
+        request,
+        "institutions/api_tokens.html",
+        {
+            "institution": viewer.institution,
+            "tokens": selectors.api_tokens(viewer=viewer),
+            "form": form,
+            "created": created,
+            "openapi_url": reverse("api:openapi"),
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@staff_required
+def api_token_revoke(request: AuthenticatedHttpRequest, slug: str, public_id: UUID) -> HttpResponse:
+    viewer = selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=selectors.MANAGE_STAFF
+    )
+    token = selectors.api_token_for_admin(viewer=viewer, public_id=public_id)
+    services.api_token_revoke(actor=request.user, token=token)
+    messages.success(
+        request,
+        _("The token %(name)s (%(prefix)s) is revoked; requests with it are refused.")
+        % {"name": token.name, "prefix": token.prefix},
+    )
+    return redirect("institutions:api_tokens", slug=slug)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("institutions.urls")),
     path("", include("learners.urls")),
     path("", include("credentials.urls")),
+    path("", include("credentials.api_urls")),
 ]
 
 if settings.DEBUG:

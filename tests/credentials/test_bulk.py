@@ -266,3 +266,11 @@ def test_a_real_worker_issues_a_confirmed_job(celery_worker_process):
     credential = IssuedCredential.objects.first()
     assert credential is not None
     assert verifier.verify(credential.document)["verified"]
+
+
+def test_an_evidence_link_longer_than_a_credential_holds_is_flagged():
+    long_link = "https://example.eu/" + "a" * 300
+    content = (HEADER + f"Ana,ana@example.eu,2026-06-30,,{long_link},\n").encode()
+    job = upload(MicroCredentialFactory(), content)
+    (row,) = job.rows.all()
+    assert row.errors == ["The evidence link is longer than 200 characters."]
