@@ -2,7 +2,7 @@
 
 import io
 import json
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -211,6 +211,7 @@ def preview(
     holder_name: str,
     holder_email: str,
     awarded_date: date,
+    valid_from: datetime | None = None,
     grade: str = "",
     evidence_url: str = "",
     evidence_narrative: str = "",
@@ -235,7 +236,7 @@ def preview(
         holder_email=holder_email,
         identity_salt="preview",
         issued_at=now,
-        valid_from=now,
+        valid_from=valid_from or now,
         awarded_date=awarded_date,
         grade=grade,
         evidence_url=evidence_url,

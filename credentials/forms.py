@@ -1,4 +1,5 @@
 import re
+from datetime import UTC, datetime, time
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +37,12 @@ class IssueForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         initial=timezone.localdate,
     )
+    valid_from = forms.DateField(
+        label=_("Valid from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        required=False,
+        help_text=_("Leave empty to make it valid from now."),
+    )
     grade = forms.CharField(label=_("Grade"), max_length=100, required=False)
     evidence_url = forms.URLField(label=_("Evidence link"), required=False, assume_scheme="https")
     evidence_narrative = forms.CharField(
@@ -51,6 +58,12 @@ class IssueForm(forms.Form):
         if awarded > timezone.localdate():
             raise forms.ValidationError(_("The date of achievement cannot be in the future."))
         return awarded
+
+    def clean_valid_from(self) -> datetime | None:
+        day = self.cleaned_data["valid_from"]
+        if day is None:
+            return None
+        return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 class StatusChangeForm(forms.Form):
@@ -121,7 +134,11 @@ class MicroCredentialForm(forms.ModelForm):
 
     class Meta:
         model = MicroCredential
-        fields = [name for name in SPECIFICATION_FIELDS if name != "learning_outcomes"]
+        fields = [
+            name
+            for name in SPECIFICATION_FIELDS
+            if name not in {"learning_outcomes", "title_translations", "description_translations"}
+        ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
             "quality_assurance_note": forms.Textarea(attrs={"rows": 2}),
@@ -259,3 +276,30 @@ class BulkStatusForm(forms.Form):
         # Any UUID may be named; the selector keeps only the viewer's institution's.
         data = self.data.getlist("credentials") if hasattr(self.data, "getlist") else []
         self.fields["credentials"].choices = [(value, value) for value in data]  # type: ignore[attr-defined]
+
+
+class TranslationForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=[("", "—"), *settings.LANGUAGES])
+    title = forms.CharField(label=_("Title in this language"), max_length=300)
+    description = forms.CharField(
+        label=_("Description in this language"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class BaseTranslationFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        seen = set()
+        for form in self.forms:
+            language = form.cleaned_data.get("language")
+            if not language or form.cleaned_data.get("DELETE"):
+                continue
+            if language in seen:
+                raise ValidationError(_("Give each language once."))
+            seen.add(language)
+
+
+TranslationFormSet = forms.formset_factory(
+    TranslationForm, formset=BaseTranslationFormSet, extra=1, can_delete=True
+)

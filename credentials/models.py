@@ -83,7 +83,9 @@ class MicroCredential(models.Model):
 SPECIFICATION_FIELDS = [
     "language",
     "title",
+    "title_translations",
     "description",
+    "description_translations",
     "learning_outcomes",
     "ects",
     "workload_hours",

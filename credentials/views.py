@@ -182,6 +182,19 @@ def _outcomes_initial(micro_credential: MicroCredential | None) -> list[dict[str
     ]
 
 
+def _translations_initial(micro_credential: MicroCredential | None) -> list[dict[str, str]]:
+    if micro_credential is None:
+        return []
+    return [
+        {
+            "language": language,
+            "title": title,
+            "description": micro_credential.description_translations.get(language, ""),
+        }
+        for language, title in micro_credential.title_translations.items()
+    ]
+
+
 @staff_required
 def micro_credential_edit(
     request: AuthenticatedHttpRequest, slug: str, public_id: UUID | None = None
@@ -201,13 +214,27 @@ def micro_credential_edit(
         initial=_outcomes_initial(micro_credential),
         prefix="outcomes",
     )
-    if posted and form.is_valid() and outcomes.is_valid():
+    translations = forms.TranslationFormSet(
+        request.POST if posted else None,
+        initial=_translations_initial(micro_credential),
+        prefix="translations",
+    )
+    if posted and form.is_valid() and outcomes.is_valid() and translations.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         fields["learning_outcomes"] = [
             {"text": row["text"], "esco": row["skills"]}
             for row in outcomes.cleaned_data
             if row and not row.get("DELETE")
         ]
+        kept = [
+            row
+            for row in translations.cleaned_data
+            if row.get("language")
+            and not row.get("DELETE")
+            and row["language"] != fields["language"]
+        ]
+        fields["title_translations"] = {row["language"]: row["title"] for row in kept}
+        fields["description_translations"] = {row["language"]: row["description"] for row in kept}
         try:
             saved = services.micro_credential_save(
                 actor=request.user,
@@ -228,6 +255,7 @@ def micro_credential_edit(
             "micro_credential": micro_credential,
             "form": form,
             "outcomes": outcomes,
+            "translations": translations,
         },
     )
 

@@ -48,6 +48,13 @@ def editor_post(**overrides: str) -> dict[str, str]:
         "outcomes-0-skills": SKILL + "\n",
         "outcomes-1-text": "",
         "outcomes-1-skills": "",
+        "translations-TOTAL_FORMS": "1",
+        "translations-INITIAL_FORMS": "0",
+        "translations-MIN_NUM_FORMS": "0",
+        "translations-MAX_NUM_FORMS": "1000",
+        "translations-0-language": "",
+        "translations-0-title": "",
+        "translations-0-description": "",
     }
     data.update(overrides)
     return data
@@ -67,6 +74,53 @@ def test_an_issuer_describes_a_draft_with_outcomes_and_skills(logged_in):
         }
     ]
     assert AuditEvent.objects.filter(action="micro_credential.created").count() == 1
+
+
+def test_title_and_description_can_be_given_in_other_languages(logged_in):
+    membership = MembershipFactory(role=Role.ISSUER)
+    url = reverse("credentials:micro_credential_new", kwargs={"slug": membership.institution.slug})
+    client = logged_in(membership.user)
+    client.post(
+        url,
+        editor_post(
+            **{
+                "translations-0-language": "nl",
+                "translations-0-title": "Basis circulaire economie",
+                "translations-0-description": "Materialen, kringlopen en verdienmodellen.",
+            }
+        ),
+    )
+    micro_credential = MicroCredential.objects.get()
+    assert micro_credential.title_translations == {"nl": "Basis circulaire economie"}
+    assert micro_credential.description_translations == {
+        "nl": "Materialen, kringlopen en verdienmodellen."
+    }
+    edit = reverse(
+        "credentials:micro_credential_edit",
+        kwargs={"slug": membership.institution.slug, "public_id": micro_credential.public_id},
+    )
+    assert "Basis circulaire economie" in client.get(edit).text
+
+
+def test_a_language_given_twice_is_refused(logged_in):
+    membership = MembershipFactory(role=Role.ISSUER)
+    url = reverse("credentials:micro_credential_new", kwargs={"slug": membership.institution.slug})
+    response = logged_in(membership.user).post(
+        url,
+        editor_post(
+            **{
+                "translations-TOTAL_FORMS": "2",
+                "translations-0-language": "nl",
+                "translations-0-title": "Een",
+                "translations-0-description": "Een.",
+                "translations-1-language": "nl",
+                "translations-1-title": "Twee",
+                "translations-1-description": "Twee.",
+            }
+        ),
+    )
+    assert "Give each language once." in response.text
+    assert MicroCredential.objects.count() == 0
 
 
 def test_the_editor_requires_the_mandatory_elements_and_shows_what_is_missing(logged_in):

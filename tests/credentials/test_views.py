@@ -347,3 +347,20 @@ def test_a_bulk_change_that_cannot_apply_to_one_changes_none(logged_in):
     assert "Nothing was changed: Revoked One" in response.text
     fine.refresh_from_db()
     assert fine.status == CredentialStatus.ISSUED
+
+
+def test_an_issuer_sets_the_date_a_credential_becomes_valid(logged_in, eager_celery):
+    membership = MembershipFactory(role=Role.ISSUER)
+    micro_credential = MicroCredentialFactory(institution=membership.institution)
+    url = reverse("credentials:issue", kwargs={"slug": membership.institution.slug})
+    fields = {
+        "micro_credential": micro_credential.pk,
+        "holder_name": "Ana Kowalska",
+        "holder_email": "ana@example.eu",
+        "awarded_date": "2026-11-20",
+        "valid_from": "2026-12-01",
+        "confirm": "1",
+    }
+    logged_in(membership.user).post(url, fields)
+    credential = IssuedCredential.objects.get()
+    assert json.loads(credential.document)["validFrom"] == "2026-12-01T00:00:00Z"
