@@ -1,6 +1,5 @@
 import uuid
 from functools import cached_property
-from urllib.parse import quote, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from credentials.did_resolution import url_to_did_web
 from institutions.key_storage import open_private_key
 
 
@@ -78,10 +78,7 @@ class Institution(models.Model):
     @property
     def did(self) -> str:
         """did:web of the institution: the node's host (port percent-encoded), then the path."""
-        base = urlsplit(settings.MESHE_BASE_URL)
-        host = quote(base.netloc, safe="")
-        segments = [quote(part, safe="") for part in base.path.split("/") if part]
-        return ":".join(["did:web", host, *segments, "institutions", self.slug])
+        return url_to_did_web(settings.MESHE_BASE_URL, ("institutions", self.slug))
 
     @property
     def did_document_url(self) -> str:
