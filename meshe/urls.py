@@ -13,6 +13,8 @@ handler500 = "meshe.errors.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("guide/", views.guide, name="guide_home"),
+    path("guide/<slug:slug>/", views.guide, name="guide"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
