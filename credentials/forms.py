@@ -1,5 +1,6 @@
 import re
 from datetime import UTC, datetime, time
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -7,11 +8,12 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from credentials import esco, vocabularies
-from credentials.models import SPECIFICATION_FIELDS, MicroCredential
+from credentials.models import SPECIFICATION_FIELDS, MicroCredential, Pathway
 from credentials.verification import DEFAULT_MAX_BYTES
 
 MAX_SPREADSHEET_BYTES = 20 * 1024 * 1024
@@ -303,3 +305,72 @@ class BaseTranslationFormSet(forms.BaseFormSet):
 TranslationFormSet = forms.formset_factory(
     TranslationForm, formset=BaseTranslationFormSet, extra=1, can_delete=True
 )
+
+
+# Pathways ------------------------------------------------------------------------------------
+
+
+class PathwayForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    awards = forms.ModelChoiceField(
+        label=_("Stacked credential issued on completion"), queryset=MicroCredential.objects.none()
+    )
+    rule = forms.ChoiceField(label=_("Completed with"), choices=Pathway.Rule.choices)
+    required_count = forms.IntegerField(
+        label=_("Components required"),
+        min_value=1,
+        required=False,
+        help_text=_("For “any number of”."),
+    )
+    required_ects = forms.DecimalField(
+        label=_("ECTS required"),
+        min_value=Decimal("0.01"),
+        max_digits=6,
+        decimal_places=2,
+        required=False,
+        help_text=_("For “at least a number of ECTS”."),
+    )
+
+    def __init__(self, *args: Any, awards: QuerySet[MicroCredential], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["awards"].queryset = awards  # type: ignore[attr-defined]
+
+
+class PathwayComponentForm(forms.Form):
+    micro_credential = forms.ModelChoiceField(
+        label=_("A micro-credential on this portal"),
+        queryset=MicroCredential.objects.none(),
+        required=False,
+    )
+    external_url = forms.URLField(
+        label=_("Or a partner's specification link"), max_length=500, required=False
+    )
+    external_title = forms.CharField(label=_("Its title"), max_length=300, required=False)
+    external_ects = forms.DecimalField(
+        label=_("Its ECTS"),
+        min_value=Decimal("0.01"),
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+    )
+
+    def __init__(
+        self, *args: Any, micro_credentials: QuerySet[MicroCredential], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["micro_credential"]
+        field.queryset = micro_credentials  # type: ignore[attr-defined]
+        field.label_from_instance = lambda mc: f"{mc.title} — {mc.institution.name}"  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        local = data.get("micro_credential")
+        url = data.get("external_url")
+        if bool(local) == bool(url):
+            raise ValidationError(
+                _("Choose a micro-credential or give a partner's link, not both.")
+            )
+        if url and (not data.get("external_title") or not data.get("external_ects")):
+            raise ValidationError(_("A partner's specification needs a title and its ECTS."))
+        return data

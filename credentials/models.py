@@ -362,3 +362,131 @@ class BulkIssueRow(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.number}: {self.email}"
+
+
+# Pathways: larger credentials stacked from micro-credentials ----------------------------------
+
+
+class Pathway(models.Model):
+    """A larger credential made of micro-credentials, possibly from several institutions,
+    and the rule that says when a learner has completed it."""
+
+    class Rule(models.TextChoices):
+        ALL_OF = "all_of", _("All of the components")
+        ANY_N = "any_n", _("Any number of the components")
+        MIN_ECTS = "min_ects", _("At least a number of ECTS")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="pathways")
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    rule = models.CharField(_("rule"), max_length=10, choices=Rule.choices, default=Rule.ALL_OF)
+    required_count = models.PositiveIntegerField(
+        _("components required"), null=True, blank=True, help_text=_("For “any number of”.")
+    )
+    required_ects = models.DecimalField(
+        _("ECTS required"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("For “at least a number of ECTS”."),
+    )
+    # The stacked credential issued on completion; the service keeps it the same institution's.
+    awards = models.ForeignKey(
+        MicroCredential,
+        on_delete=models.PROTECT,
+        related_name="awarded_by_pathways",
+        verbose_name=_("stacked credential"),
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("pathway")
+        verbose_name_plural = _("pathways")
+        ordering = ("title",)
+        constraints = [
+            # A CHECK passes on NULL, so "required" is spelt out as isnull=False.
+            models.CheckConstraint(
+                condition=(
+                    Q(rule="any_n", required_count__isnull=False, required_count__gte=1)
+                    | (~Q(rule="any_n") & Q(required_count__isnull=True))
+                ),
+                name="pathway_required_count_for_any_n",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(rule="min_ects", required_ects__isnull=False, required_ects__gt=0)
+                    | (~Q(rule="min_ects") & Q(required_ects__isnull=True))
+                ),
+                name="pathway_required_ects_for_min_ects",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PathwayComponent(models.Model):
+    """One part of a pathway: a specification on this node (of any institution), or a
+    partner's specification elsewhere, named by its URL."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    pathway = models.ForeignKey(Pathway, on_delete=models.CASCADE, related_name="components")
+    micro_credential = models.ForeignKey(
+        MicroCredential,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pathway_components",
+    )
+    external_url = models.URLField(_("specification link"), max_length=500, blank=True)
+    external_title = models.CharField(_("title"), max_length=300, blank=True)
+    external_ects = models.DecimalField(
+        _("workload in ECTS"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ("pathway", "pk")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        micro_credential__isnull=False,
+                        external_url="",
+                        external_title="",
+                        external_ects__isnull=True,
+                    )
+                    | (
+                        Q(micro_credential__isnull=True, external_ects__isnull=False)
+                        & Q(external_ects__gt=0)
+                        & ~Q(external_url="")
+                        & ~Q(external_title="")
+                    )
+                ),
+                name="pathway_component_local_or_external",
+            ),
+            models.UniqueConstraint(
+                fields=["pathway", "micro_credential"],
+                condition=Q(micro_credential__isnull=False),
+                name="pathway_component_local_once",
+            ),
+            models.UniqueConstraint(
+                fields=["pathway", "external_url"],
+                condition=~Q(external_url=""),
+                name="pathway_component_external_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return self.micro_credential.title if self.micro_credential else self.external_title

@@ -47,6 +47,40 @@ urlpatterns = [
         views.micro_credential_status,
         name="micro_credential_status",
     ),
+    # Pathways
+    path("staff/<slug:slug>/pathways/", views.pathway_list, name="pathways"),
+    path("staff/<slug:slug>/pathways/new/", views.pathway_edit, name="pathway_new"),
+    path("staff/<slug:slug>/pathways/<uuid:public_id>/", views.pathway_detail, name="pathway"),
+    path(
+        "staff/<slug:slug>/pathways/<uuid:public_id>/edit/",
+        views.pathway_edit,
+        name="pathway_edit",
+    ),
+    path(
+        "staff/<slug:slug>/pathways/<uuid:public_id>/components/",
+        views.pathway_component_add,
+        name="pathway_component_add",
+    ),
+    path(
+        "staff/<slug:slug>/pathways/<uuid:public_id>/components/<uuid:component_id>/remove/",
+        views.pathway_component_remove,
+        name="pathway_component_remove",
+    ),
+    path(
+        "staff/<slug:slug>/pathways/<uuid:public_id>/learners/",
+        views.pathway_learners,
+        name="pathway_learners",
+    ),
+    path(
+        "staff/<slug:slug>/pathways/<uuid:public_id>/learners/issue/",
+        views.pathway_award_issue,
+        name="pathway_award_issue",
+    ),
+    path(
+        "staff/<slug:slug>/pathways/<uuid:public_id>/status/<str:status>/",
+        views.pathway_status,
+        name="pathway_status",
+    ),
     path("staff/<slug:slug>/dashboard/", views.dashboard, name="dashboard"),
     path("staff/<slug:slug>/credentials/", views.credential_list, name="staff_list"),
     path("staff/<slug:slug>/credentials/bulk/", views.bulk_upload, name="bulk_upload"),

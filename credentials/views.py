@@ -21,6 +21,8 @@ from credentials import (
     documents,
     esco,
     forms,
+    pathway_selectors,
+    pathway_services,
     selectors,
     services,
     spreadsheets,
@@ -28,7 +30,7 @@ from credentials import (
     vocabularies,
 )
 from credentials.exceptions import CredentialError
-from credentials.models import CredentialStatus, MicroCredential
+from credentials.models import CredentialStatus, MicroCredential, Pathway
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
 from meshe.http import AuthenticatedHttpRequest
@@ -673,3 +675,213 @@ def esco_skills(request: HttpRequest) -> JsonResponse:
     # The index changes only with a deploy; repeating a query while typing needs no request.
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+# Pathways ------------------------------------------------------------------------------------
+
+
+@staff_required
+def pathway_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    return render(
+        request,
+        "credentials/pathway_list.html",
+        {
+            "institution": viewer.institution,
+            "pathways": pathway_selectors.pathways_for_staff(viewer=viewer),
+            "can_edit": viewer.role in institution_selectors.ISSUE,
+        },
+    )
+
+
+@staff_required
+def pathway_edit(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID | None = None
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    pathway = (
+        pathway_selectors.pathway_for_staff(viewer=viewer, public_id=public_id)
+        if public_id
+        else None
+    )
+    initial = (
+        {
+            "title": pathway.title,
+            "description": pathway.description,
+            "awards": pathway.awards,
+            "rule": pathway.rule,
+            "required_count": pathway.required_count,
+            "required_ects": pathway.required_ects,
+        }
+        if pathway
+        else {}
+    )
+    form = forms.PathwayForm(
+        request.POST or None,
+        initial=initial,
+        awards=pathway_selectors.awardable_micro_credentials(viewer=viewer),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = pathway_services.pathway_save(
+                actor=request.user,
+                institution=viewer.institution,
+                pathway=pathway,
+                **form.cleaned_data,
+            )
+        except CredentialError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Saved %(title)s.") % {"title": saved.title})
+            return redirect("credentials:pathway", slug=slug, public_id=saved.public_id)
+    return render(
+        request,
+        "credentials/pathway_form.html",
+        {"institution": viewer.institution, "pathway": pathway, "form": form},
+    )
+
+
+@staff_required
+def pathway_detail(request: AuthenticatedHttpRequest, slug: str, public_id: UUID) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    pathway = pathway_selectors.pathway_for_staff(viewer=viewer, public_id=public_id)
+    can_edit = viewer.role in institution_selectors.ISSUE
+    return render(
+        request,
+        "credentials/pathway_detail.html",
+        {
+            "institution": viewer.institution,
+            "pathway": pathway,
+            "components": pathway_selectors.pathway_components(pathway=pathway),
+            "can_edit": can_edit,
+            "component_form": forms.PathwayComponentForm(
+                micro_credentials=pathway_selectors.component_micro_credentials()
+            )
+            if can_edit
+            else None,
+        },
+    )
+
+
+@require_POST
+@staff_required
+def pathway_component_add(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    pathway = pathway_selectors.pathway_for_staff(viewer=viewer, public_id=public_id)
+    form = forms.PathwayComponentForm(
+        request.POST, micro_credentials=pathway_selectors.component_micro_credentials()
+    )
+    if form.is_valid():
+        try:
+            component = pathway_services.pathway_component_add(
+                actor=request.user, pathway=pathway, **form.cleaned_data
+            )
+        except CredentialError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Added %(title)s.") % {"title": component.title})
+            return redirect("credentials:pathway", slug=slug, public_id=public_id)
+    return render(
+        request,
+        "credentials/pathway_detail.html",
+        {
+            "institution": viewer.institution,
+            "pathway": pathway,
+            "components": pathway_selectors.pathway_components(pathway=pathway),
+            "can_edit": True,
+            "component_form": form,
+        },
+        status=400,
+    )
+
+
+@require_POST
+@staff_required
+def pathway_component_remove(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID, component_id: UUID
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    pathway = pathway_selectors.pathway_for_staff(viewer=viewer, public_id=public_id)
+    component = pathway_selectors.pathway_component_for_staff(
+        pathway=pathway, public_id=component_id
+    )
+    pathway_services.pathway_component_remove(actor=request.user, component=component)
+    messages.success(request, _("Removed %(title)s.") % {"title": component.title})
+    return redirect("credentials:pathway", slug=slug, public_id=public_id)
+
+
+@require_POST
+@staff_required
+def pathway_status(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID, status: str
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    pathway = pathway_selectors.pathway_for_staff(viewer=viewer, public_id=public_id)
+    if status not in Pathway.Status.values:
+        raise Http404
+    try:
+        changed = pathway_services.pathway_set_status(
+            actor=request.user, pathway=pathway, status=status
+        )
+    except CredentialError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(title)s is now %(status)s.")
+            % {"title": changed.title, "status": changed.get_status_display().lower()},
+        )
+    return redirect("credentials:pathway", slug=slug, public_id=public_id)
+
+
+@staff_required
+def pathway_learners(request: AuthenticatedHttpRequest, slug: str, public_id: UUID) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    pathway = pathway_selectors.pathway_for_staff(viewer=viewer, public_id=public_id)
+    return render(
+        request,
+        "credentials/pathway_learners.html",
+        {
+            "institution": viewer.institution,
+            "pathway": pathway,
+            "learners": pathway_selectors.pathway_learners(pathway=pathway),
+            "can_issue": viewer.role in institution_selectors.ISSUE,
+        },
+    )
+
+
+@require_POST
+@staff_required
+def pathway_award_issue(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    pathway = pathway_selectors.pathway_for_staff(viewer=viewer, public_id=public_id)
+    learner = pathway_selectors.pathway_learner(
+        pathway=pathway, email=request.POST.get("learner", "")
+    )
+    try:
+        credential = pathway_services.pathway_award_issue(
+            actor=request.user, pathway=pathway, learner=learner
+        )
+    except CredentialError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(title)s issued to %(name)s.")
+            % {"title": pathway.awards.title, "name": credential.holder_name},
+        )
+    return redirect("credentials:pathway_learners", slug=slug, public_id=public_id)

@@ -167,3 +167,18 @@ def _decimal(value: Any) -> Decimal | None:
     if not number.is_finite() or not 0 <= number < 10_000:
         return None
     return number.quantize(Decimal("0.01"))
+
+
+def achievement_id(document: Mapping[str, Any]) -> str:
+    """The id of the specification the credential was awarded for: the OB 3.0 achievement's
+    id, or the EDC claim's specification id; empty when the document names none."""
+    subject = document.get("credentialSubject")
+    if isinstance(subject, list):
+        subject = subject[0] if subject else {}
+    found = _text(_get(_get(subject, "achievement"), "id"), limit=500)
+    if found:
+        return found
+    claim = _get(subject, "hasClaim")
+    if isinstance(claim, list):
+        claim = claim[0] if claim else {}
+    return _text(_get(_get(claim, "specifiedBy"), "id"), limit=500)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from credentials import documents, verifier
+from credentials import documents, pathway_selectors, verifier
 from credentials import selectors as credential_selectors
 from learners import explanations, forms, linkedin, selectors, services
 from learners.exceptions import ClaimError, WalletError
@@ -29,7 +29,11 @@ def wallet(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "learners/wallet.html",
-        {"wallet": everything.view(**form.filters()), "form": form},
+        {
+            "wallet": everything.view(**form.filters()),
+            "form": form,
+            "pathways": pathway_selectors.pathways_for_learner(user=request.user),
+        },
     )
 
 

@@ -44,7 +44,7 @@ def test_a_staff_member_runs_the_whole_issuing_day(
 
     page.goto(f"{live_server.url}/staff/{slug}/")
     shot(page, "01-institution")
-    page.get_by_role("link", name="Micro-credentials").click()
+    page.get_by_role("link", name="Micro-credentials", exact=True).click()
     page.get_by_role("link", name="Describe a new micro-credential").click()
     page.get_by_label("Title:", exact=True).fill("Circular Economy Basics")
     page.get_by_label("Description:", exact=True).fill("Materials, loops and business models.")

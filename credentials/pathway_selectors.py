@@ -1,0 +1,293 @@
+"""Reads of pathways, for staff (with tenancy) and for a learner (their own holdings only).
+
+Kept beside selectors.py, as certificate_services.py is beside services.py: the pathway
+reads share helpers that turn rows into the plain values credentials.pathways evaluates.
+"""
+
+import functools
+import operator
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from credentials import pathways
+from credentials.models import (
+    CredentialStatus,
+    IssuedCredential,
+    MicroCredential,
+    Pathway,
+    PathwayComponent,
+)
+from institutions.models import Membership
+from learners import credential_summary
+from learners.models import ImportedCredential, User
+
+# Staff ---------------------------------------------------------------------------------------
+
+
+def pathways_for_staff(*, viewer: Membership) -> QuerySet[Pathway]:
+    """The pathways of the viewer's institution, with their stacked credential and size."""
+    return (
+        Pathway.objects.filter(institution_id=viewer.institution_id)
+        .select_related("awards")
+        .annotate(component_count=Count("components"))
+        .order_by("status", "title")
+    )
+
+
+def pathway_for_staff(*, viewer: Membership, public_id: UUID) -> Pathway:
+    """One pathway of the viewer's institution; 404 for any other institution's."""
+    try:
+        return Pathway.objects.select_related("institution", "awards").get(
+            public_id=public_id, institution_id=viewer.institution_id
+        )
+    except Pathway.DoesNotExist:
+        raise Http404 from None
+
+
+def pathway_components(*, pathway: Pathway) -> list[PathwayComponent]:
+    """The components with their specification, its institution and latest version number."""
+    return list(
+        pathway.components.select_related("micro_credential__institution")
+        .annotate(latest_version=Max("micro_credential__versions__number"))
+        .order_by("pk")
+    )
+
+
+def pathway_component_for_staff(*, pathway: Pathway, public_id: UUID) -> PathwayComponent:
+    """One component of a pathway the caller already resolved for its staff; 404 otherwise."""
+    try:
+        return pathway.components.get(public_id=public_id)
+    except PathwayComponent.DoesNotExist:
+        raise Http404 from None
+
+
+def component_micro_credentials() -> QuerySet[MicroCredential]:
+    """Published specifications of every institution on this node, which any pathway may use."""
+    return (
+        MicroCredential.objects.filter(status=MicroCredential.Status.PUBLISHED)
+        .select_related("institution")
+        .order_by("institution__name", "title")
+    )
+
+
+def awardable_micro_credentials(*, viewer: Membership) -> QuerySet[MicroCredential]:
+    """Specifications of the viewer's institution that a pathway may award (not retired)."""
+    return MicroCredential.objects.filter(institution_id=viewer.institution_id).exclude(
+        status=MicroCredential.Status.RETIRED
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PathwayLearner:
+    user: User
+    progress: pathways.Progress
+    awarded: bool  # holds the stacked credential already (not revoked)
+
+
+def pathway_learners(*, pathway: Pathway, now: datetime | None = None) -> list[PathwayLearner]:
+    """Learners with an account who completed the pathway, by name; the caller resolved the
+    pathway through pathway_for_staff. Five queries at most, whatever their number."""
+    now = now or timezone.now()
+    components = pathway_components(pathway=pathway)
+    items = component_items(components)
+    local_ids = [c.micro_credential_id for c in components if c.micro_credential_id]
+    urls = [c.external_url for c in components if c.external_url]
+    holdings: dict[int, list[pathways.Holding]] = defaultdict(list)
+    if local_ids:
+        issued = IssuedCredential.objects.filter(
+            holder__isnull=False, version__micro_credential_id__in=local_ids
+        )
+        for holder_id, holding in _issued_holdings(issued, now=now):
+            holdings[holder_id].append(holding)
+    if urls:
+        # A coarse text match narrows the rows; the parsed achievement id decides.
+        mentions = functools.reduce(operator.or_, (Q(document__contains=url) for url in urls))
+        for owner_id, holding in _imported_holdings(
+            ImportedCredential.objects.filter(mentions), now=now
+        ):
+            holdings[owner_id].append(holding)
+    completed = {
+        user_id: progress
+        for user_id, held in holdings.items()
+        if (progress := _evaluate(pathway, items, held)).complete
+    }
+    if not completed:
+        return []
+    awarded = set(
+        IssuedCredential.objects.filter(
+            holder_id__in=completed, version__micro_credential_id=pathway.awards_id
+        )
+        .exclude(status=CredentialStatus.REVOKED)
+        .values_list("holder_id", flat=True)
+    )
+    users = User.objects.filter(pk__in=completed, is_active=True).order_by("name", "email")
+    return [
+        PathwayLearner(user=user, progress=completed[user.pk], awarded=user.pk in awarded)
+        for user in users
+    ]
+
+
+def pathway_learner(*, pathway: Pathway, email: str) -> User:
+    """A learner with an account, by address, for the stacked credential; 404 otherwise."""
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is None:
+        raise Http404
+    return user
+
+
+def pathway_progress_of(*, pathway: Pathway, user: User) -> pathways.Progress:
+    """How far one learner is along the pathway, from their valid holdings."""
+    now = timezone.now()
+    components = pathway_components(pathway=pathway)
+    return _evaluate(pathway, component_items(components), _holdings_of(user, now=now))
+
+
+# A learner's own pathways ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerPathway:
+    pathway: Pathway
+    progress: pathways.Progress
+
+
+def pathways_for_learner(*, user: User, now: datetime | None = None) -> list[LearnerPathway]:
+    """Published pathways that the user's own credentials (valid or not) touch, with their
+    progress; three queries whatever the number of credentials or pathways."""
+    now = now or timezone.now()
+    held = _holdings_of(user, now=now)
+    local_ids = [int(h.key.removeprefix("local:")) for h in held if h.key.startswith("local:")]
+    urls = [h.key for h in held if not h.key.startswith("local:")]
+    if not held:
+        return []
+    touched = Pathway.objects.filter(
+        Q(components__micro_credential_id__in=local_ids) | Q(components__external_url__in=urls),
+        status=Pathway.Status.PUBLISHED,
+    ).values("pk")
+    components = (
+        PathwayComponent.objects.filter(pathway__in=touched)
+        .select_related("pathway__institution", "pathway__awards", "micro_credential")
+        .annotate(latest_version=Max("micro_credential__versions__number"))
+        .order_by("pathway__title", "pathway_id", "pk")
+    )
+    grouped: dict[int, list[PathwayComponent]] = defaultdict(list)
+    for component in components:
+        grouped[component.pathway_id].append(component)
+    found = []
+    for rows in grouped.values():
+        pathway = rows[0].pathway
+        items = component_items(rows)
+        if pathways.touches(items, held):
+            found.append(LearnerPathway(pathway=pathway, progress=_evaluate(pathway, items, held)))
+    return found
+
+
+# Rows into plain values ------------------------------------------------------------------------
+
+
+def component_items(components: Iterable[PathwayComponent]) -> list[pathways.Component]:
+    """The components as credentials.pathways sees them; local ones link to the page of
+    their latest version (annotated as latest_version), external ones to their URL."""
+    items = []
+    for component in components:
+        specification = component.micro_credential
+        if specification is None:
+            items.append(
+                pathways.Component(
+                    key=component.external_url,
+                    title=component.external_title,
+                    ects=component.external_ects,
+                    link=component.external_url,
+                )
+            )
+            continue
+        latest = getattr(component, "latest_version", None)
+        link = (
+            reverse(
+                "credentials:specification_version",
+                kwargs={"public_id": specification.public_id, "number": latest},
+            )
+            if latest
+            else ""
+        )
+        items.append(
+            pathways.Component(
+                key=pathways.local_key(specification.pk),
+                title=specification.title,
+                ects=specification.ects,
+                link=link,
+            )
+        )
+    return items
+
+
+def _evaluate(
+    pathway: Pathway, items: list[pathways.Component], held: Iterable[pathways.Holding]
+) -> pathways.Progress:
+    return pathways.evaluate(
+        rule=pathway.rule,  # type: ignore[arg-type]  # a Pathway.Rule value, checked by the DB
+        components=items,
+        holdings=held,
+        required_count=pathway.required_count,
+        required_ects=pathway.required_ects,
+    )
+
+
+def _holdings_of(user: User, *, now: datetime) -> list[pathways.Holding]:
+    """Everything the user holds, issued here or imported, as holdings; two queries."""
+    issued = IssuedCredential.objects.filter(holder=user)
+    imported = ImportedCredential.objects.filter(owner=user)
+    return [holding for _user, holding in _issued_holdings(issued, now=now)] + [
+        holding for _user, holding in _imported_holdings(imported, now=now)
+    ]
+
+
+def _issued_holdings(
+    credentials: QuerySet[IssuedCredential], *, now: datetime
+) -> list[tuple[int, pathways.Holding]]:
+    """(holder id, holding) per credential: valid when issued (not suspended or revoked)
+    and not expired; ECTS as the version it was issued under states them."""
+    rows = credentials.values_list(
+        "holder_id", "version__micro_credential_id", "status", "valid_until", "version__snapshot"
+    )
+    return [
+        (
+            holder_id,
+            pathways.Holding(
+                key=pathways.local_key(micro_credential_id),
+                ects=Decimal(str(snapshot["ects"])) if snapshot.get("ects") else None,
+                valid=status == CredentialStatus.ISSUED
+                and (valid_until is None or valid_until > now),
+            ),
+        )
+        for holder_id, micro_credential_id, status, valid_until, snapshot in rows
+    ]
+
+
+def _imported_holdings(
+    imports: QuerySet[ImportedCredential], *, now: datetime
+) -> list[tuple[int, pathways.Holding]]:
+    """(owner id, holding) per import that names its specification: valid when the verifier
+    said so and it has not expired since (the wallet's rule)."""
+    found = []
+    for imported in imports.only("owner_id", "document", "verification", "valid_until", "ects"):
+        try:
+            key = credential_summary.achievement_id(credential_summary.parse(imported.document))
+        except credential_summary.NotACredential:
+            continue
+        if not key or key.startswith("local:"):
+            continue
+        valid = imported.verified and (imported.valid_until is None or imported.valid_until > now)
+        found.append(
+            (imported.owner_id, pathways.Holding(key=key, ects=imported.ects, valid=valid))
+        )
+    return found
