@@ -6,6 +6,9 @@ app_name = "credentials"
 
 urlpatterns = [
     path("verify", views.verify_page, name="verify"),
+    path("catalogue/", views.catalogue, name="catalogue"),
+    path("catalogue/compare/", views.compare, name="compare"),
+    path("catalogue/<uuid:public_id>/", views.offer, name="offer"),
     path("api/v1/verify", views.verify_api, name="verify_api"),
     path("api/v1/esco/skills", views.esco_skills, name="esco_skills"),
     path("status/<slug:slug>/<str:purpose>/<int:number>", views.status_list, name="status_list"),

@@ -9,12 +9,14 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from credentials import catalogue as catalogue_offers
 from credentials import (
     certificate_services,
     charts,
@@ -33,6 +35,7 @@ from credentials.exceptions import CredentialError
 from credentials.models import CredentialStatus, MicroCredential, Pathway
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
+from institutions.models import Institution
 from meshe.http import AuthenticatedHttpRequest
 
 
@@ -121,6 +124,72 @@ def credential_certificate(request: HttpRequest, public_id: UUID) -> HttpRespons
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="certificate-{public_id}.pdf"'
     return response
+
+
+@require_GET
+def catalogue(request: HttpRequest) -> HttpResponse:
+    filters = catalogue_offers.Filters.from_query(request.GET)
+    page = Paginator(catalogue_offers.offers(filters), 20).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "credentials/catalogue.html",
+        {
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "institutions": Institution.objects.filter(
+                micro_credentials__status=MicroCredential.Status.PUBLISHED
+            )
+            .distinct()
+            .order_by("name"),
+            "eqf_levels": vocabularies.choices(vocabularies.EQF),
+            "isced_fields": [
+                (uri, label)
+                for uri, label in vocabularies.choices(vocabularies.ISCED_F)
+                if len(uri.rsplit("/", 1)[-1]) == 2
+            ],
+            "participations": vocabularies.choices(vocabularies.MODE),
+            "languages": settings.LANGUAGES,
+            "guide_url": reverse("guide_home"),
+        },
+    )
+
+
+@require_GET
+def offer(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    micro_credential = catalogue_offers.offer(public_id=public_id)
+    return render(
+        request,
+        "credentials/offer.html",
+        {
+            "offer": micro_credential,
+            "elements": catalogue_offers.elements(micro_credential),
+            "course_json_ld": json.dumps(
+                catalogue_offers.course_json_ld(micro_credential), ensure_ascii=False
+            ),
+        },
+    )
+
+
+@require_GET
+def compare(request: HttpRequest) -> HttpResponse:
+    ids = request.GET.getlist("offer")[: catalogue_offers.MAX_COMPARED]
+    offers = []
+    for value in ids:
+        try:
+            offers.append(catalogue_offers.offer(public_id=UUID(value)))
+        except (ValueError, Http404):
+            continue
+    rows = [
+        (elements[0], list(elements))
+        for elements in zip(
+            *(catalogue_offers.elements(micro_credential) for micro_credential in offers),
+            strict=True,
+        )
+    ]
+    return render(request, "credentials/compare.html", {"offers": offers, "rows": rows})
 
 
 @require_GET
