@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -54,12 +54,8 @@ def pathway_for_staff(*, viewer: Membership, public_id: UUID) -> Pathway:
 
 
 def pathway_components(*, pathway: Pathway) -> list[PathwayComponent]:
-    """The components with their specification, its institution and latest version number."""
-    return list(
-        pathway.components.select_related("micro_credential__institution")
-        .annotate(latest_version=Max("micro_credential__versions__number"))
-        .order_by("pk")
-    )
+    """The components with their specification and its institution."""
+    return list(pathway.components.select_related("micro_credential__institution").order_by("pk"))
 
 
 def pathway_component_for_staff(*, pathway: Pathway, public_id: UUID) -> PathwayComponent:
@@ -176,7 +172,6 @@ def pathways_for_learner(*, user: User, now: datetime | None = None) -> list[Lea
     components = (
         PathwayComponent.objects.filter(pathway__in=touched)
         .select_related("pathway__institution", "pathway__awards", "micro_credential")
-        .annotate(latest_version=Max("micro_credential__versions__number"))
         .order_by("pathway__title", "pathway_id", "pk")
     )
     grouped: dict[int, list[PathwayComponent]] = defaultdict(list)
@@ -195,8 +190,8 @@ def pathways_for_learner(*, user: User, now: datetime | None = None) -> list[Lea
 
 
 def component_items(components: Iterable[PathwayComponent]) -> list[pathways.Component]:
-    """The components as credentials.pathways sees them; local ones link to the page of
-    their latest version (annotated as latest_version), external ones to their URL."""
+    """The components as credentials.pathways sees them; published local ones link to their
+    catalogue page, external ones to their URL."""
     items = []
     for component in components:
         specification = component.micro_credential
@@ -210,13 +205,9 @@ def component_items(components: Iterable[PathwayComponent]) -> list[pathways.Com
                 )
             )
             continue
-        latest = getattr(component, "latest_version", None)
         link = (
-            reverse(
-                "credentials:specification_version",
-                kwargs={"public_id": specification.public_id, "number": latest},
-            )
-            if latest
+            reverse("credentials:offer", kwargs={"public_id": specification.public_id})
+            if specification.status == specification.Status.PUBLISHED
             else ""
         )
         items.append(
