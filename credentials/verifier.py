@@ -24,6 +24,7 @@ from credentials.did_resolution import (
     url_to_did_web,
 )
 from credentials.verification import verify_credential
+from exchange import selectors as exchange_selectors
 from institutions import selectors as institution_selectors
 
 # The checks' names in plain words, for people reading a verdict.
@@ -87,9 +88,10 @@ def _status_list(url: str) -> dict[str, Any]:
 
 
 def _issuer_name(did: str) -> str | None:
+    """Known issuers: institutions of this node and partners both sides confirmed."""
     slug = _local_slug(did)
     if slug is None:
-        return None
+        return exchange_selectors.agreed_partner_name(did=did)
     try:
         return institution_selectors.public_institution(slug=slug).name
     except Http404:

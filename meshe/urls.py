@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("learners.urls")),
     path("", include("credentials.urls")),
     path("", include("credentials.api_urls")),
+    path("", include("exchange.urls")),
 ]
 
 if settings.DEBUG:
