@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -213,7 +214,7 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "credentials/verify.html",
-        {"form": form, "result": verifier.labelled(result)},
+        {"form": form, "result": verifier.labelled(result), "checked_at": timezone.now()},
     )
 
 
