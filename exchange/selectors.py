@@ -33,3 +33,8 @@ def agreed_partner_name(*, did: str) -> str | None:
         .values_list("name", flat=True)
         .first()
     )
+
+
+def confirmed_partners() -> list[Partner]:
+    """Partners both sides confirmed, by name: public, as on institution pages."""
+    return list(Partner.objects.filter(status=PartnerStatus.CONFIRMED).order_by("name"))

@@ -1,5 +1,6 @@
 """Reads of institutions and their staff. Every selector is told who is asking."""
 
+import hashlib
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -118,6 +119,14 @@ def did_document(*, slug: str) -> dict[str, Any]:
         for key in institution.signing_keys.order_by("number")
     ]
     return build_did_document(did=institution.did, keys=keys)
+
+
+def published_keys(*, institution: Institution) -> list[tuple[SigningKey, str]]:
+    """The institution's keys with their SHA-256 fingerprints, for people who check by hand."""
+    return [
+        (key, hashlib.sha256(key.public_key_multibase.encode()).hexdigest())
+        for key in institution.signing_keys.order_by("number")
+    ]
 
 
 def signing_keys(*, viewer: Membership) -> QuerySet[SigningKey]:

@@ -25,6 +25,7 @@ urlpatterns = [
         views.api_token_revoke,
         name="api_token_revoke",
     ),
+    path("institutions/<slug:slug>/", views.public_profile, name="public"),
     path("institutions/<slug:slug>/did.json", views.did_document, name="did_document"),
     path("invitations/<uuid:public_id>/", views.invitation_accept, name="invitation_accept"),
 ]

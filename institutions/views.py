@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from credentials import catalogue
+from exchange import selectors as exchange_selectors
 from institutions import forms, selectors, services
 from institutions.decorators import staff_required
 from institutions.exceptions import InstitutionError
@@ -47,6 +49,20 @@ def signing_key_rotate(request: AuthenticatedHttpRequest, slug: str) -> HttpResp
         % {"key": key.fragment},
     )
     return redirect(viewer.institution)
+
+
+def public_profile(request: HttpRequest, slug: str) -> HttpResponse:
+    institution = selectors.public_institution(slug=slug)
+    return render(
+        request,
+        "institutions/public.html",
+        {
+            "institution": institution,
+            "offers": catalogue.offers(catalogue.Filters(institution=slug)),
+            "keys": selectors.published_keys(institution=institution),
+            "partners": exchange_selectors.confirmed_partners(),
+        },
+    )
 
 
 def did_document(request: HttpRequest, slug: str) -> JsonResponse:

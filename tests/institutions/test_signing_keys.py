@@ -1,3 +1,5 @@
+import hashlib
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.urls import reverse
@@ -125,3 +127,13 @@ def test_an_issuer_cannot_rotate_the_key(logged_in):
     )
     assert response.status_code == 403
     assert SigningKey.objects.filter(institution=issuer.institution).count() == 1
+
+
+def test_the_public_institution_page_shows_offers_and_key_fingerprints(client):
+    institution = InstitutionFactory(slug="uni-a", name="University of Aldermoor")
+    key = selectors.active_signing_key(institution=institution)
+    response = client.get("/institutions/uni-a/")
+    assert response.status_code == 200
+    assert "University of Aldermoor" in response.text
+    assert hashlib.sha256(key.public_key_multibase.encode()).hexdigest() in response.text
+    assert client.get("/institutions/nowhere/").status_code == 404
