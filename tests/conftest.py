@@ -51,6 +51,18 @@ def logged_in(client: Client):
     return log_in
 
 
+@pytest.fixture(autouse=True)
+def tasks_run_inline(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tasks run in the test's own process unless the test asks for the real worker, so a
+    worker never writes to the database while a transactional test is tearing it down."""
+    if "celery_worker_process" in request.fixturenames:
+        yield
+        return
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
 @pytest.fixture
 def eager_celery() -> Iterator[None]:
     """Runs enqueued tasks in-process, for tests of what a task does rather than how it travels."""
