@@ -10,13 +10,9 @@ from typing import Any, Final
 PROTOCOL: Final = "meshe-exchange"
 PROTOCOL_VERSION: Final = "1"
 SIGNATURE_ALGORITHM: Final = "ed25519"
-# Endpoints of the exchange API, relative to the node's base URL. Later work serves them; until
-# then the manifest marks them as planned so partners do not call them.
-PLANNED_ENDPOINTS: Final = {
-    "catalogue": "/exchange/v1/catalogue",
-    "inbox": "/exchange/v1/inbox",
-    "notices": "/exchange/v1/notices",
-}
+# Each hosted institution's exchange endpoints, relative to the node's base URL. Every request
+# to them and every answer from them is signed (RFC 9421) by the institution's key.
+ENDPOINTS: Final = ("partnership", "catalogue", "inbox", "notices", "echo")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +22,14 @@ class HostedInstitution:
     country: str
     did: str
     did_document_url: str
+    schac_code: str = ""
+    erasmus_code: str = ""
+
+
+def endpoint_urls(*, base_url: str, slug: str) -> dict[str, str]:
+    """The absolute URL of each exchange endpoint of the institution `slug` on a node."""
+    base = base_url.rstrip("/")
+    return {name: f"{base}/exchange/v1/{slug}/{name}" for name in ENDPOINTS}
 
 
 def build_manifest(*, base_url: str, institutions: Sequence[HostedInstitution]) -> dict[str, Any]:
@@ -35,19 +39,24 @@ def build_manifest(*, base_url: str, institutions: Sequence[HostedInstitution]) 
         "protocol": PROTOCOL,
         "protocolVersion": PROTOCOL_VERSION,
         "node": base,
-        "httpSignatures": {"standard": "RFC 9421", "algorithms": [SIGNATURE_ALGORITHM]},
+        "httpSignatures": {
+            "standard": "RFC 9421",
+            "algorithms": [SIGNATURE_ALGORITHM],
+            "contentDigest": "RFC 9530",
+            "components": ["@method", "@target-uri", "content-type", "content-digest"],
+            "parameters": ["created", "keyid", "nonce"],
+        },
         "institutions": [
             {
                 "slug": institution.slug,
                 "name": institution.name,
                 "country": institution.country,
+                "schacCode": institution.schac_code,
+                "erasmusCode": institution.erasmus_code,
                 "did": institution.did,
                 "didDocument": institution.did_document_url,
+                "endpoints": endpoint_urls(base_url=base, slug=institution.slug),
             }
             for institution in institutions
         ],
-        "endpoints": {
-            name: {"url": base + path, "status": "planned"}
-            for name, path in PLANNED_ENDPOINTS.items()
-        },
     }

@@ -16,8 +16,12 @@ def hosted_institutions() -> list[HostedInstitution]:
             country=institution.country,
             did=institution.did,
             did_document_url=institution.did_document_url,
+            schac_code=institution.schac_code,
+            erasmus_code=institution.erasmus_code,
         )
-        for institution in Institution.objects.order_by("slug").only("slug", "name", "country")
+        for institution in Institution.objects.order_by("slug").only(
+            "slug", "name", "country", "schac_code", "erasmus_code"
+        )
     ]
 
 
@@ -35,6 +39,10 @@ def agreed_partner_name(*, did: str) -> str | None:
     )
 
 
-def confirmed_partners() -> list[Partner]:
-    """Partners both sides confirmed, by name: public, as on institution pages."""
-    return list(Partner.objects.filter(status=PartnerStatus.CONFIRMED).order_by("name"))
+def confirmed_partners(*, institution: Institution) -> list[Partner]:
+    """The institution's partners both sides confirmed, by name: public, as on its page."""
+    return list(
+        Partner.objects.filter(institution=institution, status=PartnerStatus.CONFIRMED).order_by(
+            "name"
+        )
+    )

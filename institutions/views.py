@@ -60,7 +60,7 @@ def public_profile(request: HttpRequest, slug: str) -> HttpResponse:
             "institution": institution,
             "offers": catalogue.offers(catalogue.Filters(institution=slug)),
             "keys": selectors.published_keys(institution=institution),
-            "partners": exchange_selectors.confirmed_partners(),
+            "partners": exchange_selectors.confirmed_partners(institution=institution),
         },
     )
 

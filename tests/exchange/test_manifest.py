@@ -5,7 +5,7 @@ from exchange.manifest import HostedInstitution, build_manifest
 from tests.factories import InstitutionFactory
 
 
-def test_the_manifest_lists_institutions_and_planned_endpoints_under_the_base_url():
+def test_the_manifest_lists_institutions_with_their_codes_and_endpoints_under_the_base_url():
     institution = HostedInstitution(
         slug="uni-a",
         name="University A",
@@ -23,15 +23,17 @@ def test_the_manifest_lists_institutions_and_planned_endpoints_under_the_base_ur
             "country": "PT",
             "did": "did:web:node.example:institutions:uni-a",
             "didDocument": "https://node.example/institutions/uni-a/did.json",
+            "schacCode": "",
+            "erasmusCode": "",
+            "endpoints": {
+                "partnership": "https://node.example/exchange/v1/uni-a/partnership",
+                "catalogue": "https://node.example/exchange/v1/uni-a/catalogue",
+                "inbox": "https://node.example/exchange/v1/uni-a/inbox",
+                "notices": "https://node.example/exchange/v1/uni-a/notices",
+                "echo": "https://node.example/exchange/v1/uni-a/echo",
+            },
         }
     ]
-    assert manifest["endpoints"]["inbox"] == {
-        "url": "https://node.example/exchange/v1/inbox",
-        "status": "planned",
-    }
-    assert manifest["endpoints"]["catalogue"]["url"] == (
-        "https://node.example/exchange/v1/catalogue"
-    )
 
 
 @pytest.mark.django_db

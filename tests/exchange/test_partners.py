@@ -4,6 +4,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from credentials import didkey, signing, verifier
 from exchange import selectors
 from exchange.models import Partner, PartnerStatus
+from tests.factories import InstitutionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +13,11 @@ DID = "did:web:uni-b.example:institutions:uni-b"
 
 def make_partner(status: str) -> Partner:
     return Partner.objects.create(
-        base_url="https://uni-b.example", did=DID, name="University B", status=status
+        institution=InstitutionFactory(),
+        base_url="https://uni-b.example",
+        did=DID,
+        name="University B",
+        status=status,
     )
 
 
@@ -22,7 +27,7 @@ def test_a_confirmed_partner_is_an_agreed_partner():
 
 
 def test_a_proposed_partner_is_not_yet_agreed():
-    make_partner(PartnerStatus.PROPOSED)
+    make_partner(PartnerStatus.REQUESTED)
     assert selectors.agreed_partner_name(did=DID) is None
 
 
@@ -32,7 +37,7 @@ def test_an_unknown_did_is_not_a_partner():
 
 
 def test_the_partner_list_is_in_the_admin(admin_client):
-    make_partner(PartnerStatus.PROPOSED)
+    make_partner(PartnerStatus.REQUESTED)
     response = admin_client.get("/admin/exchange/partner/")
     assert response.status_code == 200
     assert b"University B" in response.content
@@ -44,7 +49,11 @@ def test_the_verifier_knows_an_agreed_partners_credentials(interop_free_partner_
     known = next(check for check in result["checks"] if check["check"] == "issuer_known")
     assert known["ok"] is False
     Partner.objects.create(
-        base_url="https://uni-b.example", did=did, name="University B", status="confirmed"
+        institution=InstitutionFactory(),
+        base_url="https://uni-b.example",
+        did=did,
+        name="University B",
+        status="confirmed",
     )
     result = verifier.verify(document)
     known = next(check for check in result["checks"] if check["check"] == "issuer_known")
