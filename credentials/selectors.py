@@ -18,6 +18,7 @@ from credentials.models import (
     MicroCredentialVersion,
     StatusList,
 )
+from exchange.models import Decision, Delivery, OutboxStatus
 from institutions.models import ApiToken, Membership
 
 
@@ -222,6 +223,12 @@ class InstitutionNumbers:
     suspended: int
     per_month: list[tuple[date, int]]
     per_specification: list[tuple[str, int]]
+    # Credentials sent to partners for recognition, and what became of them.
+    sent: int
+    delivered: int
+    recognised: int
+    declined: int
+    failed: int
 
     @property
     def claim_rate(self) -> int:
@@ -230,7 +237,8 @@ class InstitutionNumbers:
 
 
 def institution_numbers(*, viewer: Membership, months: int = 12) -> InstitutionNumbers:
-    """The dashboard's figures for the viewer's institution, in five queries."""
+    """The dashboard's figures for the viewer's institution, in four queries."""
+    deliveries = Delivery.objects.filter(credential__institution_id=viewer.institution_id)
     credentials = IssuedCredential.objects.filter(institution_id=viewer.institution_id)
     totals = credentials.aggregate(
         issued=Count("pk"),
@@ -260,4 +268,13 @@ def institution_numbers(*, viewer: Membership, months: int = 12) -> InstitutionN
         .order_by("-n", "version__micro_credential__title")
         .values_list("version__micro_credential__title", "n")
     )
-    return InstitutionNumbers(per_month=per_month, per_specification=per_specification, **totals)
+    sent = deliveries.aggregate(
+        sent=Count("pk"),
+        delivered=Count("pk", filter=Q(status=OutboxStatus.DELIVERED)),
+        recognised=Count("pk", filter=Q(decision=Decision.RECOGNISED)),
+        declined=Count("pk", filter=Q(decision=Decision.DECLINED)),
+        failed=Count("pk", filter=Q(status=OutboxStatus.FAILED)),
+    )
+    return InstitutionNumbers(
+        per_month=per_month, per_specification=per_specification, **totals, **sent
+    )

@@ -51,8 +51,14 @@ def labelled(result: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**result, "checks": checks}
 
 
-def _fetch(url: str) -> dict[str, Any]:
+def fetch_json(url: str) -> dict[str, Any]:
+    """The JSON object at url, through the vetted fetcher (loopback only where settings allow)."""
     return fetch_json_https(url, allow_insecure_loopback=settings.MESHE_OUTBOUND_ALLOW_LOOPBACK)
+
+
+def did_resolver(*, fresh: bool = False) -> DidResolver:
+    """This node's DID resolver; `fresh` skips the cache, to see a partner's key rotation."""
+    return DidResolver(local=_local_did_document, fetch=fetch_json, cache=None if fresh else cache)
 
 
 def _local_slug(did: str) -> str | None:
@@ -84,7 +90,7 @@ def _status_list(url: str) -> dict[str, Any]:
                 return json.loads(selectors.published_status_list(**match.kwargs).document)
             except Http404:
                 pass
-    return _fetch(url)
+    return fetch_json(url)
 
 
 def _issuer_name(did: str) -> str | None:
@@ -102,7 +108,7 @@ def node_dependencies() -> dict[str, Any]:
     """What the pure pipelines need to see the world as this node does: its own DIDs and
     status lists from the database, everything else through the vetted HTTPS fetcher."""
     return {
-        "resolver": DidResolver(local=_local_did_document, fetch=_fetch, cache=cache),
+        "resolver": did_resolver(),
         "fetch_status_list": _status_list,
         "issuer_directory": _issuer_name,
         "now": timezone.now(),
@@ -129,7 +135,7 @@ def verify_url(url: str) -> dict[str, Any]:
             else:
                 return verify(credential.document)
     try:
-        document = _fetch(url)
+        document = fetch_json(url)
     except ResolutionError as exc:
         return refusal(_("The link could not be read: %(problem)s") % {"problem": exc})
     return verify(document)

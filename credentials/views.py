@@ -584,7 +584,17 @@ def dashboard(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{slug}-numbers.csv"'
         writer = csv.writer(response)
         writer.writerow(["measure", "key", "value"])
-        for name in ("issued", "claimed", "revoked", "suspended"):
+        for name in (
+            "issued",
+            "claimed",
+            "revoked",
+            "suspended",
+            "sent",
+            "delivered",
+            "recognised",
+            "declined",
+            "failed",
+        ):
             writer.writerow([name, "", getattr(numbers, name)])
         writer.writerow(["claim_rate_percent", "", numbers.claim_rate])
         for month, count in numbers.per_month:

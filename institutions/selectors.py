@@ -121,10 +121,15 @@ def did_document(*, slug: str) -> dict[str, Any]:
     return build_did_document(did=institution.did, keys=keys)
 
 
+def key_fingerprint(public_key_multibase: str) -> str:
+    """The SHA-256 of a key as its DID document writes it, for people who compare keys by hand."""
+    return hashlib.sha256(public_key_multibase.encode()).hexdigest()
+
+
 def published_keys(*, institution: Institution) -> list[tuple[SigningKey, str]]:
     """The institution's keys with their SHA-256 fingerprints, for people who check by hand."""
     return [
-        (key, hashlib.sha256(key.public_key_multibase.encode()).hexdigest())
+        (key, key_fingerprint(key.public_key_multibase))
         for key in institution.signing_keys.order_by("number")
     ]
 

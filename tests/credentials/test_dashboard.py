@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from credentials import charts, services
 from credentials.selectors import institution_numbers
+from exchange.models import Decision, Delivery, OutboxStatus, Partner, PartnerStatus
 from institutions.models import Role
 from learners import services as learner_services
 from tests.credentials.test_services import issue
@@ -14,7 +15,7 @@ from tests.factories import MembershipFactory, MicroCredentialFactory, UserFacto
 pytestmark = pytest.mark.django_db
 
 
-def test_the_numbers_count_issued_claimed_revoked_and_suspended(django_assert_max_num_queries):
+def test_the_numbers_count_issued_claimed_revoked_suspended_and_sent_to_partners(django_assert_max_num_queries):
     viewer = MembershipFactory(role=Role.VIEWER)
     first = MicroCredentialFactory(institution=viewer.institution, title="Alpha")
     second = MicroCredentialFactory(institution=viewer.institution, title="Beta")
@@ -24,10 +25,25 @@ def test_the_numbers_count_issued_claimed_revoked_and_suspended(django_assert_ma
     services.credential_suspend(credential=credentials[1], actor=None)
     learner_services.credentials_attach(user=UserFactory(email="claimer@example.eu"))
     issue(MicroCredentialFactory(), holder_email="elsewhere@example.eu")  # another institution
-    with django_assert_max_num_queries(5):
+    partner = Partner.objects.create(
+        institution=viewer.institution,
+        did="did:web:b.example:institutions:b",
+        name="University B",
+        base_url="https://b.example",
+        status=PartnerStatus.CONFIRMED,
+    )
+    Delivery.objects.create(
+        partner=partner,
+        credential=credentials[2],
+        status=OutboxStatus.DELIVERED,
+        decision=Decision.RECOGNISED,
+    )
+    Delivery.objects.create(partner=partner, credential=credentials[3], status=OutboxStatus.FAILED)
+    with django_assert_max_num_queries(4):
         numbers = institution_numbers(viewer=viewer)
     assert (numbers.issued, numbers.claimed, numbers.revoked, numbers.suspended) == (4, 1, 1, 1)
     assert numbers.claim_rate == 25
+    assert (numbers.sent, numbers.delivered, numbers.recognised, numbers.failed) == (2, 1, 1, 1)
     assert numbers.per_specification == [("Alpha", 3), ("Beta", 1)]
     assert len(numbers.per_month) == 12
     assert numbers.per_month[-1][1] == 4
