@@ -11,8 +11,11 @@ PYTHON := $(shell for py in python3.14 python3.13 python3.12 python3 python; do 
 # The independent vc-js verifier from ../shared, installed in a writable copy.
 INTEROP_SRC := ../shared/interop
 INTEROP := var/interop
+# A wallet no one here wrote (OID4VCI + SD-JWT VC npm packages), for the wallet issuance tests.
+WALLET_SRC := tests/wallet/node
+WALLET := var/wallet-node
 
-.PHONY: install run test lint lock clean interop esco-index
+.PHONY: install run test lint lock clean interop wallet esco-index bench
 
 install: $(VENV)/.installed esco-index
 
@@ -45,10 +48,29 @@ run: install
 test: install
 	@if command -v npm >/dev/null 2>&1 && [ -d $(INTEROP_SRC) ]; then $(MAKE) --no-print-directory interop; \
 	else echo "No npm or no $(INTEROP_SRC): the vc-js interop tests will be skipped."; fi
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory wallet; \
+	else echo "No npm: the wallet issuance tests will be skipped."; fi
 	@if [ -d $(INTEROP)/node_modules ]; then export MESHE_INTEROP_DIR="$(CURDIR)/$(INTEROP)"; fi; \
+	if [ -d $(WALLET)/node_modules ]; then export MESHE_WALLET_DIR="$(CURDIR)/$(WALLET)"; fi; \
 	$(BIN)/pytest
 
 interop: $(INTEROP)/node_modules/.package-lock.json
+
+wallet: $(WALLET)/node_modules/.package-lock.json
+
+$(WALLET)/node_modules/.package-lock.json: $(WALLET_SRC)/package-lock.json $(wildcard $(WALLET_SRC)/*.mjs)
+	rm -rf $(WALLET)
+	mkdir -p $(dir $(WALLET))
+	cp -r $(WALLET_SRC) $(WALLET)
+	cd $(WALLET) && npm ci --no-audit --no-fund --loglevel=error
+
+# Every benchmark in bench/ as one table (figures, same-run references, ratios, goals); never
+# part of `make test`. BENCH_ARGS=--quick for a smoke run. With DATABASE_URL and REDIS_URL set
+# (e.g. postgres://postgres@127.0.0.1:5432/meshe_bench and redis://127.0.0.1:6379/12; the bench
+# drops and re-creates that database), bulk issuing also runs on them, and the load and page
+# benches use them instead of SQLite.
+bench: install interop
+	MESHE_INTEROP_DIR="$(CURDIR)/$(INTEROP)" $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 $(INTEROP)/node_modules/.package-lock.json: $(INTEROP_SRC)/package-lock.json
 	rm -rf $(INTEROP)

@@ -44,6 +44,7 @@ if str(REPOSITORY) not in sys.path:
 import django  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from bench import report  # noqa: E402
 from credentials import certificate  # noqa: E402
 from credentials.certificate import Certificate, LearningOutcome, Logo  # noqa: E402
 
@@ -223,6 +224,32 @@ def main() -> int:
     print(f"  {'warm / naive':<44} {warm / naive:7.2f}")
     print(f"  {'warm / naive with fontTools subsetting':<44} {warm / naive_fonttools:7.2f}")
     return 0
+
+
+def measure(*, quick: bool) -> list[report.Row]:
+    """The certificate rows of `make bench`: warm render against weasyprint's defaults."""
+    renders = 10 if quick else 30
+    configure_django()
+    from weasyprint import HTML
+
+    values = sample()
+    page = certificate.html(values)
+    certificate.render(values)
+    warm, _size = timed(lambda: certificate.render(values), renders)
+    naive, _naive_size = timed(lambda: HTML(string=page).write_pdf(), renders)
+    return [
+        report.Row(
+            "PDF certificate, warm render (median)",
+            warm,
+            "ms",
+            reference_name="weasyprint defaults, same HTML",
+            reference=naive,
+            better=report.Better.LOWER,
+            goal=TARGET_MS,
+            note=f"median of {renders}; a first render in a fresh process costs more"
+            " (python bench/certificate.py times it)",
+        )
+    ]
 
 
 @contextmanager

@@ -29,12 +29,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from credentials import openapi, proof_sets, selectors, services, signing, verifier
-from credentials.exceptions import CredentialError
+from credentials.exceptions import CredentialError, CredentialUnsignable
 from credentials.models import CredentialStatus, IssuedCredential
 from credentials.verification import issuer_id, parse_date_time_stamp
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
 from institutions.models import ApiScope, ApiToken
+from meshe import rate_limits
 from meshe.errors import UserFacingError
 
 View = Callable[..., HttpResponse]
@@ -134,6 +135,18 @@ def json_endpoint(*methods: str) -> Callable[[View], View]:
 # ---------------------------------------------------------------- authentication
 
 
+def _within_limit(scope: str, key: str) -> None:
+    """Counts the request against an abuse limit; 429 with Retry-After over it."""
+    decision = rate_limits.hit(scope, key)
+    if not decision.allowed:
+        raise ApiError(
+            429,
+            "rate_limited",
+            rate_limits.retry_message(decision.retry_after),
+            headers={"Retry-After": str(decision.retry_after)},
+        )
+
+
 def _authenticate(request: HttpRequest, scope: str) -> ApiToken:
     """The token of the request if it may act with `scope`; 401 without a valid one, 403
     without the scope. Records the use."""
@@ -157,6 +170,7 @@ def _authenticate(request: HttpRequest, scope: str) -> ApiToken:
         raise ApiError(401, "invalid_token", _("The API token is not valid."), headers=invalid)
     if token.revoked_at is not None:
         raise ApiError(401, "token_revoked", _("This API token was revoked."), headers=invalid)
+    _within_limit("api", f"token:{token.public_id}")
     if not token.has_scope(scope):
         raise ApiError(
             403,
@@ -458,7 +472,7 @@ def _signed_or_refused[T](issue: Callable[[], T]) -> T:
     """Runs an issuing service; a text that cannot be signed is the client's input, so a 422."""
     try:
         return issue()
-    except signing.CanonicalizationError as exc:
+    except (signing.CanonicalizationError, CredentialUnsignable) as exc:
         raise ApiError(
             422,
             "unsignable",
@@ -779,6 +793,7 @@ def _verified_or_400(result: dict[str, Any]) -> HttpResponse:
 
 @json_endpoint("POST")
 def vc_api_verify_credential(request: HttpRequest) -> HttpResponse:
+    _within_limit("verify", rate_limits.client_ip(request))
     data = _vc_api_body(request, required="verifiableCredential", allowed={"options"})
     result = proof_sets.verify_any_credential(
         data["verifiableCredential"], **_verification_inputs()
@@ -788,6 +803,7 @@ def vc_api_verify_credential(request: HttpRequest) -> HttpResponse:
 
 @json_endpoint("POST")
 def vc_api_verify_presentation(request: HttpRequest) -> HttpResponse:
+    _within_limit("verify", rate_limits.client_ip(request))
     data = _vc_api_body(request, required="verifiablePresentation", allowed={"options"})
     options = data.get("options", {})
     for name in ("challenge", "domain"):

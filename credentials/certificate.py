@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 import segno
 from django.template.loader import render_to_string
-from django.utils import dateformat
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 # Part of the key under which rendered certificates are stored: bump it whenever the template,
 # the styles, the fonts or what this module puts on the page changes, and every certificate is
 # rendered again on its next request.
-TEMPLATE_VERSION: Final = "1"
+TEMPLATE_VERSION: Final = "2"
 TEMPLATE: Final = "credentials/certificate.html"
 FONTS_DIR: Final = Path(__file__).resolve().parent / "fonts"
 FONT_FAMILY: Final = "MESHE Sans"
@@ -188,9 +188,10 @@ def qr_svg(url: str) -> SafeString:
 
 
 def _label(uri: str) -> str:
-    """Return a vocabulary concept's English label, capitalised; the URI when it is unknown."""
+    """Return a vocabulary concept's label in the active language (else English), capitalised;
+    the URI when it is unknown."""
     try:
-        label = vocabularies.concept(uri).label
+        label = vocabularies.concept(uri).localized_label
     except vocabularies.UnknownConcept:
         # Issuing checked the URI; a later vocabulary update must not stop a certificate.
         return uri
@@ -203,7 +204,7 @@ def _eqf(uri: str) -> str:
 
 def _country(alpha2: str) -> str:
     try:
-        return vocabularies.country(alpha2).label
+        return vocabularies.country(alpha2).localized_label
     except vocabularies.UnknownConcept:
         return alpha2
 
@@ -216,8 +217,8 @@ def _workload(ects: Decimal, hours: int | None) -> str:
 
 
 def _date(day: date) -> str:
-    # Day, month name, year: read the same way across Europe, unlike 11/12/2026.
-    return dateformat.format(day, "j F Y")
+    # The active language's own way, with the month named: "20 novembre 2026", never 11/12/2026.
+    return date_format(day, "DATE_FORMAT")
 
 
 def _data_url(logo: Logo | None) -> str:

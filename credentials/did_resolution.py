@@ -316,22 +316,12 @@ def fetch_json_https(
     allow_insecure_loopback (tests) also allows loopback addresses, and plain http to them only.
     """
     deadline = time.monotonic() + timeout
-    scheme, host, port, target = _split_fetch_url(
-        url, allow_insecure_loopback=allow_insecure_loopback
+    scheme, host, port, target, vetted = _vetted_target(
+        url,
+        allow_private=allow_private,
+        allow_insecure_loopback=allow_insecure_loopback,
+        resolve_host=resolve_host,
     )
-    addresses = resolve_host(host, port)
-    if not addresses:
-        raise ResolutionError(ResolutionFailure.UNRESOLVABLE_HOST, f"{host} has no address")
-    # Every address must pass, or a name with one public and one private record could be
-    # steered to the private one.
-    vetted = [
-        vet_address(address, allow_private=allow_private, allow_loopback=allow_insecure_loopback)
-        for address in addresses
-    ]
-    if scheme == "http" and not all(_is_loopback(address) for address in vetted):
-        raise ResolutionError(
-            ResolutionFailure.INSECURE_URL, f"plain http is only allowed to loopback: {url}"
-        )
     context = ssl_context if ssl_context is not None else ssl.create_default_context()
     last_error: ResolutionError | None = None
     for address in vetted:
@@ -353,6 +343,29 @@ def fetch_json_https(
             last_error = exc
     assert last_error is not None  # the loop ran at least once and only left by raising
     raise last_error
+
+
+def _vetted_target(
+    url: str, *, allow_private: bool, allow_insecure_loopback: bool, resolve_host: HostResolver
+) -> tuple[str, str, int, str, list[IPAddress]]:
+    """(scheme, host, port, request target, addresses) of a URL we may connect to; raises
+    ResolutionError. Every address must pass, or a name with one public and one private record
+    could be steered to the private one."""
+    scheme, host, port, target = _split_fetch_url(
+        url, allow_insecure_loopback=allow_insecure_loopback
+    )
+    addresses = resolve_host(host, port)
+    if not addresses:
+        raise ResolutionError(ResolutionFailure.UNRESOLVABLE_HOST, f"{host} has no address")
+    vetted = [
+        vet_address(address, allow_private=allow_private, allow_loopback=allow_insecure_loopback)
+        for address in addresses
+    ]
+    if scheme == "http" and not all(_is_loopback(address) for address in vetted):
+        raise ResolutionError(
+            ResolutionFailure.INSECURE_URL, f"plain http is only allowed to loopback: {url}"
+        )
+    return scheme, host, port, target, vetted
 
 
 def _split_fetch_url(url: str, *, allow_insecure_loopback: bool) -> tuple[str, str, int, str]:
@@ -677,3 +690,87 @@ def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+# ---------------------------------------------------------------- any request, same vetting
+
+
+def send_https(
+    url: str,
+    *,
+    method: str,
+    headers: Mapping[str, str],
+    body: bytes = b"",
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    allow_private: bool = False,
+    allow_insecure_loopback: bool = False,
+    resolve_host: HostResolver = resolve_host_with_dns,
+    ssl_context: ssl.SSLContext | None = None,
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Send one request as fetch_json_https fetches (vetted, pinned address, no redirects
+    followed, ≤ max_bytes read, one deadline) and return (status, header lines, body) whatever
+    the status; raises ResolutionError for everything that is not an answer.
+
+    Only a failure to connect moves on to the host's next address: once a request is sent it
+    is never sent again.
+    """
+    deadline = time.monotonic() + timeout
+    scheme, host, port, target, vetted = _vetted_target(
+        url,
+        allow_private=allow_private,
+        allow_insecure_loopback=allow_insecure_loopback,
+        resolve_host=resolve_host,
+    )
+    context = ssl_context if ssl_context is not None else ssl.create_default_context()
+    connection: http.client.HTTPConnection | None = None
+    last_error: Exception | None = None
+    for address in vetted:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        candidate: http.client.HTTPConnection
+        if scheme == "https":
+            candidate = _PinnedHTTPSConnection(
+                host, port, address=str(address), timeout=remaining, context=context
+            )
+        else:
+            candidate = _PinnedHTTPConnection(host, port, address=str(address), timeout=remaining)
+        try:
+            candidate.connect()
+        except (OSError, ssl.SSLError) as exc:
+            candidate.close()
+            last_error = exc
+            continue
+        connection = candidate
+        break
+    if connection is None:
+        reason = (
+            ResolutionFailure.TIMEOUT
+            if last_error is None or isinstance(last_error, TimeoutError)
+            else ResolutionFailure.CONNECTION_FAILED
+        )
+        raise ResolutionError(reason, f"could not connect to {url}: {last_error}")
+    try:
+        connection.request(
+            method, target, body=body or None, headers={"Accept-Encoding": "identity", **headers}
+        )
+        response = connection.getresponse()
+        length = response.getheader("Content-Length")
+        if length is not None and length.strip().isdigit() and int(length) > max_bytes:
+            raise ResolutionError(
+                ResolutionFailure.TOO_LARGE, f"{url} is larger than {max_bytes} bytes"
+            )
+        answer = _read_capped(response, connection, deadline=deadline, max_bytes=max_bytes, url=url)
+        return response.status, response.getheaders(), answer
+    except ResolutionError:
+        raise
+    except TimeoutError as exc:
+        raise ResolutionError(ResolutionFailure.TIMEOUT, f"timed out sending to {url}") from exc
+    except (OSError, http.client.HTTPException) as exc:
+        raise ResolutionError(
+            ResolutionFailure.CONNECTION_FAILED,
+            f"could not send to {url}: {type(exc).__name__}: {exc}",
+        ) from exc
+    finally:
+        connection.close()

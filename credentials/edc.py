@@ -431,7 +431,8 @@ def _concept(concept: Concept) -> dict[str, Any]:
         "id": concept.uri,
         "type": "Concept",
         "inScheme": {"id": concept.scheme, "type": "ConceptScheme"},
-        "prefLabel": dict(concept.labels),
+        # English only, whatever other languages the bundled vocabularies label it in.
+        "prefLabel": {PRIMARY_LANGUAGE: concept.label},
     }
     if concept.notation is not None:
         embedded["notation"] = concept.notation

@@ -15,8 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from credentials import esco, vocabularies
 from credentials.models import SPECIFICATION_FIELDS, MicroCredential, Pathway
 from credentials.verification import DEFAULT_MAX_BYTES
-
-MAX_SPREADSHEET_BYTES = 20 * 1024 * 1024
+from meshe.plain_text import validate_multiline_text, validate_one_line_text
 
 
 def esco_label(uri: str) -> str:
@@ -32,7 +31,9 @@ class IssueForm(forms.Form):
     micro_credential = forms.ModelChoiceField(
         label=_("Micro-credential"), queryset=MicroCredential.objects.none()
     )
-    holder_name = forms.CharField(label=_("Learner's full name"), max_length=200)
+    holder_name = forms.CharField(
+        label=_("Learner's full name"), max_length=200, validators=[validate_one_line_text]
+    )
     holder_email = forms.EmailField(label=_("Learner's e-mail address"))
     awarded_date = forms.DateField(
         label=_("Date of achievement"),
@@ -45,10 +46,15 @@ class IssueForm(forms.Form):
         required=False,
         help_text=_("Leave empty to make it valid from now."),
     )
-    grade = forms.CharField(label=_("Grade"), max_length=100, required=False)
+    grade = forms.CharField(
+        label=_("Grade"), max_length=100, required=False, validators=[validate_one_line_text]
+    )
     evidence_url = forms.URLField(label=_("Evidence link"), required=False, assume_scheme="https")
     evidence_narrative = forms.CharField(
-        label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("Evidence"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        validators=[validate_multiline_text],
     )
 
     def __init__(self, *args: object, micro_credentials: object, **kwargs: object) -> None:
@@ -110,6 +116,17 @@ def _vocabulary(scheme: str, *, required: bool = True) -> list[tuple[str, object
     return choices if required else [("", _("— none —")), *choices]
 
 
+# The free-text fields of a specification besides its title.
+SPECIFICATION_TEXTS = (
+    "description",
+    "quality_assurance_note",
+    "prerequisites",
+    "criteria",
+    "grading_scheme",
+    "further_information",
+)
+
+
 class MicroCredentialForm(forms.ModelForm):
     """Every EU standard element; the eleven mandatory ones are required."""
 
@@ -163,7 +180,12 @@ class MicroCredentialForm(forms.ModelForm):
         }
         for name, (scheme, required) in pickers.items():
             self.fields[name].choices = _vocabulary(scheme, required=required)  # type: ignore[attr-defined]
-        self.fields["language"].widget = forms.Select(choices=settings.LANGUAGES)
+        self.fields["language"].widget = forms.Select(choices=settings.MESHE_CONTENT_LANGUAGES)
+        # What staff type here is signed into every credential issued under it.
+        for name in ("title", *SPECIFICATION_TEXTS):
+            self.fields[name].validators.append(
+                validate_one_line_text if name == "title" else validate_multiline_text
+            )
         if self.instance.pk:
             self.initial["part_of"] = "\n".join(ref["url"] for ref in self.instance.part_of)
             self.initial["instruction_languages"] = ", ".join(self.instance.instruction_languages)
@@ -204,7 +226,10 @@ class MicroCredentialForm(forms.ModelForm):
 
 class LearningOutcomeForm(forms.Form):
     text = forms.CharField(
-        label=_("Learning outcome"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+        label=_("Learning outcome"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+        validators=[validate_multiline_text],
     )
     skills = forms.CharField(
         label=_("ESCO skills (links, one per line)"),
@@ -251,10 +276,10 @@ class BulkUploadForm(forms.Form):
 
     def clean_spreadsheet(self) -> Any:
         upload = self.cleaned_data["spreadsheet"]
-        if upload.size > MAX_SPREADSHEET_BYTES:
+        limit = settings.MESHE_SPREADSHEET_MAX_BYTES
+        if upload.size > limit:
             raise ValidationError(
-                _("The file is larger than %(limit)s MB.")
-                % {"limit": MAX_SPREADSHEET_BYTES // (1024 * 1024)}
+                _("The file is larger than %(limit)s MB.") % {"limit": limit // (1024 * 1024)}
             )
         return upload
 
@@ -281,10 +306,16 @@ class BulkStatusForm(forms.Form):
 
 
 class TranslationForm(forms.Form):
-    language = forms.ChoiceField(label=_("Language"), choices=[("", "—"), *settings.LANGUAGES])
-    title = forms.CharField(label=_("Title in this language"), max_length=300)
+    language = forms.ChoiceField(
+        label=_("Language"), choices=[("", "—"), *settings.MESHE_CONTENT_LANGUAGES]
+    )
+    title = forms.CharField(
+        label=_("Title in this language"), max_length=300, validators=[validate_one_line_text]
+    )
     description = forms.CharField(
-        label=_("Description in this language"), widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Description in this language"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[validate_multiline_text],
     )
 
 
@@ -311,8 +342,13 @@ TranslationFormSet = forms.formset_factory(
 
 
 class PathwayForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=300)
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    title = forms.CharField(label=_("Title"), max_length=300, validators=[validate_one_line_text])
+    description = forms.CharField(
+        label=_("Description"),
+        widget=forms.Textarea,
+        required=False,
+        validators=[validate_multiline_text],
+    )
     awards = forms.ModelChoiceField(
         label=_("Stacked credential issued on completion"), queryset=MicroCredential.objects.none()
     )

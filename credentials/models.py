@@ -7,6 +7,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from credentials.content_language import in_active_language
 from institutions.models import Institution
 
 
@@ -74,9 +75,28 @@ class MicroCredential(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(ects__gt=0), name="micro_credential_ects_positive"),
         ]
+        indexes = [
+            # The catalogue feed pages through an institution's offers by modification time.
+            models.Index(fields=["institution", "updated_at", "id"], name="micro_credential_feed"),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def localized_title(self) -> str:
+        """The title in the visitor's language when staff gave one, else in the main language."""
+        return in_active_language(
+            {**self.title_translations, self.language: self.title}, main=self.language
+        )
+
+    @property
+    def localized_description(self) -> str:
+        """The description in the visitor's language when staff gave one, else the main one."""
+        return in_active_language(
+            {**self.description_translations, self.language: self.description},
+            main=self.language,
+        )
 
 
 # What staff describe of a specification, and what a version snapshots.
@@ -140,6 +160,16 @@ class MicroCredentialVersion(models.Model):
     @property
     def description(self) -> str:
         return self.snapshot["description"][self.snapshot["language"]]
+
+    @property
+    def localized_title(self) -> str:
+        """The title as issued, in the visitor's language when it has one, else the main one."""
+        return in_active_language(self.snapshot["title"], main=self.snapshot["language"])
+
+    @property
+    def localized_description(self) -> str:
+        """The description as issued, in the visitor's language when it has one, else the main one."""
+        return in_active_language(self.snapshot["description"], main=self.snapshot["language"])
 
     @property
     def url(self) -> str:
@@ -490,3 +520,137 @@ class PathwayComponent(models.Model):
     @property
     def title(self) -> str:
         return self.micro_credential.title if self.micro_credential else self.external_title
+
+
+# Wallet issuance (OpenID4VCI) -----------------------------------------------------------------
+
+
+class WalletOffer(models.Model):
+    """A credential offer made to the holder: a short-lived, single-use pre-authorised code
+    and the PIN e-mailed with it, both kept only hashed; then the access token it bought."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    credential = models.ForeignKey(
+        IssuedCredential, on_delete=models.CASCADE, related_name="wallet_offers"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # SHA-256 of the pre-authorised code; the PIN's hash is keyed by the code, so a copy of
+    # the database alone cannot be searched for the six digits.
+    code_hash = models.CharField(max_length=64, unique=True)
+    pin_hash = models.CharField(max_length=64)
+    pin_sent_to = models.EmailField()
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    # Set when the code is spent (redeemed) or killed (too many wrong PINs, a newer offer).
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    blocked_at = models.DateTimeField(null=True, blank=True)
+    access_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    access_token_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"wallet offer {self.public_id} for {self.credential_id}"
+
+
+class WalletNonceUse(models.Model):
+    """A c_nonce a wallet has used in a proof, kept until it would have expired anyway,
+    so that no nonce proves possession twice."""
+
+    nonce_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.nonce_hash[:12]
+
+
+class TokenStatusList(models.Model):
+    """One IETF Token Status List of an institution (2 bits an entry), and its signed
+    statuslist+jwt as served."""
+
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="token_status_lists"
+    )
+    number = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    statuses = models.BinaryField()  # the published statuses, packed as the list's `lst`
+    allocated = models.BinaryField()  # one bit an entry: the index belongs to a credential
+    allocated_count = models.PositiveIntegerField(default=0)
+    document = models.TextField()  # the signed statuslist+jwt, verbatim
+    etag = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("institution", "number")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "number"], name="token_status_list_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution.slug} token status list {self.number}"
+
+    @property
+    def url(self) -> str:
+        return settings.MESHE_BASE_URL + reverse(
+            "wallet_issuance:token_status_list",
+            kwargs={"slug": self.institution.slug, "number": self.number},
+        )
+
+
+class WalletCredential(models.Model):
+    """A credential as a wallet received it, bound to the wallet's key: the signed document
+    verbatim. An ldp_vc shares the issued credential's Bitstring Status List entries; an SD-JWT
+    VC has its own entry in a Token Status List."""
+
+    class Format(models.TextChoices):
+        LDP_VC = "ldp_vc", _("W3C VC with Data Integrity proof (ldp_vc)")
+        SD_JWT = "dc+sd-jwt", _("SD-JWT VC (dc+sd-jwt)")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    credential = models.ForeignKey(
+        IssuedCredential, on_delete=models.CASCADE, related_name="wallet_credentials"
+    )
+    offer = models.ForeignKey(WalletOffer, on_delete=models.CASCADE, related_name="credentials")
+    format = models.CharField(max_length=12, choices=Format.choices)
+    holder_jwk = models.JSONField()  # the public key the credential is bound to
+    holder_id = models.CharField(max_length=500)  # did:key / did:jwk, or the JWK thumbprint URI
+    document = models.TextField()  # JSON-LD text or the compact SD-JWT, exactly as issued
+    token_status_list = models.ForeignKey(
+        TokenStatusList, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    token_status_index = models.PositiveIntegerField(null=True, blank=True)
+    issued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-issued_at",)
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "format"], name="wallet_credential_once"),
+            models.UniqueConstraint(
+                fields=["token_status_list", "token_status_index"],
+                name="wallet_credential_token_status_index",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        format="dc+sd-jwt",
+                        token_status_list__isnull=False,
+                        token_status_index__isnull=False,
+                    )
+                    | Q(
+                        format="ldp_vc",
+                        token_status_list__isnull=True,
+                        token_status_index__isnull=True,
+                    )
+                ),
+                name="wallet_credential_token_status_for_sd_jwt",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential_id} as {self.format}"

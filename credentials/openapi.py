@@ -42,6 +42,7 @@ ERROR_RESPONSES: Final = {
     "409": "Conflict",
     "413": "TooLarge",
     "422": "Invalid",
+    "429": "TooManyRequests",
 }
 
 TOKEN: Final[list[dict[str, list[str]]]] = [{"bearerToken": []}]
@@ -425,6 +426,7 @@ _ERROR_DESCRIPTIONS: Final = {
     "Conflict": "The credential or micro-credential is in a state that refuses the change.",
     "TooLarge": "The body is over the size limit.",
     "Invalid": "The body or query is well-formed but some fields are not valid.",
+    "TooManyRequests": "Over the abuse limit: per token, or per address for the public verifiers.",
 }
 
 RESPONSES: Final[dict[str, Any]] = {
@@ -433,6 +435,9 @@ RESPONSES: Final[dict[str, Any]] = {
 }
 RESPONSES["Unauthenticated"]["headers"] = {
     "WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer challenge."}
+}
+RESPONSES["TooManyRequests"]["headers"] = {
+    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
 }
 
 _PUBLIC_ID: Final = {
@@ -775,6 +780,12 @@ PATHS: Final[dict[str, Any]] = {
         }
     },
 }
+
+# Every operation but this document is behind an abuse limit (meshe.rate_limits).
+for _operations in PATHS.values():
+    for _operation in _operations.values():
+        if _operation["operationId"] != "openapi":
+            _operation["responses"]["429"] = _response(ERROR_RESPONSES["429"])
 
 SPEC: Final[dict[str, Any]] = {
     "openapi": "3.1.0",

@@ -213,7 +213,7 @@ def component_items(components: Iterable[PathwayComponent]) -> list[pathways.Com
         items.append(
             pathways.Component(
                 key=pathways.local_key(specification.pk),
-                title=specification.title,
+                title=specification.localized_title,
                 ects=specification.ects,
                 link=link,
             )

@@ -28,8 +28,9 @@ from credentials import (
     status_list,
     tasks,
     vocabularies,
+    wallet_issuance,
 )
-from credentials.exceptions import CredentialError
+from credentials.exceptions import CredentialError, CredentialUnsignable
 from credentials.models import (
     SPECIFICATION_FIELDS,
     BulkIssueJob,
@@ -42,10 +43,12 @@ from credentials.models import (
     StatusList,
     StatusPurpose,
 )
+from exchange import deliveries as exchange_deliveries
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
-from institutions.models import Institution
+from institutions.models import AuditEvent, Institution
 from learners.models import User
+from meshe import plain_text
 
 # A list is left when this full, so random allocation never hunts long for a free index.
 STATUS_LIST_FILL_LIMIT = 0.75
@@ -232,13 +235,36 @@ def _issue_many(
                 _("The micro-credential is missing something the EU standard requires: %(problem)s")
                 % {"problem": exc}
             ) from exc
-        credential.document = json.dumps(
-            signer.sign(unsigned), ensure_ascii=False, separators=(",", ":")
-        )
+        try:
+            signed = signer.sign(unsigned)
+        except signing.CanonicalizationError as exc:
+            raise CredentialUnsignable(
+                _("The credential for %(name)s could not be signed: %(problem)s")
+                % {"name": credential.holder_name, "problem": exc.detail},
+                detail=exc.detail,
+            ) from exc
+        credential.document = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
         credentials.append(credential)
     IssuedCredential.objects.bulk_create(credentials, batch_size=500)
     CredentialEvent.objects.bulk_create(
         [CredentialEvent(credential=c, actor=actor, action=Action.ISSUED) for c in credentials],
+        batch_size=500,
+    )
+    # The institution's audit log names each credential too, as it does every revocation.
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                institution=institution,
+                actor=actor,
+                action="credential.issued",
+                detail={
+                    "credential": str(c.public_id),
+                    "micro_credential": str(micro_credential.public_id),
+                    "version": version.number,
+                },
+            )
+            for c in credentials
+        ],
         batch_size=500,
     )
     tasks.notify_holders.delay_on_commit([credential.pk for credential in credentials])
@@ -328,7 +354,15 @@ def _transition(
             current.suspension_list, current.suspension_index, target == CredentialStatus.SUSPENDED
         )
     CredentialEvent.objects.create(credential=current, actor=actor, action=action, reason=reason)
+    AuditEvent.objects.create(
+        institution_id=current.institution_id,
+        actor=actor,
+        action=f"credential.{action}",
+        detail={"credential": str(current.public_id), "reason": reason},
+    )
     current.status = target
+    wallet_issuance.token_status_sync(credential=current, status=target)
+    exchange_deliveries.status_notices_enqueue(credential=current)
     return current
 
 
@@ -603,6 +637,10 @@ def _row_errors(values: dict[str, str], today: date) -> tuple[list[str], date | 
         errors.append(_("The name is missing."))
     elif len(values["name"]) > 200:
         errors.append(_("The name is longer than 200 characters."))
+    elif problem := plain_text.control_character_problem(values["name"], multiline=False):
+        errors.append(_("The name: %(problem)s") % {"problem": problem})
+    if problem := plain_text.control_character_problem(values["evidence_narrative"]):
+        errors.append(_("The evidence: %(problem)s") % {"problem": problem})
     try:
         validate_email(values["email"])
     except ValidationError:
@@ -649,7 +687,12 @@ def bulk_job_create(
     if micro_credential.status != MicroCredential.Status.PUBLISHED:
         raise CredentialError(_("Only published micro-credentials can be issued."))
     try:
-        sheet = spreadsheets.read_rows(content, filename=filename)
+        sheet = spreadsheets.read_rows(
+            content,
+            filename=filename,
+            max_rows=settings.MESHE_SPREADSHEET_MAX_ROWS,
+            max_inflated_bytes=settings.MESHE_SPREADSHEET_MAX_INFLATED_BYTES,
+        )
     except spreadsheets.SpreadsheetError as exc:
         raise CredentialError(str(exc)) from exc
     today = timezone.localdate()

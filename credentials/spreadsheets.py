@@ -8,7 +8,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
-from zipfile import BadZipFile
+from zipfile import BadZipFile, ZipFile
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -16,7 +16,9 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 COLUMNS: Final = ("name", "email", "awarded_date", "grade", "evidence_url", "evidence_narrative")
 REQUIRED: Final = ("name", "email", "awarded_date")
+# Defaults of settings.MESHE_SPREADSHEET_MAX_ROWS and MESHE_SPREADSHEET_MAX_INFLATED_BYTES.
 MAX_ROWS: Final = 50_000
+MAX_INFLATED_BYTES: Final = 100 * 1024 * 1024
 EXAMPLE: Final = ("Ana Kowalska", "ana.kowalska@example.eu", "2026-06-30", "8.5", "", "")
 
 
@@ -30,11 +32,18 @@ class SheetRow:
     values: dict[str, str]
 
 
-def read_rows(content: bytes, *, filename: str) -> list[SheetRow]:
+def read_rows(
+    content: bytes,
+    *,
+    filename: str,
+    max_rows: int = MAX_ROWS,
+    max_inflated_bytes: int = MAX_INFLATED_BYTES,
+) -> list[SheetRow]:
     """The data rows of a CSV or XLSX file; raises SpreadsheetError for an unreadable file,
-    missing or unknown columns, or more than MAX_ROWS rows."""
+    missing or unknown columns, more than max_rows rows, or an XLSX that would inflate to
+    more than max_inflated_bytes."""
     if filename.lower().endswith(".xlsx"):
-        table = _xlsx_table(content)
+        table = _xlsx_table(content, max_rows=max_rows, max_inflated_bytes=max_inflated_bytes)
     elif filename.lower().endswith(".csv"):
         table = _csv_table(content)
     else:
@@ -66,10 +75,8 @@ def read_rows(content: bytes, *, filename: str) -> list[SheetRow]:
         rows.append(
             SheetRow(number=offset, values={name: values.get(name, "") for name in COLUMNS})
         )
-        if len(rows) > MAX_ROWS:
-            raise SpreadsheetError(
-                _("The file has more than %(limit)s rows; split it.") % {"limit": MAX_ROWS}
-            )
+        if len(rows) > max_rows:
+            raise _too_many_rows(max_rows)
     if not rows:
         raise SpreadsheetError(_("The file has a header but no rows."))
     return rows
@@ -95,7 +102,29 @@ def _csv_table(content: bytes) -> list[list[str]]:
         ) from None
 
 
-def _xlsx_table(content: bytes) -> list[list[str]]:
+def _too_many_rows(limit: int) -> SpreadsheetError:
+    return SpreadsheetError(_("The file has more than %(limit)s rows; split it.") % {"limit": limit})
+
+
+def _inflated_size(content: bytes) -> int:
+    """What the zip's members add up to once inflated, as its directory declares; reading
+    stops at the declared size, so the declaration bounds the work."""
+    try:
+        with ZipFile(io.BytesIO(content)) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except (BadZipFile, OSError, ValueError):
+        return 0  # not a zip: openpyxl says so in its own words below
+
+
+def _xlsx_table(content: bytes, *, max_rows: int, max_inflated_bytes: int) -> list[list[str]]:
+    if _inflated_size(content) > max_inflated_bytes:
+        raise SpreadsheetError(
+            _(
+                "The XLSX file would be larger than %(limit)s MB uncompressed; "
+                "remove formatting or unused sheets, or save it as CSV."
+            )
+            % {"limit": max_inflated_bytes // (1024 * 1024)}
+        )
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -105,10 +134,8 @@ def _xlsx_table(content: bytes) -> list[list[str]]:
     sheet = workbook.worksheets[0]
     table = []
     for index, row in enumerate(sheet.iter_rows(values_only=True)):
-        if index > MAX_ROWS + 1:
-            raise SpreadsheetError(
-                _("The file has more than %(limit)s rows; split it.") % {"limit": MAX_ROWS}
-            )
+        if index > max_rows + 1:
+            raise _too_many_rows(max_rows)
         table.append([_cell_text(value) for value in row])
     workbook.close()
     return table

@@ -124,4 +124,15 @@ urlpatterns = [
         views.credential_status_change,
         name="status_change",
     ),
+    # Badge images: the signed credential baked into a picture (Open Badges 3.0 baking).
+    path(
+        "credentials/<uuid:public_id>/badge.png",
+        views.credential_badge_png,
+        name="badge_png",
+    ),
+    path(
+        "credentials/<uuid:public_id>/badge.svg",
+        views.credential_badge_svg,
+        name="badge_svg",
+    ),
 ]

@@ -1,5 +1,6 @@
 import csv
 import json
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -37,6 +38,8 @@ from credentials.models import CredentialStatus, MicroCredential, Pathway
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
 from institutions.models import Institution
+from meshe import rate_limits
+from meshe.csv_cells import safe_row
 from meshe.http import AuthenticatedHttpRequest
 
 
@@ -130,7 +133,8 @@ def credential_certificate(request: HttpRequest, public_id: UUID) -> HttpRespons
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
     filters = catalogue_offers.Filters.from_query(request.GET)
-    page = Paginator(catalogue_offers.offers(filters), 20).get_page(request.GET.get("page"))
+    results: Any = catalogue_offers.offers(filters)  # a Results: sized and sliceable
+    page = Paginator(results, 20).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -152,7 +156,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
                 if len(uri.rsplit("/", 1)[-1]) == 2
             ],
             "participations": vocabularies.choices(vocabularies.MODE),
-            "languages": settings.LANGUAGES,
+            "languages": settings.MESHE_CONTENT_LANGUAGES,
             "guide_url": reverse("guide_home"),
         },
     )
@@ -199,6 +203,7 @@ def specification_version(request: HttpRequest, public_id: UUID, number: int) ->
     return render(request, "credentials/specification_version.html", {"version": version})
 
 
+@rate_limits.limited("verify", methods=frozenset({"POST"}))
 def verify_page(request: HttpRequest) -> HttpResponse:
     posted = request.method == "POST"
     form = forms.VerifyForm(request.POST if posted else None, request.FILES if posted else None)
@@ -220,7 +225,8 @@ def verify_page(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
-def verify_api(request: HttpRequest) -> JsonResponse:
+@rate_limits.limited("verify", respond=rate_limits.too_many_requests_json)
+def verify_api(request: HttpRequest) -> HttpResponse:
     try:
         body = request.body
     except RequestDataTooBig:
@@ -369,7 +375,7 @@ def vocabulary_labels(micro_credential: MicroCredential) -> dict[str, str]:
         uri = getattr(micro_credential, field)
         if uri:
             try:
-                labels[field] = vocabularies.concept(uri).label
+                labels[field] = vocabularies.concept(uri).localized_label
             except vocabularies.UnknownConcept:
                 labels[field] = uri
     return labels
@@ -728,7 +734,10 @@ def bulk_job_report(request: AuthenticatedHttpRequest, slug: str, public_id: UUI
             detail = base + row.credential.get_absolute_url()
         else:
             detail = " ".join(row.errors)
-        writer.writerow([row.number, row.name, row.email, row.get_status_display(), detail])
+        # Names and e-mails come from an uploaded spreadsheet: no cell may run as a formula.
+        writer.writerow(
+            safe_row([row.number, row.name, row.email, row.get_status_display(), detail])
+        )
     return response
 
 
@@ -965,3 +974,71 @@ def pathway_award_issue(
             % {"title": pathway.awards.title, "name": credential.holder_name},
         )
     return redirect("credentials:pathway_learners", slug=slug, public_id=public_id)
+
+
+# Badge images ---------------------------------------------------------------------------------
+# Appended below the rest while other work edits the top of this module; these imports join the
+# others there once it settles.
+import hashlib  # noqa: E402 (see above)
+from decimal import Decimal  # noqa: E402 (see above)
+
+from credentials import badge_artwork, badge_images  # noqa: E402 (see above)
+from credentials.models import IssuedCredential  # noqa: E402 (see above)
+
+
+def _badge(credential: IssuedCredential) -> badge_artwork.Badge:
+    """The generated artwork's values: the institution, and the specification as issued."""
+    snapshot = credential.version.snapshot
+    return badge_artwork.Badge(
+        institution_name=credential.institution.name,
+        title=credential.version.title,
+        eqf_level=snapshot.get("eqf_level", ""),
+        ects=Decimal(snapshot["ects"]),
+    )
+
+
+def _badge_image(
+    request: HttpRequest, credential: IssuedCredential, *, extension: str
+) -> HttpResponse:
+    """The credential baked into its badge picture, as a download named after the credential.
+
+    The picture and the signed document never change once issued, except when the institution
+    is renamed or the artwork is redrawn; the ETag covers all of them, so a revalidation that
+    finds nothing new costs no rendering."""
+    badge = _badge(credential)
+    fingerprint = "\n".join(
+        (badge_artwork.ARTWORK_VERSION, extension, repr(badge), credential.document)
+    )
+    etag = f'"{hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    elif extension == "png":
+        image = badge_images.bake_png(badge_artwork.png(badge), credential.document)
+        response = HttpResponse(image, content_type="image/png")
+    else:
+        image = badge_images.bake_svg(badge_artwork.svg(badge), credential.document)
+        response = HttpResponse(image, content_type="image/svg+xml")
+        # Opened on its own, an SVG is a document of this origin: it may draw, never run.
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response["ETag"] = etag
+    # Only whoever holds the link, and each time checked: the file names the learner.
+    response["Cache-Control"] = "private, no-cache"
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Content-Disposition"] = (
+        f'attachment; filename="credential-{credential.public_id}.{extension}"'
+    )
+    return response
+
+
+@require_GET
+def credential_badge_png(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The credential baked into a PNG badge (OB 3.0 iTXt openbadgecredential), for backpacks."""
+    credential = selectors.public_credential(public_id=public_id)
+    return _badge_image(request, credential, extension="png")
+
+
+@require_GET
+def credential_badge_svg(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The credential baked into an SVG badge (OB 3.0 <openbadges:credential>), for backpacks."""
+    credential = selectors.public_credential(public_id=public_id)
+    return _badge_image(request, credential, extension="svg")

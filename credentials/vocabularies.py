@@ -12,6 +12,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
+from django.utils.translation import get_language
+
 VOCAB_DIR: Final = Path(__file__).resolve().parent / "vocab"
 # The bundled ELM list first; each later file replaces the concepts of the one scheme it names.
 _BASE_FILE: Final = "elm-controlled-vocabularies.json"
@@ -21,6 +23,8 @@ _OVERRIDE_FILES: Final = (
     "eu-authority-country.json",
     "eu-authority-language.json",
 )
+# Labels in other languages for concepts of the bundled ELM list, which stays a verbatim copy.
+_LABEL_FILES: Final = ("elm-labels-fr-de.json",)
 
 EQF: Final = "http://data.europa.eu/snb/eqf/25831c2"
 ISCED_F: Final = "http://data.europa.eu/snb/isced-f/25831c2"
@@ -38,6 +42,8 @@ FILE_TYPE: Final = "http://publications.europa.eu/resource/authority/file-type"
 COUNTRY: Final = "http://publications.europa.eu/resource/authority/country"
 LANGUAGE: Final = "http://publications.europa.eu/resource/authority/language"
 ESCO_SKILLS: Final = "http://data.europa.eu/esco/concept-scheme/skills"
+# The languages the vocabulary files label concepts in (prefLabel_<tag>); English is required.
+LABEL_LANGUAGES: Final = ("en", "fr", "de")
 
 ECTS: Final = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
 GENERIC_CREDENTIAL: Final = "http://data.europa.eu/snb/credential/e34929035b"
@@ -66,8 +72,14 @@ class Concept:
 
     @property
     def label(self) -> str:
-        """Return the English label, which every bundled concept has."""
+        """Return the English label, which every bundled concept has (and documents carry)."""
         return self.labels["en"]
+
+    @property
+    def localized_label(self) -> str:
+        """Return the label in the active language, or the English one when it has none."""
+        language = (get_language() or "en").split("-")[0].lower()
+        return self.labels.get(language) or self.labels["en"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +109,8 @@ def concepts(scheme: str) -> tuple[Concept, ...]:
 
 
 def choices(scheme: str) -> list[tuple[str, str]]:
-    """Return (URI, English label) pairs of a scheme, in file order, for a form's picker."""
-    return [(item.uri, item.label) for item in concepts(scheme)]
+    """Return (URI, label in the active language) pairs of a scheme, in file order, for a picker."""
+    return [(item.uri, item.localized_label) for item in concepts(scheme)]
 
 
 def country(alpha2: str) -> Concept:
@@ -131,27 +143,51 @@ def _vocabularies() -> _Vocabularies:
         entry = _read(name)
         schemes[entry["scheme"]] = list(entry["concepts"])
 
+    added = _added_labels()
     by_uri: dict[str, Concept] = {}
     by_scheme: dict[str, tuple[Concept, ...]] = {}
     for scheme, raw_concepts in schemes.items():
-        built = tuple(_concept(scheme, raw) for raw in raw_concepts)
+        built = tuple(
+            _concept(scheme, {**raw, **added.pop(raw["uri"], {})}) for raw in raw_concepts
+        )
         for item in built:
             if item.uri in by_uri:
                 raise ValueError(f"{item.uri} appears twice in the bundled vocabularies")
             by_uri[item.uri] = item
         if built:
             by_scheme[scheme] = built
+    if added:
+        raise ValueError(f"{sorted(added)} are labelled but not in the bundled vocabularies")
     return _Vocabularies(by_uri=MappingProxyType(by_uri), by_scheme=MappingProxyType(by_scheme))
+
+
+def _added_labels() -> dict[str, dict[str, str]]:
+    """Return the non-English labels the label files add, by concept URI."""
+    found: dict[str, dict[str, str]] = {}
+    for name in _LABEL_FILES:
+        for entry in _read(name)["schemes"].values():
+            for raw in entry["concepts"]:
+                found[raw["uri"]] = {
+                    f"prefLabel_{tag}": raw[f"prefLabel_{tag}"]
+                    for tag in LABEL_LANGUAGES
+                    if tag != "en" and raw.get(f"prefLabel_{tag}")
+                }
+    return found
 
 
 def _concept(scheme: str, raw: Mapping[str, Any]) -> Concept:
     """Return a Concept from one concept entry of a vocabulary file."""
-    known = {"uri", "prefLabel_en", "notation", "broader"}
+    known = {"uri", "notation", "broader", *(f"prefLabel_{tag}" for tag in LABEL_LANGUAGES)}
     annotations = {key: value for key, value in raw.items() if key not in known}
+    # English is always there; French and German were added for MESHE's pages (see README.md).
+    labels = {
+        tag: raw[f"prefLabel_{tag}"] for tag in LABEL_LANGUAGES if raw.get(f"prefLabel_{tag}")
+    }
+    labels["en"] = raw["prefLabel_en"]
     return Concept(
         uri=raw["uri"],
         scheme=scheme,
-        labels=MappingProxyType({"en": raw["prefLabel_en"]}),
+        labels=MappingProxyType(labels),
         notation=raw.get("notation"),
         broader=raw.get("broader"),
         annotations=MappingProxyType(annotations),

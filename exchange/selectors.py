@@ -1,10 +1,15 @@
 """Reads for the exchange between nodes. What they return is public unless said otherwise."""
 
+from uuid import UUID
+
 from django.conf import settings
+from django.db.models import Case, QuerySet, When
+from django.http import Http404
 
 from exchange.manifest import HostedInstitution
 from exchange.models import Partner, PartnerStatus
-from institutions.models import Institution
+from institutions.models import Institution, Membership
+from institutions.selectors import key_fingerprint
 
 
 def hosted_institutions() -> list[HostedInstitution]:
@@ -46,3 +51,28 @@ def confirmed_partners(*, institution: Institution) -> list[Partner]:
             "name"
         )
     )
+
+
+def partners_for_staff(*, viewer: Membership) -> QuerySet[Partner]:
+    """The viewer's institution's partners in every state, requests to answer first."""
+    return Partner.objects.filter(institution_id=viewer.institution_id).order_by(
+        Case(When(status=PartnerStatus.RECEIVED, then=0), default=1), "name"
+    )
+
+
+def partner_for_staff(*, viewer: Membership, public_id: UUID) -> Partner:
+    """One partner of the viewer's institution; 404 for anyone else's."""
+    try:
+        return Partner.objects.select_related("institution").get(
+            institution_id=viewer.institution_id, public_id=public_id
+        )
+    except Partner.DoesNotExist:
+        raise Http404 from None
+
+
+def pinned_keys_with_fingerprints(*, partner: Partner) -> list[tuple[str, str]]:
+    """Each pinned key's id with its SHA-256 fingerprint, for admins comparing by hand."""
+    return [
+        (key.get("id", ""), key_fingerprint(key.get("publicKeyMultibase", "")))
+        for key in partner.pinned_keys
+    ]

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -24,3 +26,35 @@ class ApiTokenForm(forms.Form):
         choices=ApiScope.choices,
         widget=forms.CheckboxSelectMultiple,
     )
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(
+        label=_("Action starts with"),
+        max_length=60,
+        required=False,
+        help_text=_("Such as credential., account.sign_in_failed or signing_key."),
+    )
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput({"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput({"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError(_("The first day is after the last."))
+        return data
+
+    def filters(self) -> dict[str, Any]:
+        """The filters for institutions.selectors.audit_events; none while the form is invalid."""
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        return {
+            "action_prefix": data["action"].strip(),
+            "since": data["since"],
+            "until": data["until"],
+        }

@@ -3,6 +3,7 @@
 import hashlib
 import re
 from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -10,10 +11,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from institutions.did_documents import PublishedKey, build_did_document
 from institutions.models import (
     ApiToken,
+    AuditEvent,
     Institution,
     Invitation,
     KeyStatus,
@@ -84,6 +87,32 @@ def open_invitations(*, viewer: Membership) -> QuerySet[Invitation]:
     return Invitation.objects.filter(
         institution_id=viewer.institution_id, accepted_at__isnull=True
     ).select_related("invited_by")
+
+
+def audit_events(
+    *,
+    viewer: Membership,
+    action_prefix: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEvent]:
+    """The audit log of the viewer's institution, newest first, with who acted. Only
+    administrators read it (PermissionDenied otherwise). Dates are whole days, both included,
+    in the portal's time zone."""
+    if viewer.role not in MANAGE_STAFF:
+        raise PermissionDenied
+    events = AuditEvent.objects.filter(institution_id=viewer.institution_id).select_related("actor")
+    if action_prefix:
+        events = events.filter(action__startswith=action_prefix)
+    if since is not None:
+        events = events.filter(created_at__gte=_start_of(since))
+    if until is not None:
+        events = events.filter(created_at__lt=_start_of(until + timedelta(days=1)))
+    return events.order_by("-created_at", "-pk")
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def invitation_by_public_id(*, public_id: UUID) -> Invitation:

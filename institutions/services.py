@@ -1,8 +1,11 @@
 """Changes to institutions and their staff. Each one is atomic and audited."""
 
+import base64
+import binascii
 import secrets
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -17,8 +20,8 @@ from django.utils.translation import gettext as _
 
 from credentials.multiformats import encode_ed25519_public_key
 from institutions import tasks
-from institutions.exceptions import InstitutionError
-from institutions.key_storage import seal_private_key
+from institutions.exceptions import InstitutionError, KeyCustodyError
+from institutions.key_storage import KeyStorageError, open_private_key, seal_private_key
 from institutions.models import (
     ApiScope,
     ApiToken,
@@ -31,7 +34,7 @@ from institutions.models import (
     SigningKey,
     api_token_digest,
 )
-from learners.models import User
+from learners.models import LearnerEvent, User
 
 INVITATION_LIFETIME = timedelta(days=14)
 
@@ -42,6 +45,25 @@ def audit(
     """Records one event; call it inside the transaction of the change it describes."""
     return AuditEvent.objects.create(
         institution=institution, actor=actor, action=action, detail=detail
+    )
+
+
+@transaction.atomic
+def account_security_event(*, user: User, action: str, subject: str = "", **detail: Any) -> None:
+    """Records a security event of an account (a LearnerEvent.Action such as "signed_in"): in
+    the account's own history, which its owner downloads and which is deleted with it, and
+    for staff also as "account.<action>" in the audit log of each institution they work for.
+    `subject` (never personal data) goes on the account's record, `detail` on the audit's."""
+    LearnerEvent.objects.create(user=user, action=action, subject=subject)
+    memberships = Membership.objects.filter(user=user).values_list("institution_id", flat=True)
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            institution_id=institution_id,
+            actor=user,
+            action=f"account.{action}",
+            detail={"email": user.email, **detail},
+        )
+        for institution_id in memberships
     )
 
 
@@ -94,6 +116,206 @@ def signing_key_rotate(*, actor: User | None, institution: Institution) -> Signi
         public_key=key.public_key_multibase,
     )
     return key
+
+
+# Key custody: the encryption secret's rotation, and backups ----------------------------------
+
+
+def _public_of(private_key: Ed25519PrivateKey) -> str:
+    return encode_ed25519_public_key(private_key.public_key())
+
+
+def _open_with(key: SigningKey, secret: str) -> Ed25519PrivateKey | None:
+    """The key's private half if `secret` opens it to its own public key; None otherwise."""
+    try:
+        private_key = open_private_key(
+            bytes(key.sealed_private_key), secret=secret, bound_to=key.public_key_multibase
+        )
+    except KeyStorageError:
+        return None
+    return private_key if _public_of(private_key) == key.public_key_multibase else None
+
+
+@dataclass
+class ResealResult:
+    resealed: list[SigningKey] = field(default_factory=list)
+    already: list[SigningKey] = field(default_factory=list)
+
+
+@transaction.atomic
+def signing_keys_reseal(*, old_secret: str, new_secret: str, dry_run: bool = False) -> ResealResult:
+    """Re-seals every signing key from old_secret to new_secret, all in one transaction.
+
+    Keys already sealed with new_secret are left alone, so running it again changes nothing.
+    Raises KeyCustodyError, having changed nothing, when a key opens with neither secret (or
+    not to its own public key). With dry_run, checks the same and writes nothing.
+    """
+    if len(new_secret) < 32:
+        raise KeyCustodyError("The new secret must be at least 32 characters long.")
+    if new_secret == old_secret:
+        raise KeyCustodyError("The new secret is the old one.")
+    keys = list(SigningKey.objects.select_for_update().select_related("institution").order_by("pk"))
+    result = ResealResult()
+    opened: list[tuple[SigningKey, Ed25519PrivateKey]] = []
+    unopenable: list[str] = []
+    for key in keys:
+        private_key = _open_with(key, old_secret)
+        if private_key is not None:
+            opened.append((key, private_key))
+        elif _open_with(key, new_secret) is not None:
+            result.already.append(key)
+        else:
+            unopenable.append(str(key))
+    if unopenable:
+        raise KeyCustodyError(
+            "These keys open with neither the old nor the new secret, so nothing was changed: "
+            + ", ".join(unopenable)
+        )
+    result.resealed = [key for key, _private_key in opened]
+    if dry_run:
+        return result
+    for key, private_key in opened:
+        sealed = seal_private_key(private_key, secret=new_secret, bound_to=key.public_key_multibase)
+        SigningKey.objects.filter(pk=key.pk).update(sealed_private_key=sealed)
+    by_institution: dict[int, list[SigningKey]] = {}
+    for key in result.resealed:
+        by_institution.setdefault(key.institution_id, []).append(key)
+    for institution_keys in by_institution.values():
+        audit(
+            institution=institution_keys[0].institution,
+            actor=None,
+            action="signing_keys.resealed",
+            keys=[key.fragment for key in institution_keys],
+        )
+    return result
+
+
+def signing_keys_export(*, slugs: Sequence[str] | None) -> dict[str, Any]:
+    """The private and public halves of the keys of the institutions `slugs` (None: all), as the
+    payload of a backup (institutions.key_backup), and audits the export on each institution.
+    Raises KeyCustodyError for an unknown slug or a key that does not open."""
+    institutions = Institution.objects.order_by("slug").prefetch_related("signing_keys")
+    if slugs is not None:
+        institutions = institutions.filter(slug__in=slugs)
+        missing = sorted(set(slugs) - {i.slug for i in institutions})
+        if missing:
+            raise KeyCustodyError("No institution has the short name " + ", ".join(missing) + ".")
+    exported = []
+    with transaction.atomic():
+        for institution in institutions:
+            keys = []
+            for key in sorted(institution.signing_keys.all(), key=lambda k: k.number):
+                try:
+                    seed = key.private_key.private_bytes_raw()
+                except KeyStorageError:
+                    raise KeyCustodyError(
+                        f"{key} does not open with MESHE_KEY_ENCRYPTION_SECRET."
+                    ) from None
+                keys.append(
+                    {
+                        "number": key.number,
+                        "status": key.status,
+                        "public_key_multibase": key.public_key_multibase,
+                        "private_key_seed": base64.b64encode(seed).decode("ascii"),
+                        "created_at": key.created_at.isoformat(),
+                        "retired_at": key.retired_at.isoformat() if key.retired_at else None,
+                    }
+                )
+            audit(
+                institution=institution,
+                actor=None,
+                action="signing_keys.exported",
+                keys=[f"key-{k['number']}" for k in keys],
+            )
+            exported.append({"slug": institution.slug, "did": institution.did, "keys": keys})
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "node": settings.MESHE_BASE_URL,
+        "institutions": exported,
+    }
+
+
+def _imported_key(institution: Institution, entry: Any) -> SigningKey:
+    """An unsaved SigningKey from one entry of a backup; raises KeyCustodyError."""
+    if not isinstance(entry, dict):
+        raise KeyCustodyError(f"{institution.slug}: a key entry is not an object.")
+    number, status = entry.get("number"), entry.get("status")
+    public = entry.get("public_key_multibase")
+    if not isinstance(number, int) or number < 1 or status not in KeyStatus.values:
+        raise KeyCustodyError(f"{institution.slug}: a key has no valid number or status.")
+    try:
+        seed = base64.b64decode(str(entry.get("private_key_seed")), validate=True)
+        private_key = Ed25519PrivateKey.from_private_bytes(seed)
+    except (binascii.Error, ValueError):
+        raise KeyCustodyError(
+            f"{institution.slug} key-{number}: the private key is malformed."
+        ) from None
+    if not isinstance(public, str) or _public_of(private_key) != public:
+        raise KeyCustodyError(
+            f"{institution.slug} key-{number}: the private key does not match its public key."
+        )
+    retired_at = entry.get("retired_at")
+    return SigningKey(
+        institution=institution,
+        number=number,
+        status=status,
+        public_key_multibase=public,
+        retired_at=datetime.fromisoformat(retired_at) if isinstance(retired_at, str) else None,
+        sealed_private_key=seal_private_key(
+            private_key, secret=settings.MESHE_KEY_ENCRYPTION_SECRET, bound_to=public
+        ),
+    )
+
+
+@transaction.atomic
+def signing_keys_import(*, payload: dict[str, Any], dry_run: bool = False) -> list[SigningKey]:
+    """Restores the keys of a backup's payload, sealed with this node's secret: all of them or,
+    raising KeyCustodyError, none. Refused: an institution this node lacks, a private key that
+    does not match its public key, a key (or key number) already here, a second active key."""
+    entries = payload.get("institutions")
+    if not isinstance(entries, list):
+        raise KeyCustodyError("The backup lists no institutions.")
+    keys: list[SigningKey] = []
+    for item in entries:
+        slug = item.get("slug") if isinstance(item, dict) else None
+        institution = Institution.objects.select_for_update().filter(slug=slug).first()
+        if institution is None:
+            raise KeyCustodyError(f"No institution here has the short name {slug!r}.")
+        keys.extend(_imported_key(institution, entry) for entry in item.get("keys") or [])
+    problems = []
+    publics = [key.public_key_multibase for key in keys]
+    clashes = SigningKey.objects.filter(public_key_multibase__in=publics).select_related(
+        "institution"
+    )
+    problems += [f"{key} is already here." for key in clashes]
+    if len(set(publics)) != len(publics):
+        problems.append("The backup holds a key twice.")
+    for key in keys:
+        here = SigningKey.objects.filter(institution=key.institution)
+        if here.filter(number=key.number).exclude(public_key_multibase=key.public_key_multibase):
+            problems.append(f"{key.institution.slug} already has another key-{key.number}.")
+        if key.status == KeyStatus.ACTIVE and here.filter(status=KeyStatus.ACTIVE).exists():
+            problems.append(f"{key.institution.slug} already has an active key.")
+    if problems:
+        raise KeyCustodyError("Nothing was imported. " + " ".join(dict.fromkeys(problems)))
+    if dry_run:
+        return keys
+    try:
+        with transaction.atomic():
+            SigningKey.objects.bulk_create(keys)
+    except IntegrityError:
+        raise KeyCustodyError(
+            "Nothing was imported: the keys clash with each other (two active keys for one "
+            "institution, or one number twice)."
+        ) from None
+    for institution in {key.institution for key in keys}:
+        audit(
+            institution=institution,
+            actor=None,
+            action="signing_keys.imported",
+            keys=[key.fragment for key in keys if key.institution == institution],
+        )
+    return keys
 
 
 @transaction.atomic

@@ -19,6 +19,8 @@ urlpatterns = [
         name="member_remove",
     ),
     path("staff/<slug:slug>/keys/rotate/", views.signing_key_rotate, name="key_rotate"),
+    path("staff/<slug:slug>/audit/", views.audit_log, name="audit"),
+    path("staff/<slug:slug>/audit/export.csv", views.audit_log_csv, name="audit_csv"),
     path("staff/<slug:slug>/api-tokens/", views.api_token_list, name="api_tokens"),
     path(
         "staff/<slug:slug>/api-tokens/<uuid:public_id>/revoke/",

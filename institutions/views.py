@@ -1,18 +1,31 @@
+import csv
+import json
+from collections.abc import Iterator
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from credentials import catalogue
 from exchange import selectors as exchange_selectors
 from institutions import forms, selectors, services
 from institutions.decorators import staff_required
 from institutions.exceptions import InstitutionError
+from institutions.models import AuditEvent
+from meshe.csv_cells import safe_row
 from meshe.http import AuthenticatedHttpRequest
 
 
@@ -231,3 +244,74 @@ def api_token_revoke(request: AuthenticatedHttpRequest, slug: str, public_id: UU
         % {"name": token.name, "prefix": token.prefix},
     )
     return redirect("institutions:api_tokens", slug=slug)
+
+
+# Audit log ----------------------------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+
+
+@require_GET
+@staff_required
+def audit_log(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=selectors.MANAGE_STAFF
+    )
+    form = forms.AuditFilterForm(request.GET or None)
+    events = selectors.audit_events(viewer=viewer, **form.filters())
+    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "institutions/audit.html",
+        {
+            "institution": viewer.institution,
+            "form": form,
+            "page": page,
+            "events": page.object_list,
+            "query": query.urlencode(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+@staff_required
+def audit_log_csv(request: AuthenticatedHttpRequest, slug: str) -> HttpResponseBase:
+    viewer = selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=selectors.MANAGE_STAFF
+    )
+    form = forms.AuditFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return redirect(
+            reverse("institutions:audit", kwargs={"slug": slug}) + "?" + request.GET.urlencode()
+        )
+    events = selectors.audit_events(viewer=viewer, **form.filters())
+    response = StreamingHttpResponse(_audit_rows(events), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-audit.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class _Line:
+    """A file-like for csv.writer that hands back each line instead of storing it."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+def _audit_rows(events: QuerySet[AuditEvent]) -> Iterator[str]:
+    writer = csv.writer(_Line())
+    yield writer.writerow(["time", "action", "actor", "detail"])
+    for event in events.iterator(chunk_size=2000):
+        yield writer.writerow(
+            safe_row(
+                [
+                    event.created_at,
+                    event.action,
+                    event.actor.email if event.actor else "",
+                    json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
+                ]
+            )
+        )

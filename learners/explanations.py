@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from credentials import vocabularies
+from credentials.content_language import in_active_language
 
 # One ECTS credit stands for 25 to 30 hours of study (ECTS Users' Guide, 2015).
 ECTS_HOURS_LOW = 25
@@ -47,11 +48,12 @@ class Element:
 
 
 def concept_label(uri: str) -> str:
-    """The English label of a vocabulary URI; the URI itself when it is not bundled."""
+    """The label of a vocabulary URI in the active language (English when the vocabulary has
+    none in it); the URI itself when it is not bundled."""
     if not uri:
         return ""
     try:
-        return vocabularies.concept(uri).label
+        return vocabularies.concept(uri).localized_label
     except vocabularies.UnknownConcept:
         return uri
 
@@ -98,7 +100,7 @@ def eqf_explanation(uri: str) -> str:
 
 def _country(code: str) -> str:
     try:
-        return vocabularies.country(code).label
+        return vocabularies.country(code).localized_label
     except vocabularies.UnknownConcept:
         return code
 
@@ -106,7 +108,7 @@ def _country(code: str) -> str:
 def _outcome_text(outcome: Mapping[str, Any], language: str) -> str:
     text = outcome.get("text", "")
     if isinstance(text, Mapping):
-        return str(text.get(language) or next(iter(text.values()), ""))
+        return in_active_language(text, main=language)
     return str(text)
 
 
@@ -143,7 +145,7 @@ def standard_elements(
         Element(
             number=2,
             name=_("Title"),
-            value=snapshot["title"][language],
+            value=in_active_language(snapshot["title"], main=language),
             explanation=_("What the micro-credential is called, as the institution published it."),
         ),
         Element(

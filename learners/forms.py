@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credentials.badge_images import MAX_IMAGE_BYTES
 from credentials.models import IssuedCredential
 from credentials.verification import DEFAULT_MAX_BYTES
 from learners.models import User
@@ -81,18 +82,27 @@ class ShareLinkForm(forms.Form):
         return timezone.make_aware(datetime.combine(expires_on, time.max))
 
 
+# A baked badge image is larger than the credential inside it; the service holds the credential
+# itself to DEFAULT_MAX_BYTES.
+UPLOAD_MAX_BYTES = max(DEFAULT_MAX_BYTES, MAX_IMAGE_BYTES)
+
+
 class ImportForm(forms.Form):
-    upload = forms.FileField(label=_("Upload the credential file (JSON)"), required=False)
+    upload = forms.FileField(
+        label=_("Upload the credential file (JSON)"),
+        help_text=_("A JSON file, or a badge image (PNG or SVG) with the credential baked in."),
+        required=False,
+    )
     document = forms.CharField(
         label=_("or paste the credential (JSON)"), widget=forms.Textarea, required=False
     )
 
     def clean_upload(self) -> object:
         upload = self.cleaned_data.get("upload")
-        if upload is not None and upload.size > DEFAULT_MAX_BYTES:
+        if upload is not None and upload.size > UPLOAD_MAX_BYTES:
             raise forms.ValidationError(
                 _("The file is larger than %(limit)s KiB; no credential is that large.")
-                % {"limit": DEFAULT_MAX_BYTES // 1024}
+                % {"limit": UPLOAD_MAX_BYTES // 1024}
             )
         return upload
 
@@ -106,7 +116,7 @@ class ImportForm(forms.Form):
     def raw(self) -> bytes | str:
         upload = self.cleaned_data.get("upload")
         if upload:
-            return bytes(upload.read(DEFAULT_MAX_BYTES + 1))
+            return bytes(upload.read(UPLOAD_MAX_BYTES + 1))
         return str(self.cleaned_data["document"])
 
 

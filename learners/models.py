@@ -185,7 +185,8 @@ class PublicProfile(models.Model):
 
 
 class LearnerEvent(models.Model):
-    """Append-only log of what a learner did with their wallet. It goes with the account,
+    """Append-only log of what a learner did with their wallet and of their account's security
+    events (sign-ins, failed ones, second factors, passwords). It goes with the account,
     except the record that an account was deleted, which names no one."""
 
     class Action(models.TextChoices):
@@ -197,6 +198,11 @@ class LearnerEvent(models.Model):
         PROFILE_CHANGED = "profile_changed", _("Public profile changed")
         DATA_EXPORTED = "data_exported", _("Data downloaded")
         ACCOUNT_DELETED = "account_deleted", _("Account deleted")
+        # Security events of the account; for staff, their institutions' audit logs too.
+        SIGNED_IN = "signed_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
+        MFA_CHANGED = "mfa_changed", _("Two-factor authentication changed")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
 
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, null=True, blank=True, related_name="wallet_events"

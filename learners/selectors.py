@@ -163,7 +163,7 @@ def _issued_card(credential: IssuedCredential, *, now: datetime) -> WalletCard:
     return WalletCard(
         imported=False,
         public_id=credential.public_id,
-        title=credential.version.title,
+        title=credential.version.localized_title,
         institution_key=credential.institution.did,
         institution_name=credential.institution.name,
         issued_at=credential.issued_at,

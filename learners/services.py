@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from credentials import verifier
+from credentials import badge_images, verifier
 from credentials.models import CredentialEvent, IssuedCredential
 from credentials.services import claim_token_hash
 from credentials.verification import DEFAULT_MAX_BYTES
@@ -161,7 +161,16 @@ def credential_import(*, user: User, raw: bytes | str) -> ImportedCredential:
     /verify (an EDC is kept unverified: its seal cannot be checked here). Raises WalletError,
     having written nothing, for input that is too large, not a credential, or already kept.
 
-    The verifier may fetch the issuer's DID document, so it runs before the transaction."""
+    The verifier may fetch the issuer's DID document, so it runs before the transaction.
+    A baked badge image (PNG or SVG, Open Badges 3.0) is read for the credential it carries."""
+    if isinstance(raw, bytes) and badge_images.is_image(raw):
+        try:
+            raw = badge_images.unbake(raw)
+        except badge_images.BadgeImageError as exc:
+            raise WalletError(
+                _("This image does not carry a credential we can read (%(problem)s).")
+                % {"problem": exc}
+            ) from None
     size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
     if size > DEFAULT_MAX_BYTES:
         raise WalletError(

@@ -15,9 +15,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from credentials import documents, pathway_selectors, verifier
 from credentials import selectors as credential_selectors
+from exchange import deliveries as exchange_deliveries
 from learners import explanations, forms, linkedin, selectors, services
 from learners.exceptions import ClaimError, WalletError
 from learners.models import ShareLink
+from meshe import rate_limits
 from meshe.http import AuthenticatedHttpRequest
 
 
@@ -37,6 +39,7 @@ def wallet(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+@rate_limits.limited("claim", key=rate_limits.user_or_ip)
 def claim(request: HttpRequest, token: str) -> HttpResponse:
     """The e-mailed link: sign in (or up) first, then the credential joins the wallet."""
     if not request.user.is_authenticated:
@@ -53,7 +56,7 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("learners:wallet")
     messages.success(
-        request, _("%(title)s is in your wallet.") % {"title": credential.version.title}
+        request, _("%(title)s is in your wallet.") % {"title": credential.version.localized_title}
     )
     return redirect("learners:wallet")
 
@@ -100,6 +103,7 @@ def credential_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> Htt
             "credential": credential,
             "status": selectors.issued_status(credential, now=timezone.now()),
             "status_reason": credential_selectors.status_reason(credential=credential),
+            "deliveries": exchange_deliveries.deliveries_of_credential(credential=credential),
             "verification": verifier.labelled(verifier.verify(credential.document)),
             "elements": explanations.standard_elements(
                 snapshot=snapshot,

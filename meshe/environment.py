@@ -94,6 +94,27 @@ def env_json_list(name: str) -> list[dict[str, object]]:
     return parsed
 
 
+def env_overrides(name: str, defaults: dict[str, str]) -> dict[str, str]:
+    """The defaults with some values replaced by a JSON object of strings: {"verify": "30/m"}.
+
+    Names the defaults do not have are refused, so a typo does not silently change nothing.
+    """
+    value = _raw(name)
+    if value is None:
+        return dict(defaults)
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc.msg}.") from None
+    if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+        raise ImproperlyConfigured(f"{name} must be a JSON object of strings.")
+    unknown = sorted(set(parsed) - set(defaults))
+    if unknown:
+        known = ", ".join(sorted(defaults))
+        raise ImproperlyConfigured(f"{name} names unknown {', '.join(unknown)} (known: {known}).")
+    return {**defaults, **parsed}
+
+
 def env_secret(name: str, *, debug: bool, store: Path, min_length: int = 32) -> str:
     """A required secret in production; in debug a generated one, kept in `store`.
 

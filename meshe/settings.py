@@ -13,6 +13,7 @@ from meshe.environment import (
     env_int,
     env_json_list,
     env_list,
+    env_overrides,
     env_secret,
     env_str,
     env_url,
@@ -150,8 +151,33 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Exchange between nodes. Deliveries and notices are retried with exponential backoff and
+# jitter (base, doubling up to the cap), and marked failed, with the admins alerted, once
+# MESHE_DELIVERY_GIVE_UP_SECONDS have passed since the first try.
+MESHE_DELIVERY_RETRY_BASE_SECONDS = env_int("MESHE_DELIVERY_RETRY_BASE_SECONDS", 30, minimum=1)
+MESHE_DELIVERY_RETRY_CAP_SECONDS = env_int("MESHE_DELIVERY_RETRY_CAP_SECONDS", 3600, minimum=1)
+MESHE_DELIVERY_GIVE_UP_SECONDS = env_int("MESHE_DELIVERY_GIVE_UP_SECONDS", 3 * 86400, minimum=1)
+MESHE_OUTBOX_SWEEP_SECONDS = env_int("MESHE_OUTBOX_SWEEP_SECONDS", 60, minimum=1)
+MESHE_CATALOGUE_SYNC_SECONDS = env_int("MESHE_CATALOGUE_SYNC_SECONDS", 15 * 60, minimum=10)
+
 # Periodic jobs, each with why it runs.
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Sends deliveries and notices whose retry is due, and those a lost worker left half-sent.
+    "exchange-outbox-sweep": {
+        "task": "exchange.tasks.outbox_sweep",
+        "schedule": float(MESHE_OUTBOX_SWEEP_SECONDS),
+    },
+    # Pulls each agreed partner's catalogue feed for changes since the last sync.
+    "exchange-catalogues-sync": {
+        "task": "exchange.tasks.catalogues_sync",
+        "schedule": float(MESHE_CATALOGUE_SYNC_SECONDS),
+    },
+    # Forgets request nonces older than the signature window; replays of them fail on `created`.
+    "exchange-nonces-forget": {
+        "task": "exchange.tasks.nonces_forget",
+        "schedule": 600.0,
+    },
+}
 
 # Outbound requests (did:web, partner nodes) never reach private networks; plain http to
 # loopback is allowed only for development and tests with two local nodes.
@@ -185,6 +211,24 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[MESHE] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = _base.scheme
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "MESHE"
+# allauth's own abuse limits, spelt out rather than inherited; "/ip" counts per client address
+# (MESHE_TRUSTED_PROXY_COUNT below), "/key" per e-mail address. MESHE_ACCOUNT_RATE_LIMITS, a JSON
+# object such as {"signup": "5/m/ip"}, overrides some of them.
+ACCOUNT_RATE_LIMITS = env_overrides(
+    "MESHE_ACCOUNT_RATE_LIMITS",
+    {
+        "login": "30/m/ip",
+        # Failed sign-ins: per address, and per account so a botnet cannot guess one password.
+        "login_failed": "10/m/ip,5/300s/key",
+        "signup": "20/m/ip",
+        "reset_password": "20/m/ip,5/m/key",
+        "reset_password_from_key": "20/m/ip",
+        "change_password": "5/m/user",
+        "manage_email": "10/m/user",
+        "reauthenticate": "10/m/user",
+        "confirm_email": "1/180s/key",
+    },
+)
 # Each institution decides whether its staff need a second factor; this forces it for all.
 MESHE_STAFF_REQUIRE_MFA = env_bool("MESHE_STAFF_REQUIRE_MFA", False)
 
@@ -234,8 +278,18 @@ MAILERS = {"default": {"BACKEND": _mail_backend, "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MESHE <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# English dates in the European order; French and German keep Django's own formats.
+FORMAT_MODULE_PATH = ["meshe.formats"]
 LANGUAGE_CODE = "en"
+# The interface's languages: those locale/ has catalogues for, which the switcher offers.
 LANGUAGES = [
+    ("en", _("English")),
+    ("fr", _("French")),
+    ("de", _("German")),
+]
+# The languages staff may write a specification's title and description in, and the
+# catalogue filters by: more than the interface speaks.
+MESHE_CONTENT_LANGUAGES = [
     ("en", _("English")),
     ("de", _("German")),
     ("fr", _("French")),
@@ -246,6 +300,8 @@ LANGUAGES = [
     ("pt", _("Portuguese")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The footer's language switcher remembers the choice for a year, not just for the session.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 USE_I18N = True
 TIME_ZONE = "Europe/Brussels"
 USE_TZ = True
@@ -265,16 +321,47 @@ STORAGES = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Bulk-issue spreadsheets: the largest upload, the most learner rows, and how large an XLSX
+# (a zip) may grow once inflated, so a small "zip bomb" is refused before it is unpacked.
+MESHE_SPREADSHEET_MAX_BYTES = env_int("MESHE_SPREADSHEET_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+MESHE_SPREADSHEET_MAX_ROWS = env_int("MESHE_SPREADSHEET_MAX_ROWS", 50_000, minimum=1)
+MESHE_SPREADSHEET_MAX_INFLATED_BYTES = env_int(
+    "MESHE_SPREADSHEET_MAX_INFLATED_BYTES", 100 * 1024 * 1024, minimum=1
+)
 
 # Security: HTTPS everywhere outside development.
 _secure = env_bool("MESHE_SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_SECURE = _secure
 CSRF_COOKIE_SECURE = _secure
+LANGUAGE_COOKIE_SECURE = _secure
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+# How many proxies in front of the portal append to X-Forwarded-For: the client address used
+# for abuse limits is the one the outermost of them saw. 0 (the default) ignores the header,
+# which anyone can send; behind one reverse proxy, set 1, or every client shares one budget.
+MESHE_TRUSTED_PROXY_COUNT = env_int("MESHE_TRUSTED_PROXY_COUNT", 0, minimum=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = MESHE_TRUSTED_PROXY_COUNT
+# Abuse limits (meshe.rate_limits): "COUNT/PERIOD", PERIOD being s, m, h, d or e.g. 300s;
+# "off" switches one off. MESHE_RATE_LIMITS, a JSON object such as {"verify": "30/m"},
+# overrides some of them. Refusals are 429 with Retry-After.
+MESHE_RATE_LIMITS = env_overrides(
+    "MESHE_RATE_LIMITS",
+    {
+        # Per client address: POST /api/v1/verify, the VC-API verifiers and the verify page.
+        "verify": "60/m",
+        # Per signed-in learner (else address): opening and using claim links.
+        "claim": "20/10m",
+        # Per API token: the issuer API and the VC-API calls that need a token.
+        "api": "600/m",
+        # Per partner DID, once its signature is checked: exchange requests from one partner.
+        "exchange": "600/m",
+        # Per client address, before any signature is checked: every exchange request.
+        "exchange_ip": "1200/m",
+    },
+)
 if env_bool("MESHE_BEHIND_PROXY", False):
     # The proxy terminates TLS and says so in this header; trust it only when told to.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -300,10 +387,24 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Claim, confirmation and reset links carry secrets in their URLs, which Django logs.
+    "filters": {"redact_urls": {"()": "meshe.log_redaction.RedactSecretUrls"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_urls"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own handlers (console in debug, mail_admins) would see URLs unredacted:
+        # its records go to the root's console instead, runserver's request lines too.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
+        # At DEBUG it logs whole template contexts, which can hold a just-made token.
+        "django.template": {"level": "INFO"},
         # weasyprint narrates every render at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

@@ -9,6 +9,8 @@ handler400 = "meshe.errors.bad_request"
 handler403 = "meshe.errors.permission_denied"
 handler404 = "meshe.errors.page_not_found"
 handler500 = "meshe.errors.server_error"
+# Not a Django hook: allauth answers its own rate limits with this view.
+handler429 = "meshe.rate_limits.allauth_too_many_requests"
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,6 +24,7 @@ urlpatterns = [
     path("", include("learners.urls")),
     path("", include("credentials.urls")),
     path("", include("credentials.api_urls")),
+    path("", include("credentials.wallet_issuance_urls")),
     path("", include("exchange.urls")),
 ]
 

@@ -121,7 +121,11 @@ def test_isced_f_includes_the_generic_programmes_and_the_fields_the_elm_samples_
 def test_concept_gives_the_scheme_labels_and_code_of_a_uri():
     concept = vocabularies.concept("http://data.europa.eu/snb/isced-f/0611")
     assert concept.scheme == vocabularies.ISCED_F
-    assert concept.labels == {"en": "Computer use"}
+    assert concept.labels == {
+        "en": "Computer use",
+        "fr": "Utilisation des ordinateurs",
+        "de": "Computernutzung",
+    }
     assert concept.label == "Computer use"
     assert concept.notation == "0611"
     assert concept.broader == "http://data.europa.eu/snb/isced-f/061"

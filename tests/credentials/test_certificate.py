@@ -286,7 +286,7 @@ def test_once_rendered_the_certificate_is_served_inline_to_anyone(
         f'inline; filename="certificate-{credential.public_id}.pdf"'
     )
     assert response.content.startswith(b"%PDF-")
-    assert default_storage.exists(f"certificates/{credential.public_id}/v1.pdf")
+    assert default_storage.exists(certificate_services.certificate_name(credential))
 
 
 @pytest.mark.django_db
@@ -313,10 +313,11 @@ def test_a_stored_certificate_is_not_rendered_again(
 def test_a_new_template_version_renders_the_certificate_again(client, monkeypatch):
     credential = issue()
     certificate_services.certificate_render(credential_id=credential.pk)
-    monkeypatch.setattr(certificate, "TEMPLATE_VERSION", "2")
+    bumped = str(int(certificate.TEMPLATE_VERSION) + 1)
+    monkeypatch.setattr(certificate, "TEMPLATE_VERSION", bumped)
     assert client.get(certificate_url(credential)).status_code == 202
     certificate_services.certificate_render(credential_id=credential.pk)
-    assert default_storage.exists(f"certificates/{credential.public_id}/v2.pdf")
+    assert default_storage.exists(f"certificates/{credential.public_id}/v{bumped}.pdf")
 
 
 @pytest.mark.django_db

@@ -15,7 +15,9 @@ from tests.factories import MembershipFactory, MicroCredentialFactory, UserFacto
 pytestmark = pytest.mark.django_db
 
 
-def test_the_numbers_count_issued_claimed_revoked_suspended_and_sent_to_partners(django_assert_max_num_queries):
+def test_the_numbers_count_issued_claimed_revoked_suspended_and_sent_to_partners(
+    django_assert_max_num_queries,
+):
     viewer = MembershipFactory(role=Role.VIEWER)
     first = MicroCredentialFactory(institution=viewer.institution, title="Alpha")
     second = MicroCredentialFactory(institution=viewer.institution, title="Beta")

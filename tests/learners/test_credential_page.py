@@ -122,4 +122,4 @@ def test_dates_are_those_of_the_portals_time_zone_not_utc():
         country_code="BE",
         issued_at=datetime(2026, 11, 28, 23, 30, tzinfo=UTC),  # 00:30 on the 29th in Brussels
     )
-    assert {e.name: e.value for e in elements}["Date of issuing"] == "Nov. 29, 2026"
+    assert {e.name: e.value for e in elements}["Date of issuing"] == "29 November 2026"

@@ -1,0 +1,491 @@
+"""The catalogue exchange: our feed for partners, the sync of partners' feeds into
+PartnerOffer rows, and what staff do with those offers (adopt them for recognition).
+
+Selectors (reads) come first, then services (writes). The feed's format is in
+exchange.catalogue_feed, which runs no queries.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Final
+from urllib.parse import urlencode
+from uuid import UUID
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from credentials import documents, ob3, vocabularies
+from credentials.achievement import Award, Holder
+from credentials.models import MicroCredential, MicroCredentialVersion
+from exchange import catalogue_feed, transport
+from exchange.exceptions import ExchangeError
+from exchange.models import Partner, PartnerOffer, PartnerStatus
+from institutions import selectors as institution_selectors
+from institutions.models import Institution, Membership
+from institutions.services import audit
+from learners.models import User
+
+logger = logging.getLogger(__name__)
+
+# How far back from the stored watermark a sync asks again: a specification saved in a
+# transaction that commits after a sync read a later one still has the earlier time.
+WATERMARK_OVERLAP: Final = timedelta(minutes=2)
+# A runaway feed (or one whose `next` loops) stops here; the next run goes on from the watermark.
+MAX_PAGES_PER_RUN: Final = 200
+# A sync that started this long ago without finishing was lost with its worker.
+SYNC_STALE_AFTER: Final = timedelta(minutes=35)  # past the task's time limit
+FEED_STATUSES: Final = (MicroCredential.Status.PUBLISHED, MicroCredential.Status.RETIRED)
+
+
+# ================================================================== selectors: our feed
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    body: bytes
+    etag: str
+
+
+def _code(uri: str) -> str:
+    """The last segment of a vocabulary URI: "http://…/isced-f/0613" → "0613"."""
+    return uri.rstrip("/").rsplit("/", 1)[-1] if uri else ""
+
+
+def _achievement_json(version: MicroCredentialVersion, institution: Institution) -> dict[str, Any]:
+    """The OB 3.0 Achievement of a version, exactly as in the credentials issued under it."""
+    # ob3 builds the Achievement only inside a credential; the holder and award here are
+    # placeholders that the Achievement does not depend on (no grade: a grade scheme alone
+    # decides resultDescription).
+    now = datetime(2000, 1, 1, tzinfo=UTC)
+    credential = ob3.build_achievement_credential(
+        issuer=documents.issuer(institution),
+        specification=documents.specification(version),
+        holder=Holder(name="-", identity_hash="sha256$-", salt="-"),
+        award=Award(
+            credential_id="urn:uuid:00000000-0000-0000-0000-000000000000",
+            public_url=version.url,
+            issued_at=now,
+            awarded_date=now.date(),
+        ),
+    )
+    achievement: dict[str, Any] = credential["credentialSubject"]["achievement"]
+    return achievement
+
+
+def specification_feed_item(
+    spec: MicroCredential, version: MicroCredentialVersion
+) -> dict[str, Any]:
+    """The feed item of a specification and its latest version; runs no query when
+    version.micro_credential is spec and spec.institution is loaded."""
+    snapshot = version.snapshot
+    language = snapshot["language"]
+    title = snapshot["title"][language]
+    try:
+        achievement = _achievement_json(version, spec.institution)
+    except (ValueError, vocabularies.UnknownConcept):
+        # Published specifications passed these checks; one that no longer does (a vocabulary
+        # update) is still listed, so partners learn of it being withdrawn.
+        logger.warning("Achievement of %s v%s cannot be built", spec.public_id, version.number)
+        achievement = {"id": version.url, "type": ["Achievement"], "name": title}
+    eqf = _code(snapshot["eqf_level"])
+    return catalogue_feed.feed_item(
+        id=settings.MESHE_BASE_URL
+        + reverse("credentials:offer", kwargs={"public_id": spec.public_id}),
+        modified=spec.updated_at,
+        status=(
+            catalogue_feed.STATUS_PUBLISHED
+            if spec.status == MicroCredential.Status.PUBLISHED
+            else catalogue_feed.STATUS_WITHDRAWN
+        ),
+        achievement=achievement,
+        title=title,
+        language=language,
+        ects=Decimal(snapshot["ects"]),
+        eqf_level=int(eqf) if eqf.isdigit() else None,
+        isced_field=_code(snapshot["isced_field"]),
+        participation=_code(snapshot["form_of_participation"]),
+        stacks_into=[ref["url"] for ref in snapshot["part_of"]] if snapshot["is_partial"] else None,
+    )
+
+
+def catalogue_feed_page(
+    *,
+    partner: Partner,
+    feed_url: str,
+    modified_since: datetime | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> FeedPage:
+    """One page of the feed of partner.institution for that partner, in two queries.
+
+    Published and retired specifications (never drafts), by (updated_at, id), from
+    modified_since inclusive and after the cursor position. Raises PermissionDenied unless the
+    partnership is agreed.
+    """
+    if partner.status != PartnerStatus.CONFIRMED:
+        raise PermissionDenied
+    specs = MicroCredential.objects.filter(
+        institution_id=partner.institution_id, status__in=FEED_STATUSES
+    ).select_related("institution")
+    if modified_since is not None:
+        specs = specs.filter(updated_at__gte=modified_since)
+    if after is not None:
+        moment, pk = after
+        specs = specs.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, pk__gt=pk))
+    rows = list(specs.order_by("updated_at", "pk")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    latest = MicroCredentialVersion.objects.filter(
+        micro_credential_id__in=[row.pk for row in rows],
+        number=Subquery(
+            MicroCredentialVersion.objects.filter(
+                micro_credential_id=OuterRef("micro_credential_id")
+            )
+            .order_by("-number")
+            .values("number")[:1]
+        ),
+    )
+    versions = {version.micro_credential_id: version for version in latest}
+    items = []
+    for spec in rows:
+        version = versions.get(spec.pk)
+        if version is None:  # retired before it was ever published: nothing to tell
+            continue
+        version.micro_credential = spec  # spares a query per item
+        items.append(specification_feed_item(spec, version))
+    next_url = None
+    if more:
+        last = rows[-1]
+        cursor = catalogue_feed.encode_cursor(modified=last.updated_at, pk=last.pk)
+        next_url = feed_url + "?" + urlencode({"cursor": cursor, "limit": limit})
+    if rows:
+        watermark: str | None = catalogue_feed.format_time(rows[-1].updated_at)
+    elif modified_since is not None:
+        watermark = catalogue_feed.format_time(modified_since)
+    else:
+        watermark = None
+    body = catalogue_feed.page_body(items=items, next_url=next_url, watermark=watermark)
+    return FeedPage(body=body, etag=catalogue_feed.etag(body))
+
+
+# ================================================================== selectors: staff
+
+
+def offers_for_staff(
+    *, viewer: Membership, partner_id: UUID | None = None
+) -> QuerySet[PartnerOffer]:
+    """The offers of every partner of the viewer's institution (or of one), current first."""
+    offers = PartnerOffer.objects.filter(partner__institution_id=viewer.institution_id)
+    if partner_id is not None:
+        offers = offers.filter(partner__public_id=partner_id)
+    return offers.select_related("partner", "adopted_by").order_by("withdrawn_at", "title", "pk")
+
+
+def offer_for_staff(*, viewer: Membership, public_id: UUID) -> PartnerOffer:
+    """One offer of a partner of the viewer's institution; 404 for anyone else's."""
+    try:
+        return PartnerOffer.objects.select_related("partner", "adopted_by").get(
+            partner__institution_id=viewer.institution_id, public_id=public_id
+        )
+    except PartnerOffer.DoesNotExist:
+        raise Http404 from None
+
+
+def sync_is_running(partner: Partner, *, now: datetime | None = None) -> bool:
+    """Whether a sync started and has not finished (and was not lost with its worker)."""
+    now = now or timezone.now()
+    return (
+        partner.sync_started_at is not None
+        and partner.sync_finished_at is None
+        and partner.sync_started_at > now - SYNC_STALE_AFTER
+    )
+
+
+def _can_sync(viewer: Membership) -> bool:
+    return viewer.role in institution_selectors.ISSUE
+
+
+def require_sync_role(*, viewer: Membership) -> None:
+    """Raises PermissionDenied unless the viewer may start a sync or adopt offers."""
+    if not _can_sync(viewer):
+        raise PermissionDenied
+
+
+# ================================================================== services: the sync
+
+
+def _claim(partner_id: int, now: datetime) -> Partner | None:
+    """Marks the sync of a confirmed partner started, unless one is running; the row or None."""
+    not_running = (
+        Q(sync_started_at__isnull=True)
+        | Q(sync_finished_at__isnull=False)
+        | Q(sync_started_at__lt=now - SYNC_STALE_AFTER)
+    )
+    claimed = Partner.objects.filter(
+        not_running, pk=partner_id, status=PartnerStatus.CONFIRMED
+    ).update(sync_started_at=now, sync_finished_at=None, sync_pages=0, sync_offers=0, sync_error="")
+    if not claimed:
+        return None
+    return Partner.objects.select_related("institution").get(pk=partner_id)
+
+
+def _first_url(partner: Partner) -> str:
+    url = partner.endpoints.get("catalogue") if isinstance(partner.endpoints, dict) else None
+    if not isinstance(url, str) or not url:
+        raise catalogue_feed.FeedError("the partner lists no catalogue endpoint")
+    if partner.catalogue_watermark:
+        since = catalogue_feed.parse_time(partner.catalogue_watermark) - WATERMARK_OVERLAP
+        url += ("&" if "?" in url else "?") + urlencode(
+            {"modified_since": catalogue_feed.format_time(since)}
+        )
+    return url
+
+
+@transaction.atomic
+def _page_store(
+    *, partner: Partner, page: catalogue_feed.ReceivedPage, etag: str | None
+) -> tuple[int, int]:
+    """Upserts one page's offers and advances the watermark, together; (stored, withdrawn)."""
+    now = timezone.now()
+    rows = [
+        PartnerOffer(
+            partner=partner,
+            remote_id=item.remote_id,
+            document=item.document,
+            title=item.title,
+            language=item.language,
+            ects=item.ects,
+            eqf_level=item.eqf_level,
+            isced_field=item.isced_field,
+            participation=item.participation,
+            modified_at=item.modified,
+            # Withdrawn when the partner retired it; a later "published" brings it back.
+            withdrawn_at=item.modified if item.withdrawn else None,
+            updated_at=now,
+        )
+        for item in page.items
+    ]
+    if rows:
+        PartnerOffer.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["partner", "remote_id"],
+            update_fields=[
+                "document",
+                "title",
+                "language",
+                "ects",
+                "eqf_level",
+                "isced_field",
+                "participation",
+                "modified_at",
+                "withdrawn_at",
+                "updated_at",
+            ],
+        )
+    changes: dict[str, Any] = {
+        "sync_pages": F("sync_pages") + 1,
+        "sync_offers": F("sync_offers") + len(rows),
+    }
+    # Only forward: an empty page echoes the (overlapping) modified_since it was asked for.
+    if page.watermark is not None and (
+        not partner.catalogue_watermark
+        or catalogue_feed.parse_time(page.watermark)
+        > catalogue_feed.parse_time(partner.catalogue_watermark)
+    ):
+        changes["catalogue_watermark"] = page.watermark
+        partner.catalogue_watermark = page.watermark
+    if etag is not None:
+        changes["catalogue_etag"] = etag[:100]
+    Partner.objects.filter(pk=partner.pk).update(**changes)
+    return len(rows), sum(item.withdrawn for item in page.items)
+
+
+def _finish(partner: Partner, *, error: str, withdrawn: int, not_modified: bool) -> None:
+    with transaction.atomic():
+        Partner.objects.filter(pk=partner.pk).update(
+            sync_finished_at=timezone.now(), sync_error=error[:2000]
+        )
+        partner.refresh_from_db(fields=["sync_pages", "sync_offers", "catalogue_watermark"])
+        audit(
+            institution=partner.institution,
+            actor=None,
+            action="partner.catalogue_synced",
+            partner=str(partner.public_id),
+            pages=partner.sync_pages,
+            offers=partner.sync_offers,
+            withdrawn=withdrawn,
+            not_modified=not_modified,
+            watermark=partner.catalogue_watermark,
+            error=error,
+        )
+
+
+def partner_catalogue_sync(*, partner_id: int) -> None:
+    """Pulls the partner's catalogue feed from its watermark, page by page, each page stored
+    with the watermark in one transaction. Idempotent; does nothing for a partner that is not
+    confirmed or whose sync is running. A transport failure or a malformed page stops the run
+    with sync_error set and stores nothing of that page; one audit event per run."""
+    partner = _claim(partner_id, timezone.now())
+    if partner is None:
+        return
+    withdrawn = 0
+    not_modified = False
+    error = ""
+    try:
+        url: str | None = _first_url(partner)
+        origin = url or ""
+        first = True
+        pages = 0
+        while url is not None and pages < MAX_PAGES_PER_RUN:
+            headers = {}
+            if first and partner.catalogue_etag and partner.catalogue_watermark:
+                headers["If-None-Match"] = partner.catalogue_etag
+            reply = transport.partner_request(
+                partner=partner,
+                method="GET",
+                url=url,
+                extra_headers=headers or None,
+                max_bytes=catalogue_feed.MAX_PAGE_BYTES,
+            )
+            if reply.status == 304:
+                not_modified = True
+                break
+            page = catalogue_feed.parse_page(reply.body)
+            if page.next_url is not None and not catalogue_feed.same_origin(page.next_url, origin):
+                raise catalogue_feed.FeedError("next leads to another site")
+            _, gone = _page_store(
+                partner=partner, page=page, etag=reply.headers.get("etag") if first else None
+            )
+            withdrawn += gone
+            first = False
+            pages += 1
+            url = page.next_url
+    except transport.TransportError as exc:
+        error = f"{exc.reason}: {exc.detail}"
+    except catalogue_feed.FeedError as exc:
+        error = f"malformed-page: {exc}"
+    except Exception:
+        _finish(partner, error="internal-error", withdrawn=withdrawn, not_modified=False)
+        raise
+    _finish(partner, error=error, withdrawn=withdrawn, not_modified=not_modified)
+
+
+def catalogues_sync_enqueue() -> None:
+    """Enqueues a sync of every confirmed partner's catalogue (the beat job); idempotent, as a
+    partner whose sync is running is skipped by the sync itself."""
+    from exchange import tasks  # tasks import services lazily; this breaks the cycle
+
+    for partner_id in Partner.objects.filter(status=PartnerStatus.CONFIRMED).values_list(
+        "pk", flat=True
+    ):
+        tasks.partner_catalogue_sync.delay(partner_id)
+
+
+@transaction.atomic
+def partner_catalogue_sync_request(*, actor: User, partner: Partner) -> bool:
+    """Asks for a sync of the partner's catalogue now: enqueues it on commit unless one is
+    running. Returns whether it was enqueued. Raises ExchangeError unless the partnership is
+    agreed."""
+    from exchange import tasks  # tasks import services lazily; this breaks the cycle
+
+    if partner.status != PartnerStatus.CONFIRMED:
+        raise ExchangeError(_("Only an agreed partner's catalogue can be synced."))
+    now = timezone.now()
+    queued = (
+        Partner.objects.filter(pk=partner.pk)
+        .exclude(
+            sync_started_at__gt=now - SYNC_STALE_AFTER,
+            sync_finished_at__isnull=True,
+        )
+        .update(
+            sync_started_at=None, sync_finished_at=None, sync_error="", sync_pages=0, sync_offers=0
+        )
+    )
+    if not queued:
+        return False
+    audit(
+        institution=partner.institution,
+        actor=actor,
+        action="partner.catalogue_sync_requested",
+        partner=str(partner.public_id),
+    )
+    tasks.partner_catalogue_sync.delay_on_commit(partner.pk)
+    return True
+
+
+# ================================================================== services: adoption
+
+
+@transaction.atomic
+def partner_offer_adopt(
+    *, actor: User, offer: PartnerOffer, recognised_ects: Decimal, note: str
+) -> PartnerOffer:
+    """Records that our institution recognises the offer for recognised_ects. Idempotent for
+    the same values; raises ExchangeError for a withdrawn offer or a negative number."""
+    if recognised_ects < 0:
+        raise ExchangeError(_("Recognised ECTS cannot be negative."))
+    current = (
+        PartnerOffer.objects.select_for_update()
+        .select_related("partner__institution")
+        .get(pk=offer.pk)
+    )
+    if current.withdrawn_at is not None:
+        raise ExchangeError(_("The partner has withdrawn this offer; it cannot be adopted."))
+    if (
+        current.adopted_at is not None
+        and current.recognised_ects == recognised_ects
+        and current.adoption_note == note
+    ):
+        return current
+    current.adopted_at = current.adopted_at or timezone.now()
+    current.adopted_by = actor
+    current.recognised_ects = recognised_ects
+    current.adoption_note = note
+    current.save(
+        update_fields=["adopted_at", "adopted_by", "recognised_ects", "adoption_note", "updated_at"]
+    )
+    audit(
+        institution=current.partner.institution,
+        actor=actor,
+        action="partner_offer.adopted",
+        offer=str(current.public_id),
+        remote_id=current.remote_id,
+        recognised_ects=str(recognised_ects),
+    )
+    return current
+
+
+@transaction.atomic
+def partner_offer_unadopt(*, actor: User, offer: PartnerOffer) -> PartnerOffer:
+    """Stops recognising the offer; does nothing if it is not adopted."""
+    current = (
+        PartnerOffer.objects.select_for_update()
+        .select_related("partner__institution")
+        .get(pk=offer.pk)
+    )
+    if current.adopted_at is None:
+        return current
+    current.adopted_at = None
+    current.adopted_by = None
+    current.recognised_ects = None
+    current.adoption_note = ""
+    current.save(
+        update_fields=["adopted_at", "adopted_by", "recognised_ects", "adoption_note", "updated_at"]
+    )
+    audit(
+        institution=current.partner.institution,
+        actor=actor,
+        action="partner_offer.unadopted",
+        offer=str(current.public_id),
+        remote_id=current.remote_id,
+    )
+    return current

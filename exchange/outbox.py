@@ -1,0 +1,411 @@
+"""The outbox: signed deliveries and notices to partners, sent with retries, each at most once
+at a time.
+
+A row is claimed with a compare-and-set (queued, or sending with its lease run out → sending)
+before the signed POST, which happens outside any transaction; the outcome is recorded in one
+transaction, and only if the row is still the one this worker claimed. The sweep re-enqueues
+rows whose retry is due and rows a lost worker left half-sent. Receivers are idempotent by
+credential id, so a row sent twice is still stored once.
+"""
+
+import json
+import logging
+import random
+from datetime import datetime, timedelta
+from typing import Any, Final, Literal
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, ngettext_lazy
+
+from exchange import tasks
+from exchange.models import (
+    Delivery,
+    DeliveryAttempt,
+    Notice,
+    NoticeKind,
+    OutboxStatus,
+    Partner,
+    PartnerStatus,
+)
+from institutions.models import Membership, Role
+from institutions.services import audit
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["delivery", "notice"]
+Outgoing = Delivery | Notice
+
+# The first sentence of the admins' e-mail about a message given up on: a whole sentence per
+# kind, so that each language can word it its own way.
+UNDELIVERED_NOTICE: Final = {
+    NoticeKind.DECISION: ngettext_lazy(
+        "A recognition decision could not be delivered to %(partner)s after %(attempts)s attempt.",
+        "A recognition decision could not be delivered to %(partner)s after %(attempts)s attempts.",
+        "attempts",
+    ),
+    NoticeKind.STATUS: ngettext_lazy(
+        "A status change could not be delivered to %(partner)s after %(attempts)s attempt.",
+        "A status change could not be delivered to %(partner)s after %(attempts)s attempts.",
+        "attempts",
+    ),
+    NoticeKind.PARTNERSHIP: ngettext_lazy(
+        "A partnership message could not be delivered to %(partner)s after %(attempts)s attempt.",
+        "A partnership message could not be delivered to %(partner)s after %(attempts)s attempts.",
+        "attempts",
+    ),
+}
+
+# How long one signed POST may take; a claimed row is leased for twice that.
+SEND_TIMEOUT_SECONDS: Final = 10.0
+LEASE: Final = timedelta(seconds=2 * SEND_TIMEOUT_SECONDS)
+# At most this many rows of each kind are enqueued per sweep; the rest wait for the next one.
+SWEEP_BATCH: Final = 500
+# A row the sweep enqueued is not enqueued again for this many sweeps, unless its task ran
+# and queued it again: a lost task message is re-sent, a slow queue is not flooded.
+SWEEP_DISPATCH_SWEEPS: Final = 5
+
+# Jitter source; tests seed it. Spreading retries needs no unpredictability.
+_random = random.Random()  # noqa: S311
+
+
+def retry_delay(
+    *, attempts: int, retry_after: float | None = None, rng: random.Random | None = None
+) -> float:
+    """Seconds to wait after the `attempts`-th failed try: min(cap, base * 2^(attempts - 1))
+    times a jitter in [0.5, 1.5], or the partner's Retry-After when that is longer."""
+    base = settings.MESHE_DELIVERY_RETRY_BASE_SECONDS
+    cap = settings.MESHE_DELIVERY_RETRY_CAP_SECONDS
+    exponent = min(max(attempts - 1, 0), 32)  # 2^32·base is past any cap; keeps floats sane
+    delay = min(cap, base * 2**exponent) * (rng or _random).uniform(0.5, 1.5)
+    if retry_after is not None and retry_after > delay:
+        return float(retry_after)
+    return float(delay)
+
+
+def _model(kind: Kind) -> type[Delivery] | type[Notice]:
+    if kind == "delivery":
+        return Delivery
+    if kind == "notice":
+        return Notice
+    raise ValueError(f"unknown outbox kind {kind!r}")
+
+
+def _enqueue(kind: Kind, pk: int) -> None:
+    if kind == "delivery":
+        tasks.deliver.delay(pk)
+    else:
+        tasks.notice_send.delay(pk)
+
+
+def enqueue_on_commit(*, kind: Kind, pk: int) -> None:
+    """Sends the row from a worker once the caller's transaction commits."""
+    if kind == "delivery":
+        tasks.deliver.delay_on_commit(pk)
+    else:
+        tasks.notice_send.delay_on_commit(pk)
+
+
+@transaction.atomic
+def notice_enqueue(*, partner: Partner, kind: str, payload: dict[str, Any]) -> Notice:
+    """Queues a signed notice to the partner; it is sent on commit, then retried like a
+    delivery. The caller audits what the notice says."""
+    if kind not in NoticeKind.values:
+        raise ValueError(f"unknown notice kind {kind!r}")
+    notice = Notice.objects.create(
+        partner=partner, kind=kind, payload=payload, next_attempt_at=timezone.now()
+    )
+    enqueue_on_commit(kind="notice", pk=notice.pk)
+    return notice
+
+
+def _requires_agreement(row: Outgoing) -> bool:
+    """Deliveries, decisions and status notices need a confirmed partnership; partnership
+    messages are how one is made, suspended or ended, so they always go."""
+    return not (isinstance(row, Notice) and row.kind == NoticeKind.PARTNERSHIP)
+
+
+def _request(row: Outgoing) -> tuple[str, dict[str, Any]]:
+    """The endpoint and body of the signed POST; KeyError when the partner lists no endpoint."""
+    partner = row.partner
+    if isinstance(row, Delivery):
+        credential = row.credential
+        return partner.endpoints["inbox"], {
+            "credential": json.loads(credential.document),
+            "learner": {"name": credential.holder_name},
+            "note": row.consent_note,
+            "delivery": str(row.public_id),
+        }
+    endpoint = "partnership" if row.kind == NoticeKind.PARTNERSHIP else "notices"
+    return partner.endpoints[endpoint], row.payload
+
+
+def _claim(kind: Kind, pk: int, now: datetime) -> Outgoing | None:
+    """The row, claimed for this worker (status sending, attempts + 1, leased), or None when
+    it is not ours to send: gone, done, leased to another worker, or claimed meanwhile."""
+    model = _model(kind)
+    related = (
+        ("partner__institution", "credential") if kind == "delivery" else ("partner__institution",)
+    )
+    row = model.objects.select_related(*related).filter(pk=pk).first()
+    if row is None:
+        return None
+    if row.status == OutboxStatus.SENDING:
+        if row.lease_until is not None and row.lease_until >= now:
+            return None
+    elif row.status != OutboxStatus.QUEUED:
+        return None
+    if _requires_agreement(row) and row.partner.status != PartnerStatus.CONFIRMED:
+        _hold_or_drop(kind, row, now)
+        return None
+    claimed = model.objects.filter(pk=pk, status=row.status, attempts=row.attempts).update(
+        status=OutboxStatus.SENDING, attempts=row.attempts + 1, lease_until=now + LEASE
+    )
+    if not claimed:
+        return None
+    row.status = OutboxStatus.SENDING
+    row.attempts += 1
+    row.lease_until = now + LEASE
+    return row
+
+
+def _hold_or_drop(kind: Kind, row: Outgoing, now: datetime) -> None:
+    """A suspended partnership holds the row queued until it is resumed; one that ended (or
+    never was) fails it, since nothing will ever take it."""
+    model = _model(kind)
+    if row.partner.status == PartnerStatus.SUSPENDED:
+        model.objects.filter(pk=row.pk, status=row.status, attempts=row.attempts).update(
+            status=OutboxStatus.QUEUED,
+            lease_until=None,
+            next_attempt_at=now + timedelta(seconds=settings.MESHE_OUTBOX_SWEEP_SECONDS),
+        )
+        return
+    with transaction.atomic():
+        failed = model.objects.filter(pk=row.pk, status=row.status, attempts=row.attempts).update(
+            status=OutboxStatus.FAILED,
+            lease_until=None,
+            next_attempt_at=None,
+            failed_at=now,
+            last_error="not-a-partner: "
+            + _("Partnership: %(status)s.") % {"status": row.partner.get_status_display()},
+        )
+        if failed:
+            _record_failure(kind, row, reason="not-a-partner")
+
+
+def outgoing_send(*, kind: Kind, pk: int) -> None:
+    """Sends one delivery or notice if it is due and not held by another worker, and records
+    the outcome: delivered, queued again with backoff, or failed (audited, admins e-mailed).
+    Idempotent: a row already delivered, failed or being sent is left alone."""
+    from exchange import transport  # the transport imports models of other apps; keep it lazy
+
+    now = timezone.now()
+    row = _claim(kind, pk, now)
+    if row is None:
+        return
+    http_status: int | None = None
+    latency_ms = 0
+    error = ""
+    retryable = False
+    retry_after: float | None = None
+    try:
+        url, payload = _request(row)
+    except KeyError:
+        error = "no-endpoint: " + _("The partner's node lists no endpoint for this message.")
+    else:
+        try:
+            reply = transport.partner_request(
+                partner=row.partner,
+                method="POST",
+                url=url,
+                payload=payload,
+                timeout=SEND_TIMEOUT_SECONDS,
+            )
+        except transport.TransportError as exc:
+            http_status = exc.status
+            latency_ms = int(exc.latency_ms or 0)
+            error = f"{exc.reason}: {exc.detail}" if exc.detail else str(exc.reason)
+            retryable = bool(exc.retryable)
+            retry_after = exc.retry_after
+        except Exception as exc:  # anything else is retried until the give-up, not lost
+            logger.exception("Sending %s %s failed unexpectedly", kind, pk)
+            error = f"internal-error: {type(exc).__name__}"
+            retryable = True
+        else:
+            _record(
+                kind,
+                row,
+                now=timezone.now(),
+                http_status=reply.status,
+                latency_ms=int(reply.latency_ms),
+                error="",
+                outcome="delivered",
+            )
+            return
+    finished = timezone.now()
+    outcome: Literal["retry", "failed"]
+    if retryable and finished - row.created_at <= timedelta(
+        seconds=settings.MESHE_DELIVERY_GIVE_UP_SECONDS
+    ):
+        outcome = "retry"
+    else:
+        outcome = "failed"
+    _record(
+        kind,
+        row,
+        now=finished,
+        http_status=http_status,
+        latency_ms=latency_ms,
+        error=error,
+        outcome=outcome,
+        retry_after=retry_after,
+    )
+
+
+def _record(
+    kind: Kind,
+    row: Outgoing,
+    *,
+    now: datetime,
+    http_status: int | None,
+    latency_ms: int,
+    error: str,
+    outcome: Literal["delivered", "retry", "failed"],
+    retry_after: float | None = None,
+) -> None:
+    """Writes one attempt's outcome in one transaction, if this worker still holds the row."""
+    model = _model(kind)
+    with transaction.atomic():
+        if isinstance(row, Delivery):
+            DeliveryAttempt.objects.create(
+                delivery=row, http_status=http_status, latency_ms=max(latency_ms, 0), error=error
+            )
+        held = model.objects.filter(pk=row.pk, status=OutboxStatus.SENDING, attempts=row.attempts)
+        if outcome == "delivered":
+            updated = held.update(
+                status=OutboxStatus.DELIVERED,
+                delivered_at=now,
+                lease_until=None,
+                next_attempt_at=None,
+                last_status=http_status,
+                last_error="",
+            )
+            Partner.objects.filter(pk=row.partner_id).update(last_success_at=now)
+            if updated and isinstance(row, Delivery):
+                audit(
+                    institution=row.partner.institution,
+                    actor=None,
+                    action="delivery.delivered",
+                    delivery=str(row.public_id),
+                    partner=row.partner.name,
+                    attempts=row.attempts,
+                )
+            return
+        Partner.objects.filter(pk=row.partner_id).update(last_failure_at=now, last_failure=error)
+        if outcome == "retry":
+            delay = retry_delay(attempts=row.attempts, retry_after=retry_after)
+            held.update(
+                status=OutboxStatus.QUEUED,
+                lease_until=None,
+                next_attempt_at=now + timedelta(seconds=delay),
+                last_status=http_status,
+                last_error=error,
+            )
+            return
+        updated = held.update(
+            status=OutboxStatus.FAILED,
+            lease_until=None,
+            next_attempt_at=None,
+            failed_at=now,
+            last_status=http_status,
+            last_error=error,
+        )
+        if updated:
+            _record_failure(kind, row, reason=error)
+
+
+def _record_failure(kind: Kind, row: Outgoing, *, reason: str) -> None:
+    """Audits a row given up on and e-mails the institution's admins on commit."""
+    institution = row.partner.institution
+    audit(
+        institution=institution,
+        actor=None,
+        action=f"{kind}.failed",
+        **{kind: str(row.public_id)},
+        partner=row.partner.name,
+        attempts=row.attempts,
+        reason=reason,
+    )
+    recipients = list(
+        Membership.objects.filter(institution=institution, role=Role.ADMIN)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if not recipients:
+        return
+    facts = {"partner": row.partner.name, "attempts": row.attempts}
+    if isinstance(row, Delivery):
+        subject = _("A credential could not be delivered to %(partner)s") % facts
+        headline = ngettext(
+            "The credential of %(learner)s could not be delivered to %(partner)s after "
+            "%(attempts)s attempt.",
+            "The credential of %(learner)s could not be delivered to %(partner)s after "
+            "%(attempts)s attempts.",
+            row.attempts,
+        ) % {**facts, "learner": row.credential.holder_name}
+    else:
+        subject = _("A message could not be delivered to %(partner)s") % facts
+        headline = UNDELIVERED_NOTICE[NoticeKind(row.kind)] % facts
+    message = (
+        headline
+        + "\n\n"
+        + _(
+            "Last error: %(reason)s\n\nYou can send it again from the delivery log of "
+            "%(institution)s."
+        )
+        % {"reason": reason, "institution": institution.name}
+    )
+    transaction.on_commit(lambda: _mail(subject=subject, message=message, recipients=recipients))
+
+
+def _mail(*, subject: str, message: str, recipients: list[str]) -> None:
+    # After the commit: the failure is recorded whether or not the mail server answers.
+    try:
+        send_mail(subject=subject, message=message, from_email=None, recipient_list=recipients)
+    except OSError:
+        logger.exception("Could not e-mail the admins about a failed delivery")
+
+
+def outbox_sweep() -> int:
+    """Enqueues every queued row whose retry is due and every sending row whose lease ran out
+    (its worker died); returns how many. Safe to run concurrently: sending claims each row."""
+    now = timezone.now()
+    due = Q(status=OutboxStatus.QUEUED) & (
+        Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True)
+    ) | Q(status=OutboxStatus.SENDING, lease_until__lt=now)
+    # Not picked up again before the task had its chance; the task sets its own next time.
+    dispatched_until = now + timedelta(
+        seconds=SWEEP_DISPATCH_SWEEPS * settings.MESHE_OUTBOX_SWEEP_SECONDS
+    )
+    count = 0
+    kinds: tuple[Kind, ...] = ("delivery", "notice")
+    for kind in kinds:
+        model = _model(kind)
+        pks = list(
+            model.objects.filter(due)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        if not pks:
+            continue
+        model.objects.filter(pk__in=pks, status=OutboxStatus.QUEUED).update(
+            next_attempt_at=dispatched_until
+        )
+        for pk in pks:
+            _enqueue(kind, pk)
+        count += len(pks)
+    return count

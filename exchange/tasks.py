@@ -1,0 +1,63 @@
+from celery import shared_task
+
+# Outbox: deliveries and notices (exchange.outbox)
+
+
+# Acknowledged late and idempotent: a message redelivered after a lost worker finds the row
+# delivered, or leased to another worker, or claims it again once the lease ran out. Transient
+# failures are not retried here: the outbox queues the row again with backoff and the sweep
+# sends it when due, so a retry survives a restart of the broker too.
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=45)
+def deliver(delivery_id: int) -> None:
+    from exchange import outbox
+
+    outbox.outgoing_send(kind="delivery", pk=delivery_id)
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=45)
+def notice_send(notice_id: int) -> None:
+    from exchange import outbox
+
+    outbox.outgoing_send(kind="notice", pk=notice_id)
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def outbox_sweep() -> None:
+    from exchange import outbox
+
+    outbox.outbox_sweep()
+
+
+# Catalogue sync (exchange.catalogue_sync)
+
+
+# The beat job: fans out one sync per confirmed partner, each idempotent and skipped while one
+# of the same partner runs.
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=45)
+def catalogues_sync() -> None:
+    from exchange import catalogue_sync
+
+    catalogue_sync.catalogues_sync_enqueue()
+
+
+# Not retried: a failed sync records why on the partner, and the beat job tries again next time
+# from the watermark of the last page stored.
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
+def partner_catalogue_sync(partner_id: int) -> None:
+    from exchange import catalogue_sync
+
+    catalogue_sync.partner_catalogue_sync(partner_id=partner_id)
+
+
+# Housekeeping
+
+
+# Ten minutes: twice the signature's allowed clock skew, so a replay of a forgotten nonce is
+# refused for its stale `created` instead.
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def nonces_forget() -> None:
+    from datetime import timedelta
+
+    from exchange import inbound
+
+    inbound.seen_nonces_forget(older_than=timedelta(minutes=10))

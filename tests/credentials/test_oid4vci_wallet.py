@@ -1,0 +1,156 @@
+"""A wallet that no one here wrote (tests/wallet/node: @openid4vc/openid4vci, @sd-jwt/sd-jwt-vc)
+receives both formats from the running portal; vc-js and @sd-jwt/sd-jwt-vc verify them.
+
+Set MESHE_WALLET_DIR to a copy of tests/wallet/node in which `npm ci` has been run, and
+MESHE_INTEROP_DIR as for the other interop tests (make test does both).
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from credentials import services
+from credentials import wallet_issuance as wi
+from credentials.models import CredentialStatus, WalletCredential
+from tests.credentials.test_oid4vci import pin_in
+from tests.factories import UserFactory
+from tests.learners.holding import held_credential
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ELEVEN_ELEMENTS = {
+    "name",
+    "title",
+    "issuerCountry",
+    "awardingBody",
+    "issuanceDate",
+    "learningOutcomes",
+    "notionalWorkload",
+    "level",
+    "typeOfAssessment",
+    "formOfParticipation",
+    "qualityAssurance",
+}
+
+
+@pytest.fixture(scope="session")
+def wallet_node() -> Path:
+    directory = os.environ.get("MESHE_WALLET_DIR")
+    if not directory:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must run the Node test wallet: set MESHE_WALLET_DIR (make test does)")
+        pytest.skip("MESHE_WALLET_DIR is not set: no installed Node test wallet")
+    path = Path(directory)
+    if not (path / "wallet.mjs").is_file() or not (path / "node_modules").is_dir():
+        pytest.fail(f"MESHE_WALLET_DIR={directory} is not tests/wallet/node with `npm ci` run")
+    if shutil.which("node") is None:
+        pytest.fail("MESHE_WALLET_DIR is set but `node` is not on PATH")
+    return path
+
+
+def node(wallet_node: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [shutil.which("node") or "node", str(wallet_node / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=wallet_node,
+    )
+
+
+@pytest.fixture
+def node_base(live_server, settings) -> str:
+    settings.MESHE_BASE_URL = live_server.url
+    return live_server.url
+
+
+def test_a_third_party_wallet_receives_both_formats_and_they_verify(
+    wallet_node, interop, node_base, logged_in, tmp_path
+):
+    learner = UserFactory(email="ana@example.eu")
+    credential = held_credential(learner, grade="8.5")
+    client = logged_in(learner)
+
+    # The learner asks for an offer on the credential's page; the PIN arrives by e-mail.
+    page = client.post(
+        reverse("wallet_issuance:offer_create", args=[credential.public_id]), follow=True
+    )
+    link = re.search(r'href="(openid-credential-offer://[^"]+)"', page.content.decode())
+    assert link is not None
+    offer_uri = link.group(1).replace("&amp;", "&")
+    pin = pin_in(mail.outbox[-1])
+    assert json.loads(unquote(offer_uri.split("credential_offer=", 1)[1]))["credential_issuer"] == (
+        wi.credential_issuer_id(credential.institution)
+    )
+
+    received = node(
+        wallet_node,
+        "wallet.mjs",
+        "--offer",
+        offer_uri,
+        "--pin",
+        pin,
+        "--out",
+        str(tmp_path),
+        "--insecure",
+        "true",
+    )
+    assert received.returncode == 0, received.stdout + received.stderr
+    assert json.loads(received.stdout) == {"received": ["ldp_vc", "dc+sd-jwt"], "version": "V1"}
+    wallet = json.loads((tmp_path / "wallet.json").read_text())
+    stored = {row.format: row.document for row in WalletCredential.objects.all()}
+    assert stored["dc+sd-jwt"] == wallet["credentials"]["dc+sd-jwt"]
+    assert json.loads(stored["ldp_vc"]) == wallet["credentials"]["ldp_vc"]
+
+    # ldp_vc: vc-js verifies proof, issuer = key controller and the Bitstring Status List.
+    ldp_vc = str(tmp_path / "ldp_vc.json")
+    status_map = f"{node_base}/status/={node_base}/status/"
+    checked = interop.run("verify.mjs", ldp_vc, "--map", status_map)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    report = json.loads(checked.stdout)
+    assert report["verified"] is True
+    assert wallet["credentials"]["ldp_vc"]["credentialSubject"]["id"].startswith("did:key:z6Mk")
+
+    # SD-JWT VC: @sd-jwt/sd-jwt-vc verifies it, its status and type, then a presentation of
+    # two claims with key binding.
+    args = [
+        "--wallet",
+        str(tmp_path / "wallet.json"),
+        "--disclose",
+        "title,awardingBody",
+        "--aud",
+        "https://admissions.example.eu",
+        "--nonce",
+        "n-0S6_WzA2Mj",
+    ]
+    verified = node(wallet_node, "verify-sd-jwt.mjs", *args)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    result = json.loads(verified.stdout)
+    assert set(result["issued"]) >= ELEVEN_ELEMENTS
+    assert result["issued"]["grade"] == "8.5"
+    assert result["presented"]["title"] == credential.version.title
+    assert result["presented"]["awardingBody"] == credential.institution.name
+    assert not {"name", "mail", "grade", "learningOutcomes"} & set(result["presented"])
+    assert result["presented"]["cnf"]["jwk"] == wallet["holder"]["publicJwk"]
+    assert result["keyBinding"]["payload"]["aud"] == "https://admissions.example.eu"
+    assert result["typeMetadata"]["vct"] == wi.vct_url()
+    assert result["statusList"]["header"]["typ"] == "statuslist+jwt"
+
+    # Revoked: both verifiers now refuse. (token_status_sync is what services._transition calls.)
+    services.credential_revoke(credential=credential, actor=None)
+    wi.token_status_sync(credential=credential, status=CredentialStatus.REVOKED)
+    refused = interop.run("verify.mjs", ldp_vc, "--map", status_map)
+    assert refused.returncode == 1
+    assert "revocation" in refused.stdout.lower()
+    refused = node(wallet_node, "verify-sd-jwt.mjs", *args)
+    assert refused.returncode != 0
+    assert "Status is not valid" in refused.stdout + refused.stderr

@@ -1,0 +1,391 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from credentials import services as credential_services
+from credentials.models import IssuedCredential
+from exchange import deliveries, transport
+from exchange.models import (
+    Decision,
+    Delivery,
+    DeliveryAttempt,
+    Notice,
+    NoticeKind,
+    OutboxStatus,
+    Partner,
+    PartnerStatus,
+)
+from institutions.models import AuditEvent, Role
+from tests.exchange.test_deliveries_world import issue, partner_row, staff_client, two_partners
+from tests.factories import InstitutionFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Sending is the outbox's business (test_outbox); here every partner answers 201."""
+    calls = []
+
+    def answer(**kwargs):
+        calls.append(kwargs)
+        return transport.Reply(status=201, headers={}, body=b"{}", latency_ms=3)
+
+    monkeypatch.setattr(transport, "signed_request", answer)
+    return calls
+
+
+@pytest.fixture
+def world():
+    uni_a, uni_b, a_to_b, b_to_a = two_partners()
+    return uni_a, uni_b, a_to_b, b_to_a
+
+
+def create(credential, partner, **overrides) -> Delivery:
+    fields = {"actor": None, "by_learner": False, "note": "", **overrides}
+    return deliveries.delivery_create(credential=credential, partner=partner, **fields)
+
+
+# Services ----------------------------------------------------------------------------------
+
+
+def test_a_delivery_is_queued_audited_and_sent_on_commit(
+    world, no_network, django_capture_on_commit_callbacks
+):
+    uni_a, _uni_b, a_to_b, _ = world
+    credential = issue(uni_a)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        delivery = create(credential, a_to_b, note="  Please  ", by_learner=True)
+    assert delivery.status == OutboxStatus.QUEUED and delivery.consent_note == "Please"
+    assert delivery.by_learner is True
+    assert no_network == []
+    assert len(callbacks) == 1
+    event = AuditEvent.objects.get(action="delivery.created")
+    assert event.institution == uni_a and event.detail["partner"] == "University B"
+    callbacks[0]()
+    assert Delivery.objects.get(pk=delivery.pk).status == OutboxStatus.DELIVERED
+
+
+def test_creating_a_delivery_twice_returns_the_same_row(world):
+    uni_a, _uni_b, a_to_b, _ = world
+    credential = issue(uni_a)
+    first = create(credential, a_to_b)
+    second = create(credential, a_to_b, note="again")
+    assert first.pk == second.pk
+    assert Delivery.objects.count() == 1
+    assert AuditEvent.objects.filter(action="delivery.created").count() == 1
+
+
+def test_creating_a_failed_delivery_again_queues_it_again(
+    world, django_capture_on_commit_callbacks
+):
+    uni_a, _uni_b, a_to_b, _ = world
+    delivery = create(issue(uni_a), a_to_b)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=OutboxStatus.FAILED, failed_at=timezone.now()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        again = create(delivery.credential, a_to_b)
+    assert again.pk == delivery.pk
+    assert Delivery.objects.get(pk=delivery.pk).status == OutboxStatus.DELIVERED
+    assert AuditEvent.objects.filter(action="delivery.requeued").count() == 1
+
+
+@pytest.mark.parametrize(
+    "status", [PartnerStatus.REQUESTED, PartnerStatus.SUSPENDED, PartnerStatus.ENDED]
+)
+def test_a_partner_that_is_not_agreed_is_refused(world, status):
+    uni_a, _uni_b, a_to_b, _ = world
+    Partner.objects.filter(pk=a_to_b.pk).update(status=status)
+    a_to_b.refresh_from_db()
+    with pytest.raises(deliveries.DeliveryError):
+        create(issue(uni_a), a_to_b)
+    assert not Delivery.objects.exists()
+
+
+def test_another_institutions_partner_is_refused(world):
+    uni_a, _uni_b, _a_to_b, b_to_a = world
+    with pytest.raises(deliveries.DeliveryError):
+        create(issue(uni_a), b_to_a)
+
+
+@pytest.mark.parametrize("change", ["revoke", "suspend", "expire"])
+def test_a_credential_that_is_not_valid_is_refused(world, change):
+    uni_a, _uni_b, a_to_b, _ = world
+    credential = issue(uni_a)
+    if change == "revoke":
+        credential_services.credential_revoke(credential=credential, actor=None)
+    elif change == "suspend":
+        credential_services.credential_suspend(credential=credential, actor=None)
+    else:
+        IssuedCredential.objects.filter(pk=credential.pk).update(
+            valid_until=timezone.now() - timedelta(days=1)
+        )
+    credential.refresh_from_db()
+    with pytest.raises(deliveries.DeliveryError):
+        create(credential, a_to_b)
+
+
+def test_a_batch_is_all_or_nothing(world):
+    uni_a, _uni_b, a_to_b, _ = world
+    good, bad = issue(uni_a), issue(uni_a, holder_name="Bo Revoked")
+    credential_services.credential_revoke(credential=bad, actor=None)
+    bad.refresh_from_db()
+    with pytest.raises(deliveries.DeliveryError, match="Bo Revoked"):
+        deliveries.deliveries_create_batch(
+            credentials=[good, bad], partner=a_to_b, actor=None, note=""
+        )
+    assert not Delivery.objects.exists()
+    sent = deliveries.deliveries_create_batch(
+        credentials=[good, issue(uni_a)], partner=a_to_b, actor=None, note="Batch"
+    )
+    assert len(sent) == 2 and Delivery.objects.count() == 2
+
+
+def test_retry_now_queues_a_failed_delivery_and_refuses_a_delivered_one(
+    world, django_capture_on_commit_callbacks
+):
+    uni_a, _uni_b, a_to_b, _ = world
+    delivery = create(issue(uni_a), a_to_b)
+    Delivery.objects.filter(pk=delivery.pk).update(status=OutboxStatus.FAILED)
+    delivery.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        deliveries.delivery_retry_now(delivery=delivery, actor=None)
+    delivery.refresh_from_db()
+    assert delivery.status == OutboxStatus.DELIVERED
+    assert AuditEvent.objects.filter(action="delivery.retried").count() == 1
+    with pytest.raises(deliveries.DeliveryError):
+        deliveries.delivery_retry_now(delivery=delivery, actor=None)
+
+
+def test_status_notices_go_to_every_partner_holding_the_credential(world):
+    uni_a, _uni_b, a_to_b, _ = world
+    uni_c = InstitutionFactory(slug="uni-c", name="University C")
+    a_to_c = partner_row(uni_a, uni_c)
+    credential = issue(uni_a)
+    create(credential, a_to_b)
+    failed = create(credential, a_to_c)
+    assert deliveries.status_notices_enqueue(credential=credential) == 2
+    Delivery.objects.filter(pk=failed.pk).update(status=OutboxStatus.FAILED)
+    credential.status = "revoked"
+    assert deliveries.status_notices_enqueue(credential=credential) == 1
+    notice = Notice.objects.filter(partner=a_to_b).earliest("pk")
+    assert notice.kind == NoticeKind.STATUS
+    assert notice.payload["credentialId"] == credential.credential_id
+    assert deliveries.status_notices_enqueue(credential=issue(uni_a)) == 0
+
+
+def test_a_decision_notice_updates_the_delivery_once(world):
+    uni_a, _uni_b, a_to_b, _ = world
+    delivery = create(issue(uni_a), a_to_b)
+    message = deliveries.notice_message_parse(
+        b'{"type": "decision", "credentialId": "%s", "decision": "recognised", "ects": "5", '
+        b'"programme": "MSc", "reason": "", "decidedAt": "2026-02-01T10:00:00+00:00"}'
+        % delivery.credential.credential_id.encode()
+    )
+    deliveries.delivery_decision_receive(partner=a_to_b, message=message)
+    deliveries.delivery_decision_receive(partner=a_to_b, message=message)
+    delivery.refresh_from_db()
+    assert delivery.decision == Decision.RECOGNISED and str(delivery.decision_ects) == "5.0"
+    assert AuditEvent.objects.filter(action="delivery.decided").count() == 1
+
+
+def test_a_decision_about_a_credential_we_never_sent_is_unknown(world):
+    with pytest.raises(deliveries.UnknownCredential):
+        deliveries.delivery_decision_receive(
+            partner=world[2],
+            message={"credentialId": "urn:uuid:00000000-0000-0000-0000-000000000000"},
+        )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[]",
+        b"not json",
+        b'{"type": "other", "credentialId": "x"}',
+        b'{"type": "decision", "credentialId": "x", "decision": "maybe"}',
+        b'{"type": "decision", "credentialId": "x", "decision": "declined", "decidedAt": "soon"}',
+        b'{"type": "status", "credentialId": "x", "status": "lost"}',
+        b'{"type": "status", "status": "revoked"}',
+    ],
+)
+def test_a_malformed_notice_is_refused(body):
+    with pytest.raises(deliveries.MessageInvalid):
+        deliveries.notice_message_parse(body)
+
+
+# Staff views -------------------------------------------------------------------------------
+
+
+def test_the_delivery_log_lists_attempts_in_a_fixed_number_of_queries(world):
+    uni_a, _uni_b, a_to_b, _ = world
+    client, _user = staff_client(uni_a, Role.VIEWER)
+    for _n in range(3):
+        delivery = create(issue(uni_a), a_to_b)
+        DeliveryAttempt.objects.create(delivery=delivery, http_status=503, error="http-503: down")
+    client.get("/staff/uni-a/deliveries/")  # warm up session and caches
+    with CaptureQueriesContext(connection) as few:
+        response = client.get("/staff/uni-a/deliveries/")
+    for _n in range(5):
+        create(issue(uni_a), a_to_b)
+    with CaptureQueriesContext(connection) as many:
+        more = client.get("/staff/uni-a/deliveries/")
+    assert response.status_code == 200 and more.status_code == 200
+    assert len(many) == len(few)
+    assert b"http-503: down" in response.content
+    assert b"Retry now" not in response.content  # a viewer may not
+
+
+def test_the_delivery_log_filters_by_status_partner_and_decision(world):
+    uni_a, _uni_b, a_to_b, _ = world
+    client, _user = staff_client(uni_a)
+    delivery = create(issue(uni_a, holder_name="Recognised Rita"), a_to_b)
+    Delivery.objects.filter(pk=delivery.pk).update(decision=Decision.RECOGNISED)
+    create(issue(uni_a, holder_name="Pending Pia"), a_to_b)
+    pending = client.get("/staff/uni-a/deliveries/", {"decision": "pending"}).content
+    assert b"Pending Pia" in pending and b"Recognised Rita" not in pending
+    failed = client.get("/staff/uni-a/deliveries/", {"status": "failed"}).content
+    assert b"Pending Pia" not in failed
+    by_partner = client.get("/staff/uni-a/deliveries/", {"partner": str(a_to_b.public_id)})
+    assert b"Recognised Rita" in by_partner.content
+
+
+def test_staff_of_another_institution_get_404_for_the_delivery_log(world):
+    _uni_a, uni_b, _a_to_b, _ = world
+    client, _user = staff_client(uni_b)
+    assert client.get("/staff/uni-a/deliveries/").status_code == 404
+
+
+def test_an_admin_retries_a_failed_delivery(world):
+    uni_a, _uni_b, a_to_b, _ = world
+    client, _user = staff_client(uni_a)
+    delivery = create(issue(uni_a), a_to_b)
+    Delivery.objects.filter(pk=delivery.pk).update(status=OutboxStatus.FAILED)
+    response = client.post(f"/staff/uni-a/deliveries/{delivery.public_id}/retry/", follow=True)
+    assert response.redirect_chain[-1][0] == "/staff/uni-a/deliveries/"
+    assert b"Sending again" in response.content
+    assert AuditEvent.objects.filter(action="delivery.retried").count() == 1
+
+
+def test_a_viewer_may_not_retry(world):
+    uni_a, _uni_b, a_to_b, _ = world
+    client, _user = staff_client(uni_a, Role.VIEWER)
+    delivery = create(issue(uni_a), a_to_b)
+    response = client.post(f"/staff/uni-a/deliveries/{delivery.public_id}/retry/")
+    assert response.status_code == 403
+
+
+def test_another_institutions_delivery_cannot_be_retried(world):
+    uni_a, uni_b, a_to_b, _ = world
+    client, _user = staff_client(uni_b)
+    delivery = create(issue(uni_a), a_to_b)
+    assert client.post(f"/staff/uni-b/deliveries/{delivery.public_id}/retry/").status_code == 404
+
+
+def test_an_issuer_sends_selected_credentials_to_a_partner(world):
+    uni_a, _uni_b, a_to_b, _ = world
+    client, user = staff_client(uni_a, Role.ISSUER)
+    first, second = issue(uni_a), issue(uni_a)
+    page = client.get("/staff/uni-a/deliveries/send/")
+    assert page.status_code == 200 and str(first.public_id).encode() in page.content
+    response = client.post(
+        "/staff/uni-a/deliveries/send/",
+        {
+            "partner": str(a_to_b.public_id),
+            "credentials": [str(first.public_id), str(second.public_id)],
+            "note": "Exchange cohort",
+        },
+    )
+    assert response.status_code == 302
+    assert Delivery.objects.filter(partner=a_to_b, requested_by=user).count() == 2
+
+
+def test_a_batch_to_a_partner_that_is_not_agreed_is_not_offered(world):
+    uni_a, _uni_b, a_to_b, _ = world
+    Partner.objects.filter(pk=a_to_b.pk).update(status=PartnerStatus.SUSPENDED)
+    client, _user = staff_client(uni_a)
+    response = client.post(
+        "/staff/uni-a/deliveries/send/",
+        {"partner": str(a_to_b.public_id), "credentials": [str(issue(uni_a).public_id)]},
+    )
+    assert response.status_code == 200 and not Delivery.objects.exists()
+
+
+def test_a_viewer_may_not_send_a_batch(world):
+    client, _user = staff_client(world[0], Role.VIEWER)
+    assert client.get("/staff/uni-a/deliveries/send/").status_code == 403
+
+
+# The learner's page ------------------------------------------------------------------------
+
+
+def test_the_holder_sends_their_credential_with_consent(world):
+    uni_a, _uni_b, a_to_b, _ = world
+    learner = UserFactory()
+    credential = issue(uni_a, holder=learner)
+    client = Client()
+    client.force_login(learner)
+    url = f"/wallet/credentials/{credential.public_id}/recognition/"
+    chosen = client.get(url, {"partner": str(a_to_b.public_id)})
+    assert chosen.status_code == 200
+    assert (
+        "I agree that University A sends this credential, with my name, to University B."
+        in chosen.content.decode()
+    )
+    refused = client.post(url, {"partner": str(a_to_b.public_id), "note": "MSc"})
+    assert refused.status_code == 200 and not Delivery.objects.exists()
+    response = client.post(
+        url, {"partner": str(a_to_b.public_id), "note": "MSc", "consent": "on"}, follow=True
+    )
+    delivery = Delivery.objects.get()
+    assert delivery.by_learner is True and delivery.requested_by == learner
+    assert delivery.consent_note == "MSc"
+    assert b"University B" in response.content and b"Awaiting decision" in response.content
+
+
+def test_the_learner_page_shows_the_decision(world):
+    uni_a, _uni_b, a_to_b, _ = world
+    learner = UserFactory()
+    credential = issue(uni_a, holder=learner)
+    delivery = create(credential, a_to_b)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        decision=Decision.RECOGNISED, decision_ects=5, decision_programme="MSc Data Science"
+    )
+    client = Client()
+    client.force_login(learner)
+    page = client.get(f"/wallet/credentials/{credential.public_id}/recognition/")
+    assert "Recognised for 5 ECTS toward MSc Data Science" in page.content.decode()
+
+
+def test_someone_else_gets_404_for_the_recognition_page(world):
+    uni_a, _uni_b, a_to_b, _ = world
+    credential = issue(uni_a, holder=UserFactory())
+    client = Client()
+    client.force_login(UserFactory())
+    url = f"/wallet/credentials/{credential.public_id}/recognition/"
+    assert client.get(url).status_code == 404
+    posted = client.post(url, {"partner": str(a_to_b.public_id), "consent": "on"})
+    assert posted.status_code == 404
+    assert not Delivery.objects.exists()
+
+
+def test_the_recognition_page_needs_a_login(world):
+    credential = issue(world[0], holder=UserFactory())
+    response = Client().get(f"/wallet/credentials/{credential.public_id}/recognition/")
+    assert response.status_code == 302
+
+
+def test_only_the_issuers_agreed_partners_are_offered(world):
+    uni_a, _uni_b, _a_to_b, b_to_a = world
+    learner = UserFactory()
+    credential = issue(uni_a, holder=learner)
+    client = Client()
+    client.force_login(learner)
+    url = f"/wallet/credentials/{credential.public_id}/recognition/"
+    response = client.post(url, {"partner": str(b_to_a.public_id), "consent": "on"})
+    assert response.status_code == 200 and not Delivery.objects.exists()

@@ -1,0 +1,246 @@
+"""Two institutions on one live test node, partnered both ways, exchanging for real: signed
+requests over HTTP, the receiver's inbox and notices endpoints, the outbox and its sweep."""
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from credentials import services as credential_services
+from exchange import deliveries, outbox, transport
+from exchange.models import (
+    Decision,
+    Delivery,
+    IncomingCredential,
+    IncomingStatus,
+    Notice,
+    OutboxStatus,
+    Partner,
+)
+from institutions.models import AuditEvent
+from tests.exchange.test_deliveries_world import issue, two_partners
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def node(live_server, settings):
+    settings.MESHE_BASE_URL = live_server.url
+    settings.MESHE_OUTBOUND_ALLOW_LOOPBACK = True
+    return live_server.url
+
+
+@pytest.fixture
+def world(node):
+    uni_a, uni_b, a_to_b, b_to_a = two_partners(base_url=node)
+    return uni_a, uni_b, a_to_b, b_to_a
+
+
+def send(world, credential=None, note: str = "For the data science minor") -> Delivery:
+    uni_a, _uni_b, a_to_b, _b_to_a = world
+    delivery = deliveries.delivery_create(
+        credential=credential or issue(uni_a),
+        partner=a_to_b,
+        actor=None,
+        by_learner=True,
+        note=note,
+    )
+    delivery.refresh_from_db()
+    return delivery
+
+
+def test_a_delivery_arrives_verified_and_stored_as_received(world):
+    delivery = send(world)
+    assert delivery.status == OutboxStatus.DELIVERED, delivery.last_error
+    assert delivery.last_status == 201
+    incoming = IncomingCredential.objects.get()
+    assert incoming.partner == world[3]
+    assert incoming.verified is True
+    assert incoming.credential_id == delivery.credential.credential_id
+    assert incoming.title == "Data Literacy"
+    assert incoming.learner_name == "Ana Kowalska"
+    assert incoming.consent_note == "For the data science minor"
+    assert incoming.credential_status == IncomingStatus.VALID
+    # The exact text the issuer signed, sliced from the body, not re-serialised.
+    # (The transport serialises compactly, as the issuer stored it, so the texts are equal.)
+    assert incoming.document == delivery.credential.document
+
+
+def test_a_delivery_sent_twice_is_stored_once_and_acknowledged_alike(world):
+    uni_a, _uni_b, a_to_b, _b_to_a = world
+    delivery = send(world)
+    body = {
+        "credential": json.loads(delivery.credential.document),
+        "learner": {"name": "Ana Kowalska"},
+        "note": "",
+        "delivery": str(delivery.public_id),
+    }
+    again = transport.signed_request(
+        institution=uni_a,
+        method="POST",
+        url=a_to_b.endpoints["inbox"],
+        payload=body,
+        peer_keys=a_to_b.pinned_keys,
+    )
+    assert again.status == 200
+    incoming = IncomingCredential.objects.get()
+    assert again.json() == {
+        "received": incoming.credential_id,
+        "verified": True,
+        "checks": incoming.verification["checks"],
+        "incoming": str(incoming.public_id),
+    }
+
+
+def test_a_worker_killed_mid_delivery_is_sent_again_once_and_stored_once(world):
+    delivery = send(world)
+    # As if the worker died after the partner stored it but before we recorded the answer.
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=OutboxStatus.SENDING, lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert outbox.outbox_sweep() == 1
+    assert outbox.outbox_sweep() == 0
+    delivery.refresh_from_db()
+    assert delivery.status == OutboxStatus.DELIVERED and delivery.last_status == 200
+    assert IncomingCredential.objects.count() == 1
+
+
+def test_deliveries_queued_while_the_partner_was_down_arrive_once_each(world, settings):
+    uni_a, _uni_b, a_to_b, _b_to_a = world
+    live = a_to_b.endpoints
+    Partner.objects.filter(pk=a_to_b.pk).update(
+        endpoints={"inbox": "http://127.0.0.1:9/exchange/v1/uni-b/inbox"}
+    )
+    a_to_b.refresh_from_db()
+    credentials = [issue(uni_a) for _ in range(5)]
+    for credential in credentials:
+        send(world, credential)
+    assert set(Delivery.objects.values_list("status", flat=True)) == {OutboxStatus.QUEUED}
+    assert IncomingCredential.objects.count() == 0
+    Partner.objects.filter(pk=a_to_b.pk).update(endpoints=live)
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    assert outbox.outbox_sweep() == 5
+    outbox.outbox_sweep()
+    assert set(Delivery.objects.values_list("status", flat=True)) == {OutboxStatus.DELIVERED}
+    assert IncomingCredential.objects.count() == 5
+
+
+def test_the_decision_travels_back_to_the_sender(world):
+    delivery = send(world)
+    incoming = IncomingCredential.objects.get()
+    deliveries.incoming_decide(
+        incoming=incoming,
+        actor=None,
+        decision=Decision.RECOGNISED,
+        ects=Decimal("5.0"),
+        programme="MSc Data Science",
+        reason="",
+    )
+    notice = Notice.objects.get(partner=world[3])
+    assert notice.status == OutboxStatus.DELIVERED, notice.last_error
+    delivery.refresh_from_db()
+    assert delivery.decision == Decision.RECOGNISED
+    assert delivery.decision_ects == Decimal("5.0")
+    assert delivery.decision_programme == "MSc Data Science"
+    assert delivery.decided_at is not None
+    assert AuditEvent.objects.filter(action="delivery.decided", institution=world[0]).count() == 1
+
+
+def test_a_changed_decision_travels_back_too(world):
+    delivery = send(world)
+    incoming = IncomingCredential.objects.get()
+    for decision, reason in ((Decision.RECOGNISED, ""), (Decision.DECLINED, "Overlaps a course")):
+        deliveries.incoming_decide(
+            incoming=incoming, actor=None, decision=decision, ects=None, programme="", reason=reason
+        )
+    delivery.refresh_from_db()
+    assert delivery.decision == Decision.DECLINED
+    assert delivery.decision_reason == "Overlaps a course"
+    assert Notice.objects.filter(status=OutboxStatus.DELIVERED).count() == 2
+
+
+def test_a_revocation_notice_makes_the_receivers_copy_revoked(world):
+    delivery = send(world)
+    credential_services.credential_revoke(credential=delivery.credential, actor=None, reason="x")
+    notice = Notice.objects.get(partner=world[2], kind="status")
+    assert notice.status == OutboxStatus.DELIVERED, notice.last_error
+    incoming = IncomingCredential.objects.get()
+    assert incoming.credential_status == IncomingStatus.REVOKED
+    assert incoming.verified is False
+
+
+def test_a_status_notice_for_an_unknown_credential_fails_as_not_found(world):
+    uni_a, _uni_b, a_to_b, _b_to_a = world
+    with pytest.raises(transport.TransportError) as caught:
+        transport.signed_request(
+            institution=uni_a,
+            method="POST",
+            url=a_to_b.endpoints["notices"],
+            payload={"type": "status", "credentialId": "urn:uuid:nothing", "status": "revoked"},
+            peer_keys=a_to_b.pinned_keys,
+        )
+    assert caught.value.status == 404
+    assert caught.value.reason == "unknown-credential"
+
+
+def post(world, endpoint: str, payload: dict) -> transport.TransportError:
+    uni_a, _uni_b, a_to_b, _b_to_a = world
+    with pytest.raises(transport.TransportError) as caught:
+        transport.signed_request(
+            institution=uni_a,
+            method="POST",
+            url=a_to_b.endpoints[endpoint],
+            payload=payload,
+            peer_keys=a_to_b.pinned_keys,
+        )
+    return caught.value
+
+
+def test_the_inbox_refuses_a_body_that_is_not_a_delivery(world):
+    error = post(world, "inbox", {"credential": "not an object"})
+    assert (error.status, error.reason, error.retryable) == (400, "invalid-message", False)
+
+
+def test_the_inbox_refuses_a_credential_the_sender_did_not_issue(world):
+    _uni_a, uni_b, _a_to_b, _b_to_a = world
+    error = post(world, "inbox", {"credential": json.loads(issue(uni_b).document)})
+    assert (error.status, error.reason) == (422, "credential-not-verified")
+    assert "issuer" in error.detail
+    assert not IncomingCredential.objects.exists()
+
+
+def test_the_notices_endpoint_refuses_a_malformed_notice(world):
+    error = post(world, "notices", {"type": "decision", "credentialId": "urn:uuid:x"})
+    assert (error.status, error.reason) == (400, "invalid-message")
+
+
+def test_a_learner_sends_for_recognition_and_sees_the_decision_on_the_credential_page(world):
+    uni_a, _uni_b, a_to_b, _b_to_a = world
+    learner = UserFactory()
+    credential = issue(uni_a, holder=learner)
+    client = Client()
+    client.force_login(learner)
+    page = f"/wallet/credentials/{credential.public_id}/"
+    assert "Send for recognition" in client.get(page).text
+
+    sent = client.post(
+        f"{page}recognition/",
+        {"partner": str(a_to_b.public_id), "note": "For my minor", "consent": "on"},
+    )
+    assert sent.status_code == 302
+    assert Delivery.objects.get().status == OutboxStatus.DELIVERED  # tasks run inline here
+    incoming = IncomingCredential.objects.get()
+    assert incoming.consent_note == "For my minor"
+    deliveries.incoming_decide(
+        incoming=incoming,
+        actor=None,
+        decision=Decision.RECOGNISED,
+        ects=Decimal("5.0"),
+        programme="MSc Data Science",
+        reason="",
+    )
+    assert "Recognised for 5 ECTS toward MSc Data Science" in client.get(page).text

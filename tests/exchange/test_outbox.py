@@ -1,0 +1,383 @@
+import random
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from exchange import deliveries, outbox, transport
+from exchange.models import (
+    Delivery,
+    DeliveryAttempt,
+    Notice,
+    NoticeKind,
+    OutboxStatus,
+    Partner,
+    PartnerStatus,
+)
+from institutions.models import AuditEvent, Role
+from tests.exchange.test_deliveries_world import issue, partner_row, two_partners
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeTransport:
+    """Stands in for exchange.transport.signed_request: answers from a list, records calls."""
+
+    def __init__(self, *answers: object) -> None:
+        self.answers = list(answers)
+        self.calls: list[dict] = []
+
+    def __call__(self, **kwargs):
+        self.calls.append(kwargs)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def ok(status: int = 201) -> transport.Reply:
+    return transport.Reply(status=status, headers={}, body=b"{}", latency_ms=12)
+
+
+def down(status: int = 503, retry_after: int | None = None) -> transport.TransportError:
+    return transport.TransportError(
+        reason=f"http-{status}",
+        detail="down",
+        status=status,
+        retryable=True,
+        latency_ms=7,
+        retry_after=retry_after,
+    )
+
+
+def refused() -> transport.TransportError:
+    return transport.TransportError(
+        reason="invalid-message", detail="no", status=400, retryable=False, latency_ms=5
+    )
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    def install(*answers: object) -> FakeTransport:
+        fake = FakeTransport(*answers)
+        monkeypatch.setattr(transport, "signed_request", fake)
+        return fake
+
+    return install
+
+
+@pytest.fixture
+def world():
+    uni_a, uni_b, a_to_b, _b_to_a = two_partners()
+    return uni_a, uni_b, a_to_b, issue(uni_a)
+
+
+def queued_delivery(world) -> Delivery:
+    _uni_a, _uni_b, a_to_b, credential = world
+    return Delivery.objects.create(
+        partner=a_to_b, credential=credential, consent_note="Please", next_attempt_at=None
+    )
+
+
+def seeded(seed: int) -> random.Random:
+    return random.Random(seed)  # noqa: S311  # reproducible jitter, not a secret
+
+
+def test_the_backoff_doubles_from_the_base_up_to_the_cap_with_jitter(settings):
+    settings.MESHE_DELIVERY_RETRY_BASE_SECONDS = 30
+    settings.MESHE_DELIVERY_RETRY_CAP_SECONDS = 3600
+    rng = seeded(42)
+    delays = [outbox.retry_delay(attempts=n, rng=rng) for n in (1, 2, 3, 10)]
+    expected_rng = seeded(42)
+    expected = [
+        30 * expected_rng.uniform(0.5, 1.5),
+        60 * expected_rng.uniform(0.5, 1.5),
+        120 * expected_rng.uniform(0.5, 1.5),
+        3600 * expected_rng.uniform(0.5, 1.5),
+    ]
+    assert delays == pytest.approx(expected)
+    for attempts, delay in zip((1, 2, 3, 10), delays, strict=True):
+        nominal = min(3600, 30 * 2 ** (attempts - 1))
+        assert 0.5 * nominal <= delay <= 1.5 * nominal
+
+
+def test_a_longer_retry_after_wins_over_the_backoff(settings):
+    settings.MESHE_DELIVERY_RETRY_BASE_SECONDS = 30
+    assert outbox.retry_delay(attempts=1, retry_after=600, rng=seeded(1)) == 600
+    assert outbox.retry_delay(attempts=1, retry_after=1, rng=seeded(1)) > 1
+
+
+def test_a_delivered_row_records_the_attempt_and_the_partners_health(world, fake):
+    calls = fake(ok())
+    delivery = queued_delivery(world)
+    outbox.outgoing_send(kind="delivery", pk=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == OutboxStatus.DELIVERED
+    assert delivery.delivered_at is not None and delivery.attempts == 1
+    assert delivery.last_status == 201 and delivery.lease_until is None
+    attempt = DeliveryAttempt.objects.get(delivery=delivery)
+    assert (attempt.http_status, attempt.latency_ms, attempt.error) == (201, 12, "")
+    assert Partner.objects.get(pk=delivery.partner_id).last_success_at is not None
+    call = calls.calls[0]
+    assert call["url"].endswith("/exchange/v1/uni-b/inbox")
+    assert call["payload"]["learner"] == {"name": "Ana Kowalska"}
+    assert call["payload"]["note"] == "Please"
+    assert call["payload"]["delivery"] == str(delivery.public_id)
+    assert call["payload"]["credential"]["id"] == delivery.credential.credential_id
+    assert AuditEvent.objects.filter(action="delivery.delivered").count() == 1
+
+
+def test_sending_a_delivered_row_again_does_nothing(world, fake):
+    calls = fake(ok())
+    delivery = queued_delivery(world)
+    outbox.outgoing_send(kind="delivery", pk=delivery.pk)
+    outbox.outgoing_send(kind="delivery", pk=delivery.pk)
+    assert len(calls.calls) == 1
+    assert DeliveryAttempt.objects.count() == 1
+
+
+def test_a_retryable_failure_queues_the_row_again_with_seeded_backoff(
+    world, fake, settings, monkeypatch
+):
+    settings.MESHE_DELIVERY_RETRY_BASE_SECONDS = 30
+    monkeypatch.setattr(outbox, "_random", seeded(7))
+    fake(down(503))
+    delivery = queued_delivery(world)
+    before = timezone.now()
+    outbox.outgoing_send(kind="delivery", pk=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == OutboxStatus.QUEUED
+    assert delivery.attempts == 1 and delivery.last_status == 503
+    expected = 30 * seeded(7).uniform(0.5, 1.5)
+    assert delivery.next_attempt_at is not None
+    waited = (delivery.next_attempt_at - before).total_seconds()
+    assert expected - 1 <= waited <= expected + 1
+    partner = Partner.objects.get(pk=delivery.partner_id)
+    assert partner.last_failure_at is not None and "http-503" in partner.last_failure
+    assert DeliveryAttempt.objects.get(delivery=delivery).http_status == 503
+
+
+def test_retry_after_from_the_partner_is_honoured(world, fake):
+    fake(down(429, retry_after=900))
+    delivery = queued_delivery(world)
+    outbox.outgoing_send(kind="delivery", pk=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.next_attempt_at is not None
+    assert (delivery.next_attempt_at - timezone.now()).total_seconds() > 890
+
+
+def test_a_refusal_fails_the_row_at_once_and_tells_the_admins(
+    world, fake, django_capture_on_commit_callbacks
+):
+    uni_a = world[0]
+    admin = MembershipFactory(institution=uni_a, role=Role.ADMIN).user
+    MembershipFactory(institution=uni_a, role=Role.VIEWER)
+    fake(refused())
+    delivery = queued_delivery(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.outgoing_send(kind="delivery", pk=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == OutboxStatus.FAILED and delivery.failed_at is not None
+    assert delivery.last_error.startswith("invalid-message")
+    event = AuditEvent.objects.get(action="delivery.failed")
+    assert event.detail["reason"].startswith("invalid-message")
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [admin.email]
+
+
+def test_a_row_is_given_up_once_the_give_up_time_passed(world, fake, settings):
+    settings.MESHE_DELIVERY_GIVE_UP_SECONDS = 3600
+    fake(down(503))
+    delivery = queued_delivery(world)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        created_at=timezone.now() - timedelta(seconds=3601)
+    )
+    outbox.outgoing_send(kind="delivery", pk=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == OutboxStatus.FAILED
+    assert AuditEvent.objects.filter(action="delivery.failed").count() == 1
+
+
+def test_a_row_leased_to_another_worker_is_left_alone(world, fake):
+    calls = fake(ok())
+    delivery = queued_delivery(world)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=OutboxStatus.SENDING, attempts=1, lease_until=timezone.now() + timedelta(seconds=20)
+    )
+    outbox.outgoing_send(kind="delivery", pk=delivery.pk)
+    assert calls.calls == []
+    assert Delivery.objects.get(pk=delivery.pk).status == OutboxStatus.SENDING
+
+
+def test_a_row_whose_lease_ran_out_is_sent_again_by_the_sweep(world, fake):
+    calls = fake(ok())
+    delivery = queued_delivery(world)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=OutboxStatus.SENDING, attempts=1, lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert outbox.outbox_sweep() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == OutboxStatus.DELIVERED and delivery.attempts == 2
+    assert len(calls.calls) == 1
+
+
+def test_the_sweep_sends_due_rows_and_leaves_waiting_ones(world, fake):
+    calls = fake(ok())
+    due = queued_delivery(world)
+    Delivery.objects.filter(pk=due.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    waiting = Delivery.objects.create(
+        partner=due.partner,
+        credential=issue(world[0]),
+        next_attempt_at=timezone.now() + timedelta(hours=1),
+    )
+    assert outbox.outbox_sweep() == 1
+    assert Delivery.objects.get(pk=due.pk).status == OutboxStatus.DELIVERED
+    assert Delivery.objects.get(pk=waiting.pk).status == OutboxStatus.QUEUED
+    assert len(calls.calls) == 1
+
+
+def test_a_suspended_partnership_holds_deliveries_queued(world, fake, settings):
+    settings.MESHE_OUTBOX_SWEEP_SECONDS = 60
+    calls = fake(ok())
+    delivery = queued_delivery(world)
+    Partner.objects.filter(pk=delivery.partner_id).update(status=PartnerStatus.SUSPENDED)
+    outbox.outgoing_send(kind="delivery", pk=delivery.pk)
+    delivery.refresh_from_db()
+    assert calls.calls == []
+    assert delivery.status == OutboxStatus.QUEUED and delivery.attempts == 0
+    assert delivery.next_attempt_at is not None
+    assert 50 < (delivery.next_attempt_at - timezone.now()).total_seconds() <= 60
+
+
+def test_an_ended_partnership_fails_waiting_deliveries(world, fake):
+    calls = fake(ok())
+    delivery = queued_delivery(world)
+    Partner.objects.filter(pk=delivery.partner_id).update(status=PartnerStatus.ENDED)
+    outbox.outgoing_send(kind="delivery", pk=delivery.pk)
+    delivery.refresh_from_db()
+    assert calls.calls == [] and delivery.status == OutboxStatus.FAILED
+    assert delivery.last_error.startswith("not-a-partner")
+
+
+def test_partnership_notices_go_even_when_the_partnership_is_not_agreed(
+    world, fake, django_capture_on_commit_callbacks
+):
+    calls = fake(ok(200))
+    partner = world[2]
+    Partner.objects.filter(pk=partner.pk).update(status=PartnerStatus.REQUESTED)
+    partner.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = outbox.notice_enqueue(
+            partner=partner, kind=NoticeKind.PARTNERSHIP, payload={"type": "request"}
+        )
+    notice.refresh_from_db()
+    assert notice.status == OutboxStatus.DELIVERED
+    assert calls.calls[0]["url"].endswith("/exchange/v1/uni-b/partnership")
+    assert calls.calls[0]["payload"] == {"type": "request"}
+
+
+def test_decision_notices_go_to_the_notices_endpoint(
+    world, fake, django_capture_on_commit_callbacks
+):
+    calls = fake(ok(200))
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = outbox.notice_enqueue(
+            partner=world[2], kind=NoticeKind.DECISION, payload={"type": "decision"}
+        )
+    assert Notice.objects.get(pk=notice.pk).status == OutboxStatus.DELIVERED
+    assert calls.calls[0]["url"].endswith("/exchange/v1/uni-b/notices")
+
+
+def test_a_failed_notice_is_audited_as_a_notice(world, fake, django_capture_on_commit_callbacks):
+    fake(refused())
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.notice_enqueue(partner=world[2], kind=NoticeKind.STATUS, payload={"type": "status"})
+    assert AuditEvent.objects.filter(action="notice.failed").count() == 1
+
+
+def test_a_partner_without_the_endpoint_fails_the_row(world, fake):
+    calls = fake(ok())
+    delivery = queued_delivery(world)
+    Partner.objects.filter(pk=delivery.partner_id).update(endpoints={})
+    outbox.outgoing_send(kind="delivery", pk=delivery.pk)
+    delivery.refresh_from_db()
+    assert calls.calls == [] and delivery.status == OutboxStatus.FAILED
+    assert delivery.last_error.startswith("no-endpoint")
+
+
+# Against a real HTTP server: what the transport makes of a 500 and a 400.
+
+
+class _Answers(BaseHTTPRequestHandler):
+    status = 500
+    hits = 0
+
+    def do_POST(self) -> None:
+        type(self).hits += 1
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"error": "nope"}')
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def target(settings):
+    settings.MESHE_OUTBOUND_ALLOW_LOOPBACK = True
+
+    def start(status: int) -> tuple[str, type[_Answers]]:
+        handler = type("Handler", (_Answers,), {"status": status, "hits": 0})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}", handler
+
+    servers: list[ThreadingHTTPServer] = []
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_partner_answering_500_is_retried(target, django_capture_on_commit_callbacks):
+    url, handler = target(500)
+    uni_a, uni_b, _a_to_b, _b_to_a = two_partners()
+    partner = Partner.objects.get(institution=uni_a)
+    Partner.objects.filter(pk=partner.pk).delete()
+    partner = partner_row(uni_a, uni_b, base_url=url)
+    credential = issue(uni_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery = deliveries.delivery_create(
+            credential=credential, partner=partner, actor=None, by_learner=False, note=""
+        )
+    delivery.refresh_from_db()
+    assert handler.hits == 1
+    assert delivery.status == OutboxStatus.QUEUED and delivery.last_status == 500
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    outbox.outbox_sweep()
+    delivery.refresh_from_db()
+    assert handler.hits == 2 and delivery.attempts == 2
+    assert delivery.status == OutboxStatus.QUEUED
+    assert DeliveryAttempt.objects.filter(delivery=delivery, http_status=500).count() == 2
+
+
+def test_a_partner_answering_400_is_not_retried(target, django_capture_on_commit_callbacks):
+    url, handler = target(400)
+    uni_a, uni_b, _a_to_b, _b_to_a = two_partners()
+    Partner.objects.filter(institution=uni_a).delete()
+    partner = partner_row(uni_a, uni_b, base_url=url)
+    credential = issue(uni_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery = deliveries.delivery_create(
+            credential=credential, partner=partner, actor=None, by_learner=False, note=""
+        )
+    delivery.refresh_from_db()
+    assert delivery.status == OutboxStatus.FAILED and delivery.last_status == 400
+    assert outbox.outbox_sweep() == 0
+    assert handler.hits == 1

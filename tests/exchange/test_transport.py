@@ -1,0 +1,259 @@
+"""The outbound client against a real loopback HTTP server that answers as a partner might."""
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from credentials.multiformats import encode_ed25519_public_key
+from exchange import http_signatures as hs
+from exchange import transport
+from institutions.selectors import active_signing_key
+from tests.factories import InstitutionFactory
+
+pytestmark = pytest.mark.django_db
+
+PEER_KEY = Ed25519PrivateKey.generate()
+PEER_KEY_ID = "did:web:uni-b.example:institutions:uni-b#key-1"
+PEER_KEYS = [
+    {"id": PEER_KEY_ID, "publicKeyMultibase": encode_ed25519_public_key(PEER_KEY.public_key())}
+]
+JSON = {"Content-Type": "application/json"}
+
+# What the partner answers: (status, headers, body, sign it?) for the request it received.
+Behaviour = Callable[[hs.Message], tuple[int, dict[str, str], bytes, bool]]
+
+
+class Partner(BaseHTTPRequestHandler):
+    behaviour: Behaviour
+    port: int
+
+    def do_POST(self) -> None:
+        self._answer()
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        request = hs.Message(
+            method=self.command,
+            target_uri=f"http://127.0.0.1:{self.port}{self.path}",
+            headers=dict(self.headers.items()),
+            body=self.rfile.read(length),
+        )
+        status, headers, body, sign = self.behaviour(request)
+        if sign:
+            headers = {
+                **headers,
+                **hs.sign_response(
+                    hs.Response(status=status, headers=headers, body=body),
+                    request=request,
+                    private_key=PEER_KEY,
+                    key_id=PEER_KEY_ID,
+                    created=int(time.time()),
+                    nonce="answer",
+                ),
+            }
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        # The client may give up reading, as it should past its cap.
+        with contextlib.suppress(OSError):
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def partner_node(settings) -> Iterator[Callable[[Behaviour], str]]:
+    """Starts a loopback server answering with the given behaviour; yields its URL maker."""
+    settings.MESHE_OUTBOUND_ALLOW_LOOPBACK = True
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(behaviour: Behaviour) -> str:
+        handler: type[Partner] = type("Handler", (Partner,), {"behaviour": staticmethod(behaviour)})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        port = int(server.server_address[1])
+        handler.port = port
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{port}/exchange/v1/uni-b/inbox"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def send(url: str, **kwargs):
+    return transport.signed_request(
+        institution=InstitutionFactory(),
+        method="POST",
+        url=url,
+        payload={"credential": "x"},
+        peer_keys=kwargs.pop("peer_keys", PEER_KEYS),
+        **kwargs,
+    )
+
+
+def test_a_signed_answer_is_returned_with_its_json_and_latency(partner_node):
+    seen: list[hs.Message] = []
+
+    def echo(request):
+        seen.append(request)
+        return 201, JSON, request.body, True
+
+    reply = send(partner_node(echo))
+    assert reply.status == 201
+    assert reply.json() == {"credential": "x"}
+    assert reply.headers["content-digest"] == hs.content_digest(b'{"credential":"x"}')
+    assert reply.latency_ms >= 0
+    assert seen[0].header("content-type") == "application/json"
+    assert 'nonce="' in (seen[0].header("signature-input") or "")
+
+
+def test_the_request_reaches_the_partner_signed_by_the_institutions_active_key(partner_node):
+    institution = InstitutionFactory()
+    key = active_signing_key(institution=institution)
+    # Read before the server thread runs: it cannot see the test's transaction.
+    keys = {key.verification_method: key.private_key.public_key()}
+    results: list[hs.Verification] = []
+
+    def check(request):
+        results.append(
+            hs.verify_request(
+                request,
+                public_key_for=keys.get,
+                now=int(time.time()),
+                seen_nonce=lambda key_id, nonce: False,
+            )
+        )
+        return 200, JSON, b"{}", True
+
+    transport.signed_request(
+        institution=institution,
+        method="POST",
+        url=partner_node(check),
+        payload={"ping": "é"},
+        peer_keys=PEER_KEYS,
+    )
+    assert results[0].ok, results[0]
+    assert results[0].key_id.startswith(institution.did + "#key-")
+
+
+def test_a_304_answer_is_returned_without_a_body(partner_node):
+    reply = send(partner_node(lambda request: (304, {}, b"", True)))
+    assert (reply.status, reply.body, reply.json()) == (304, b"", None)
+
+
+def test_an_unsigned_200_is_refused(partner_node):
+    with pytest.raises(transport.TransportError) as caught:
+        send(partner_node(lambda request: (200, JSON, b"{}", False)))
+    assert caught.value.reason == "bad-response-signature"
+    assert (caught.value.status, caught.value.retryable) == (200, False)
+
+
+def test_an_answer_signed_by_a_key_that_is_not_pinned_is_refused(partner_node):
+    other = [{"id": PEER_KEY_ID, "publicKeyMultibase": encode_ed25519_public_key(
+        Ed25519PrivateKey.generate().public_key()
+    )}]  # fmt: skip
+    with pytest.raises(transport.TransportError) as caught:
+        send(partner_node(lambda request: (200, JSON, b"{}", True)), peer_keys=other)
+    assert caught.value.reason == "bad-response-signature"
+    assert "bad-signature" in caught.value.detail
+
+
+def test_a_signed_problem_gives_its_reason_and_is_not_retried(partner_node):
+    problem = b'{"type":"urn:x","title":"No","status":403,"reason":"not-a-partner"}'
+    headers = {"Content-Type": "application/problem+json"}
+    with pytest.raises(transport.TransportError) as caught:
+        send(partner_node(lambda request: (403, headers, problem, True)))
+    assert (caught.value.reason, caught.value.status) == ("not-a-partner", 403)
+    assert caught.value.retryable is False
+
+
+def test_a_signed_4xx_that_is_not_a_problem_is_named_by_its_status(partner_node):
+    with pytest.raises(transport.TransportError) as caught:
+        send(partner_node(lambda request: (404, {"Content-Type": "text/plain"}, b"no", True)))
+    assert (caught.value.reason, caught.value.retryable) == ("http-404", False)
+
+
+def test_an_unsigned_4xx_is_refused_as_badly_signed(partner_node):
+    with pytest.raises(transport.TransportError) as caught:
+        send(partner_node(lambda request: (400, JSON, b"{}", False)))
+    assert (caught.value.reason, caught.value.status) == ("bad-response-signature", 400)
+
+
+def test_an_unsigned_500_is_retryable(partner_node):
+    with pytest.raises(transport.TransportError) as caught:
+        send(partner_node(lambda request: (500, {}, b"oops", False)))
+    assert (caught.value.reason, caught.value.status, caught.value.retryable) == (
+        "http-500",
+        500,
+        True,
+    )
+    assert caught.value.detail == "oops"
+
+
+def test_a_429_is_retryable_after_what_it_says(partner_node):
+    with pytest.raises(transport.TransportError) as caught:
+        send(partner_node(lambda request: (429, {"Retry-After": "120"}, b"", False)))
+    assert (caught.value.reason, caught.value.retryable, caught.value.retry_after) == (
+        "http-429",
+        True,
+        120,
+    )
+
+
+def test_a_retry_after_given_as_a_date_is_turned_into_seconds(partner_node):
+    from email.utils import formatdate
+
+    later = formatdate(time.time() + 90, usegmt=True)
+    with pytest.raises(transport.TransportError) as caught:
+        send(partner_node(lambda request: (429, {"Retry-After": later}, b"", False)))
+    assert 80 <= (caught.value.retry_after or 0) <= 90
+
+
+def test_an_answer_larger_than_the_cap_is_refused_and_retryable(partner_node):
+    # No Content-Length: the body runs until the connection closes, so the read cap must hold.
+    big = b"x" * 5000
+    with pytest.raises(transport.TransportError) as caught:
+        send(partner_node(lambda request: (200, {}, big, False)), max_bytes=1000)
+    assert (caught.value.reason, caught.value.retryable) == ("too-large", True)
+
+
+def test_a_partner_that_does_not_answer_in_time_is_retryable(partner_node):
+    def slow(request):
+        time.sleep(1.5)
+        return 200, JSON, b"{}", True
+
+    started = time.monotonic()
+    with pytest.raises(transport.TransportError) as caught:
+        send(partner_node(slow), timeout=0.5)
+    assert time.monotonic() - started < 1.4
+    assert (caught.value.reason, caught.value.retryable) == ("timeout", True)
+
+
+def test_a_closed_port_is_a_retryable_connection_failure(settings):
+    settings.MESHE_OUTBOUND_ALLOW_LOOPBACK = True
+    with pytest.raises(transport.TransportError) as caught:
+        send("http://127.0.0.1:9/exchange/v1/uni-b/inbox")
+    assert (caught.value.reason, caught.value.retryable) == ("connection-failed", True)
+
+
+def test_plain_http_and_loopback_are_refused_unless_settings_allow_them(settings):
+    settings.MESHE_OUTBOUND_ALLOW_LOOPBACK = False
+    with pytest.raises(transport.TransportError) as caught:
+        send("http://127.0.0.1:9/exchange/v1/uni-b/inbox")
+    assert (caught.value.reason, caught.value.retryable) == ("insecure-url", False)
+    with pytest.raises(transport.TransportError) as caught:
+        send("https://127.0.0.1:9/exchange/v1/uni-b/inbox")
+    assert (caught.value.reason, caught.value.retryable) == ("forbidden-address", False)

@@ -1,0 +1,355 @@
+"""The French and German catalogues: pages speak the visitor's language, the switcher remembers
+it, dates follow it, and the committed catalogues are complete and compiled."""
+
+import html
+import json
+import re
+from datetime import date
+from importlib.machinery import SourceFileLoader
+from importlib.util import module_from_spec, spec_from_loader
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from credentials import certificate, forms, vocabularies
+from exchange.models import Partner, PartnerOffer, PartnerStatus
+from tests.credentials.test_certificate import sample as certificate_sample
+from tests.credentials.test_services import issue
+from tests.factories import InstitutionFactory, MicroCredentialFactory, UserFactory
+from tests.learners.holding import held_credential
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def page_text(client: Client, url: str, **headers: str) -> str:
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200
+    return html.unescape(response.content.decode())
+
+
+def load_checker() -> ModuleType:
+    """bin/check-translations, imported as a module (it has no .py suffix)."""
+    path = str(ROOT / "bin" / "check-translations")
+    loader = SourceFileLoader("check_translations", path)
+    spec = spec_from_loader("check_translations", loader)
+    assert spec is not None
+    module = module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "lead"),
+    [
+        (
+            "fr",
+            "Des micro-certifications auxquelles les universités font confiance",
+            "MESHE permet aux universités européennes de décrire, délivrer et échanger",
+        ),
+        (
+            "de",
+            "Microcredentials, denen Hochschulen vertrauen und die den Lernenden gehören",
+            "Mit MESHE beschreiben, vergeben und tauschen europäische Hochschulen",
+        ),
+    ],
+)
+def test_the_home_page_speaks_the_language_the_browser_asks_for(
+    client: Client, language: str, heading: str, lead: str
+):
+    text = page_text(client, "/", **{"Accept-Language": f"{language},en;q=0.5"})
+    assert f'<html lang="{language}">' in text
+    assert heading in text
+    assert lead in text
+
+
+def test_the_catalogue_follows_the_language_cookie(client: Client, db):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    text = page_text(client, "/catalogue/", **{"Accept-Language": "fr"})
+    assert "Katalog der Microcredentials" in text
+    assert "Kein Angebot passt. Versuchen Sie es mit weniger Filtern." in text
+
+
+def test_a_guide_page_reads_in_french(client: Client):
+    text = page_text(client, "/guide/what-is-a-micro-credential/", **{"Accept-Language": "fr"})
+    assert "<h1>Qu'est-ce qu'une micro-certification\u00a0?</h1>" in text
+    assert (
+        "En 2022, l'Union européenne a défini ce qu'une micro-certification doit indiquer" in text
+    )
+    # The guide's menu comes from Python (lazy strings), not the template.
+    assert "Cumuler en vue d'une certification" in text
+
+
+def test_a_guide_page_reads_in_german(client: Client):
+    text = page_text(client, "/guide/recognition/", **{"Accept-Language": "de"})
+    assert "<h1>Ein Microcredential von einer anderen Hochschule anerkennen lassen</h1>" in text
+
+
+def test_the_language_switcher_remembers_the_choice_in_a_lasting_cookie(client: Client):
+    response = client.post("/i18n/setlang/", {"language": "fr", "next": "/guide/faq/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/guide/faq/"
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "fr"
+    assert int(cookie["max-age"]) >= 365 * 24 * 60 * 60
+    # No Accept-Language: the next page is French because of the cookie alone.
+    text = page_text(client, "/guide/faq/")
+    assert "<h1>Questions et réponses</h1>" in text
+
+
+def test_the_language_switcher_refuses_a_language_the_portal_does_not_offer(client: Client):
+    response = client.post("/i18n/setlang/", {"language": "xx", "next": "/"})
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+
+
+@pytest.mark.django_db
+def test_dates_on_a_shared_credential_are_localised():
+    credential = issue(MicroCredentialFactory(), awarded_date=date(2026, 11, 20))
+    client = Client()
+    french = page_text(client, credential.get_absolute_url(), **{"Accept-Language": "fr"})
+    german = page_text(client, credential.get_absolute_url(), **{"Accept-Language": "de"})
+    english = page_text(client, credential.get_absolute_url(), **{"Accept-Language": "en"})
+    assert "Délivrée à Ana Kowalska le 20 novembre 2026." in french
+    assert "Vergeben an Ana Kowalska am 20. November 2026." in german
+    assert "Awarded to Ana Kowalska on 20 November 2026." in english
+
+
+def test_placeholders_survive_translation_with_plural_forms():
+    with translation.override("fr"):
+        assert (
+            translation.ngettext(
+                "%(count)s credential changed.", "%(count)s credentials changed.", 3
+            )
+            % {"count": 3}
+            == "3 attestations modifiées."
+        )
+    with translation.override("de"):
+        assert (
+            translation.ngettext(
+                "%(count)s credential changed.", "%(count)s credentials changed.", 1
+            )
+            % {"count": 1}
+            == "1 Nachweis geändert."
+        )
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+def test_the_committed_catalogue_is_complete_consistent_and_compiled(language: str):
+    checker = load_checker()
+    folder = ROOT / "locale" / language / "LC_MESSAGES"
+    entries = checker.live(checker.parse_po(folder / "django.po"))
+    assert len(entries) > 1000
+    problems = [
+        (entry.label, problem)
+        for entry in entries.values()
+        for problem in (["fuzzy"] if "fuzzy" in entry.flags else [])
+        + (["untranslated"] if not all(entry.msgstr.values()) else [])
+        + checker.placeholder_problems(entry)
+    ]
+    assert problems == []
+    assert checker.mo_problems(entries, folder / "django.mo") == []
+
+
+def test_the_checker_catches_a_translation_that_drops_or_renames_a_placeholder():
+    checker = load_checker()
+    dropped = checker.Entry(msgid="Saved %(title)s.", msgstr={0: "Enregistré."})
+    renamed = checker.Entry(msgid="Saved %(title)s.", msgstr={0: "%(titre)s enregistré."})
+    tag_lost = checker.Entry(
+        msgid="<strong>It is current.</strong> More.", msgstr={0: "Elle est actuelle. Plus."}
+    )
+    plural = checker.Entry(
+        msgid="%(counter)s credential",
+        msgid_plural="%(counter)s credentials",
+        msgstr={0: "une attestation", 1: "%(counter)s attestations", 2: "%(n)s attestations"},
+    )
+    fine = checker.Entry(msgid="Saved %(title)s.", msgstr={0: "« %(title)s » enregistré."})
+    assert checker.placeholder_problems(dropped)
+    assert checker.placeholder_problems(renamed)
+    assert checker.placeholder_problems(tag_lost)
+    assert checker.placeholder_problems(plural) == ["msgstr[2] has unknown placeholders ['%(n)s']"]
+    assert checker.placeholder_problems(fine) == []
+
+
+# Staff-entered content and vocabularies in the visitor's language -----------------------------
+
+FRENCH = {"Accept-Language": "fr"}
+
+
+def bilingual_and_english_only() -> tuple:
+    """Two published offers: one with a French title and description, one in English only."""
+    bilingual = MicroCredentialFactory(
+        title="Circular Economy Basics",
+        title_translations={"fr": "Les bases de l'économie circulaire"},
+        description="What a circular economy is and how to start one.",
+        description_translations={"fr": "Ce qu'est l'économie circulaire et comment s'y mettre."},
+    )
+    english_only = MicroCredentialFactory(title="Data Literacy for Public Policy")
+    return bilingual, english_only
+
+
+@pytest.mark.django_db
+def test_a_french_visitor_sees_french_titles_in_the_catalogue_where_staff_gave_one(
+    client: Client,
+):
+    bilingual_and_english_only()
+    french = page_text(client, "/catalogue/", **FRENCH)
+    english = page_text(client, "/catalogue/", **{"Accept-Language": "en"})
+    assert "Les bases de l'économie circulaire" in french
+    assert "Circular Economy Basics" not in french
+    assert "Data Literacy for Public Policy" in french
+    assert "Circular Economy Basics" in english
+    assert "Les bases de l'économie circulaire" not in english
+
+
+@pytest.mark.django_db
+def test_a_french_visitor_sees_the_french_title_and_description_on_an_offer_page(
+    client: Client,
+):
+    bilingual, english_only = bilingual_and_english_only()
+    text = page_text(client, reverse("credentials:offer", args=[bilingual.public_id]), **FRENCH)
+    assert "<h1>Les bases de l'économie circulaire</h1>" in text
+    assert "Ce qu'est l'économie circulaire et comment s'y mettre." in text
+    other = page_text(client, reverse("credentials:offer", args=[english_only.public_id]), **FRENCH)
+    assert "<h1>Data Literacy for Public Policy</h1>" in other
+
+
+@pytest.mark.django_db
+def test_a_french_learner_sees_the_french_title_on_the_wallet_card(client: Client):
+    learner = UserFactory()
+    bilingual, english_only = bilingual_and_english_only()
+    held_credential(learner, bilingual)
+    held_credential(learner, english_only)
+    client.force_login(learner)
+    text = page_text(client, reverse("learners:wallet"), **FRENCH)
+    cards = re.findall(r'<h2><a href="[^"]+">([^<]+)</a></h2>', text)
+    assert sorted(cards) == [
+        "Data Literacy for Public Policy",
+        "Les bases de l'économie circulaire",
+    ]
+
+
+@pytest.mark.django_db
+def test_the_signed_credential_keeps_every_language_whatever_the_issuers_language():
+    bilingual, _english_only = bilingual_and_english_only()
+    with translation.override("fr"):
+        credential = issue(bilingual)
+    achievement = json.loads(credential.document)["credentialSubject"]["achievement"]
+    assert achievement["name"] == "Circular Economy Basics"
+
+
+@pytest.mark.django_db
+def test_an_offer_page_names_the_eu_vocabulary_concepts_in_french(client: Client):
+    offer = MicroCredentialFactory(
+        isced_field="http://data.europa.eu/snb/isced-f/0613",
+        institution=InstitutionFactory(country="NL"),
+    )
+    text = page_text(client, reverse("credentials:offer", args=[offer.public_id]), **FRENCH)
+    assert "Niveau 6" in text  # EQF level 6
+    assert "examen écrit" in text  # type of assessment
+    assert "Mixte" in text  # form of participation (blended)
+    assert "Évaluation institutionnelle" in text  # type of quality assurance
+    assert "Pays-Bas" in text  # country of the issuer
+    assert "Written examination" not in text and "written examination" not in text
+
+
+@pytest.mark.parametrize(
+    "scheme",
+    [
+        vocabularies.EQF,
+        vocabularies.ISCED_F,
+        vocabularies.ASSESSMENT,
+        vocabularies.MODE,
+        vocabularies.LEARNING_SETTING,
+        vocabularies.SUPERVISION,
+        vocabularies.ACCREDITATION,
+        vocabularies.COUNTRY,
+        vocabularies.LANGUAGE,
+    ],
+)
+def test_every_concept_pages_show_has_a_french_and_a_german_label(scheme: str):
+    unlabelled = [
+        item.uri for item in vocabularies.concepts(scheme) if set(item.labels) != {"en", "fr", "de"}
+    ]
+    assert unlabelled == []
+
+
+@pytest.mark.django_db
+def test_the_catalogue_filters_list_vocabulary_labels_in_german(client: Client):
+    text = page_text(client, "/catalogue/", **{"Accept-Language": "de"})
+    assert "Informations- und Kommunikationstechnologien (IKT)" in text  # ISCED-F 06
+    assert ">Niveau 7<" in text
+    # Content languages are more than the interface's: the language filter lists all eight.
+    assert '<option value="pl"' in text
+
+
+@pytest.mark.django_db
+def test_a_partner_offer_shows_the_name_its_achievement_gives_in_the_visitors_language(
+    client: Client,
+):
+    partner = Partner.objects.create(
+        institution=InstitutionFactory(),
+        base_url="https://porto.example",
+        did="did:web:porto.example:institutions:ipp",
+        name="Polytechnic of Porto",
+        country="PT",
+        status=PartnerStatus.CONFIRMED,
+    )
+    offer = PartnerOffer.objects.create(
+        partner=partner,
+        remote_id="https://porto.example/catalogue/1/",
+        document={
+            "achievement": {
+                "type": ["Achievement"],
+                "name": {"en": "Machine Learning", "fr": "Apprentissage automatique"},
+                "description": {
+                    "en": "Models from data.",
+                    "fr": "Des modèles à partir de données.",
+                },
+            },
+            "summary": {"title": "Machine Learning", "language": "en"},
+        },
+        title="Machine Learning",
+        language="en",
+        modified_at=timezone.now(),
+    )
+    page = reverse("exchange:partner_offer_public", args=[offer.public_id])
+    french = page_text(client, page, **FRENCH)
+    assert "<h1>Apprentissage automatique</h1>" in french
+    assert "Des modèles à partir de données." in french
+    assert "Apprentissage automatique" in page_text(client, "/catalogue/", **FRENCH)
+    assert "<h1>Machine Learning</h1>" in page_text(client, page, **{"Accept-Language": "de"})
+
+
+def test_the_language_switcher_offers_exactly_the_languages_with_catalogues(client: Client):
+    text = page_text(client, "/guide/faq/")
+    switcher = re.search(r'<select id="site-language".*?</select>', text, re.DOTALL)
+    assert switcher is not None
+    assert re.findall(r'<option value="([^"]+)"', switcher.group()) == ["en", "fr", "de"]
+
+
+def test_staff_write_titles_in_more_languages_than_the_interface_speaks():
+    picker = str(forms.TranslationForm()["language"])
+    offered = re.findall(r'<option value="([^"]*)"', picker)
+    assert offered == ["", "en", "de", "fr", "es", "it", "nl", "pl", "pt"]
+    assert [code for code, _name in settings.LANGUAGES] == ["en", "fr", "de"]
+
+
+@pytest.mark.parametrize(
+    ("language", "awarded", "issued"),
+    [
+        ("de", "20. November 2026", "23. November 2026"),
+        ("fr", "20 novembre 2026", "23 novembre 2026"),
+        ("en", "20 November 2026", "23 November 2026"),
+    ],
+)
+def test_the_certificate_dates_follow_the_language_it_is_rendered_in(
+    language: str, awarded: str, issued: str
+):
+    with translation.override(language):
+        text = html.unescape(certificate.html(certificate_sample()))
+    assert awarded in text
+    assert issued in text
