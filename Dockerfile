@@ -14,7 +14,7 @@ RUN apt-get update \
     && useradd --create-home --uid 1000 meshe
 
 WORKDIR /app
-COPY pyproject.toml requirements.lock README.md manage.py ./
+COPY pyproject.toml requirements.lock README.md manage.py gunicorn.conf.py ./
 COPY meshe/ meshe/
 COPY credentials/ credentials/
 COPY institutions/ institutions/
@@ -36,4 +36,4 @@ RUN DEBUG=false SECRET_KEY=collectstatic-only-collectstatic-only-collectstatic-o
 
 USER meshe
 EXPOSE 8000
-CMD ["gunicorn", "meshe.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "meshe.wsgi:application", "-c", "gunicorn.conf.py"]

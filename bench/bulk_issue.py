@@ -187,8 +187,9 @@ def run_variant(number: int, *, rows: int, jobs: int) -> list[Row]:
             reference_name="the job alone",
             reference=times[0],
             better=Better.LOWER,
-            note="notify_holders tasks (one per 250-row chunk, one transaction and one send_mail"
-            " per holder) run on the worker's second process while the job runs",
+            note="notify_holders tasks on the mail queue (one per 250-row chunk, each one"
+            " transaction over one mail connection) run on the worker's second process while"
+            " the job runs",
         ),
         Row(
             f"RSS Celery worker process after job {jobs}, {short}",

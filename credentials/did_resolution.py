@@ -18,6 +18,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Final, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -671,11 +672,16 @@ def public_key_of(method: Mapping[str, Any]) -> Ed25519PublicKey:
             "the verification method has no publicKeyMultibase",
         )
     try:
-        return decode_ed25519_public_key(multibase)
+        return _decoded_public_key(multibase)
     except (MultiformatError, ValueError) as exc:
         raise ResolutionError(
             ResolutionFailure.MALFORMED_KEY, f"publicKeyMultibase is not an Ed25519 key: {exc}"
         ) from exc
+
+
+# The same few keys sign most of what a node verifies; decoding base58 costs more than the
+# signature check. Keys are immutable, and failures are not cached.
+_decoded_public_key = lru_cache(maxsize=1024)(decode_ed25519_public_key)
 
 
 def _absolute(method_id: Any, did: Any) -> Any:

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from credentials.content_language import in_active_language
@@ -171,9 +172,9 @@ class MicroCredentialVersion(models.Model):
         """The description as issued, in the visitor's language when it has one, else the main one."""
         return in_active_language(self.snapshot["description"], main=self.snapshot["language"])
 
-    @property
+    @cached_property
     def url(self) -> str:
-        """The achievement's identifier in issued credentials."""
+        """The achievement's identifier in issued credentials (a bulk chunk asks once per row)."""
         return settings.MESHE_BASE_URL + reverse(
             "credentials:specification_version",
             kwargs={"public_id": self.micro_credential.public_id, "number": self.number},
@@ -212,8 +213,9 @@ class StatusList(models.Model):
     def __str__(self) -> str:
         return f"{self.institution.slug} {self.purpose} list {self.number}"
 
-    @property
+    @cached_property
     def url(self) -> str:
+        """Asked once per credential a bulk chunk issues onto this list: reversed once."""
         return settings.MESHE_BASE_URL + reverse(
             "credentials:status_list",
             kwargs={"slug": self.institution.slug, "purpose": self.purpose, "number": self.number},
@@ -266,6 +268,9 @@ class IssuedCredential(models.Model):
     claim_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     claim_expires_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The holder's choice: whether the credential's own address (inside the signed document,
+    # on the PDF's QR code) shows it to anyone. Share links work either way.
+    public_page = models.BooleanField(default=True)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -348,6 +353,9 @@ class BulkIssueJob(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # When the last chunk committed: a running job that stops moving was lost with its
+    # worker, and services.bulk_jobs_resume enqueues it again.
+    progressed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

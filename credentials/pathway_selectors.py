@@ -14,6 +14,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -161,8 +162,11 @@ def pathways_for_learner(*, user: User, now: datetime | None = None) -> list[Lea
     progress; three queries whatever the number of credentials or pathways."""
     now = now or timezone.now()
     held = _holdings_of(user, now=now)
-    local_ids = [int(h.key.removeprefix("local:")) for h in held if h.key.startswith("local:")]
-    urls = [h.key for h in held if not h.key.startswith("local:")]
+    # Each specification once, however many of its credentials the learner holds.
+    local_ids = sorted(
+        {int(h.key.removeprefix("local:")) for h in held if h.key.startswith("local:")}
+    )
+    urls = sorted({h.key for h in held if not h.key.startswith("local:")})
     if not held:
         return []
     touched = Pathway.objects.filter(
@@ -247,20 +251,23 @@ def _issued_holdings(
 ) -> list[tuple[int, pathways.Holding]]:
     """(holder id, holding) per credential: valid when issued (not suspended or revoked)
     and not expired; ECTS as the version it was issued under states them."""
-    rows = credentials.values_list(
-        "holder_id", "version__micro_credential_id", "status", "valid_until", "version__snapshot"
+    # Only the snapshot's ECTS, as text: no snapshot is decoded per credential.
+    rows = credentials.annotate(
+        snapshot_ects=KeyTextTransform("ects", "version__snapshot")
+    ).values_list(
+        "holder_id", "version__micro_credential_id", "status", "valid_until", "snapshot_ects"
     )
     return [
         (
             holder_id,
             pathways.Holding(
                 key=pathways.local_key(micro_credential_id),
-                ects=Decimal(str(snapshot["ects"])) if snapshot.get("ects") else None,
+                ects=Decimal(str(ects)) if ects else None,
                 valid=status == CredentialStatus.ISSUED
                 and (valid_until is None or valid_until > now),
             ),
         )
-        for holder_id, micro_credential_id, status, valid_until, snapshot in rows
+        for holder_id, micro_credential_id, status, valid_until, ects in rows
     ]
 
 

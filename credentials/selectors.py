@@ -67,14 +67,22 @@ def issued_credential_for_staff(*, viewer: Membership, public_id: UUID) -> Issue
         raise Http404 from None
 
 
+class PrivateCredential(Http404):
+    """The credential exists, but its holder chose not to show it at its own address."""
+
+
 def public_credential(*, public_id: UUID) -> IssuedCredential:
-    """A credential by its unguessable link, as shown to whoever holds the link."""
+    """A credential by its unguessable link, as shown to whoever holds the link, unless its
+    holder hid it (PrivateCredential, a 404)."""
     try:
-        return IssuedCredential.objects.select_related(
+        credential = IssuedCredential.objects.select_related(
             "institution", "version__micro_credential", "revocation_list", "suspension_list"
         ).get(public_id=public_id)
     except IssuedCredential.DoesNotExist:
         raise Http404 from None
+    if not credential.public_page:
+        raise PrivateCredential
+    return credential
 
 
 def published_status_list(*, slug: str, purpose: str, number: int) -> StatusList:

@@ -11,10 +11,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.validators import URLValidator, validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -44,6 +45,7 @@ from credentials.models import (
     StatusPurpose,
 )
 from exchange import deliveries as exchange_deliveries
+from institutions import publications
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
 from institutions.models import AuditEvent, Institution
@@ -75,7 +77,8 @@ def _sign(institution: Institution, document: dict[str, object], *, at: datetime
 
 
 def _publish(status_list_row: StatusList, *, bits: bytes) -> None:
-    """Signs the list credential for `bits` and stores it with a fresh ETag."""
+    """Signs the list credential for `bits` and stores it with a fresh ETag; moves the node's
+    publication version (institutions.publications)."""
     now = timezone.now()
     document = status_list.build_status_list_credential(
         list_url=status_list_row.url,
@@ -87,6 +90,8 @@ def _publish(status_list_row: StatusList, *, bits: bytes) -> None:
     status_list_row.bits = bits
     status_list_row.document = _sign(status_list_row.institution, document, at=now)
     status_list_row.etag = hashlib.sha256(status_list_row.document.encode()).hexdigest()[:32]
+    # Verifiers in every process stop trusting what they remember of the list (now and on commit).
+    publications.changed()
 
 
 def _lock_institution(institution: Institution) -> None:
@@ -438,9 +443,37 @@ def credentials_change_status(
 
 
 def holders_notify(*, credential_ids: Sequence[int]) -> None:
-    """E-mails each learner once; see holder_notify."""
-    for credential_id in credential_ids:
-        holder_notify(credential_id=credential_id)
+    """E-mails each learner of these credentials a single-use claim link, once, as holder_notify
+    does, but in one transaction over one mail connection for the whole chunk. A credential is
+    marked notified (and its event written) only once its message was accepted; if the mail
+    server fails midway, those sent so far are recorded and the OSError is raised, so the
+    task's retry sends only the rest."""
+    failure: OSError | None = None
+    with transaction.atomic():
+        credentials = list(
+            IssuedCredential.objects.select_for_update(of=("self",))
+            .select_related("institution", "version__micro_credential")
+            .filter(pk__in=credential_ids, notified_at__isnull=True)
+            .order_by("pk")
+        )
+        if not credentials:
+            return
+        sent: list[IssuedCredential] = []
+        try:
+            with mailers.default as mailer:
+                for credential in credentials:
+                    mailer.send_messages([_claim_link_message(credential)])
+                    sent.append(credential)
+        except OSError as exc:  # smtplib's errors are OSErrors too
+            failure = exc
+        IssuedCredential.objects.bulk_update(
+            sent, ["claim_token_hash", "claim_expires_at", "notified_at"], batch_size=500
+        )
+        CredentialEvent.objects.bulk_create(
+            [_notified_event(credential) for credential in sent], batch_size=500
+        )
+    if failure is not None:
+        raise failure
 
 
 CLAIM_LINK_LIFETIME = timedelta(days=60)
@@ -464,29 +497,42 @@ def holder_notify(*, credential_id: int, resend: bool = False) -> None:
         return
     if credential.holder_id is not None and resend:
         return  # already in the learner's wallet
+    message = _claim_link_message(credential)
+    credential.save(update_fields=["claim_token_hash", "claim_expires_at", "notified_at"])
+    _notified_event(credential).save()
+    mailers.default.send_messages([message])
+
+
+def _claim_link_message(credential: IssuedCredential) -> EmailMultiAlternatives:
+    """The claim e-mail for a fresh single-use link; sets the credential's claim fields and
+    notified_at (unsaved). The link's token is kept only hashed."""
     token = secrets.token_urlsafe(32)
     credential.claim_token_hash = claim_token_hash(token)
     credential.claim_expires_at = timezone.now() + CLAIM_LINK_LIFETIME
     credential.notified_at = timezone.now()
-    credential.save(update_fields=["claim_token_hash", "claim_expires_at", "notified_at"])
-    CredentialEvent.objects.create(
-        credential=credential,
-        actor=None,
-        action=Action.NOTIFIED,
-        reason=_("Claim link e-mailed to %(email)s") % {"email": credential.holder_email},
-    )
     context = {
         "credential": credential,
         "public_url": settings.MESHE_BASE_URL + credential.get_absolute_url(),
         "claim_url": settings.MESHE_BASE_URL + reverse("learners:claim", kwargs={"token": token}),
         "expires_at": credential.claim_expires_at,
     }
-    send_mail(
+    message = EmailMultiAlternatives(
         subject=render_to_string("emails/credential_issued_subject.txt", context).strip(),
-        message=render_to_string("emails/credential_issued.txt", context),
-        html_message=render_to_string("emails/credential_issued.html", context),
-        from_email=None,
-        recipient_list=[credential.holder_email],
+        body=render_to_string("emails/credential_issued.txt", context),
+        to=[credential.holder_email],
+    )
+    message.attach_alternative(
+        render_to_string("emails/credential_issued.html", context), "text/html"
+    )
+    return message
+
+
+def _notified_event(credential: IssuedCredential) -> CredentialEvent:
+    return CredentialEvent(
+        credential=credential,
+        actor=None,
+        action=Action.NOTIFIED,
+        reason=_("Claim link e-mailed to %(email)s") % {"email": credential.holder_email},
     )
 
 
@@ -779,6 +825,32 @@ def bulk_job_start(*, actor: User | None, job: BulkIssueJob) -> BulkIssueJob:
     return job
 
 
+def _mark_rows_issued(
+    rows: Sequence[BulkIssueRow], credentials: Sequence[IssuedCredential]
+) -> None:
+    """Marks each row issued with its credential, in one statement. Django's bulk_update
+    builds a CASE of one WHEN per row and field, which cost a chunk more time than its SQL;
+    this is plain SQL (a CTE before UPDATE) that PostgreSQL and SQLite both run."""
+    quote = connection.ops.quote_name
+    table = quote(BulkIssueRow._meta.db_table)
+    pairs = list(zip(rows, credentials, strict=True))
+    values = ", ".join(["(%s, %s)"] * len(pairs))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH issued (row_id, credential_id) AS (VALUES {values}) "  # noqa: S608  # placeholders only
+            f"UPDATE {table} SET {quote('status')} = %s, {quote('credential_id')} = "
+            f"(SELECT credential_id FROM issued WHERE issued.row_id = {table}.{quote('id')}) "
+            f"WHERE {quote('id')} IN (SELECT row_id FROM issued)",
+            [
+                *(value for row, credential in pairs for value in (row.pk, credential.pk)),
+                BulkIssueRow.Status.ISSUED,
+            ],
+        )
+    for row, credential in pairs:
+        row.status = BulkIssueRow.Status.ISSUED
+        row.credential = credential
+
+
 def bulk_job_run(*, job_id: int) -> None:
     """Issues the job's pending rows, a chunk per transaction. A chunk's credentials and its
     rows' "issued" marks commit together, so a job that dies midway resumes where it was
@@ -820,15 +892,51 @@ def bulk_job_run(*, job_id: int) -> None:
                 transaction.set_rollback(True)
                 error = exc.message
                 continue
-            for row, credential in zip(rows, credentials, strict=True):
-                row.status = BulkIssueRow.Status.ISSUED
-                row.credential = credential
-            BulkIssueRow.objects.bulk_update(rows, ["status", "credential"], batch_size=500)
+            _mark_rows_issued(rows, credentials)
             BulkIssueJob.objects.filter(pk=job.pk).update(
-                issued_count=F("issued_count") + len(rows)
+                issued_count=F("issued_count") + len(rows), progressed_at=timezone.now()
             )
     BulkIssueJob.objects.filter(pk=job.pk, status=BulkIssueJob.Status.RUNNING).update(
         status=BulkIssueJob.Status.FAILED if error else BulkIssueJob.Status.DONE,
         finished_at=timezone.now(),
         error=error,
     )
+
+
+def bulk_jobs_resume(*, stalled_after: timedelta) -> int:
+    """Enqueues again each running job whose last chunk (or start) is older than
+    `stalled_after`: its worker was lost, or the queue lost its message. Safe even when the
+    job is still running elsewhere, since each chunk locks its rows. Returns how many."""
+    cutoff = timezone.now() - stalled_after
+    stalled = list(
+        BulkIssueJob.objects.filter(status=BulkIssueJob.Status.RUNNING)
+        .annotate(moved_at=Coalesce("progressed_at", "started_at"))
+        .filter(moved_at__lte=cutoff)
+        .values_list("pk", flat=True)
+    )
+    for job_id in stalled:
+        tasks.run_bulk_issue.delay(job_id)
+    return len(stalled)
+
+
+# Older unnotified credentials are left alone: their learners would not expect the e-mail.
+NOTIFY_SWEEP_HORIZON = timedelta(days=7)
+
+
+def holders_notify_sweep(*, older_than: timedelta) -> int:
+    """Enqueues the claim e-mail of credentials issued more than `older_than` ago (within
+    NOTIFY_SWEEP_HORIZON) that no one was notified of, e.g. because the queue was down when
+    they were issued. holder_notify sends each at most once. Returns how many."""
+    now = timezone.now()
+    pending = list(
+        IssuedCredential.objects.filter(
+            notified_at__isnull=True,
+            holder__isnull=True,
+            status=CredentialStatus.ISSUED,
+            issued_at__lte=now - older_than,
+            issued_at__gte=now - NOTIFY_SWEEP_HORIZON,
+        ).values_list("pk", flat=True)
+    )
+    for start in range(0, len(pending), 500):
+        tasks.notify_holders.delay(pending[start : start + 500])
+    return len(pending)

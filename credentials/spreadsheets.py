@@ -50,6 +50,10 @@ def read_rows(
         raise SpreadsheetError(_("Upload a .csv or .xlsx file."))
     if not table:
         raise SpreadsheetError(_("The file is empty."))
+    if any("\x00" in cell for row in table for cell in row):
+        raise SpreadsheetError(
+            _("The file contains NUL characters, which no spreadsheet cell holds; save it again.")
+        )
     header = [cell.strip().lower().replace(" ", "_") for cell in table[0]]
     while header and not header[-1]:
         header.pop()
@@ -103,7 +107,9 @@ def _csv_table(content: bytes) -> list[list[str]]:
 
 
 def _too_many_rows(limit: int) -> SpreadsheetError:
-    return SpreadsheetError(_("The file has more than %(limit)s rows; split it.") % {"limit": limit})
+    return SpreadsheetError(
+        _("The file has more than %(limit)s rows; split it.") % {"limit": limit}
+    )
 
 
 def _inflated_size(content: bytes) -> int:

@@ -179,6 +179,11 @@ def parse_index(value: Any) -> int:
 
 def read_status(status_list_credential: Mapping[str, Any], *, purpose: str, index: int) -> bool:
     """Return the bit at index of a status list credential for purpose; raises StatusListError."""
+    return get_bit(status_bits(status_list_credential, purpose=purpose), index)
+
+
+def status_bits(status_list_credential: Mapping[str, Any], *, purpose: str) -> bytes:
+    """Return the decoded bitstring of a status list credential for purpose; raises StatusListError."""
     if not isinstance(status_list_credential, Mapping):
         raise StatusListError("the status list credential is not a JSON object")
     if STATUS_LIST_CREDENTIAL_TYPE not in _values(status_list_credential.get("type")):
@@ -199,7 +204,7 @@ def read_status(status_list_credential: Mapping[str, Any], *, purpose: str, inde
     encoded_list = subject.get("encodedList")
     if not isinstance(encoded_list, str):
         raise StatusListError("the status list has no encodedList")
-    return get_bit(decode_list(encoded_list), index)
+    return decode_list(encoded_list)
 
 
 def _check_purpose(purpose: str) -> None:

@@ -40,8 +40,9 @@ from credentials.status_list import (
     STATUS_LIST_ENTRY_TYPE,
     STATUS_PURPOSES,
     StatusListError,
+    get_bit,
     parse_index,
-    read_status,
+    status_bits,
 )
 
 logger = logging.getLogger(__name__)
@@ -162,6 +163,39 @@ class _Facts:
     valid_until_text: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedStatusList:
+    """A status list credential whose id, data model, proof and signing key have been checked,
+    with its bitstrings decoded once. Its issuer and dates are still checked against each
+    credential and each moment it answers for."""
+
+    credential: Mapping[str, Any]
+    issuer: str | None
+    facts: _Facts
+    _bits: dict[str, bytes | StatusListError] = field(default_factory=dict)
+
+    def read(self, *, purpose: str, index: int) -> bool:
+        """Return the bit at index for purpose; raises StatusListError."""
+        if purpose not in self._bits:
+            try:
+                self._bits[purpose] = status_bits(self.credential, purpose=purpose)
+            except StatusListError as exc:
+                self._bits[purpose] = exc
+        bits = self._bits[purpose]
+        if isinstance(bits, StatusListError):
+            raise bits
+        return get_bit(bits, index)
+
+
+class StatusListMemo(Protocol):
+    """Where a caller keeps status lists already checked, for as long as it knows them unchanged
+    (the node keeps its own lists until it publishes again; see credentials.verifier)."""
+
+    def get(self, url: str) -> CheckedStatusList | None: ...
+
+    def put(self, url: str, checked: CheckedStatusList) -> None: ...
+
+
 class _Documents:
     """DID documents resolved once per verification, failures included."""
 
@@ -211,7 +245,8 @@ class _Run:
     verification_method: str | None = None
     checks: list[Check] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    status_lists: dict[str, Mapping[str, Any] | str] = field(default_factory=dict)
+    status_lists: dict[str, CheckedStatusList | str] = field(default_factory=dict)
+    status_list_memo: StatusListMemo | None = None
 
 
 def verify_credential(
@@ -224,9 +259,12 @@ def verify_credential(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    status_list_memo: StatusListMemo | None = None,
 ) -> VerificationResult:
     """Return the verdict on a credential with every check named; never raises on any input.
 
+    `status_list_memo` lets the caller keep status lists checked once (proof, key, data model)
+    for later verifications; their issuer and dates are checked every time.
     Only a naive `now` raises ValueError: that is a programming error, not a bad credential.
     """
     if now.tzinfo is None:
@@ -237,6 +275,7 @@ def verify_credential(
         issuer_directory=issuer_directory,
         now=now,
         max_clock_skew=max_clock_skew,
+        status_list_memo=status_list_memo,
     )
     steps: dict[CheckName, Callable[[_Run], Check]] = {
         CheckName.JSON: lambda state: _check_json(
@@ -716,11 +755,11 @@ def _entry_outcome(run: _Run, entry: Any) -> _EntryOutcome:
     except StatusListError as exc:
         return _EntryOutcome(problem=f"A status entry is malformed: {exc}")
 
-    list_credential = _status_list(run, url)
-    if isinstance(list_credential, str):
-        return _EntryOutcome(problem=list_credential)
+    checked = _status_list(run, url)
+    if isinstance(checked, str):
+        return _EntryOutcome(problem=checked)
     try:
-        is_set = read_status(list_credential, purpose=purpose, index=index)
+        is_set = checked.read(purpose=purpose, index=index)
     except StatusListError as exc:
         return _EntryOutcome(problem=f"The status list {url} cannot be read: {exc}")
     if is_set:
@@ -732,14 +771,34 @@ def _entry_outcome(run: _Run, entry: Any) -> _EntryOutcome:
     return _EntryOutcome(finding="not revoked" if purpose == "revocation" else "not suspended")
 
 
-def _status_list(run: _Run, url: str) -> Mapping[str, Any] | str:
-    """Return the verified status list credential at url, or why it cannot be trusted (memoised)."""
+def _status_list(run: _Run, url: str) -> CheckedStatusList | str:
+    """Return the verified status list credential at url, or why it cannot be trusted (memoised
+    for the run, and in the caller's memo once checked)."""
     if url not in run.status_lists:
-        run.status_lists[url] = _fetch_verified_status_list(run, url)
+        remembered = run.status_list_memo.get(url) if run.status_list_memo is not None else None
+        if remembered is not None:
+            run.status_lists[url] = _still_valid(run, url, remembered)
+        else:
+            outcome = _fetch_verified_status_list(run, url)
+            if run.status_list_memo is not None and isinstance(outcome, CheckedStatusList):
+                run.status_list_memo.put(url, outcome)
+            run.status_lists[url] = outcome
     return run.status_lists[url]
 
 
-def _fetch_verified_status_list(run: _Run, url: str) -> Mapping[str, Any] | str:
+def _still_valid(run: _Run, url: str, checked: CheckedStatusList) -> CheckedStatusList | str:
+    """Return a remembered list if it is the credential's issuer's and in date now, else why not."""
+    if checked.issuer != run.facts.issuer:
+        return (
+            f"The status list {url} was issued by {checked.issuer}, not by the credential's issuer"
+        )
+    problem = _validity_problem(checked.facts, run.now, run.max_clock_skew)
+    if problem is not None:
+        return f"The status list {url} is out of date: {problem}"
+    return checked
+
+
+def _fetch_verified_status_list(run: _Run, url: str) -> CheckedStatusList | str:
     """Return the list credential at url if issuer, proof, key and dates hold, else why not."""
     try:
         list_credential = run.fetch_status_list(url)
@@ -767,7 +826,7 @@ def _fetch_verified_status_list(run: _Run, url: str) -> Mapping[str, Any] | str:
     problem = _validity_problem(facts, run.now, run.max_clock_skew)
     if problem is not None:
         return f"The status list {url} is out of date: {problem}"
-    return list_credential
+    return CheckedStatusList(credential=list_credential, issuer=list_issuer, facts=facts)
 
 
 # ---------------------------------------------------------------- issuer directory

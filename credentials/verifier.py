@@ -5,7 +5,9 @@ else goes through the vetted HTTPS fetcher, which refuses private addresses.
 """
 
 import json
-from typing import Any
+import time
+from functools import lru_cache
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -23,8 +25,9 @@ from credentials.did_resolution import (
     fetch_json_https,
     url_to_did_web,
 )
-from credentials.verification import verify_credential
+from credentials.verification import CheckedStatusList, verify_credential
 from exchange import selectors as exchange_selectors
+from institutions import publications
 from institutions import selectors as institution_selectors
 
 # The checks' names in plain words, for people reading a verdict.
@@ -58,66 +61,172 @@ def fetch_json(url: str) -> dict[str, Any]:
 
 def did_resolver(*, fresh: bool = False) -> DidResolver:
     """This node's DID resolver; `fresh` skips the cache, to see a partner's key rotation."""
-    return DidResolver(local=_local_did_document, fetch=fetch_json, cache=None if fresh else cache)
+    return _NodeView().resolver(fresh=fresh)
+
+
+# What this process has read and checked of its own institutions (DID documents, status lists
+# verified and decoded, names), each under the publication version it was read at
+# (institutions.publications): re-publishing a status list, rotating a key or renaming an
+# institution moves the version, and every process reads afresh. REMEMBER_SECONDS bounds what
+# could stay stale if the version could not be moved (a writer that died between its commit
+# and moving it, or the cache unreachable meanwhile); re-reading once a minute costs nothing.
+REMEMBER_SECONDS: Final = 60
+REMEMBER_MAX_ENTRIES: Final = 1024
+_remembered: dict[tuple[str, str], tuple[str, float, Any]] = {}
+
+
+def forget() -> None:
+    """Drops what this process remembers (the next verifications read the database again)."""
+    _remembered.clear()
+
+
+class _NodeView:
+    """This node as one verification sees it: the publication version, read once and before
+    any row, and what this process remembers under it."""
+
+    def __init__(self) -> None:
+        self._version: str | None = None
+        self._version_read = False
+
+    def resolver(self, *, fresh: bool = False) -> DidResolver:
+        return DidResolver(
+            local=self.did_document, fetch=fetch_json, cache=None if fresh else cache
+        )
+
+    def did_document(self, did: str) -> dict[str, Any] | None:
+        """The DID document of an institution of this node, None for any other DID."""
+        slug = _local_slug(did)
+        if slug is None:
+            return None
+        # Kept as text, so no caller can change what the next one is given.
+        text = self._recall("did", did)
+        if text is None:
+            try:
+                text = json.dumps(institution_selectors.did_document(slug=slug))
+            except Http404:
+                return None
+            self._remember("did", did, text)
+        document: dict[str, Any] = json.loads(text)
+        return document
+
+    def status_list(self, url: str) -> dict[str, Any]:
+        """Lists published by this node are read from the database; others are fetched."""
+        kwargs = _local_status_list(url)
+        if kwargs is not None:
+            try:
+                document: dict[str, Any] = json.loads(
+                    selectors.published_status_list(**kwargs).document
+                )
+            except Http404:
+                pass
+            else:
+                return document
+        return fetch_json(url)
+
+    def issuer_name(self, did: str) -> str | None:
+        """Known issuers: institutions of this node and partners both sides confirmed."""
+        slug = _local_slug(did)
+        if slug is None:
+            return exchange_selectors.agreed_partner_name(did=did)
+        name = self._recall("name", did)
+        if name is None:
+            try:
+                name = institution_selectors.public_institution(slug=slug).name
+            except Http404:
+                return None
+            self._remember("name", did, name)
+        return str(name)
+
+    # The status list memo of credentials.verification: this node's own lists only.
+
+    def get(self, url: str) -> CheckedStatusList | None:
+        checked = self._recall("status", url)
+        return checked if isinstance(checked, CheckedStatusList) else None
+
+    def put(self, url: str, checked: CheckedStatusList) -> None:
+        if _local_status_list(url) is not None:
+            self._remember("status", url, checked)
+
+    def _current_version(self) -> str | None:
+        if not self._version_read:
+            self._version = publications.version()
+            self._version_read = True
+            if self._version is None:
+                # The cache keeps no version (unreachable?): a change may go unseen meanwhile.
+                forget()
+        return self._version
+
+    def _recall(self, kind: str, key: str) -> Any:
+        version = self._current_version()
+        entry = _remembered.get((kind, key))
+        if version is None or entry is None:
+            return None
+        kept_version, kept_at, value = entry
+        if kept_version != version or time.monotonic() - kept_at > REMEMBER_SECONDS:
+            return None
+        return value
+
+    def _remember(self, kind: str, key: str, value: Any) -> None:
+        version = self._current_version()
+        if version is None or publications.unsettled():
+            return
+        if len(_remembered) >= REMEMBER_MAX_ENTRIES:
+            _remembered.clear()
+        _remembered[(kind, key)] = (version, time.monotonic(), value)
 
 
 def _local_slug(did: str) -> str | None:
     """The slug of an institution of this node named by `did`, if it is one."""
-    prefix = url_to_did_web(settings.MESHE_BASE_URL, ("institutions",)) + ":"
-    slug = did.removeprefix(prefix)
+    slug = did.removeprefix(_local_did_prefix(settings.MESHE_BASE_URL))
     return None if slug == did or ":" in slug else slug
 
 
-def _local_did_document(did: str) -> dict[str, Any] | None:
-    slug = _local_slug(did)
-    if slug is None:
+def _local_status_list(url: str) -> dict[str, Any] | None:
+    """The arguments of published_status_list for a list of this node's, None for any other URL."""
+    if not url.startswith(settings.MESHE_BASE_URL + "/"):
         return None
+    found = _status_list_route(urlsplit(url).path)
+    return dict(found) if found is not None else None
+
+
+@lru_cache(maxsize=8)
+def _local_did_prefix(base_url: str) -> str:
+    return url_to_did_web(base_url, ("institutions",)) + ":"
+
+
+@lru_cache(maxsize=256)
+def _status_list_route(path: str) -> tuple[tuple[str, Any], ...] | None:
+    """The URL arguments of a status list path of this node (resolving walks every route)."""
     try:
-        return institution_selectors.did_document(slug=slug)
-    except Http404:
+        match = resolve(path)
+    except Resolver404:
         return None
-
-
-def _status_list(url: str) -> dict[str, Any]:
-    """Lists published by this node are read from the database; others are fetched."""
-    if url.startswith(settings.MESHE_BASE_URL + "/"):
-        try:
-            match = resolve(urlsplit(url).path)
-        except Resolver404:
-            match = None
-        if match is not None and match.view_name == "credentials:status_list":
-            try:
-                return json.loads(selectors.published_status_list(**match.kwargs).document)
-            except Http404:
-                pass
-    return fetch_json(url)
-
-
-def _issuer_name(did: str) -> str | None:
-    """Known issuers: institutions of this node and partners both sides confirmed."""
-    slug = _local_slug(did)
-    if slug is None:
-        return exchange_selectors.agreed_partner_name(did=did)
-    try:
-        return institution_selectors.public_institution(slug=slug).name
-    except Http404:
+    if match.view_name != "credentials:status_list":
         return None
+    return tuple(match.kwargs.items())
 
 
 def node_dependencies() -> dict[str, Any]:
     """What the pure pipelines need to see the world as this node does: its own DIDs and
-    status lists from the database, everything else through the vetted HTTPS fetcher."""
+    status lists from the database (or this process's memory of them), everything else
+    through the vetted HTTPS fetcher."""
+    return _dependencies(_NodeView())
+
+
+def _dependencies(view: _NodeView) -> dict[str, Any]:
     return {
-        "resolver": did_resolver(),
-        "fetch_status_list": _status_list,
-        "issuer_directory": _issuer_name,
+        "resolver": view.resolver(),
+        "fetch_status_list": view.status_list,
+        "issuer_directory": view.issuer_name,
         "now": timezone.now(),
     }
 
 
 def verify(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
-    """Verifies a credential as this node sees it; the answer is the public JSON contract."""
-    return verify_credential(raw, **node_dependencies()).as_dict()
+    """Verifies a credential as this node sees it; the answer is the public JSON contract.
+    This node's own status lists are checked once per publication, not per verification."""
+    view = _NodeView()
+    return verify_credential(raw, **_dependencies(view), status_list_memo=view).as_dict()
 
 
 def verify_url(url: str) -> dict[str, Any]:

@@ -37,10 +37,12 @@ from credentials.exceptions import CredentialError
 from credentials.models import CredentialStatus, MicroCredential, Pathway
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
-from institutions.models import Institution
 from meshe import rate_limits
 from meshe.csv_cells import safe_row
 from meshe.http import AuthenticatedHttpRequest
+
+# JSON placed inside a <script> element: <, > and & as JSON escapes, as Django's json_script.
+SCRIPT_SAFE_JSON = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -74,7 +76,10 @@ def status_list(request: HttpRequest, slug: str, purpose: str, number: int) -> H
 
 @require_GET
 def public_credential(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    credential = selectors.public_credential(public_id=public_id)
+    try:
+        credential = selectors.public_credential(public_id=public_id)
+    except selectors.PrivateCredential:
+        return render(request, "credentials/private.html", status=404)
     if _wants_json(request):
         return _signed_json(credential.document)
     return render(
@@ -144,11 +149,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": filters,
             "query": query.urlencode(),
-            "institutions": Institution.objects.filter(
-                micro_credentials__status=MicroCredential.Status.PUBLISHED
-            )
-            .distinct()
-            .order_by("name"),
+            "institutions": catalogue_offers.institutions_with_offers(),
             "eqf_levels": vocabularies.choices(vocabularies.EQF),
             "isced_fields": [
                 (uri, label)
@@ -171,9 +172,10 @@ def offer(request: HttpRequest, public_id: UUID) -> HttpResponse:
         {
             "offer": micro_credential,
             "elements": catalogue_offers.elements(micro_credential),
+            # Rendered inside <script>: staff text must not close the element.
             "course_json_ld": json.dumps(
                 catalogue_offers.course_json_ld(micro_credential), ensure_ascii=False
-            ),
+            ).translate(SCRIPT_SAFE_JSON),
         },
     )
 
@@ -588,6 +590,7 @@ def dashboard(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{slug}-numbers.csv"'
+        # Specification titles are staff text: no cell may run as a formula.
         writer = csv.writer(response)
         writer.writerow(["measure", "key", "value"])
         for name in (
@@ -601,12 +604,12 @@ def dashboard(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
             "declined",
             "failed",
         ):
-            writer.writerow([name, "", getattr(numbers, name)])
-        writer.writerow(["claim_rate_percent", "", numbers.claim_rate])
+            writer.writerow(safe_row([name, "", getattr(numbers, name)]))
+        writer.writerow(safe_row(["claim_rate_percent", "", numbers.claim_rate]))
         for month, count in numbers.per_month:
-            writer.writerow(["issued_per_month", month.strftime("%Y-%m"), count])
+            writer.writerow(safe_row(["issued_per_month", month.strftime("%Y-%m"), count]))
         for title, count in numbers.per_specification:
-            writer.writerow(["issued_per_specification", title, count])
+            writer.writerow(safe_row(["issued_per_specification", title, count]))
         return response
     month_chart = charts.bar_chart(
         [charts.Bar(month.strftime("%b %Y"), count) for month, count in numbers.per_month],

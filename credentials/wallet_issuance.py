@@ -198,7 +198,8 @@ def token_exchange(
     failure: OAuthError | None = None
     with transaction.atomic():
         offer = (
-            WalletOffer.objects.select_for_update()
+            # Only the offer row is locked: created_by is a nullable (outer) join.
+            WalletOffer.objects.select_for_update(of=("self",))
             .select_related("credential__institution", "created_by")
             .filter(code_hash=_sha256(pre_authorized_code), credential__institution=institution)
             .first()
@@ -319,7 +320,7 @@ def wallet_credential_issue(
     _nonce_consume(institution=institution, nonce=proof.nonce)
     offer = WalletOffer.objects.select_for_update().get(pk=offer.pk)
     credential = (
-        IssuedCredential.objects.select_for_update()
+        IssuedCredential.objects.select_for_update(of=("self",))
         .select_related("institution", "version__micro_credential__institution")
         .select_related("revocation_list", "suspension_list")
         .get(pk=offer.credential_id)

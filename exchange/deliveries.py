@@ -49,6 +49,7 @@ from learners.explanations import (
     workload_explanation,
 )
 from learners.models import User
+from meshe import plain_text
 
 MAX_LEARNER_NAME: Final = 200
 MAX_NOTE: Final = 2000
@@ -371,7 +372,11 @@ def inbox_message_parse(body: bytes) -> InboxMessage:
     name = learner.get("name", "")
     if name is None:
         name = ""
-    if not isinstance(name, str) or len(name) > MAX_LEARNER_NAME:
+    if (
+        not isinstance(name, str)
+        or len(name) > MAX_LEARNER_NAME
+        or plain_text.control_character_problem(name, multiline=False)
+    ):
         raise MessageInvalid(
             _("learner.name must be text of at most %(count)s characters.")
             % {"count": MAX_LEARNER_NAME}
@@ -379,7 +384,11 @@ def inbox_message_parse(body: bytes) -> InboxMessage:
     note = message.get("note", "")
     if note is None:
         note = ""
-    if not isinstance(note, str) or len(note) > MAX_NOTE:
+    if (
+        not isinstance(note, str)
+        or len(note) > MAX_NOTE
+        or plain_text.control_character_problem(note)
+    ):
         raise MessageInvalid(
             _("note must be text of at most %(count)s characters.") % {"count": MAX_NOTE}
         )
@@ -551,7 +560,11 @@ def _decision_message(body: Mapping[str, Any]) -> dict[str, Any]:
     texts = {}
     for name, limit in (("programme", MAX_PROGRAMME), ("reason", MAX_REASON)):
         value = body.get(name) or ""
-        if not isinstance(value, str) or len(value) > limit:
+        if (
+            not isinstance(value, str)
+            or len(value) > limit
+            or plain_text.control_character_problem(value, multiline=name != "programme")
+        ):
             raise MessageInvalid(
                 _("%(name)s must be text of at most %(count)s characters.")
                 % {"name": name, "count": limit}

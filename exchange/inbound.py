@@ -16,6 +16,7 @@ from typing import Any, Final, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils import timezone
@@ -114,12 +115,24 @@ def signed_endpoint(*, allow_unknown_sender: bool = False) -> Callable[[View], V
                     title=_("Unknown institution"),
                     detail=_("No institution of this node has this address."),
                 )
+            try:
+                body = request.body
+            except RequestDataTooBig:
+                # Unsigned: without the body there is no request signature to bind an answer to.
+                return problem(
+                    request,
+                    status=413,
+                    reason="too-large",
+                    title=_("The request is too large"),
+                    detail=_("The body is larger than %(size)s KiB.")
+                    % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024},
+                )
             message = hs.Message(
                 method=request.method or "GET",
                 # The public address, not what a TLS-terminating proxy forwarded to us.
                 target_uri=settings.MESHE_BASE_URL + request.get_full_path(),
                 headers=dict(request.headers),
-                body=request.body,
+                body=body,
             )
             response = _receive(
                 request, view, args, kwargs, message=message, institution=institution,

@@ -21,6 +21,7 @@ from exchange.models import NoticeKind, Partner, PartnerStatus
 from institutions.models import Institution
 from institutions.services import audit
 from learners.models import User
+from meshe import plain_text
 
 S = PartnerStatus
 # What our admins may do, from which of our states, to which state; the message it sends.
@@ -210,7 +211,9 @@ def _request_receive(
         partner = Partner(institution=institution, did=remote.did)
     _describe(partner, remote, keys)
     partner.status = S.RECEIVED
-    partner.request_note = str(message.get("note", ""))[:MAX_NOTE]
+    # Kept as text: control characters (which PostgreSQL cannot store, for NUL) are dropped.
+    note = plain_text.CONTROL_CHARACTERS.sub("", str(message.get("note", "")))
+    partner.request_note = note[:MAX_NOTE]
     partner.suspended_by_us = False
     partner.save()
     audit(

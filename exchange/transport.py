@@ -155,9 +155,12 @@ def signed_request(
     if verification.failure == hs.Failure.UNKNOWN_KEY and refresh_keys is not None:
         verification = verify(refresh_keys())
     if not verification.ok:
+        # An unsigned refusal (a proxy's 400, say) is named by its status; it is still final.
+        signed_answer = 200 <= status < 300 or status == 304
         raise TransportError(
-            reason=BAD_RESPONSE_SIGNATURE,
-            detail=f"{verification.failure}: {verification.detail}",
+            reason=BAD_RESPONSE_SIGNATURE if signed_answer else f"http-{status}",
+            detail=f"unsigned or badly signed answer ({verification.failure}: "
+            f"{verification.detail}): {_excerpt(answer)}",
             status=status,
             retryable=False,
             latency_ms=latency_ms,

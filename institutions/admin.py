@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from institutions import services
+from institutions import publications, services
 from institutions.models import AuditEvent, Institution, Invitation, Membership
 
 
@@ -23,7 +23,10 @@ class InstitutionAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Institution, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        if not change:
+        if change:
+            # Its name (and slug, hence DID) may have changed: verifiers read them again.
+            publications.changed()
+        else:
             # A new institution needs its first signing key before it can issue anything.
             services.signing_key_rotate(actor=request.user, institution=obj)  # type: ignore[arg-type]
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credentials.multiformats import encode_ed25519_public_key
-from institutions import tasks
+from institutions import publications, tasks
 from institutions.exceptions import InstitutionError, KeyCustodyError
 from institutions.key_storage import KeyStorageError, open_private_key, seal_private_key
 from institutions.models import (
@@ -107,6 +107,7 @@ def signing_key_rotate(*, actor: User | None, institution: Institution) -> Signi
         previous.save(update_fields=["status", "retired_at"])
     last_number = keys.order_by("-number").values_list("number", flat=True).first() or 0
     key = _signing_key_create(institution=institution, number=last_number + 1)
+    publications.changed()  # the DID document changed: verifiers read it again
     audit(
         institution=institution,
         actor=actor,
@@ -308,6 +309,7 @@ def signing_keys_import(*, payload: dict[str, Any], dry_run: bool = False) -> li
             "Nothing was imported: the keys clash with each other (two active keys for one "
             "institution, or one number twice)."
         ) from None
+    publications.changed()  # the DID documents changed: verifiers read them again
     for institution in {key.institution for key in keys}:
         audit(
             institution=institution,

@@ -135,7 +135,8 @@ def _strings(value: Any) -> list[str]:
 
 
 def _text(value: Any, limit: int = 300) -> str:
-    return value.strip()[:limit] if isinstance(value, str) else ""
+    # NUL cannot be stored in a PostgreSQL text column; the document itself keeps it escaped.
+    return value.replace("\x00", "").strip()[:limit] if isinstance(value, str) else ""
 
 
 def _language_text(value: Any) -> str:

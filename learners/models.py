@@ -192,6 +192,8 @@ class LearnerEvent(models.Model):
     class Action(models.TextChoices):
         SHARE_CREATED = "share_created", _("Share link created")
         SHARE_REVOKED = "share_revoked", _("Share link revoked")
+        PAGE_SHOWN = "page_shown", _("Credential's own page shown")
+        PAGE_HIDDEN = "page_hidden", _("Credential's own page hidden")
         IMPORTED = "imported", _("Credential imported")
         REVERIFIED = "reverified", _("Imported credential checked again")
         IMPORT_REMOVED = "import_removed", _("Imported credential removed")

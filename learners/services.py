@@ -140,6 +140,26 @@ def share_link_revoke(*, user: User, link: ShareLink) -> ShareLink:
     return link
 
 
+@transaction.atomic
+def credential_page_set_public(
+    *, user: User, credential: IssuedCredential, public: bool
+) -> IssuedCredential:
+    """Shows or hides the credential at its own address. Idempotent."""
+    if credential.holder_id != user.pk:
+        raise WalletError(_("This credential is not in your wallet."))
+    changed = IssuedCredential.objects.filter(pk=credential.pk, public_page=not public).update(
+        public_page=public
+    )
+    if changed:
+        LearnerEvent.objects.create(
+            user=user,
+            action=LearnerEvent.Action.PAGE_SHOWN if public else LearnerEvent.Action.PAGE_HIDDEN,
+            subject=str(credential.public_id),
+        )
+    credential.public_page = public
+    return credential
+
+
 def share_link_record_view(*, link: ShareLink) -> None:
     """Counts one view; concurrent views are all counted (the database adds, not Python)."""
     ShareLink.objects.filter(pk=link.pk).update(view_count=F("view_count") + 1)

@@ -8,6 +8,11 @@ urlpatterns = [
     path("wallet/", views.wallet, name="wallet"),
     path("wallet/credentials/<uuid:public_id>/", views.credential_detail, name="credential"),
     path(
+        "wallet/credentials/<uuid:public_id>/visibility/",
+        views.credential_page_visibility,
+        name="credential_visibility",
+    ),
+    path(
         "wallet/share-links/<uuid:public_id>/revoke/",
         views.share_link_revoke,
         name="share_link_revoke",

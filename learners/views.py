@@ -32,7 +32,7 @@ def wallet(request: AuthenticatedHttpRequest) -> HttpResponse:
         request,
         "learners/wallet.html",
         {
-            "wallet": everything.view(**form.filters()),
+            "wallet": everything.view(**form.filters(), page=request.GET.get("page")),
             "form": form,
             "pathways": pathway_selectors.pathways_for_learner(user=request.user),
         },
@@ -123,6 +123,22 @@ def credential_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> Htt
         },
         status=400 if share_form.errors else 200,
     )
+
+
+@require_POST
+@login_required
+def credential_page_visibility(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
+    credential = selectors.wallet_credential(user=request.user, public_id=public_id)
+    public = request.POST.get("public") == "yes"
+    services.credential_page_set_public(user=request.user, credential=credential, public=public)
+    if public:
+        messages.success(request, _("Anyone with its address or QR code can see it again."))
+    else:
+        messages.success(
+            request,
+            _("Its own address and QR code no longer show it. Your share links still work."),
+        )
+    return redirect(reverse("learners:credential", args=[public_id]) + "#sharing")
 
 
 @require_POST

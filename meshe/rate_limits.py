@@ -83,12 +83,15 @@ def hit(scope: str, key: str) -> Decision:
     cache_key = f"meshe:rl:{scope}:{rate.count}/{rate.seconds}:{window}:{digest}"
     # Kept one second past the window's end, so a slow clock elsewhere still sees it.
     timeout = math.ceil((window + 1) * rate.seconds - now) + 1
-    cache.add(cache_key, 0, timeout=timeout)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # evicted between add and incr: this hit starts the count again
-        cache.set(cache_key, 1, timeout=timeout)
+    # A window's first hit is one round trip to the cache; later ones are an increment.
+    if cache.add(cache_key, 1, timeout=timeout):
         count = 1
+    else:
+        try:
+            count = cache.incr(cache_key)
+        except ValueError:  # evicted between add and incr: this hit starts the count again
+            cache.set(cache_key, 1, timeout=timeout)
+            count = 1
     if count <= rate.count:
         return Decision(allowed=True, retry_after=0)
     return Decision(allowed=False, retry_after=max(1, math.ceil((window + 1) * rate.seconds - now)))

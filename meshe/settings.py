@@ -7,6 +7,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from meshe.environment import (
     env_bool,
@@ -117,7 +118,13 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(f"REDIS_URL must be a redis:// or rediss:// URL, not {REDIS_URL!r}.")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            # Redis down must not take pages down: see meshe/cache.py.
+            "BACKEND": "meshe.cache.FailSoftRedisCache",
+            "LOCATION": REDIS_URL,
+            # An unreachable host costs a page at most this long per cache call.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
     }
     CELERY_BROKER_URL = REDIS_URL
 else:
@@ -135,6 +142,10 @@ else:
         "processed_folder": str(_queue_dir / "processed"),
         "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
+        # The folder is polled; kombu's default of once a second also holds back each worker
+        # process that finishes a task until the next poll, so a busy worker managed about
+        # one task a second per process (2 deliveries/s between two nodes, whatever they cost).
+        "polling_interval": 0.1,
     }
     for _folder in ("queue", "processed", "control"):
         (_queue_dir / _folder).mkdir(parents=True, exist_ok=True)
@@ -143,6 +154,18 @@ else:
 # itself (weasyprint grows with each render): celery -A meshe worker -Q pdf
 # --max-tasks-per-child=200. Empty: the default worker renders certificates too.
 MESHE_PDF_QUEUE = env_str("MESHE_PDF_QUEUE", "")
+# Claim e-mails to learners go on their own queue, so a bulk job never waits behind the
+# e-mails of the jobs before it. A worker started without -Q consumes every queue named here
+# (make run, CI); in production the default worker takes -Q celery and a mail worker -Q mail.
+MESHE_MAIL_QUEUE = env_str("MESHE_MAIL_QUEUE", "mail")
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    Queue(name) for name in dict.fromkeys(["celery", MESHE_MAIL_QUEUE, MESHE_PDF_QUEUE]) if name
+]
+CELERY_TASK_ROUTES = {
+    "credentials.tasks.notify_holders": {"queue": MESHE_MAIL_QUEUE or CELERY_TASK_DEFAULT_QUEUE},
+    "credentials.tasks.resend_claim_link": {"queue": MESHE_MAIL_QUEUE or CELERY_TASK_DEFAULT_QUEUE},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -159,6 +182,11 @@ MESHE_DELIVERY_RETRY_CAP_SECONDS = env_int("MESHE_DELIVERY_RETRY_CAP_SECONDS", 3
 MESHE_DELIVERY_GIVE_UP_SECONDS = env_int("MESHE_DELIVERY_GIVE_UP_SECONDS", 3 * 86400, minimum=1)
 MESHE_OUTBOX_SWEEP_SECONDS = env_int("MESHE_OUTBOX_SWEEP_SECONDS", 60, minimum=1)
 MESHE_CATALOGUE_SYNC_SECONDS = env_int("MESHE_CATALOGUE_SYNC_SECONDS", 15 * 60, minimum=10)
+# Work whose queue message was lost (a worker killed, the broker down when it was enqueued) is
+# found in the database and enqueued again: claim e-mails not sent after this many seconds, and
+# bulk jobs whose last chunk is older than MESHE_BULK_STALL_SECONDS (a chunk takes seconds).
+MESHE_WORK_SWEEP_SECONDS = env_int("MESHE_WORK_SWEEP_SECONDS", 300, minimum=10)
+MESHE_BULK_STALL_SECONDS = env_int("MESHE_BULK_STALL_SECONDS", 600, minimum=10)
 
 # Periodic jobs, each with why it runs.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
@@ -171,6 +199,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "exchange-catalogues-sync": {
         "task": "exchange.tasks.catalogues_sync",
         "schedule": float(MESHE_CATALOGUE_SYNC_SECONDS),
+    },
+    # Enqueues again bulk jobs that stopped moving: their worker or queue message was lost.
+    "credentials-bulk-jobs-resume": {
+        "task": "credentials.tasks.bulk_jobs_resume",
+        "schedule": float(MESHE_WORK_SWEEP_SECONDS),
+    },
+    # Sends claim e-mails that were never enqueued, e.g. while the broker was down.
+    "credentials-holders-notify-sweep": {
+        "task": "credentials.tasks.holders_notify_sweep",
+        "schedule": float(MESHE_WORK_SWEEP_SECONDS),
     },
     # Forgets request nonces older than the signature window; replays of them fail on `created`.
     "exchange-nonces-forget": {
@@ -357,9 +395,10 @@ MESHE_RATE_LIMITS = env_overrides(
         # Per API token: the issuer API and the VC-API calls that need a token.
         "api": "600/m",
         # Per partner DID, once its signature is checked: exchange requests from one partner.
-        "exchange": "600/m",
+        # A partner sends a cohort at once: 1,000 credentials must pass within a minute.
+        "exchange": "6000/m",
         # Per client address, before any signature is checked: every exchange request.
-        "exchange_ip": "1200/m",
+        "exchange_ip": "12000/m",
     },
 )
 if env_bool("MESHE_BEHIND_PROXY", False):

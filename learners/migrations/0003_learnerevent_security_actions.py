@@ -4,15 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('learners', '0002_wallet'),
+        ("learners", "0002_wallet"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='learnerevent',
-            name='action',
-            field=models.CharField(choices=[('share_created', 'Share link created'), ('share_revoked', 'Share link revoked'), ('imported', 'Credential imported'), ('reverified', 'Imported credential checked again'), ('import_removed', 'Imported credential removed'), ('profile_changed', 'Public profile changed'), ('data_exported', 'Data downloaded'), ('account_deleted', 'Account deleted'), ('signed_in', 'Signed in'), ('sign_in_failed', 'Failed sign-in'), ('mfa_changed', 'Two-factor authentication changed'), ('password_changed', 'Password changed')], max_length=20),
+            model_name="learnerevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("share_created", "Share link created"),
+                    ("share_revoked", "Share link revoked"),
+                    ("imported", "Credential imported"),
+                    ("reverified", "Imported credential checked again"),
+                    ("import_removed", "Imported credential removed"),
+                    ("profile_changed", "Public profile changed"),
+                    ("data_exported", "Data downloaded"),
+                    ("account_deleted", "Account deleted"),
+                    ("signed_in", "Signed in"),
+                    ("sign_in_failed", "Failed sign-in"),
+                    ("mfa_changed", "Two-factor authentication changed"),
+                    ("password_changed", "Password changed"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

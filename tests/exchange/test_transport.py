@@ -186,10 +186,12 @@ def test_a_signed_4xx_that_is_not_a_problem_is_named_by_its_status(partner_node)
     assert (caught.value.reason, caught.value.retryable) == ("http-404", False)
 
 
-def test_an_unsigned_4xx_is_refused_as_badly_signed(partner_node):
+def test_an_unsigned_4xx_is_final_and_named_by_its_status(partner_node):
     with pytest.raises(transport.TransportError) as caught:
         send(partner_node(lambda request: (400, JSON, b"{}", False)))
-    assert (caught.value.reason, caught.value.status) == ("bad-response-signature", 400)
+    assert (caught.value.reason, caught.value.status) == ("http-400", 400)
+    assert caught.value.retryable is False
+    assert "unsigned or badly signed answer" in caught.value.detail
 
 
 def test_an_unsigned_500_is_retryable(partner_node):

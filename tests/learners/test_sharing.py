@@ -215,3 +215,58 @@ def test_the_linkedin_url_encodes_every_field():
     assert url.startswith("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&")
     assert "name=R%26D%3A+Ethics%3F" in url
     assert "issueYear=2026&issueMonth=3" in url
+
+
+def test_the_holder_hides_the_credentials_own_address_and_share_links_still_work(logged_in, client):
+    learner = UserFactory()
+    credential = held_credential(learner)
+    link = learner_services.share_link_create(user=learner, credential=credential)
+    own = reverse("credentials:public", kwargs={"public_id": credential.public_id})
+    assert client.get(own).status_code == 200
+
+    response = logged_in(learner).post(
+        reverse("learners:credential_visibility", kwargs={"public_id": credential.public_id}),
+        {"public": "no"},
+    )
+    assert response.status_code == 302
+    client.logout()
+    hidden = client.get(own)
+    assert hidden.status_code == 404
+    assert "This credential is not shown here" in hidden.text
+    assert credential.holder_name not in hidden.text
+    for name in ("document", "edc", "certificate", "badge_png", "badge_svg"):
+        url = reverse(f"credentials:{name}", kwargs={"public_id": credential.public_id})
+        assert client.get(url).status_code == 404, name
+    assert client.get(own, HTTP_ACCEPT="application/ld+json").status_code == 404
+    assert client.get(link.get_absolute_url()).status_code == 200
+    assert LearnerEvent.objects.filter(
+        user=learner, action=LearnerEvent.Action.PAGE_HIDDEN, subject=str(credential.public_id)
+    ).exists()
+
+    logged_in(learner).post(
+        reverse("learners:credential_visibility", kwargs={"public_id": credential.public_id}),
+        {"public": "yes"},
+    )
+    client.logout()
+    assert client.get(own).status_code == 200
+
+
+def test_only_the_holder_may_hide_a_credential(logged_in):
+    credential = held_credential(UserFactory())
+    response = logged_in(UserFactory()).post(
+        reverse("learners:credential_visibility", kwargs={"public_id": credential.public_id}),
+        {"public": "no"},
+    )
+    assert response.status_code == 404
+    credential.refresh_from_db()
+    assert credential.public_page is True
+
+
+def test_hiding_twice_records_one_event():
+    learner = UserFactory()
+    credential = held_credential(learner)
+    for _ in range(2):
+        learner_services.credential_page_set_public(
+            user=learner, credential=credential, public=False
+        )
+    assert LearnerEvent.objects.filter(action=LearnerEvent.Action.PAGE_HIDDEN).count() == 1

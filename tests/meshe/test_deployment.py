@@ -31,8 +31,16 @@ def interpolate(value: str) -> str:
 
 
 def test_compose_describes_web_worker_beat_postgres_and_redis():
-    assert set(COMPOSE["services"]) == {"web", "worker", "pdf-worker", "beat", "postgres", "redis"}
-    for name in ("web", "worker", "pdf-worker", "beat"):
+    assert set(COMPOSE["services"]) == {
+        "web",
+        "worker",
+        "pdf-worker",
+        "mail-worker",
+        "beat",
+        "postgres",
+        "redis",
+    }
+    for name in ("web", "worker", "pdf-worker", "mail-worker", "beat"):
         service = COMPOSE["services"][name]
         assert service["build"] == "."
         assert {"postgres", "redis"} <= set(service["depends_on"])
@@ -43,6 +51,14 @@ def test_compose_describes_web_worker_beat_postgres_and_redis():
     assert "-Q pdf" in pdf
     assert "--max-tasks-per-child=" in pdf
     assert COMPOSE["services"]["web"]["environment"]["MESHE_PDF_QUEUE"] == "pdf"
+
+
+def test_compose_runs_every_queue_it_routes_to_and_e_mail_apart_from_jobs():
+    services = COMPOSE["services"]
+    assert services["web"]["environment"]["MESHE_MAIL_QUEUE"] == "mail"
+    assert "-Q celery" in services["worker"]["command"]
+    assert "-Q mail" in services["mail-worker"]["command"]
+    assert "-Q pdf" in services["pdf-worker"]["command"]
 
 
 def test_compose_environment_passes_the_production_checks():

@@ -142,6 +142,6 @@ def test_production_settings_use_postgresql_and_redis():
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
         "redis://cache.internal:6379/0",
-        "django.core.cache.backends.redis.RedisCache",
+        "meshe.cache.FailSoftRedisCache",
         "True",
     ]

@@ -911,7 +911,7 @@ class Node:
         """The status of this node's partnership with `other`'s institution, or None."""
         slug, _did = self.institution(slug)
         _other_slug, other_did = other.institution()
-        return self.run(_PARTNER_STATUS, slug=slug, remote_did=other_did, wanted=[])  # type: ignore[no-any-return]
+        return self.run(_PARTNER_STATUS, slug=slug, remote_did=other_did, wanted=[])
 
     def wait_partner_status(
         self, other: "Node", *wanted: str, slug: str | None = None, timeout: float = 60.0

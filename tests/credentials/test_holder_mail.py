@@ -1,0 +1,147 @@
+"""Claim e-mails after issuing: a chunk of holders in one transaction over one mail connection,
+on a queue of their own, each holder once, and a mail server failure retried for the rest."""
+
+import re
+import smtplib
+from datetime import date
+
+import pytest
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+
+from credentials import services, tasks
+from credentials.models import CredentialEvent, IssuedCredential
+from meshe.celery import app as celery_app
+from tests.factories import MicroCredentialFactory
+
+pytestmark = pytest.mark.django_db
+
+opened: list[object] = []
+
+
+class CountingBackend(LocmemBackend):
+    """The test backend, counting the connections opened."""
+
+    def open(self) -> bool | None:
+        opened.append(self)
+        return super().open()
+
+
+class FailingAfterTwoBackend(LocmemBackend):
+    """A mail server that accepts two messages, then drops the connection."""
+
+    def send_messages(self, messages):
+        if len(mail.outbox) >= 2:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return super().send_messages(messages)
+
+
+@pytest.fixture(autouse=True)
+def no_connections_yet():
+    opened.clear()
+
+
+def issued(count: int) -> list[int]:
+    micro_credential = MicroCredentialFactory()
+    credentials = services.credential_issue_many(
+        actor=None,
+        institution=micro_credential.institution,
+        micro_credential=micro_credential,
+        recipients=[
+            services.Recipient(
+                holder_name=f"Learner {n}",
+                holder_email=f"learner{n}@example.eu",
+                awarded_date=date(2026, 11, 20),
+            )
+            for n in range(count)
+        ],
+    )
+    mail.outbox.clear()  # the tasks ran inline on commit in other tests' setups; not here
+    return [credential.pk for credential in credentials]
+
+
+def test_a_chunk_of_holders_is_mailed_over_one_connection(settings):
+    settings.MAILERS = {
+        "default": {"BACKEND": "tests.credentials.test_holder_mail.CountingBackend"}
+    }
+    ids = issued(5)
+    services.holders_notify(credential_ids=ids)
+    assert len(opened) == 1
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        f"learner{n}@example.eu" for n in range(5)
+    ]
+
+
+def test_a_chunk_costs_the_same_queries_whatever_its_size(django_assert_num_queries):
+    few, many = issued(3), issued(30)
+    with django_assert_num_queries(5) as few_queries:
+        services.holders_notify(credential_ids=few)
+    with django_assert_num_queries(len(few_queries)):
+        services.holders_notify(credential_ids=many)
+
+
+def test_each_holder_is_marked_notified_with_an_event_and_a_working_claim_link(client):
+    ids = issued(3)
+    services.holders_notify(credential_ids=ids)
+    credentials = IssuedCredential.objects.filter(pk__in=ids)
+    assert not credentials.filter(notified_at__isnull=True).exists()
+    assert (
+        CredentialEvent.objects.filter(
+            credential_id__in=ids, action=CredentialEvent.Action.NOTIFIED
+        ).count()
+        == 3
+    )
+    for message in mail.outbox:
+        assert isinstance(message, EmailMultiAlternatives)
+        found = re.search(r"/claim/([A-Za-z0-9_-]+)/", str(message.body))
+        assert found is not None
+        token = found[1]
+        credential = credentials.get(holder_email=message.to[0])
+        assert credential.claim_token_hash == services.claim_token_hash(token)
+        assert token not in credential.claim_token_hash
+        assert [mimetype for _content, mimetype in message.alternatives] == ["text/html"]
+
+
+def test_notifying_twice_mails_each_holder_once():
+    ids = issued(3)
+    services.holders_notify(credential_ids=ids)
+    services.holders_notify(credential_ids=ids)
+    assert len(mail.outbox) == 3
+    assert CredentialEvent.objects.filter(action=CredentialEvent.Action.NOTIFIED).count() == 3
+
+
+def test_a_mail_server_failure_keeps_those_sent_and_the_retry_sends_only_the_rest(settings):
+    ids = issued(5)
+    settings.MAILERS = {
+        "default": {"BACKEND": "tests.credentials.test_holder_mail.FailingAfterTwoBackend"}
+    }
+    with pytest.raises(OSError):  # what the task retries
+        services.holders_notify(credential_ids=ids)
+    notified = IssuedCredential.objects.filter(pk__in=ids, notified_at__isnull=False)
+    assert sorted(notified.values_list("holder_email", flat=True)) == sorted(
+        message.to[0] for message in mail.outbox
+    )
+    assert len(mail.outbox) == 2
+    assert CredentialEvent.objects.filter(action=CredentialEvent.Action.NOTIFIED).count() == 2
+
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    services.holders_notify(credential_ids=ids)
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        f"learner{n}@example.eu" for n in range(5)
+    ]
+    assert CredentialEvent.objects.filter(action=CredentialEvent.Action.NOTIFIED).count() == 5
+
+
+def test_mail_failures_are_retried_by_the_task():
+    assert issubclass(smtplib.SMTPException, OSError)
+    assert OSError in tasks.notify_holders.autoretry_for
+
+
+def test_claim_e_mails_have_a_queue_of_their_own_which_a_plain_worker_also_consumes():
+    router = celery_app.amqp.router
+    assert router.route({}, "credentials.tasks.notify_holders")["queue"].name == "mail"
+    assert router.route({}, "credentials.tasks.resend_claim_link")["queue"].name == "mail"
+    assert router.route({}, "credentials.tasks.run_bulk_issue")["queue"].name == "celery"
+    # `celery -A meshe worker` without -Q (make run, CI, the bench) reads both.
+    assert {"celery", "mail"} <= set(celery_app.amqp.queues.consume_from)
