@@ -4,28 +4,33 @@ atomic and audited) and selectors (reads, told who is asking).
 Sending: `delivery_create` queues a Delivery that the outbox (exchange.outbox) signs and POSTs
 to the partner's inbox. Receiving: `incoming_receive` verifies and stores what arrives at our
 inbox, once per credential; `incoming_decide` records a recognition decision and sends it back
-as a signed notice, which `delivery_decision_receive` records on the sender's side.
+as a signed notice, which `delivery_decision_receive` records on the sender's side, and
+`delivery_decision_notify` e-mails to the credential's holder.
 """
 
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credentials import verifier
-from credentials.models import CredentialStatus, IssuedCredential
-from exchange import outbox
+from credentials.models import CredentialEvent, CredentialStatus, IssuedCredential
+from exchange import outbox, tasks
 from exchange.exceptions import ExchangeError
 from exchange.models import (
     Decision,
@@ -245,9 +250,10 @@ def status_notices_enqueue(*, credential: IssuedCredential) -> int:
 
 @transaction.atomic
 def delivery_decision_receive(*, partner: Partner, message: Mapping[str, Any]) -> Delivery:
-    """Records the partner's recognition decision on our delivery; raises UnknownCredential
-    when we never delivered that credential to it. Idempotent: the same decision twice is
-    recorded and audited once."""
+    """Records the partner's recognition decision on our delivery and e-mails it to the
+    credential's holder on commit; raises UnknownCredential when we never delivered that
+    credential to it. Idempotent: the same decision twice is recorded, audited and e-mailed
+    once; a changed decision is e-mailed again."""
     public_id = _issued_public_id(message["credentialId"])
     delivery = (
         Delivery.objects.select_for_update()
@@ -269,7 +275,8 @@ def delivery_decision_receive(*, partner: Partner, message: Mapping[str, Any]) -
         return delivery
     for name, value in fields.items():
         setattr(delivery, name, value)
-    delivery.save(update_fields=list(fields))
+    delivery.decision_notified_at = None
+    delivery.save(update_fields=[*fields, "decision_notified_at"])
     audit(
         institution=partner.institution,
         actor=None,
@@ -281,7 +288,66 @@ def delivery_decision_receive(*, partner: Partner, message: Mapping[str, Any]) -
         programme=message["programme"],
         reason=message["reason"],
     )
+    tasks.notify_decision.delay_on_commit(delivery.pk)
     return delivery
+
+
+def decisions_notify_sweep(*, older_than: timedelta) -> int:
+    """Enqueues the e-mail of decisions made more than `older_than` ago (by the partner's
+    clock) that were not e-mailed, e.g. because the queue was down; returns how many."""
+    pending = list(
+        Delivery.objects.filter(
+            decision_notified_at__isnull=True, decided_at__lte=timezone.now() - older_than
+        )
+        .exclude(decision=Decision.PENDING)
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in pending:
+        tasks.notify_decision.delay(pk)
+    return len(pending)
+
+
+@transaction.atomic
+def delivery_decision_notify(*, delivery_id: int) -> None:
+    """E-mails the credential's holder (their account's address, else the one it was issued
+    to) the partner's decision with a link to the credential in their wallet, and records it
+    on the credential's event log. Once per decision: does nothing for a delivery without a
+    decision or whose decision was e-mailed already. The mail server's OSError rolls it all
+    back, so the task's retry sends it."""
+    delivery = (
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("partner", "credential__holder", "credential__version")
+        .filter(pk=delivery_id, decision_notified_at__isnull=True)
+        .exclude(decision=Decision.PENDING)
+        .first()
+    )
+    if delivery is None:
+        return
+    credential = delivery.credential
+    holder = credential.holder
+    email = holder.email if holder is not None and holder.email else credential.holder_email
+    context = {
+        "delivery": delivery,
+        "credential": credential,
+        "email": email,
+        "url": settings.MESHE_BASE_URL
+        + reverse("learners:credential", kwargs={"public_id": credential.public_id}),
+    }
+    delivery.decision_notified_at = timezone.now()
+    delivery.save(update_fields=["decision_notified_at"])
+    CredentialEvent.objects.create(
+        credential=credential,
+        actor=None,
+        action=CredentialEvent.Action.NOTIFIED,
+        reason=_("Recognition decision of %(partner)s e-mailed to %(email)s")
+        % {"partner": delivery.partner.name, "email": email},
+    )
+    send_mail(
+        subject=render_to_string("emails/recognition_decision_subject.txt", context).strip(),
+        message=render_to_string("emails/recognition_decision.txt", context),
+        from_email=None,
+        recipient_list=[email],
+    )
 
 
 def _issued_public_id(credential_id: str) -> UUID | None:

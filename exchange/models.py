@@ -160,6 +160,8 @@ class Delivery(Outgoing):
     decision_programme = models.CharField(max_length=300, blank=True)
     decision_reason = models.TextField(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # When the holder was e-mailed the current decision; cleared when a new decision arrives.
+    decision_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = _("deliveries")

@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
 
 # Outbox: deliveries and notices (exchange.outbox)
 
@@ -19,6 +22,31 @@ def notice_send(notice_id: int) -> None:
     from exchange import outbox
 
     outbox.outgoing_send(kind="notice", pk=notice_id)
+
+
+# A partner's recognition decision, e-mailed to the credential's holder once per decision. Only
+# the mail server's errors are retried, with backoff; the service rolls back before raising.
+@shared_task(
+    acks_late=True,
+    time_limit=60,
+    soft_time_limit=45,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def notify_decision(delivery_id: int) -> None:
+    from exchange import deliveries
+
+    deliveries.delivery_decision_notify(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def decisions_notify_sweep() -> None:
+    from exchange import deliveries
+
+    deliveries.decisions_notify_sweep(
+        older_than=timedelta(seconds=settings.MESHE_WORK_SWEEP_SECONDS)
+    )
 
 
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=100)

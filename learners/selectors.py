@@ -70,7 +70,7 @@ class WalletCard:
 
 
 # Cards per page of the wallet: a grid of two, three or four columns fills evenly.
-WALLET_PAGE_SIZE = 60
+WALLET_PAGE_SIZE = 24
 
 
 @dataclass(frozen=True, slots=True)

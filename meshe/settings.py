@@ -210,6 +210,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "credentials.tasks.holders_notify_sweep",
         "schedule": float(MESHE_WORK_SWEEP_SECONDS),
     },
+    # E-mails learners partners' recognition decisions that were never enqueued.
+    "exchange-decisions-notify-sweep": {
+        "task": "exchange.tasks.decisions_notify_sweep",
+        "schedule": float(MESHE_WORK_SWEEP_SECONDS),
+    },
     # Forgets request nonces older than the signature window; replays of them fail on `created`.
     "exchange-nonces-forget": {
         "task": "exchange.tasks.nonces_forget",

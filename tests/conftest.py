@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from django.test import Client
 
 from meshe.celery import app as celery_app
 from tests.factories import MembershipFactory, UserFactory
+from tests.interop import Interop
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,3 +116,22 @@ def wait_for(condition, *, timeout: float = 60.0, interval: float = 0.2) -> bool
             return True
         time.sleep(interval)
     return bool(condition())
+
+
+@pytest.fixture(scope="session")
+def interop() -> Interop:
+    """The vc-js install MESHE_INTEROP_DIR names; skipped without one, except under CI."""
+    directory = os.environ.get("MESHE_INTEROP_DIR")
+    if not directory:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must check against vc-js: set MESHE_INTEROP_DIR (make test does)")
+        pytest.skip("MESHE_INTEROP_DIR is not set: no vc-js interop install to check against")
+    path = Path(directory)
+    if not (path / "verify.mjs").is_file() or not (path / "node_modules").is_dir():
+        pytest.fail(
+            f"MESHE_INTEROP_DIR={directory} is not a copy of shared/interop with `npm ci` run in it"
+        )
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("MESHE_INTEROP_DIR is set but `node` is not on PATH")
+    return Interop(directory=path, node=node)

@@ -1,6 +1,7 @@
 """From the e-mail to the wallet: a learner with no account follows the claim link, signs up,
-verifies the address, claims, and sees the pathway the credential counts toward. Screenshots
-go to MESHE_SCREENSHOTS/claim-journey."""
+verifies the address, claims, and sees the pathway the credential counts toward. With
+test_learner_journey (downloads, sharing, importing, the data export and deleting the account)
+it is the learner's whole path. Screenshots go to MESHE_SCREENSHOTS/claim-journey."""
 
 import os
 import re

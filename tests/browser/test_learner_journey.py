@@ -1,7 +1,13 @@
-"""A learner's whole journey through the wallet, with a screenshot of each step.
+"""A learner's journey through the wallet, with a screenshot of each step: the wallet, a
+credential, its three downloads, a share link opened logged out and revoked, a credential
+signed by the independent vc-js signer imported and verified, the data export and the
+account's deletion.
 
-Screenshots go to learner-journey/ in the folder MESHE_SCREENSHOTS names, as the other browser
-journeys do (.ci/run sets it); by default var/screenshots/learner-journey.
+With test_claim_journey (the claim e-mail, signing up, claiming and pathway progress) it is
+the learner's whole path. Screenshots go to learner-journey/ in the folder MESHE_SCREENSHOTS
+names, as the other browser journeys do (.ci/run sets it); by default
+var/screenshots/learner-journey. The import needs the vc-js install MESHE_INTEROP_DIR names
+(see the `interop` fixture).
 """
 
 import io
@@ -10,15 +16,17 @@ import os
 import re
 import zipfile
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import APIResponse, Browser, Locator, Page, expect
 
 from learners import services as learner_services
 from learners.models import ImportedCredential, ShareLink, User
 from tests.credentials.test_services import issue
 from tests.factories import PASSWORD, MicroCredentialFactory, UserFactory
-from tests.learners.elsewhere import signed_elsewhere
+from tests.interop import Interop
+from tests.learners.elsewhere import ob3_credential
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,8 +40,31 @@ def shots() -> Path:
     return folder
 
 
+def signed_by_vc_js(interop: Interop, folder: Path) -> str:
+    """A credential of a university that is not on this node, signed by the independent vc-js
+    signer (../shared/interop/sign.mjs) under a fresh did:key issuer."""
+    keygen = interop.run("keygen.mjs", "key")
+    assert keygen.returncode == 0, keygen.stderr
+    key_file = folder / "key.json"
+    key_file.write_text(keygen.stdout, encoding="utf-8")
+    did = "did:key:" + json.loads(keygen.stdout)["publicKeyMultibase"]
+    unsigned = folder / "unsigned.json"
+    unsigned.write_text(json.dumps(ob3_credential(did), ensure_ascii=False), encoding="utf-8")
+    out = folder / "signed.json"
+    signed = interop.run("sign.mjs", str(unsigned), "--key", str(key_file), "--out", str(out))
+    assert signed.returncode == 0, signed.stderr
+    return out.read_text(encoding="utf-8")
+
+
+def fetch_link(page: Page, section: Locator, name: str) -> APIResponse:
+    """What the link serves, fetched with the page's cookies (a JSON file opens inline)."""
+    href = section.get_by_role("link", name=name).get_attribute("href")
+    assert href is not None
+    return page.request.get(urljoin(page.url, href))
+
+
 def test_a_learner_keeps_shares_imports_exports_and_leaves(
-    live_server, page: Page, browser: Browser, settings, shots: Path
+    live_server, page: Page, browser: Browser, settings, shots: Path, interop: Interop, tmp_path
 ):
     settings.MESHE_BASE_URL = live_server.url
     learner = UserFactory(email="ana@example.eu", name="Ana Kowalska")
@@ -64,6 +95,28 @@ def test_a_learner_keeps_shares_imports_exports_and_leaves(
     expect(page.get_by_text(re.compile("About 125.150 hours of study"))).to_be_visible()
     page.screenshot(path=shots / "02-credential.png", full_page=True)
 
+    # The three formats: the signed Open Badge, the European Digital Credential, the PDF.
+    downloads = page.get_by_role("region", name="Download")
+    signed = fetch_link(page, downloads, "Signed credential (Open Badges 3.0, JSON-LD)")
+    assert signed.status == 200
+    document = json.loads(signed.body())
+    assert "OpenBadgeCredential" in document["type"]
+    assert document["proof"]
+    edc = fetch_link(page, downloads, "European Digital Credential (EDC, JSON-LD)")
+    assert edc.status == 200
+    assert "EuropeanDigitalCredential" in json.loads(edc.body())["type"]
+    # The first request queues the certificate's render and answers 202 until it is stored.
+    certificate = fetch_link(page, downloads, "Printable certificate (PDF)")
+    for _ in range(60):
+        if certificate.status != 202:
+            break
+        page.wait_for_timeout(500)
+        certificate = fetch_link(page, downloads, "Printable certificate (PDF)")
+    assert certificate.status == 200
+    assert certificate.headers["content-type"] == "application/pdf"
+    assert certificate.body().startswith(b"%PDF")
+    downloads.screenshot(path=shots / "03-downloads.png")
+
     # A share link.
     page.get_by_label("Label (only you see it)").fill("Job application")
     page.get_by_role("button", name="Create a share link").click()
@@ -72,7 +125,7 @@ def test_a_learner_keeps_shares_imports_exports_and_leaves(
     share_url = f"{live_server.url}/s/{link.slug}"
     expect(page.get_by_role("link", name=share_url)).to_be_visible()
     expect(page.get_by_role("link", name=re.compile("Add to LinkedIn profile"))).to_be_visible()
-    page.screenshot(path=shots / "03-share-link.png", full_page=True)
+    page.screenshot(path=shots / "04-share-link.png", full_page=True)
 
     # Opened by someone who is not signed in.
     stranger = browser.new_context()
@@ -80,33 +133,34 @@ def test_a_learner_keeps_shares_imports_exports_and_leaves(
     outside.goto(share_url)
     expect(outside.get_by_role("heading", name="Authentic and valid")).to_be_visible()
     expect(outside.get_by_role("heading", level=1)).to_have_text(micro_credential.title)
-    outside.screenshot(path=shots / "04-shared-logged-out.png", full_page=True)
+    outside.screenshot(path=shots / "05-shared-logged-out.png", full_page=True)
 
     # Revoked: gone.
     page.get_by_role("button", name=re.compile("^Revoke")).click()
     expect(page.get_by_text("The link no longer works.")).to_be_visible()
-    page.screenshot(path=shots / "05-link-revoked.png", full_page=True)
+    page.screenshot(path=shots / "06-link-revoked.png", full_page=True)
     response = outside.goto(share_url)
     assert response is not None and response.status == 404
     expect(outside.get_by_role("heading", name="We could not find that page")).to_be_visible()
-    outside.screenshot(path=shots / "06-revoked-link-404.png", full_page=True)
+    outside.screenshot(path=shots / "07-revoked-link-404.png", full_page=True)
     stranger.close()
 
-    # Import a credential from another university (signed with a did:key, checked offline).
+    # Import a credential from another university, signed by vc-js with a did:key (checked
+    # offline).
     page.get_by_role("link", name="My credentials").first.click()
     page.get_by_role("link", name="Import a credential").click()
-    page.get_by_label("or paste the credential (JSON)").fill(signed_elsewhere())
-    page.screenshot(path=shots / "07-import-form.png", full_page=True)
+    page.get_by_label("or paste the credential (JSON)").fill(signed_by_vc_js(interop, tmp_path))
+    page.screenshot(path=shots / "08-import-form.png", full_page=True)
     page.get_by_role("button", name="Import").click()
     expect(page.get_by_text("is in your wallet, and verified.")).to_be_visible()
     expect(page.get_by_role("heading", name="Verified: authentic and valid")).to_be_visible()
-    page.screenshot(path=shots / "08-imported.png", full_page=True)
+    page.screenshot(path=shots / "09-imported.png", full_page=True)
     page.get_by_role("link", name=re.compile("My credentials")).first.click()
     imported_card = page.locator(".wallet-card-imported")
     expect(imported_card).to_contain_text("Imported")
     expect(imported_card).to_contain_text("Marine Biology Field Methods")
     expect(page.get_by_text("2 credentials")).to_be_visible()
-    page.screenshot(path=shots / "09-wallet-with-import.png", full_page=True)
+    page.screenshot(path=shots / "10-wallet-with-import.png", full_page=True)
 
     # Download everything.
     page.get_by_role("link", name="Your data").click()
@@ -116,16 +170,16 @@ def test_a_learner_keeps_shares_imports_exports_and_leaves(
     assert "account.json" in archive.namelist()
     assert f"credentials/{credential.public_id}.json" in archive.namelist()
     assert json.loads(archive.read("account.json"))["account"]["email"] == "ana@example.eu"
-    page.screenshot(path=shots / "10-your-data.png", full_page=True)
+    page.screenshot(path=shots / "11-your-data.png", full_page=True)
 
     # Delete the account.
     page.get_by_role("link", name="Delete my account…").click()
     page.get_by_label("Your password").fill(PASSWORD)
-    page.screenshot(path=shots / "11-delete-confirm.png", full_page=True)
+    page.screenshot(path=shots / "12-delete-confirm.png", full_page=True)
     page.get_by_role("button", name="Delete my account for good").click()
     expect(page.get_by_text("Your account and personal data are deleted.")).to_be_visible()
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
-    page.screenshot(path=shots / "12-deleted.png", full_page=True)
+    page.screenshot(path=shots / "13-deleted.png", full_page=True)
     assert not User.objects.filter(email="ana@example.eu").exists()
     assert not ImportedCredential.objects.exists()
     credential.refresh_from_db()

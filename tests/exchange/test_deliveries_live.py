@@ -2,14 +2,16 @@
 requests over HTTP, the receiver's inbox and notices endpoints, the outbox and its sweep."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
 from credentials import services as credential_services
+from credentials.models import CredentialEvent
 from exchange import deliveries, outbox, transport
 from exchange.models import (
     Decision,
@@ -218,10 +220,19 @@ def test_the_notices_endpoint_refuses_a_malformed_notice(world):
     assert (error.status, error.reason) == (400, "invalid-message")
 
 
-def test_a_learner_sends_for_recognition_and_sees_the_decision_on_the_credential_page(world):
+def decision_mails() -> list[mail.EmailMessage]:
+    return [
+        message for message in mail.outbox if "decided on your micro-credential" in message.subject
+    ]
+
+
+def test_a_learner_sends_for_recognition_and_sees_the_decision_on_the_credential_page(
+    world, settings
+):
     uni_a, _uni_b, a_to_b, _b_to_a = world
-    learner = UserFactory()
-    credential = issue(uni_a, holder=learner)
+    learner = UserFactory(email="ana@example.eu")
+    # Issued to an older address: the decision goes to the account's.
+    credential = issue(uni_a, holder=learner, holder_email="ana.old@example.eu")
     client = Client()
     client.force_login(learner)
     page = f"/wallet/credentials/{credential.public_id}/"
@@ -233,6 +244,7 @@ def test_a_learner_sends_for_recognition_and_sees_the_decision_on_the_credential
     )
     assert sent.status_code == 302
     assert Delivery.objects.get().status == OutboxStatus.DELIVERED  # tasks run inline here
+    assert "University B</strong>: received, awaiting a decision" in client.get(page).text
     incoming = IncomingCredential.objects.get()
     assert incoming.consent_note == "For my minor"
     deliveries.incoming_decide(
@@ -244,3 +256,65 @@ def test_a_learner_sends_for_recognition_and_sees_the_decision_on_the_credential
         reason="",
     )
     assert "Recognised for 5 ECTS toward MSc Data Science" in client.get(page).text
+
+    [message] = decision_mails()
+    assert message.to == ["ana@example.eu"]
+    assert message.subject == 'University B decided on your micro-credential "Data Literacy"'
+    assert "Decision: recognised for 5 ECTS toward MSc Data Science." in message.body
+    assert f"{settings.MESHE_BASE_URL}{page}\n" in message.body
+    assert Delivery.objects.get().decision_notified_at is not None
+    assert credential.events.filter(
+        action=CredentialEvent.Action.NOTIFIED,
+        reason="Recognition decision of University B e-mailed to ana@example.eu",
+    ).exists()
+
+
+def a_decision(delivery: Delivery, **changes) -> dict:
+    return {
+        "type": "decision",
+        "credentialId": delivery.credential.credential_id,
+        "decision": Decision.RECOGNISED,
+        "ects": Decimal("5.0"),
+        "programme": "MSc Data Science",
+        "reason": "",
+        "decidedAt": datetime(2026, 2, 1, 9, 0, tzinfo=UTC),
+        **changes,
+    }
+
+
+def test_the_holder_is_emailed_each_decision_once(world):
+    _uni_a, _uni_b, a_to_b, _b_to_a = world
+    delivery = send(world)
+    for _ in range(2):
+        deliveries.delivery_decision_receive(partner=a_to_b, message=a_decision(delivery))
+    deliveries.delivery_decision_notify(delivery_id=delivery.pk)
+    [message] = decision_mails()
+    assert message.to == ["ana@example.eu"]  # no account: the address it was issued to
+
+    declined = a_decision(
+        delivery, decision=Decision.DECLINED, ects=None, programme="", reason="It overlaps CS101's"
+    )
+    deliveries.delivery_decision_receive(partner=a_to_b, message=declined)
+    deliveries.delivery_decision_receive(partner=a_to_b, message=declined)
+    assert len(decision_mails()) == 2
+    assert "Decision: declined. The reason they gave:\nIt overlaps CS101's\n" in (
+        decision_mails()[1].body
+    )
+    assert (
+        CredentialEvent.objects.filter(
+            credential=delivery.credential, reason__startswith="Recognition decision"
+        ).count()
+        == 2
+    )
+
+
+def test_a_decision_whose_email_was_never_enqueued_is_sent_by_the_sweep(world):
+    _uni_a, _uni_b, a_to_b, _b_to_a = world
+    delivery = send(world)
+    deliveries.delivery_decision_receive(partner=a_to_b, message=a_decision(delivery))
+    # As if the queue had been down when the decision arrived: nothing was sent.
+    mail.outbox.clear()
+    Delivery.objects.filter(pk=delivery.pk).update(decision_notified_at=None)
+    assert deliveries.decisions_notify_sweep(older_than=timedelta(0)) == 1
+    assert len(decision_mails()) == 1
+    assert deliveries.decisions_notify_sweep(older_than=timedelta(0)) == 0
