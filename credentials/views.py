@@ -35,6 +35,7 @@ from credentials import (
 )
 from credentials.exceptions import CredentialError
 from credentials.models import CredentialStatus, MicroCredential, Pathway
+from exchange import selectors as exchange_selectors
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
 from meshe import rate_limits
@@ -172,6 +173,9 @@ def offer(request: HttpRequest, public_id: UUID) -> HttpResponse:
         {
             "offer": micro_credential,
             "elements": catalogue_offers.elements(micro_credential),
+            "recognitions": exchange_selectors.offer_recognitions(
+                micro_credential=micro_credential
+            ),
             # Rendered inside <script>: staff text must not close the element.
             "course_json_ld": json.dumps(
                 catalogue_offers.course_json_ld(micro_credential), ensure_ascii=False

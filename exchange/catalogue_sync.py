@@ -6,11 +6,12 @@ exchange.catalogue_feed, which runs no queries.
 """
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from uuid import UUID
 
 from django.conf import settings
@@ -18,16 +19,16 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credentials import documents, ob3, vocabularies
 from credentials.achievement import Award, Holder
 from credentials.models import MicroCredential, MicroCredentialVersion
-from exchange import catalogue_feed, transport
+from exchange import catalogue_feed, outbox, transport
 from exchange.exceptions import ExchangeError
-from exchange.models import Partner, PartnerOffer, PartnerStatus
+from exchange.models import NoticeKind, OfferRecognition, Partner, PartnerOffer, PartnerStatus
 from institutions import selectors as institution_selectors
 from institutions.models import Institution, Membership
 from institutions.services import audit
@@ -461,6 +462,7 @@ def partner_offer_adopt(
         remote_id=current.remote_id,
         recognised_ects=str(recognised_ects),
     )
+    _adoption_tell(current)
     return current
 
 
@@ -488,4 +490,60 @@ def partner_offer_unadopt(*, actor: User, offer: PartnerOffer) -> PartnerOffer:
         offer=str(current.public_id),
         remote_id=current.remote_id,
     )
+    _adoption_tell(current)
     return current
+
+
+def _adoption_tell(offer: PartnerOffer) -> None:
+    """Tells the offering partner, signed, that we recognise its offer (or no longer do), so
+    its public page can say where the offer is recognised."""
+    adopted = offer.adopted_at is not None
+    outbox.notice_enqueue(
+        partner=offer.partner,
+        kind=NoticeKind.ADOPTION,
+        payload={
+            "type": "adoption",
+            "offerId": offer.remote_id,
+            "adopted": adopted,
+            "recognisedEcts": str(offer.recognised_ects) if adopted else None,
+            "note": offer.adoption_note,
+        },
+    )
+
+
+class UnknownOffer(LookupError):
+    """An offer id that names no specification of the receiving institution."""
+
+
+@transaction.atomic
+def offer_recognition_receive(*, partner: Partner, message: Mapping[str, Any]) -> None:
+    """Records, or forgets, a partner's recognition of one of our offers, as its signed
+    adoption notice says. Raises UnknownOffer for an id that is not one of our offers."""
+    offer_id = message["offerId"]
+    prefix = settings.MESHE_BASE_URL + "/"
+    try:
+        match = resolve(urlsplit(offer_id).path) if offer_id.startswith(prefix) else None
+    except Resolver404:
+        match = None
+    if match is None or match.view_name != "credentials:offer":
+        raise UnknownOffer(offer_id)
+    micro_credential = MicroCredential.objects.filter(
+        public_id=match.kwargs["public_id"], institution_id=partner.institution_id
+    ).first()
+    if micro_credential is None:
+        raise UnknownOffer(offer_id)
+    if message["adopted"]:
+        OfferRecognition.objects.update_or_create(
+            micro_credential=micro_credential,
+            partner=partner,
+            defaults={"recognised_ects": message["ects"], "note": message["note"]},
+        )
+    else:
+        OfferRecognition.objects.filter(micro_credential=micro_credential, partner=partner).delete()
+    audit(
+        institution=partner.institution,
+        actor=None,
+        action="partner.offer_recognised" if message["adopted"] else "partner.offer_unrecognised",
+        partner=partner.did,
+        offer=str(micro_credential.public_id),
+    )

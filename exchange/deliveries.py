@@ -661,6 +661,8 @@ def notice_message_parse(body: bytes) -> dict[str, Any]:
         raise MessageInvalid(_("The body is not JSON.")) from exc
     if not isinstance(message, dict):
         raise MessageInvalid(_("The body is not a JSON object."))
+    if message.get("type") == "adoption":
+        return _adoption_message(message)
     credential_id = message.get("credentialId")
     if not isinstance(credential_id, str) or not credential_id or len(credential_id) > 500:
         raise MessageInvalid(_("credentialId must be the credential's id."))
@@ -670,7 +672,27 @@ def notice_message_parse(body: bytes) -> dict[str, Any]:
         if message.get("status") not in CredentialStatus.values:
             raise MessageInvalid(_("status must be issued, suspended or revoked."))
         return {"type": "status", "credentialId": credential_id, "status": message["status"]}
-    raise MessageInvalid(_("type must be decision or status."))
+    raise MessageInvalid(_("type must be decision, status or adoption."))
+
+
+def _adoption_message(message: Mapping[str, Any]) -> dict[str, Any]:
+    offer_id, adopted = message.get("offerId"), message.get("adopted")
+    if not isinstance(offer_id, str) or not offer_id or len(offer_id) > 500:
+        raise MessageInvalid(_("offerId must be the offer's id from the catalogue feed."))
+    if not isinstance(adopted, bool):
+        raise MessageInvalid(_("adopted must be true or false."))
+    note = message.get("note") or ""
+    if not isinstance(note, str) or len(note) > 2000 or plain_text.control_character_problem(note):
+        raise MessageInvalid(_("note must be plain text of at most 2,000 characters."))
+    ects = None
+    if adopted:
+        try:
+            ects = Decimal(str(message.get("recognisedEcts")))
+        except ArithmeticError as exc:
+            raise MessageInvalid(_("recognisedEcts must be a number.")) from exc
+        if not ects.is_finite() or not 0 <= ects < 1000:
+            raise MessageInvalid(_("recognisedEcts must be between 0 and 999."))
+    return {"type": "adoption", "offerId": offer_id, "adopted": adopted, "ects": ects, "note": note}
 
 
 @transaction.atomic

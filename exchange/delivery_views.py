@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from credentials import verifier
 from credentials.models import IssuedCredential
-from exchange import deliveries
+from exchange import catalogue_sync, deliveries
 from exchange.inbound import ExchangeRequest, problem, signed_endpoint
 from exchange.models import Decision, OutboxStatus, Partner
 from institutions import selectors as institution_selectors
@@ -200,6 +200,19 @@ def notices_receive(request: ExchangeRequest, slug: str) -> HttpResponse:
         return problem(
             request, status=400, reason="invalid-message", title=_("Not a notice"), detail=str(exc)
         )
+    if message["type"] == "adoption":
+        try:
+            catalogue_sync.offer_recognition_receive(partner=partner, message=message)
+        except catalogue_sync.UnknownOffer:
+            return problem(
+                request,
+                status=404,
+                reason="unknown-offer",
+                title=_("Unknown offer"),
+                detail=_("%(id)s is not an offer of this institution.")
+                % {"id": message["offerId"]},
+            )
+        return JsonResponse({"received": "adoption", "offerId": message["offerId"]})
     try:
         if message["type"] == "decision":
             deliveries.delivery_decision_receive(partner=partner, message=message)

@@ -197,6 +197,7 @@ class NoticeKind(models.TextChoices):
     DECISION = "decision", _("Recognition decision")
     STATUS = "status", _("Status change")
     PARTNERSHIP = "partnership", _("Partnership message")
+    ADOPTION = "adoption", _("Adoption of an offer")
 
 
 class Notice(Outgoing):
@@ -272,3 +273,27 @@ class SeenNonce(models.Model):
 
     def __str__(self) -> str:
         return self.nonce
+
+
+class OfferRecognition(models.Model):
+    """A partner's word that it recognises one of our published offers, and for how much: what
+    the offer's public page shows under "where it is recognised"."""
+
+    micro_credential = models.ForeignKey(
+        "credentials.MicroCredential", on_delete=models.CASCADE, related_name="recognitions"
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="recognitions")
+    recognised_ects = models.DecimalField(max_digits=5, decimal_places=1)
+    note = models.TextField(blank=True)
+    recognised_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("partner__name",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["micro_credential", "partner"], name="offer_recognition_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.micro_credential_id} recognised by {self.partner_id}"

@@ -53,6 +53,12 @@ UNDELIVERED_NOTICE: Final = {
         "A status change could not be delivered to %(partner)s after %(attempts)s attempts.",
         "attempts",
     ),
+    NoticeKind.ADOPTION: ngettext_lazy(
+        "An adoption of an offer could not be delivered to %(partner)s after %(attempts)s attempt.",
+        "An adoption of an offer could not be delivered to %(partner)s after %(attempts)s "
+        "attempts.",
+        "attempts",
+    ),
     NoticeKind.PARTNERSHIP: ngettext_lazy(
         "A partnership message could not be delivered to %(partner)s after %(attempts)s attempt.",
         "A partnership message could not be delivered to %(partner)s after %(attempts)s attempts.",

@@ -6,8 +6,9 @@ from django.conf import settings
 from django.db.models import Case, QuerySet, When
 from django.http import Http404
 
+from credentials.models import MicroCredential
 from exchange.manifest import HostedInstitution
-from exchange.models import Partner, PartnerStatus
+from exchange.models import OfferRecognition, Partner, PartnerStatus
 from institutions.models import Institution, Membership
 from institutions.selectors import key_fingerprint
 
@@ -76,3 +77,12 @@ def pinned_keys_with_fingerprints(*, partner: Partner) -> list[tuple[str, str]]:
         (key.get("id", ""), key_fingerprint(key.get("publicKeyMultibase", "")))
         for key in partner.pinned_keys
     ]
+
+
+def offer_recognitions(*, micro_credential: MicroCredential) -> list[OfferRecognition]:
+    """Partners, both sides agreed, that told us they recognise the offer: public."""
+    return list(
+        OfferRecognition.objects.filter(
+            micro_credential=micro_credential, partner__status=PartnerStatus.CONFIRMED
+        ).select_related("partner")
+    )
