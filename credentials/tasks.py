@@ -5,7 +5,11 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+# A mail server or database that fails midway is retried; the service records each message
+# as it goes, so a retry sends only the rest.
+@shared_task(
+    autoretry_for=(OSError, OperationalError, InterfaceError), retry_backoff=True, max_retries=5
+)
 def notify_holders(credential_ids: list[int]) -> None:
     from credentials import services
 

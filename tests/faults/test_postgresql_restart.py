@@ -5,7 +5,7 @@ import pytest
 from django.db import connections
 
 from credentials import services
-from credentials.models import BulkIssueJob
+from credentials.models import BulkIssueJob, IssuedCredential
 from tests.factories import MicroCredentialFactory
 from tests.faults import jobs, processes
 
@@ -37,6 +37,13 @@ def test_a_bulk_job_resumes_after_postgresql_restarts_and_issues_each_row_once(t
         assert jobs.poll(
             lambda: jobs.progress(job)[0] == BulkIssueJob.Status.DONE, timeout=240, interval=0.5
         ), jobs.progress(job)
+        # The job's follow-up work (the learners' e-mails) runs on these workers too; let it
+        # finish before they stop and the test's tables are truncated.
+        assert jobs.poll(
+            lambda: not IssuedCredential.objects.filter(notified_at__isnull=True).exists(),
+            timeout=240,
+            interval=0.5,
+        )
     jobs.assert_issued_exactly_once(job)
     # The restart did cut the job's connection, and the task retried.
     assert "retry" in log.read_text().lower(), log.read_text()[-2000:]

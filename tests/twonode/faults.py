@@ -234,15 +234,12 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             path = urllib.parse.urlsplit(self.path).path
             with proxy._lock:
                 proxy._arrived.append(path)
-            status: int | None
-            if mode is Mode.DROP:
-                self.connection.shutdown(socket.SHUT_RDWR)
-                status = None
-            elif mode is Mode.ERROR_500:
-                status = self._answer(500, [], _problem(500, "Internal Server Error", "fault"))
+            answer: tuple[int, list[tuple[str, str]], bytes] | None = None
+            if mode is Mode.ERROR_500:
+                answer = (500, [], _problem(500, "Internal Server Error", "fault"))
             elif mode is Mode.ERROR_400:
-                status = self._answer(400, [], _problem(400, "Bad Request", "invalid-message"))
-            else:
+                answer = (400, [], _problem(400, "Bad Request", "invalid-message"))
+            elif mode is not Mode.DROP:
                 if mode is Mode.HOLD:
                     time.sleep(hold)
                 headers = [
@@ -251,29 +248,30 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                     if name.lower() not in HOP_BY_HOP
                 ]
                 try:
-                    status, answer_headers, answer = proxy._forward(
-                        self.command, self.path, headers, body
-                    )
+                    answer = proxy._forward(self.command, self.path, headers, body)
                 except OSError as exc:
-                    status = self._answer(502, [], _problem(502, "Bad Gateway", str(exc)))
-                else:
-                    # The client may have gone meanwhile (a killed worker): what the upstream
-                    # answered is recorded all the same.
-                    with contextlib.suppress(OSError):
-                        self._answer(status, answer_headers, answer)
+                    answer = (502, [], _problem(502, "Bad Gateway", str(exc)))
+            # Recorded before the client hears back, so a test that has its answer also
+            # finds it in `seen`, and the next test's reset cannot be overtaken by it.
             proxy._record(
                 Seen(
                     self.command,
                     path,
                     mode,
-                    status,
+                    answer[0] if answer else None,
                     target=self.path,
                     headers=tuple(self.headers.items()),
                     body=body,
                 )
             )
+            if answer is None:
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            # The client may have gone meanwhile (a killed worker).
+            with contextlib.suppress(OSError):
+                self._answer(*answer)
 
-        def _answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> int:
+        def _answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
             # send_response_only: no Server or Date of the proxy's own beside the node's.
             self.send_response_only(status)
             if not headers:
@@ -285,6 +283,5 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(body)
-            return status
 
     return Handler
