@@ -1,16 +1,16 @@
 from django.urls import path
 
-from credentials import views
+from credentials import catalogue_views, staff_views, views
 
 app_name = "credentials"
 
 urlpatterns = [
     path("verify", views.verify_page, name="verify"),
-    path("catalogue/", views.catalogue, name="catalogue"),
-    path("catalogue/compare/", views.compare, name="compare"),
-    path("catalogue/<uuid:public_id>/", views.offer, name="offer"),
+    path("catalogue/", catalogue_views.catalogue, name="catalogue"),
+    path("catalogue/compare/", catalogue_views.compare, name="compare"),
+    path("catalogue/<uuid:public_id>/", catalogue_views.offer, name="offer"),
     path("api/v1/verify", views.verify_api, name="verify_api"),
-    path("api/v1/esco/skills", views.esco_skills, name="esco_skills"),
+    path("api/v1/esco/skills", staff_views.esco_skills, name="esco_skills"),
     path("status/<slug:slug>/<str:purpose>/<int:number>", views.status_list, name="status_list"),
     path("credentials/<uuid:public_id>", views.public_credential, name="public"),
     path("credentials/<uuid:public_id>.json", views.credential_document, name="document"),
@@ -22,106 +22,112 @@ urlpatterns = [
     ),
     path(
         "micro-credentials/<uuid:public_id>/versions/<int:number>",
-        views.specification_version,
+        catalogue_views.specification_version,
         name="specification_version",
     ),
     path(
         "staff/<slug:slug>/micro-credentials/",
-        views.micro_credential_list,
+        staff_views.micro_credential_list,
         name="micro_credentials",
     ),
     path(
         "staff/<slug:slug>/micro-credentials/new/",
-        views.micro_credential_edit,
+        staff_views.micro_credential_edit,
         name="micro_credential_new",
     ),
     path(
         "staff/<slug:slug>/micro-credentials/<uuid:public_id>/",
-        views.micro_credential_detail,
+        staff_views.micro_credential_detail,
         name="micro_credential",
     ),
     path(
         "staff/<slug:slug>/micro-credentials/<uuid:public_id>/edit/",
-        views.micro_credential_edit,
+        staff_views.micro_credential_edit,
         name="micro_credential_edit",
     ),
     path(
         "staff/<slug:slug>/micro-credentials/<uuid:public_id>/<str:status>/",
-        views.micro_credential_status,
+        staff_views.micro_credential_status,
         name="micro_credential_status",
     ),
     # Pathways
-    path("staff/<slug:slug>/pathways/", views.pathway_list, name="pathways"),
-    path("staff/<slug:slug>/pathways/new/", views.pathway_edit, name="pathway_new"),
-    path("staff/<slug:slug>/pathways/<uuid:public_id>/", views.pathway_detail, name="pathway"),
+    path("staff/<slug:slug>/pathways/", staff_views.pathway_list, name="pathways"),
+    path("staff/<slug:slug>/pathways/new/", staff_views.pathway_edit, name="pathway_new"),
+    path(
+        "staff/<slug:slug>/pathways/<uuid:public_id>/", staff_views.pathway_detail, name="pathway"
+    ),
     path(
         "staff/<slug:slug>/pathways/<uuid:public_id>/edit/",
-        views.pathway_edit,
+        staff_views.pathway_edit,
         name="pathway_edit",
     ),
     path(
         "staff/<slug:slug>/pathways/<uuid:public_id>/components/",
-        views.pathway_component_add,
+        staff_views.pathway_component_add,
         name="pathway_component_add",
     ),
     path(
         "staff/<slug:slug>/pathways/<uuid:public_id>/components/<uuid:component_id>/remove/",
-        views.pathway_component_remove,
+        staff_views.pathway_component_remove,
         name="pathway_component_remove",
     ),
     path(
         "staff/<slug:slug>/pathways/<uuid:public_id>/learners/",
-        views.pathway_learners,
+        staff_views.pathway_learners,
         name="pathway_learners",
     ),
     path(
         "staff/<slug:slug>/pathways/<uuid:public_id>/learners/issue/",
-        views.pathway_award_issue,
+        staff_views.pathway_award_issue,
         name="pathway_award_issue",
     ),
     path(
         "staff/<slug:slug>/pathways/<uuid:public_id>/status/<str:status>/",
-        views.pathway_status,
+        staff_views.pathway_status,
         name="pathway_status",
     ),
-    path("staff/<slug:slug>/dashboard/", views.dashboard, name="dashboard"),
-    path("staff/<slug:slug>/credentials/", views.credential_list, name="staff_list"),
-    path("staff/<slug:slug>/credentials/bulk/", views.bulk_upload, name="bulk_upload"),
+    path("staff/<slug:slug>/dashboard/", staff_views.dashboard, name="dashboard"),
+    path("staff/<slug:slug>/credentials/", staff_views.credential_list, name="staff_list"),
+    path("staff/<slug:slug>/credentials/bulk/", staff_views.bulk_upload, name="bulk_upload"),
     path(
         "staff/<slug:slug>/credentials/status/",
-        views.credentials_status_bulk,
+        staff_views.credentials_status_bulk,
         name="status_bulk",
     ),
     path(
         "staff/<slug:slug>/credentials/bulk/template.<str:kind>",
-        views.bulk_template,
+        staff_views.bulk_template,
         name="bulk_template",
     ),
-    path("staff/<slug:slug>/credentials/bulk/<uuid:public_id>/", views.bulk_job, name="bulk_job"),
+    path(
+        "staff/<slug:slug>/credentials/bulk/<uuid:public_id>/",
+        staff_views.bulk_job,
+        name="bulk_job",
+    ),
     path(
         "staff/<slug:slug>/credentials/bulk/<uuid:public_id>/progress.json",
-        views.bulk_job_progress,
+        staff_views.bulk_job_progress,
         name="bulk_progress",
     ),
     path(
         "staff/<slug:slug>/credentials/bulk/<uuid:public_id>/report.csv",
-        views.bulk_job_report,
+        staff_views.bulk_job_report,
         name="bulk_report",
     ),
-    path("staff/<slug:slug>/credentials/issue/", views.credential_issue, name="issue"),
+    path("staff/<slug:slug>/credentials/issue/", staff_views.credential_issue, name="issue"),
     path(
         "staff/<slug:slug>/credentials/<uuid:public_id>/",
-        views.credential_staff_detail,
+        staff_views.credential_staff_detail,
         name="staff_detail",
     ),
     path(
         "staff/<slug:slug>/credentials/<uuid:public_id>/resend-claim/",
-        views.credential_resend_claim,
+        staff_views.credential_resend_claim,
         name="resend_claim",
     ),
     path(
         "staff/<slug:slug>/credentials/<uuid:public_id>/<str:action>/",
-        views.credential_status_change,
+        staff_views.credential_status_change,
         name="status_change",
     ),
     # Badge images: the signed credential baked into a picture (Open Badges 3.0 baking).

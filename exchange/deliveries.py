@@ -1,5 +1,5 @@
-"""Credentials sent to partners for recognition, and those partners sent us: services (writes,
-atomic and audited) and selectors (reads, told who is asking).
+"""Credentials sent to partners for recognition, and those partners sent us: the services
+(writes, atomic and audited). exchange.messages parses what arrives, exchange.selectors reads.
 
 Sending: `delivery_create` queues a Delivery that the outbox (exchange.outbox) signs and POSTs
 to the partner's inbox. Receiving: `incoming_receive` verifies and stores what arrives at our
@@ -8,21 +8,15 @@ as a signed notice, which `delivery_decision_receive` records on the sender's si
 `delivery_decision_notify` e-mails to the credential's holder.
 """
 
-import json
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 from uuid import UUID
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -30,12 +24,11 @@ from django.utils.translation import gettext as _
 
 from credentials import verifier
 from credentials.models import CredentialEvent, CredentialStatus, IssuedCredential
-from exchange import outbox, tasks
+from exchange import messages, outbox, tasks
 from exchange.exceptions import ExchangeError
 from exchange.models import (
     Decision,
     Delivery,
-    DeliveryAttempt,
     IncomingCredential,
     IncomingStatus,
     NoticeKind,
@@ -43,37 +36,17 @@ from exchange.models import (
     Partner,
     PartnerStatus,
 )
-from institutions import selectors as institution_selectors
-from institutions.models import Institution, Membership
 from institutions.services import audit
-from learners.explanations import (
-    Element,
-    concept_label,
-    eqf_explanation,
-    number_text,
-    workload_explanation,
-)
 from learners.models import User
-from meshe import plain_text
 
-MAX_LEARNER_NAME: Final = 200
-MAX_NOTE: Final = 2000
-MAX_REASON: Final = 2000
-MAX_PROGRAMME: Final = 300
 # Checks a delivered credential must pass to be stored at all: it is readable, it is a
 # credential, and the sender's key signed it. Status and validity are stored, not refused.
 REQUIRED_CHECKS: Final = ("json", "data_model", "proof", "issuer_key")
-# Rows of a delivery's attempt log the staff list shows.
-ATTEMPTS_SHOWN: Final = 5
 IN_FLIGHT: Final = (OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.DELIVERED)
 
 
 class DeliveryError(ExchangeError):
     """A refused delivery, retry or recognition decision."""
-
-
-class MessageInvalid(ValueError):
-    """A message at our inbox or notices endpoint that is not the message it takes."""
 
 
 class CredentialNotVerified(ValueError):
@@ -131,7 +104,7 @@ def delivery_create(
     that is revoked, suspended or expired."""
     now = timezone.now()
     _check_sendable(credential=credential, partner=partner, now=now)
-    note = note.strip()[:MAX_NOTE]
+    note = note.strip()[: messages.MAX_TEXT]
     existing = Delivery.objects.filter(partner=partner, credential=credential).first()
     if existing is None:
         try:
@@ -363,110 +336,6 @@ def _issued_public_id(credential_id: str) -> UUID | None:
 # Receiving ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class InboxMessage:
-    """A credential delivered to our inbox, as parsed: the credential as an object and as the
-    exact JSON text it arrived in."""
-
-    credential: dict[str, Any]
-    document: str
-    learner_name: str
-    note: str
-
-
-def _top_level_values(text: str) -> dict[str, str]:
-    """The exact JSON text of each member of the object `text` (the last one of a repeated
-    name, as json.loads keeps); raises ValueError when `text` is not one JSON object."""
-    decoder = json.JSONDecoder()
-    whitespace = re.compile(r"[ \t\n\r]*")
-
-    def skip(index: int) -> int:
-        match = whitespace.match(text, index)
-        return match.end() if match else index
-
-    index = skip(0)
-    if text[index : index + 1] != "{":
-        raise ValueError("not an object")
-    index = skip(index + 1)
-    values: dict[str, str] = {}
-    if text[index : index + 1] == "}":
-        return values
-    while True:
-        if text[index : index + 1] != '"':
-            raise ValueError("expected a member name")
-        name, index = json.decoder.scanstring(text, index + 1)  # type: ignore[attr-defined]  # public in CPython, untyped
-        index = skip(index)
-        if text[index : index + 1] != ":":
-            raise ValueError("expected ':'")
-        index = skip(index + 1)
-        _value, end = decoder.raw_decode(text, index)
-        values[name] = text[index:end]
-        index = skip(end)
-        if text[index : index + 1] == ",":
-            index = skip(index + 1)
-            continue
-        if text[index : index + 1] == "}":
-            break
-        raise ValueError("expected ',' or '}'")
-    if skip(index + 1) != len(text):
-        raise ValueError("text after the object")
-    return values
-
-
-def inbox_message_parse(body: bytes) -> InboxMessage:
-    """The delivered credential, learner and note of an inbox body; raises MessageInvalid
-    saying what is wrong. Pure."""
-    try:
-        text = body.decode("utf-8")
-        message = json.loads(text)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise MessageInvalid(_("The body is not JSON.")) from exc
-    if not isinstance(message, dict):
-        raise MessageInvalid(_("The body is not a JSON object."))
-    credential = message.get("credential")
-    if not isinstance(credential, dict):
-        raise MessageInvalid(_("The message has no credential object."))
-    if not isinstance(credential.get("id"), str) or not credential["id"].strip():
-        raise MessageInvalid(_("The credential has no id."))
-    if len(credential["id"]) > 500:
-        raise MessageInvalid(_("The credential's id is too long."))
-    learner = message.get("learner", {})
-    if learner is None:
-        learner = {}
-    if not isinstance(learner, dict):
-        raise MessageInvalid(_("learner must be an object."))
-    name = learner.get("name", "")
-    if name is None:
-        name = ""
-    if (
-        not isinstance(name, str)
-        or len(name) > MAX_LEARNER_NAME
-        or plain_text.control_character_problem(name, multiline=False)
-    ):
-        raise MessageInvalid(
-            _("learner.name must be text of at most %(count)s characters.")
-            % {"count": MAX_LEARNER_NAME}
-        )
-    note = message.get("note", "")
-    if note is None:
-        note = ""
-    if (
-        not isinstance(note, str)
-        or len(note) > MAX_NOTE
-        or plain_text.control_character_problem(note)
-    ):
-        raise MessageInvalid(
-            _("note must be text of at most %(count)s characters.") % {"count": MAX_NOTE}
-        )
-    try:
-        document = _top_level_values(text)["credential"]
-    except (ValueError, KeyError) as exc:  # json.loads read it, so this is not expected
-        raise MessageInvalid(_("The body is not a JSON object.")) from exc
-    return InboxMessage(
-        credential=credential, document=document, learner_name=name.strip(), note=note.strip()
-    )
-
-
 def _failed_checks(result: Mapping[str, Any], names: Sequence[str]) -> list[str]:
     by_name = {check["check"]: check for check in result.get("checks", [])}
     return [name for name in names if name in by_name and not by_name[name]["ok"]]
@@ -505,7 +374,9 @@ def _stored(partner: Partner, credential_id: str) -> IncomingCredential | None:
     return IncomingCredential.objects.filter(partner=partner, credential_id=credential_id).first()
 
 
-def incoming_receive(*, partner: Partner, message: InboxMessage) -> tuple[IncomingCredential, bool]:
+def incoming_receive(
+    *, partner: Partner, message: messages.InboxMessage
+) -> tuple[IncomingCredential, bool]:
     """Verifies a delivered credential (status lists over HTTP) and stores it once per
     (partner, credential id); returns the row and whether it is new. Raises
     CredentialNotVerified, storing nothing, when the proof fails or the issuer is not the
@@ -609,92 +480,6 @@ def incoming_status_receive(*, partner: Partner, message: Mapping[str, Any]) -> 
     return incoming_recheck(incoming=incoming, actor=None)
 
 
-def _decision_message(body: Mapping[str, Any]) -> dict[str, Any]:
-    decision = body.get("decision")
-    if decision not in (Decision.RECOGNISED, Decision.DECLINED):
-        raise MessageInvalid(_("decision must be recognised or declined."))
-    ects = body.get("ects")
-    if ects is not None:
-        if isinstance(ects, bool) or not isinstance(ects, int | float | str):
-            raise MessageInvalid(_("ects must be a number."))
-        try:
-            ects = Decimal(str(ects)).quantize(Decimal("0.1"))
-        except ArithmeticError as exc:
-            raise MessageInvalid(_("ects must be a number.")) from exc
-        if not Decimal(0) <= ects < Decimal(1000):
-            raise MessageInvalid(_("ects must be between 0 and 999."))
-    texts = {}
-    for name, limit in (("programme", MAX_PROGRAMME), ("reason", MAX_REASON)):
-        value = body.get(name) or ""
-        if (
-            not isinstance(value, str)
-            or len(value) > limit
-            or plain_text.control_character_problem(value, multiline=name != "programme")
-        ):
-            raise MessageInvalid(
-                _("%(name)s must be text of at most %(count)s characters.")
-                % {"name": name, "count": limit}
-            )
-        texts[name] = value.strip()
-    decided = body.get("decidedAt")
-    try:
-        decided_at = datetime.fromisoformat(decided) if isinstance(decided, str) else None
-    except ValueError:
-        decided_at = None
-    if decided_at is None or decided_at.tzinfo is None:
-        raise MessageInvalid(_("decidedAt must be a date and time with a time zone."))
-    return {
-        "type": "decision",
-        "credentialId": body["credentialId"],
-        "decision": decision,
-        "ects": ects,
-        **texts,
-        "decidedAt": decided_at,
-    }
-
-
-def notice_message_parse(body: bytes) -> dict[str, Any]:
-    """A decision or status notice, checked and with typed values; raises MessageInvalid."""
-    try:
-        message = json.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise MessageInvalid(_("The body is not JSON.")) from exc
-    if not isinstance(message, dict):
-        raise MessageInvalid(_("The body is not a JSON object."))
-    if message.get("type") == "adoption":
-        return _adoption_message(message)
-    credential_id = message.get("credentialId")
-    if not isinstance(credential_id, str) or not credential_id or len(credential_id) > 500:
-        raise MessageInvalid(_("credentialId must be the credential's id."))
-    if message.get("type") == "decision":
-        return _decision_message(message)
-    if message.get("type") == "status":
-        if message.get("status") not in CredentialStatus.values:
-            raise MessageInvalid(_("status must be issued, suspended or revoked."))
-        return {"type": "status", "credentialId": credential_id, "status": message["status"]}
-    raise MessageInvalid(_("type must be decision, status or adoption."))
-
-
-def _adoption_message(message: Mapping[str, Any]) -> dict[str, Any]:
-    offer_id, adopted = message.get("offerId"), message.get("adopted")
-    if not isinstance(offer_id, str) or not offer_id or len(offer_id) > 500:
-        raise MessageInvalid(_("offerId must be the offer's id from the catalogue feed."))
-    if not isinstance(adopted, bool):
-        raise MessageInvalid(_("adopted must be true or false."))
-    note = message.get("note") or ""
-    if not isinstance(note, str) or len(note) > 2000 or plain_text.control_character_problem(note):
-        raise MessageInvalid(_("note must be plain text of at most 2,000 characters."))
-    ects = None
-    if adopted:
-        try:
-            ects = Decimal(str(message.get("recognisedEcts")))
-        except ArithmeticError as exc:
-            raise MessageInvalid(_("recognisedEcts must be a number.")) from exc
-        if not ects.is_finite() or not 0 <= ects < 1000:
-            raise MessageInvalid(_("recognisedEcts must be between 0 and 999."))
-    return {"type": "adoption", "offerId": offer_id, "adopted": adopted, "ects": ects, "note": note}
-
-
 @transaction.atomic
 def incoming_decide(
     *,
@@ -774,227 +559,3 @@ def incoming_decide(
         },
     )
     return current
-
-
-# Selectors ---------------------------------------------------------------------------------
-
-
-def deliveries_for_staff(
-    *, viewer: Membership, status: str = "", partner: str = "", decision: str | None = None
-) -> QuerySet[Delivery]:
-    """The deliveries of the viewer's institution, newest first, with the latest attempts and
-    what the list shows. `partner` is a partner's public id; `decision` "" means pending."""
-    deliveries = Delivery.objects.filter(partner__institution_id=viewer.institution_id)
-    if status in OutboxStatus.values:
-        deliveries = deliveries.filter(status=status)
-    if partner:
-        try:
-            deliveries = deliveries.filter(partner__public_id=UUID(partner))
-        except ValueError:
-            deliveries = deliveries.none()
-    if decision is not None and decision in Decision.values:
-        deliveries = deliveries.filter(decision=decision)
-    return deliveries.select_related(
-        "partner", "credential__version", "requested_by"
-    ).prefetch_related(
-        Prefetch(
-            "attempt_log",
-            queryset=DeliveryAttempt.objects.order_by("-at", "-pk")[:ATTEMPTS_SHOWN],
-            to_attr="recent_attempts",
-        )
-    )
-
-
-def delivery_for_staff(*, viewer: Membership, public_id: UUID) -> Delivery:
-    """One delivery of the viewer's institution; 404 for any other institution's."""
-    try:
-        return Delivery.objects.select_related("partner__institution", "credential").get(
-            public_id=public_id, partner__institution_id=viewer.institution_id
-        )
-    except Delivery.DoesNotExist:
-        raise Http404 from None
-
-
-def partners_of(*, viewer: Membership) -> QuerySet[Partner]:
-    """The viewer's institution's partners, by name, for filters."""
-    return Partner.objects.filter(institution_id=viewer.institution_id).order_by("name")
-
-
-def confirmed_partners_of(*, institution: Institution) -> QuerySet[Partner]:
-    """The partners both sides agreed with, by name: whom credentials may be sent to."""
-    return Partner.objects.filter(institution=institution, status=PartnerStatus.CONFIRMED).order_by(
-        "name"
-    )
-
-
-def sendable_credentials(*, viewer: Membership, search: str = "") -> QuerySet[IssuedCredential]:
-    """The viewer's institution's valid credentials, newest first, for the batch send form."""
-    now = timezone.now()
-    credentials = IssuedCredential.objects.filter(
-        institution_id=viewer.institution_id, status=CredentialStatus.ISSUED
-    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
-    if search:
-        credentials = credentials.filter(
-            Q(holder_name__icontains=search)
-            | Q(holder_email__icontains=search)
-            | Q(version__micro_credential__title__icontains=search)
-        )
-    return credentials.select_related("version").order_by("-issued_at", "-pk")
-
-
-def incoming_for_staff(
-    *, viewer: Membership, decision: str | None = None, partner: str = ""
-) -> QuerySet[IncomingCredential]:
-    """Credentials partners sent the viewer's institution, newest first. `decision` "" means
-    pending; `partner` is a partner's public id."""
-    incoming = IncomingCredential.objects.filter(partner__institution_id=viewer.institution_id)
-    if decision is not None and decision in Decision.values:
-        incoming = incoming.filter(decision=decision)
-    if partner:
-        try:
-            incoming = incoming.filter(partner__public_id=UUID(partner))
-        except ValueError:
-            incoming = incoming.none()
-    return incoming.select_related("partner").defer("document")
-
-
-def incoming_credential_for_staff(*, viewer: Membership, public_id: UUID) -> IncomingCredential:
-    """One credential sent to the viewer's institution; 404 for any other institution's."""
-    try:
-        return IncomingCredential.objects.select_related("partner__institution", "decided_by").get(
-            public_id=public_id, partner__institution_id=viewer.institution_id
-        )
-    except IncomingCredential.DoesNotExist:
-        raise Http404 from None
-
-
-def may_decide(viewer: Membership) -> bool:
-    return viewer.role in institution_selectors.ISSUE
-
-
-def require_decider(viewer: Membership) -> None:
-    """Raises PermissionDenied for a member who may read but not decide or send."""
-    if not may_decide(viewer):
-        raise PermissionDenied
-
-
-def deliveries_of_credential(*, credential: IssuedCredential) -> QuerySet[Delivery]:
-    """Where the credential was sent, newest first: for its holder's page."""
-    return Delivery.objects.filter(credential=credential).select_related("partner")
-
-
-# The EU elements of a received credential ---------------------------------------------------
-
-_TARGETS: Final = {
-    "ext:EQFLevel": "eqf",
-    "ext:AssessmentType": "assessment",
-    "ext:FormOfParticipation": "participation",
-    "ext:QualityAssurance": "quality",
-}
-
-
-def _get(value: Any, key: str) -> Any:
-    return value.get(key) if isinstance(value, Mapping) else None
-
-
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
-def credential_elements(document: Mapping[str, Any]) -> list[Element]:
-    """The eleven mandatory EU elements as an OB 3.0 credential from a MESHE node carries
-    them (credentials.ob3 documents the paths); what it lacks shows empty. Pure."""
-    subject = document.get("credentialSubject")
-    if isinstance(subject, list):
-        subject = subject[0] if subject else {}
-    achievement = _get(subject, "achievement")
-    issuer = document.get("issuer")
-    learner = ""
-    for identifier in _get(subject, "identifier") or []:
-        if _get(identifier, "identityType") == "name" and not _get(identifier, "hashed"):
-            learner = _text(_get(identifier, "identityHash"))
-    found: dict[str, str] = {}
-    for alignment in _get(achievement, "alignment") or []:
-        key = _TARGETS.get(_text(_get(alignment, "targetType")))
-        if key and key not in found:
-            found[key] = _text(_get(alignment, "targetUrl")) or _text(_get(alignment, "targetName"))
-    narrative = _text(_get(_get(achievement, "criteria"), "narrative"))
-    outcomes = tuple(
-        match.group(1).strip()
-        for match in re.finditer(r"^\d+\.\s+(.+)$", narrative.split("\n\n**")[0], re.MULTILINE)
-    )
-    ects = _get(achievement, "creditsAvailable")
-    try:
-        ects_text = number_text(Decimal(str(ects))) if isinstance(ects, int | float | str) else ""
-    except ArithmeticError:
-        ects_text = ""
-    hours = re.search(r"\((\d+) hours\)", narrative)
-    workload = _("%(ects)s ECTS") % {"ects": ects_text} if ects_text else ""
-    if hours:
-        workload += " · " + _("%(hours)s hours") % {"hours": hours.group(1)}
-    country = _text(_get(_get(issuer, "address"), "addressCountryCode"))
-    issued = _text(document.get("validFrom")) or _text(_get(subject, "awardedDate"))
-    return [
-        Element(number=1, name=_("Learner"), value=learner, explanation=_("Who earned it.")),
-        Element(
-            number=2,
-            name=_("Title"),
-            value=_text(_get(achievement, "name")) or _text(document.get("name")),
-            explanation=_("What the micro-credential is called, as the institution published it."),
-        ),
-        Element(
-            number=3,
-            name=_("Country of the issuer"),
-            value=country,
-            explanation=_("Where the awarding institution is established."),
-        ),
-        Element(
-            number=4,
-            name=_("Awarding body"),
-            value=_text(_get(issuer, "name")) or _text(_get(issuer, "id")) or _text(issuer),
-            explanation=_("The institution that assessed the learner and signed the credential."),
-        ),
-        Element(
-            number=5,
-            name=_("Date of issuing"),
-            value=issued[:10],
-            explanation=_("When the institution issued the credential."),
-        ),
-        Element(
-            number=6,
-            name=_("Learning outcomes"),
-            value="" if outcomes else narrative[:2000],
-            items=outcomes,
-            explanation=_("What the learner knows and can do, as the institution assessed it."),
-        ),
-        Element(
-            number=7,
-            name=_("Workload"),
-            value=workload,
-            explanation=workload_explanation(ects_text or None),
-        ),
-        Element(
-            number=8,
-            name=_("Level"),
-            value=concept_label(found.get("eqf", "")),
-            explanation=eqf_explanation(found.get("eqf", "")),
-        ),
-        Element(
-            number=9,
-            name=_("Type of assessment"),
-            value=concept_label(found.get("assessment", "")),
-            explanation=_("How the learning was checked before the credential was awarded."),
-        ),
-        Element(
-            number=10,
-            name=_("Form of participation"),
-            value=concept_label(found.get("participation", "")),
-            explanation=_("Online, on site, or a mix (blended)."),
-        ),
-        Element(
-            number=11,
-            name=_("Quality assurance"),
-            value=concept_label(found.get("quality", "")),
-            explanation=_("Who checks the quality of the course and its assessment."),
-        ),
-    ]

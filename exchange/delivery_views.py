@@ -22,11 +22,13 @@ from django.views.decorators.http import require_POST
 
 from credentials import verifier
 from credentials.models import IssuedCredential
-from exchange import catalogue_sync, deliveries
+from exchange import catalogue_sync, deliveries, selectors
+from exchange import messages as exchange_messages
 from exchange.inbound import ExchangeRequest, problem, signed_endpoint
 from exchange.models import Decision, OutboxStatus, Partner
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
+from learners import explanations
 from learners import selectors as learner_selectors
 from meshe.http import AuthenticatedHttpRequest
 
@@ -67,12 +69,12 @@ class DecisionForm(forms.Form):
     programme = forms.CharField(
         label=gettext_lazy("Toward the programme"),
         required=False,
-        max_length=deliveries.MAX_PROGRAMME,
+        max_length=exchange_messages.MAX_PROGRAMME,
     )
     reason = forms.CharField(
         label=gettext_lazy("Reason"),
         required=False,
-        max_length=deliveries.MAX_REASON,
+        max_length=exchange_messages.MAX_REASON,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("Required when you decline. The partner and the learner see it."),
     )
@@ -103,7 +105,7 @@ class BatchSendForm(forms.Form):
     note = forms.CharField(
         label=gettext_lazy("Note for the partner"),
         required=False,
-        max_length=deliveries.MAX_NOTE,
+        max_length=exchange_messages.MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -129,7 +131,7 @@ class RecognitionForm(forms.Form):
     note = forms.CharField(
         label=gettext_lazy("Note for the partner"),
         required=False,
-        max_length=deliveries.MAX_NOTE,
+        max_length=exchange_messages.MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("For example, the programme you would like it recognised for."),
     )
@@ -163,8 +165,8 @@ def inbox_receive(request: ExchangeRequest, slug: str) -> HttpResponse:
     partner = request.exchange.partner
     assert partner is not None  # signed_endpoint lets only confirmed partners through here
     try:
-        message = deliveries.inbox_message_parse(request.body)
-    except deliveries.MessageInvalid as exc:
+        message = exchange_messages.inbox_message_parse(request.body)
+    except exchange_messages.InvalidMessage as exc:
         return problem(
             request,
             status=400,
@@ -195,8 +197,8 @@ def notices_receive(request: ExchangeRequest, slug: str) -> HttpResponse:
     partner = request.exchange.partner
     assert partner is not None  # signed_endpoint lets only confirmed partners through here
     try:
-        message = deliveries.notice_message_parse(request.body)
-    except deliveries.MessageInvalid as exc:
+        message = exchange_messages.notice_message_parse(request.body)
+    except exchange_messages.InvalidMessage as exc:
         return problem(
             request, status=400, reason="invalid-message", title=_("Not a notice"), detail=str(exc)
         )
@@ -240,7 +242,7 @@ def deliveries_list(request: AuthenticatedHttpRequest, slug: str) -> HttpRespons
     partner = request.GET.get("partner", "")
     decision = request.GET.get("decision", "")
     page = Paginator(
-        deliveries.deliveries_for_staff(
+        selectors.deliveries_for_staff(
             viewer=viewer, status=status, partner=partner, decision=_decision_filter(decision)
         ),
         50,
@@ -257,8 +259,8 @@ def deliveries_list(request: AuthenticatedHttpRequest, slug: str) -> HttpRespons
             "decision": decision,
             "statuses": OutboxStatus.choices,
             "decisions": DECISION_FILTERS,
-            "partners": deliveries.partners_of(viewer=viewer),
-            "can_send": deliveries.may_decide(viewer),
+            "partners": selectors.partners_for_staff(viewer=viewer),
+            "can_send": selectors.may_decide(viewer),
             "retryable": (OutboxStatus.QUEUED, OutboxStatus.FAILED),
         },
     )
@@ -270,11 +272,11 @@ def deliveries_send(request: AuthenticatedHttpRequest, slug: str) -> HttpRespons
         user=request.user, slug=slug, roles=institution_selectors.ISSUE
     )
     search = request.GET.get("q", "").strip()
-    partners = deliveries.confirmed_partners_of(institution=viewer.institution)
+    partners = selectors.confirmed_partners(institution=viewer.institution)
     form = BatchSendForm(
         request.POST or None,
         partners=partners,
-        credentials=deliveries.sendable_credentials(viewer=viewer),
+        credentials=selectors.sendable_credentials(viewer=viewer),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -306,7 +308,7 @@ def deliveries_send(request: AuthenticatedHttpRequest, slug: str) -> HttpRespons
             "form": form,
             "partners": partners,
             "search": search,
-            "credentials": deliveries.sendable_credentials(viewer=viewer, search=search)[:200],
+            "credentials": selectors.sendable_credentials(viewer=viewer, search=search)[:200],
             "selected": selected,
         },
     )
@@ -318,7 +320,7 @@ def delivery_retry(request: AuthenticatedHttpRequest, slug: str, public_id: UUID
     viewer = institution_selectors.membership_for_staff(
         user=request.user, slug=slug, roles=institution_selectors.ISSUE
     )
-    delivery = deliveries.delivery_for_staff(viewer=viewer, public_id=public_id)
+    delivery = selectors.delivery_for_staff(viewer=viewer, public_id=public_id)
     try:
         deliveries.delivery_retry_now(delivery=delivery, actor=request.user)
     except deliveries.DeliveryError as exc:
@@ -339,7 +341,7 @@ def incoming_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     decision = request.GET.get("decision", "")
     partner = request.GET.get("partner", "")
     page = Paginator(
-        deliveries.incoming_for_staff(
+        selectors.incoming_for_staff(
             viewer=viewer, decision=_decision_filter(decision), partner=partner
         ),
         50,
@@ -354,7 +356,7 @@ def incoming_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
             "decision": decision,
             "partner": partner,
             "decisions": DECISION_FILTERS,
-            "partners": deliveries.partners_of(viewer=viewer),
+            "partners": selectors.partners_for_staff(viewer=viewer),
         },
     )
 
@@ -362,9 +364,9 @@ def incoming_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
 @staff_required
 def incoming_detail(request: AuthenticatedHttpRequest, slug: str, public_id: UUID) -> HttpResponse:
     viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
-    incoming = deliveries.incoming_credential_for_staff(viewer=viewer, public_id=public_id)
+    incoming = selectors.incoming_credential_for_staff(viewer=viewer, public_id=public_id)
     if request.method == "POST":
-        deliveries.require_decider(viewer)
+        selectors.require_decider(viewer)
     initial = {
         "decision": incoming.decision or None,
         "ects": incoming.decision_ects,
@@ -403,9 +405,9 @@ def incoming_detail(request: AuthenticatedHttpRequest, slug: str, public_id: UUI
             "incoming": incoming,
             "verification": verifier.labelled(incoming.verification),
             "checked_at": incoming.status_checked_at,
-            "elements": deliveries.credential_elements(document),
+            "elements": explanations.document_elements(document),
             "form": form,
-            "can_decide": deliveries.may_decide(viewer),
+            "can_decide": selectors.may_decide(viewer),
         },
     )
 
@@ -416,7 +418,7 @@ def incoming_recheck(request: AuthenticatedHttpRequest, slug: str, public_id: UU
     viewer = institution_selectors.membership_for_staff(
         user=request.user, slug=slug, roles=institution_selectors.ISSUE
     )
-    incoming = deliveries.incoming_credential_for_staff(viewer=viewer, public_id=public_id)
+    incoming = selectors.incoming_credential_for_staff(viewer=viewer, public_id=public_id)
     incoming = deliveries.incoming_recheck(incoming=incoming, actor=request.user)
     messages.success(
         request,
@@ -432,7 +434,7 @@ def incoming_recheck(request: AuthenticatedHttpRequest, slug: str, public_id: UU
 @login_required
 def recognition(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     credential = learner_selectors.wallet_credential(user=request.user, public_id=public_id)
-    partners = deliveries.confirmed_partners_of(institution=credential.institution)
+    partners = selectors.confirmed_partners(institution=credential.institution)
     chosen_id = request.POST.get("partner") or request.GET.get("partner") or ""
     chosen = None
     if chosen_id:
@@ -475,6 +477,6 @@ def recognition(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpRespo
             "partners": partners,
             "chosen": chosen,
             "form": form,
-            "sent": deliveries.deliveries_of_credential(credential=credential),
+            "sent": selectors.deliveries_of_credential(credential=credential),
         },
     )

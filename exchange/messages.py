@@ -1,10 +1,24 @@
-"""Parsing of the JSON bodies the exchange endpoints take. Pure; raises InvalidMessage."""
+"""Parsing of the JSON bodies the exchange endpoints take: partnership messages, delivered
+credentials and notices. Pure; raises InvalidMessage saying what is wrong."""
 
 import json
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, Final
 
+from django.utils.translation import gettext as _
+
+from credentials.models import CredentialStatus
+from exchange.models import Decision
+from meshe import plain_text
+
 MAX_TEXT: Final = 2000
+MAX_LEARNER_NAME: Final = 200
+MAX_REASON: Final = 2000
+MAX_PROGRAMME: Final = 300
 PARTNERSHIP_TYPES: Final = frozenset({"request", "accept", "decline", "suspend", "resume", "end"})
 
 
@@ -56,3 +70,200 @@ def partnership_message(body: bytes, *, sender_did: str, receiver_did: str) -> d
         "to": receiver_did,
         "note": text(message, "note", required=False, limit=MAX_TEXT),
     }
+
+
+# Delivered credentials and notices ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InboxMessage:
+    """A credential delivered to our inbox, as parsed: the credential as an object and as the
+    exact JSON text it arrived in."""
+
+    credential: dict[str, Any]
+    document: str
+    learner_name: str
+    note: str
+
+
+def _top_level_values(text: str) -> dict[str, str]:
+    """The exact JSON text of each member of the object `text` (the last one of a repeated
+    name, as json.loads keeps); raises ValueError when `text` is not one JSON object."""
+    decoder = json.JSONDecoder()
+    whitespace = re.compile(r"[ \t\n\r]*")
+
+    def skip(index: int) -> int:
+        match = whitespace.match(text, index)
+        return match.end() if match else index
+
+    index = skip(0)
+    if text[index : index + 1] != "{":
+        raise ValueError("not an object")
+    index = skip(index + 1)
+    values: dict[str, str] = {}
+    if text[index : index + 1] == "}":
+        return values
+    while True:
+        if text[index : index + 1] != '"':
+            raise ValueError("expected a member name")
+        name, index = json.decoder.scanstring(text, index + 1)  # type: ignore[attr-defined]  # public in CPython, untyped
+        index = skip(index)
+        if text[index : index + 1] != ":":
+            raise ValueError("expected ':'")
+        index = skip(index + 1)
+        _value, end = decoder.raw_decode(text, index)
+        values[name] = text[index:end]
+        index = skip(end)
+        if text[index : index + 1] == ",":
+            index = skip(index + 1)
+            continue
+        if text[index : index + 1] == "}":
+            break
+        raise ValueError("expected ',' or '}'")
+    if skip(index + 1) != len(text):
+        raise ValueError("text after the object")
+    return values
+
+
+def inbox_message_parse(body: bytes) -> InboxMessage:
+    """The delivered credential, learner and note of an inbox body; raises InvalidMessage
+    saying what is wrong. Pure."""
+    try:
+        text = body.decode("utf-8")
+        message = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InvalidMessage(_("The body is not JSON.")) from exc
+    if not isinstance(message, dict):
+        raise InvalidMessage(_("The body is not a JSON object."))
+    credential = message.get("credential")
+    if not isinstance(credential, dict):
+        raise InvalidMessage(_("The message has no credential object."))
+    if not isinstance(credential.get("id"), str) or not credential["id"].strip():
+        raise InvalidMessage(_("The credential has no id."))
+    if len(credential["id"]) > 500:
+        raise InvalidMessage(_("The credential's id is too long."))
+    learner = message.get("learner", {})
+    if learner is None:
+        learner = {}
+    if not isinstance(learner, dict):
+        raise InvalidMessage(_("learner must be an object."))
+    name = learner.get("name", "")
+    if name is None:
+        name = ""
+    if (
+        not isinstance(name, str)
+        or len(name) > MAX_LEARNER_NAME
+        or plain_text.control_character_problem(name, multiline=False)
+    ):
+        raise InvalidMessage(
+            _("learner.name must be text of at most %(count)s characters.")
+            % {"count": MAX_LEARNER_NAME}
+        )
+    note = message.get("note", "")
+    if note is None:
+        note = ""
+    if (
+        not isinstance(note, str)
+        or len(note) > MAX_TEXT
+        or plain_text.control_character_problem(note)
+    ):
+        raise InvalidMessage(
+            _("note must be text of at most %(count)s characters.") % {"count": MAX_TEXT}
+        )
+    try:
+        document = _top_level_values(text)["credential"]
+    except (ValueError, KeyError) as exc:  # json.loads read it, so this is not expected
+        raise InvalidMessage(_("The body is not a JSON object.")) from exc
+    return InboxMessage(
+        credential=credential, document=document, learner_name=name.strip(), note=note.strip()
+    )
+
+
+def _decision_message(body: Mapping[str, Any]) -> dict[str, Any]:
+    decision = body.get("decision")
+    if decision not in (Decision.RECOGNISED, Decision.DECLINED):
+        raise InvalidMessage(_("decision must be recognised or declined."))
+    ects = body.get("ects")
+    if ects is not None:
+        if isinstance(ects, bool) or not isinstance(ects, int | float | str):
+            raise InvalidMessage(_("ects must be a number."))
+        try:
+            ects = Decimal(str(ects)).quantize(Decimal("0.1"))
+        except ArithmeticError as exc:
+            raise InvalidMessage(_("ects must be a number.")) from exc
+        if not Decimal(0) <= ects < Decimal(1000):
+            raise InvalidMessage(_("ects must be between 0 and 999."))
+    texts = {}
+    for name, limit in (("programme", MAX_PROGRAMME), ("reason", MAX_REASON)):
+        value = body.get(name) or ""
+        if (
+            not isinstance(value, str)
+            or len(value) > limit
+            or plain_text.control_character_problem(value, multiline=name != "programme")
+        ):
+            raise InvalidMessage(
+                _("%(name)s must be text of at most %(count)s characters.")
+                % {"name": name, "count": limit}
+            )
+        texts[name] = value.strip()
+    decided = body.get("decidedAt")
+    try:
+        decided_at = datetime.fromisoformat(decided) if isinstance(decided, str) else None
+    except ValueError:
+        decided_at = None
+    if decided_at is None or decided_at.tzinfo is None:
+        raise InvalidMessage(_("decidedAt must be a date and time with a time zone."))
+    return {
+        "type": "decision",
+        "credentialId": body["credentialId"],
+        "decision": decision,
+        "ects": ects,
+        **texts,
+        "decidedAt": decided_at,
+    }
+
+
+def notice_message_parse(body: bytes) -> dict[str, Any]:
+    """A decision or status notice, checked and with typed values; raises InvalidMessage."""
+    try:
+        message = json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InvalidMessage(_("The body is not JSON.")) from exc
+    if not isinstance(message, dict):
+        raise InvalidMessage(_("The body is not a JSON object."))
+    if message.get("type") == "adoption":
+        return _adoption_message(message)
+    credential_id = message.get("credentialId")
+    if not isinstance(credential_id, str) or not credential_id or len(credential_id) > 500:
+        raise InvalidMessage(_("credentialId must be the credential's id."))
+    if message.get("type") == "decision":
+        return _decision_message(message)
+    if message.get("type") == "status":
+        if message.get("status") not in CredentialStatus.values:
+            raise InvalidMessage(_("status must be issued, suspended or revoked."))
+        return {"type": "status", "credentialId": credential_id, "status": message["status"]}
+    raise InvalidMessage(_("type must be decision, status or adoption."))
+
+
+def _adoption_message(message: Mapping[str, Any]) -> dict[str, Any]:
+    offer_id, adopted = message.get("offerId"), message.get("adopted")
+    if not isinstance(offer_id, str) or not offer_id or len(offer_id) > 500:
+        raise InvalidMessage(_("offerId must be the offer's id from the catalogue feed."))
+    if not isinstance(adopted, bool):
+        raise InvalidMessage(_("adopted must be true or false."))
+    note = message.get("note") or ""
+    if (
+        not isinstance(note, str)
+        or len(note) > MAX_TEXT
+        or plain_text.control_character_problem(note)
+    ):
+        raise InvalidMessage(_("note must be plain text of at most 2,000 characters."))
+    ects = None
+    if adopted:
+        try:
+            ects = Decimal(str(message.get("recognisedEcts")))
+        except ArithmeticError as exc:
+            raise InvalidMessage(_("recognisedEcts must be a number.")) from exc
+        if not ects.is_finite() or not 0 <= ects < 1000:
+            raise InvalidMessage(_("recognisedEcts must be between 0 and 999."))
+    return {"type": "adoption", "offerId": offer_id, "adopted": adopted, "ects": ects, "note": note}

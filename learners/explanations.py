@@ -5,11 +5,12 @@ vocabularies, and runs no queries. The order and numbering are those of Annex I 
 Council Recommendation of 16 June 2022 on micro-credentials.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Final
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -301,3 +302,118 @@ def optional_elements(
             )
         )
     return elements
+
+
+_TARGETS: Final = {
+    "ext:EQFLevel": "eqf",
+    "ext:AssessmentType": "assessment",
+    "ext:FormOfParticipation": "participation",
+    "ext:QualityAssurance": "quality",
+}
+
+
+def _get(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, Mapping) else None
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def document_elements(document: Mapping[str, Any]) -> list[Element]:
+    """The eleven mandatory EU elements as an OB 3.0 credential from a MESHE node carries
+    them (credentials.ob3 documents the paths); what it lacks shows empty. Pure."""
+    subject = document.get("credentialSubject")
+    if isinstance(subject, list):
+        subject = subject[0] if subject else {}
+    achievement = _get(subject, "achievement")
+    issuer = document.get("issuer")
+    learner = ""
+    for identifier in _get(subject, "identifier") or []:
+        if _get(identifier, "identityType") == "name" and not _get(identifier, "hashed"):
+            learner = _text(_get(identifier, "identityHash"))
+    found: dict[str, str] = {}
+    for alignment in _get(achievement, "alignment") or []:
+        key = _TARGETS.get(_text(_get(alignment, "targetType")))
+        if key and key not in found:
+            found[key] = _text(_get(alignment, "targetUrl")) or _text(_get(alignment, "targetName"))
+    narrative = _text(_get(_get(achievement, "criteria"), "narrative"))
+    outcomes = tuple(
+        match.group(1).strip()
+        for match in re.finditer(r"^\d+\.\s+(.+)$", narrative.split("\n\n**")[0], re.MULTILINE)
+    )
+    ects = _get(achievement, "creditsAvailable")
+    try:
+        ects_text = number_text(Decimal(str(ects))) if isinstance(ects, int | float | str) else ""
+    except ArithmeticError:
+        ects_text = ""
+    hours = re.search(r"\((\d+) hours\)", narrative)
+    workload = _("%(ects)s ECTS") % {"ects": ects_text} if ects_text else ""
+    if hours:
+        workload += " · " + _("%(hours)s hours") % {"hours": hours.group(1)}
+    country = _text(_get(_get(issuer, "address"), "addressCountryCode"))
+    issued = _text(document.get("validFrom")) or _text(_get(subject, "awardedDate"))
+    return [
+        Element(number=1, name=_("Learner"), value=learner, explanation=_("Who earned it.")),
+        Element(
+            number=2,
+            name=_("Title"),
+            value=_text(_get(achievement, "name")) or _text(document.get("name")),
+            explanation=_("What the micro-credential is called, as the institution published it."),
+        ),
+        Element(
+            number=3,
+            name=_("Country of the issuer"),
+            value=country,
+            explanation=_("Where the awarding institution is established."),
+        ),
+        Element(
+            number=4,
+            name=_("Awarding body"),
+            value=_text(_get(issuer, "name")) or _text(_get(issuer, "id")) or _text(issuer),
+            explanation=_("The institution that assessed the learner and signed the credential."),
+        ),
+        Element(
+            number=5,
+            name=_("Date of issuing"),
+            value=issued[:10],
+            explanation=_("When the institution issued the credential."),
+        ),
+        Element(
+            number=6,
+            name=_("Learning outcomes"),
+            value="" if outcomes else narrative[:2000],
+            items=outcomes,
+            explanation=_("What the learner knows and can do, as the institution assessed it."),
+        ),
+        Element(
+            number=7,
+            name=_("Workload"),
+            value=workload,
+            explanation=workload_explanation(ects_text or None),
+        ),
+        Element(
+            number=8,
+            name=_("Level"),
+            value=concept_label(found.get("eqf", "")),
+            explanation=eqf_explanation(found.get("eqf", "")),
+        ),
+        Element(
+            number=9,
+            name=_("Type of assessment"),
+            value=concept_label(found.get("assessment", "")),
+            explanation=_("How the learning was checked before the credential was awarded."),
+        ),
+        Element(
+            number=10,
+            name=_("Form of participation"),
+            value=concept_label(found.get("participation", "")),
+            explanation=_("Online, on site, or a mix (blended)."),
+        ),
+        Element(
+            number=11,
+            name=_("Quality assurance"),
+            value=concept_label(found.get("quality", "")),
+            explanation=_("Who checks the quality of the course and its assessment."),
+        ),
+    ]

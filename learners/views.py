@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from credentials import documents, pathway_selectors, verifier
 from credentials import selectors as credential_selectors
-from exchange import deliveries as exchange_deliveries
+from exchange import selectors as exchange_selectors
 from learners import explanations, forms, linkedin, selectors, services
 from learners.exceptions import ClaimError, WalletError
 from learners.models import ShareLink
@@ -103,7 +103,7 @@ def credential_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> Htt
             "credential": credential,
             "status": selectors.issued_status(credential, now=timezone.now()),
             "status_reason": credential_selectors.status_reason(credential=credential),
-            "deliveries": exchange_deliveries.deliveries_of_credential(credential=credential),
+            "deliveries": exchange_selectors.deliveries_of_credential(credential=credential),
             "verification": verifier.labelled(verifier.verify(credential.document)),
             "elements": explanations.standard_elements(
                 snapshot=snapshot,

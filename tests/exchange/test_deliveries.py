@@ -9,6 +9,7 @@ from django.utils import timezone
 from credentials import services as credential_services
 from credentials.models import IssuedCredential
 from exchange import deliveries, transport
+from exchange import messages as exchange_messages
 from exchange.models import (
     Decision,
     Delivery,
@@ -182,7 +183,7 @@ def test_status_notices_go_to_every_partner_holding_the_credential(world):
 def test_a_decision_notice_updates_the_delivery_once(world):
     uni_a, _uni_b, a_to_b, _ = world
     delivery = create(issue(uni_a), a_to_b)
-    message = deliveries.notice_message_parse(
+    message = exchange_messages.notice_message_parse(
         b'{"type": "decision", "credentialId": "%s", "decision": "recognised", "ects": "5", '
         b'"programme": "MSc", "reason": "", "decidedAt": "2026-02-01T10:00:00+00:00"}'
         % delivery.credential.credential_id.encode()
@@ -215,8 +216,8 @@ def test_a_decision_about_a_credential_we_never_sent_is_unknown(world):
     ],
 )
 def test_a_malformed_notice_is_refused(body):
-    with pytest.raises(deliveries.MessageInvalid):
-        deliveries.notice_message_parse(body)
+    with pytest.raises(exchange_messages.InvalidMessage):
+        exchange_messages.notice_message_parse(body)
 
 
 # Staff views -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from credentials import services as credential_services
 from exchange import deliveries, outbox
+from exchange import messages as exchange_messages
 from exchange.models import (
     Decision,
     IncomingCredential,
@@ -38,7 +39,7 @@ def message_for(credential, **fields) -> bytes:
 def receive(world, credential=None, **fields) -> tuple[IncomingCredential, bool]:
     uni_a, _uni_b, _a_to_b, b_to_a = world
     credential = credential or issue(uni_a)
-    message = deliveries.inbox_message_parse(
+    message = exchange_messages.inbox_message_parse(
         message_for(credential, learner={"name": "Ana Kowalska"}, note="MSc", **fields)
     )
     return deliveries.incoming_receive(partner=b_to_a, message=message)
@@ -50,7 +51,7 @@ def receive(world, credential=None, **fields) -> tuple[IncomingCredential, bool]
 def test_the_credential_text_is_kept_exactly_as_it_arrived():
     credential = '{ "id" : "urn:uuid:1",\n  "name": "Caf\\u00e9 \u00e9", "n": 1.50 }'
     body = '{"note": "hi", "credential": ' + credential + ' , "learner": {"name": "Ana"}}'
-    message = deliveries.inbox_message_parse(body.encode())
+    message = exchange_messages.inbox_message_parse(body.encode())
     assert message.document == credential
     assert message.credential["n"] == 1.5
     assert (message.learner_name, message.note) == ("Ana", "hi")
@@ -71,8 +72,8 @@ def test_the_credential_text_is_kept_exactly_as_it_arrived():
     ],
 )
 def test_a_body_that_is_not_a_delivery_is_refused(body):
-    with pytest.raises(deliveries.MessageInvalid):
-        deliveries.inbox_message_parse(body)
+    with pytest.raises(exchange_messages.InvalidMessage):
+        exchange_messages.inbox_message_parse(body)
 
 
 # Receiving ---------------------------------------------------------------------------------
@@ -105,7 +106,7 @@ def test_a_concurrent_duplicate_does_not_create_a_second_row(world, monkeypatch)
 def test_a_credential_of_another_issuer_is_refused(world):
     _uni_a, uni_b, _a_to_b, b_to_a = world
     theirs = issue(uni_b)  # verifies, but B did not send it: A did
-    message = deliveries.inbox_message_parse(message_for(theirs))
+    message = exchange_messages.inbox_message_parse(message_for(theirs))
     with pytest.raises(deliveries.CredentialNotVerified) as caught:
         deliveries.incoming_receive(partner=b_to_a, message=message)
     assert caught.value.failed == ["issuer"]
@@ -116,7 +117,7 @@ def test_a_tampered_credential_is_refused_naming_the_failed_checks(world):
     uni_a, _uni_b, _a_to_b, b_to_a = world
     document = json.loads(issue(uni_a).document)
     document["credentialSubject"]["achievement"]["name"] = "Rocket Science"
-    message = deliveries.inbox_message_parse(json.dumps({"credential": document}).encode())
+    message = exchange_messages.inbox_message_parse(json.dumps({"credential": document}).encode())
     with pytest.raises(deliveries.CredentialNotVerified) as caught:
         deliveries.incoming_receive(partner=b_to_a, message=message)
     assert "proof" in caught.value.failed

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from exchange import catalogue_sync, deliveries
+from exchange import catalogue_sync
+from exchange import messages as exchange_messages
 from exchange.manifest import endpoint_urls
 from exchange.models import Notice, OfferRecognition, OutboxStatus, Partner, PartnerOffer
 from institutions.models import AuditEvent
@@ -70,10 +71,12 @@ def test_an_adoption_shows_on_the_offering_institutions_offer_page(world):
 
 
 def test_an_adoption_notice_for_an_offer_that_is_not_ours_is_refused():
-    with pytest.raises(deliveries.MessageInvalid):
-        deliveries.notice_message_parse(b'{"type": "adoption", "offerId": "", "adopted": true}')
-    with pytest.raises(deliveries.MessageInvalid, match="recognisedEcts"):
-        deliveries.notice_message_parse(
+    with pytest.raises(exchange_messages.InvalidMessage):
+        exchange_messages.notice_message_parse(
+            b'{"type": "adoption", "offerId": "", "adopted": true}'
+        )
+    with pytest.raises(exchange_messages.InvalidMessage, match="recognisedEcts"):
+        exchange_messages.notice_message_parse(
             b'{"type": "adoption", "offerId": "https://x/catalogue/1/", "adopted": true,'
             b' "recognisedEcts": "lots"}'
         )

@@ -41,6 +41,7 @@ from credentials import pathway_services, wallet_issuance
 from credentials import services as credential_services
 from credentials.models import Pathway
 from exchange import deliveries
+from exchange import messages as exchange_messages
 from exchange.models import Partner
 from institutions import services as institution_services
 from institutions.models import ApiScope, Role, SigningKey
@@ -488,7 +489,7 @@ def _build_world() -> World:
     )
     incoming, _created = deliveries.incoming_receive(
         partner=a_to_b,
-        message=deliveries.inbox_message_parse(
+        message=exchange_messages.inbox_message_parse(
             (json.dumps({"credential": json.loads(other_credential.document), "note": ""})).encode()
         ),
     )

@@ -18,6 +18,7 @@ from credentials import certificate, certificate_services
 from credentials import services as credential_services
 from credentials.models import IssuedCredential
 from exchange import deliveries
+from exchange import messages as exchange_messages
 from exchange.models import Partner
 from institutions.models import AuditEvent
 from learners import services as learner_services
@@ -77,7 +78,7 @@ def world() -> dict[str, Any]:
     delivery = deliveries.delivery_create(
         credential=credential, partner=a_to_b, actor=None, by_learner=False, note=XSS
     )
-    message = deliveries.inbox_message_parse(
+    message = exchange_messages.inbox_message_parse(
         json.dumps(
             {"credential": json.loads(credential.document), "learner": {"name": XSS}, "note": XSS}
         ).encode()
