@@ -133,11 +133,12 @@ def pathway_learners(*, pathway: Pathway, now: datetime | None = None) -> list[P
     ]
 
 
-def pathway_learner(*, pathway: Pathway, email: str) -> User:
-    """A learner with an account, by address, for the stacked credential; 404 otherwise."""
+def pathway_learner(*, pathway: Pathway, email: str) -> User | None:
+    """The learner with this address who completed the pathway, as pathway_learners lists
+    them; None for any other address, so staff learn nothing of accounts beyond that list."""
     user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
-    if user is None:
-        raise Http404
+    if user is None or not pathway_progress_of(pathway=pathway, user=user).complete:
+        return None
     return user
 
 

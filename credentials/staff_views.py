@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -553,7 +553,12 @@ def bulk_job_report(request: AuthenticatedHttpRequest, slug: str, public_id: UUI
 
 @require_GET
 @staff_required
-def esco_skills(request: HttpRequest) -> JsonResponse:
+def esco_skills(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """The editor's skill type-ahead: for staff of any institution, not learners."""
+    if not institution_selectors.memberships_for_user(user=request.user).exists():
+        return JsonResponse(
+            {"error": _("Only staff of an institution may search skills.")}, status=403
+        )
     query = request.GET.get("q", "").strip()
     if len(query) < 2:
         return JsonResponse({"error": _("Type at least two characters.")}, status=400)
@@ -762,6 +767,9 @@ def pathway_award_issue(
     learner = pathway_selectors.pathway_learner(
         pathway=pathway, email=request.POST.get("learner", "")
     )
+    if learner is None:
+        messages.error(request, _("No learner who completed this pathway has that address."))
+        return redirect("credentials:pathway_learners", slug=slug, public_id=public_id)
     try:
         credential = pathway_services.pathway_award_issue(
             actor=request.user, pathway=pathway, learner=learner

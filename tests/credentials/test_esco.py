@@ -12,6 +12,8 @@ import pytest
 from django.template.loader import render_to_string
 
 from credentials import esco
+from institutions.models import Role
+from tests.factories import MembershipFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 # Where `make install` (bin/build-esco-index) puts the real index in a checkout.
@@ -179,6 +181,11 @@ def test_text_that_is_not_an_esco_skill_uri_is_refused_with_a_message(text):
 API = "/api/v1/esco/skills"
 
 
+@pytest.fixture
+def staff_user():
+    return MembershipFactory(role=Role.VIEWER).user
+
+
 def test_the_skills_api_requires_login(client, index):
     response = client.get(API, {"q": "data"})
     assert response.status_code == 302
@@ -186,9 +193,18 @@ def test_the_skills_api_requires_login(client, index):
 
 
 @pytest.mark.django_db
+def test_the_skills_api_is_for_staff_not_learners(logged_in, user, index):
+    response = logged_in(user).get(API, {"q": "data"})
+    assert response.status_code == 403
+    assert response.json() == {"error": "Only staff of an institution may search skills."}
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("query", [{}, {"q": ""}, {"q": " d "}])
-def test_the_skills_api_refuses_a_query_shorter_than_two_characters(logged_in, user, index, query):
-    response = logged_in(user).get(API, query)
+def test_the_skills_api_refuses_a_query_shorter_than_two_characters(
+    logged_in, staff_user, index, query
+):
+    response = logged_in(staff_user).get(API, query)
     assert response.status_code == 400
     assert response.json() == {"error": "Type at least two characters."}
 
@@ -196,16 +212,16 @@ def test_the_skills_api_refuses_a_query_shorter_than_two_characters(logged_in, u
 @pytest.mark.django_db
 @pytest.mark.parametrize("limit", ["0", "-3", "many"])
 def test_the_skills_api_refuses_a_limit_that_is_not_a_positive_number(
-    logged_in, user, index, limit
+    logged_in, staff_user, index, limit
 ):
-    response = logged_in(user).get(API, {"q": "data", "limit": limit})
+    response = logged_in(staff_user).get(API, {"q": "data", "limit": limit})
     assert response.status_code == 400
     assert "limit" in response.json()["error"]
 
 
 @pytest.mark.django_db
-def test_the_skills_api_returns_ranked_skills(logged_in, user, index):
-    response = logged_in(user).get(API, {"q": "data", "limit": "2"})
+def test_the_skills_api_returns_ranked_skills(logged_in, staff_user, index):
+    response = logged_in(staff_user).get(API, {"q": "data", "limit": "2"})
     assert response.status_code == 200
     assert response.json() == {
         "results": [
@@ -221,21 +237,21 @@ def test_the_skills_api_returns_ranked_skills(logged_in, user, index):
 
 
 @pytest.mark.django_db
-def test_the_skills_api_returns_at_most_fifty_skills(logged_in, user, tmp_path, settings):
+def test_the_skills_api_returns_at_most_fifty_skills(logged_in, staff_user, tmp_path, settings):
     path = tmp_path / "many.tsv.gz"
     build.write_index(path, [(uri(n), f"skill number {n}", "", "") for n in range(80)])
     settings.MESHE_ESCO_INDEX = path
-    client = logged_in(user)
+    client = logged_in(staff_user)
     assert len(client.get(API, {"q": "skill"}).json()["results"]) == 20
     assert len(client.get(API, {"q": "skill", "limit": "500"}).json()["results"]) == 50
 
 
 @pytest.mark.django_db
 def test_the_skills_api_answers_503_naming_the_build_command_without_an_index(
-    logged_in, user, tmp_path, settings
+    logged_in, staff_user, tmp_path, settings
 ):
     settings.MESHE_ESCO_INDEX = tmp_path / "missing.tsv.gz"
-    response = logged_in(user).get(API, {"q": "data"})
+    response = logged_in(staff_user).get(API, {"q": "data"})
     assert response.status_code == 503
     assert "bin/build-esco-index" in response.json()["error"]
 

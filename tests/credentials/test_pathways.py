@@ -397,14 +397,23 @@ def test_the_completers_list_offers_one_button_that_issues_the_stacked_credentia
 
 
 @pytest.mark.django_db
-def test_the_one_action_refuses_a_learner_who_has_not_completed(logged_in):
+def test_the_one_action_refuses_a_learner_who_has_not_completed_as_it_refuses_no_account(
+    logged_in,
+):
     pathway, (own, _other) = a_pathway()
-    learner = UserFactory()
+    learner = UserFactory(name="Partial Progress")
     held_credential(learner, own)
-    response = logged_in(staff(pathway)).post(
-        url("pathway_award_issue", pathway), {"learner": learner.email}, follow=True
-    )
-    assert "has not completed" in response.text
+    client = logged_in(staff(pathway))
+    answers = [
+        client.post(url("pathway_award_issue", pathway), {"learner": address}, follow=True)
+        for address in (learner.email, "nobody-here@example.org")
+    ]
+    for response in answers:
+        assert "No learner who completed this pathway has that address." in response.text
+        assert "Partial Progress" not in response.text
+    # Whether an account exists is not told apart.
+    assert [r.redirect_chain for r in answers[:1]] == [r.redirect_chain for r in answers[1:]]
+    assert not learner.credentials.filter(version__micro_credential=pathway.awards).exists()
 
 
 @pytest.mark.django_db
@@ -429,7 +438,7 @@ def test_the_completers_list_loads_in_a_constant_number_of_queries(
         ("pathway_learners", "get", 200, 200),
         ("pathway_edit", "get", 403, 200),
         ("pathway_component_add", "post", 403, 400),
-        ("pathway_award_issue", "post", 403, 404),
+        ("pathway_award_issue", "post", 403, 302),
         ("pathway_status", "post", 403, 302),
     ],
 )

@@ -242,7 +242,9 @@ DOORS: dict[str, Entry] = {
         get(everyone(200)), public_id="micro_credential", number="version"
     ),
     # Signed-in only (staff_required without an institution): ESCO is public data.
-    "credentials:esco_skills": entry(get(signed_in(200), query="q=data")),
+    "credentials:esco_skills": entry(
+        get({**signed_in(200), LEARNER: 403, OTHER_LEARNER: 403}, query="q=data")
+    ),
     # credentials: staff -------------------------------------------------------------------------
     "credentials:micro_credentials": entry(get(page(VIEWER)), slug="a"),
     "credentials:micro_credential_new": entry(get(page(ISSUER)), slug="a"),
