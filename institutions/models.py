@@ -164,6 +164,13 @@ class Invitation(models.Model):
     def is_open(self) -> bool:
         return self.accepted_at is None and self.expires_at > timezone.now()
 
+    @property
+    def masked_email(self) -> str:
+        """The invited address as a hint for whoever holds the link: its first character and
+        its domain (j•••@uni.example), enough to know which address to sign in with."""
+        local, _at, domain = self.email.partition("@")
+        return f"{local[:1]}•••@{domain}"
+
 
 class AuditEvent(models.Model):
     """Append-only record of who changed what at an institution."""

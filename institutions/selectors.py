@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -116,11 +117,19 @@ def _start_of(day: date) -> datetime:
 
 
 def invitation_by_public_id(*, public_id: UUID) -> Invitation:
-    """An invitation by its link. Anyone holding the link may see whom it is for."""
+    """An invitation by its link. Whoever holds the link sees the institution and the role;
+    the address itself only when it is one of theirs (invitation_addressed_to)."""
     try:
         return Invitation.objects.select_related("institution").get(public_id=public_id)
     except Invitation.DoesNotExist:
         raise Http404 from None
+
+
+def invitation_addressed_to(*, invitation: Invitation, user: User) -> bool:
+    """Whether the invited address is one the user verified."""
+    return EmailAddress.objects.filter(
+        user=user, email__iexact=invitation.email, verified=True
+    ).exists()
 
 
 def institution_requires_mfa_for(*, user: User) -> bool:

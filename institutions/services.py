@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from allauth.account.models import EmailAddress
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.mail import send_mail
@@ -19,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credentials.multiformats import encode_ed25519_public_key
-from institutions import publications, tasks
+from institutions import publications, selectors, tasks
 from institutions.exceptions import InstitutionError, KeyCustodyError
 from institutions.key_storage import KeyStorageError, open_private_key, seal_private_key
 from institutions.models import (
@@ -388,13 +387,10 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
         raise InstitutionError(_("This invitation has already been used."))
     if invitation.expires_at <= timezone.now():
         raise InstitutionError(_("This invitation has expired. Ask for a new one."))
-    verified = EmailAddress.objects.filter(
-        user=user, email__iexact=invitation.email, verified=True
-    ).exists()
-    if not verified:
+    if not selectors.invitation_addressed_to(invitation=invitation, user=user):
         raise InstitutionError(
             _("This invitation is for %(email)s. Sign in with that verified address to accept it.")
-            % {"email": invitation.email}
+            % {"email": invitation.masked_email}
         )
     try:
         with transaction.atomic():

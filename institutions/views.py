@@ -190,7 +190,16 @@ def invitation_accept(request: AuthenticatedHttpRequest, public_id: UUID) -> Htt
                 % {"institution": membership.institution},
             )
             return redirect("institutions:detail", slug=membership.institution.slug)
-    return render(request, "institutions/invitation_accept.html", {"invitation": invitation})
+    return render(
+        request,
+        "institutions/invitation_accept.html",
+        {
+            "invitation": invitation,
+            "addressed_to_user": selectors.invitation_addressed_to(
+                invitation=invitation, user=request.user
+            ),
+        },
+    )
 
 
 # API tokens --------------------------------------------------------------------------------

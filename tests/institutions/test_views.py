@@ -62,6 +62,19 @@ def test_a_bad_invitation_is_shown_inline_and_nothing_is_saved(logged_in):
     assert Invitation.objects.count() == 0
 
 
+def test_an_invitation_page_names_the_address_only_to_its_owner(logged_in):
+    invitation = InvitationFactory(email="ada.lovelace@uni.example", role=Role.VIEWER)
+    url = reverse("institutions:invitation_accept", kwargs={"public_id": invitation.public_id})
+    invited = logged_in(UserFactory(email="ada.lovelace@uni.example")).get(url)
+    assert "This invitation is for ada.lovelace@uni.example, with the role Viewer." in invited.text
+    other = logged_in(UserFactory(email="someone@else.example")).get(url)
+    assert "ada.lovelace" not in other.text
+    assert "This invitation is for a•••@uni.example, with the role Viewer." in other.text
+    refused = logged_in(UserFactory(email="someone2@else.example")).post(url, follow=True)
+    assert "ada.lovelace" not in refused.text
+    assert not Membership.objects.filter(institution=invitation.institution).exists()
+
+
 def test_an_admin_changes_a_role(logged_in):
     admin = MembershipFactory()
     viewer = MembershipFactory(institution=admin.institution, role=Role.VIEWER)
