@@ -323,7 +323,7 @@ def fetch_json_https(
         allow_insecure_loopback=allow_insecure_loopback,
         resolve_host=resolve_host,
     )
-    context = ssl_context if ssl_context is not None else ssl.create_default_context()
+    context = ssl_context if ssl_context is not None else default_tls_context()
     last_error: ResolutionError | None = None
     for address in vetted:
         try:
@@ -681,6 +681,14 @@ def public_key_of(method: Mapping[str, Any]) -> Ed25519PublicKey:
 
 # The same few keys sign most of what a node verifies; decoding base58 costs more than the
 # signature check. Keys are immutable, and failures are not cached.
+@lru_cache(maxsize=1)
+def default_tls_context() -> ssl.SSLContext:
+    """The system's trust store, loaded once per process: loading it reads every CA
+    certificate (tens of milliseconds), which each outbound request would otherwise pay.
+    An SSLContext is safe to share between threads; a new trust store needs a restart."""
+    return ssl.create_default_context()
+
+
 _decoded_public_key = lru_cache(maxsize=1024)(decode_ed25519_public_key)
 
 
@@ -728,7 +736,7 @@ def send_https(
         allow_insecure_loopback=allow_insecure_loopback,
         resolve_host=resolve_host,
     )
-    context = ssl_context if ssl_context is not None else ssl.create_default_context()
+    context = ssl_context if ssl_context is not None else default_tls_context()
     connection: http.client.HTTPConnection | None = None
     last_error: Exception | None = None
     for address in vetted:
