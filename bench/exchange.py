@@ -47,24 +47,24 @@ ENVIRONMENT = {
     "LOG_LEVEL": "WARNING",
 }
 
+# Polled four times a second with one count each: the bench's own queries take CPU from the
+# nodes it measures. The rest is read once, when done.
 STORED_AT_B = """
 rows = IncomingCredential.objects.filter(credential_id__in=ids)
-result = {
-    "stored": rows.count(),
-    "verified": rows.filter(verified=True).count(),
-    "credentials": rows.values("credential_id").distinct().count(),
-}
+result = {"stored": rows.count()}
 done = result["stored"] >= len(ids)
+if done:
+    result["verified"] = rows.filter(verified=True).count()
+    result["credentials"] = rows.values("credential_id").distinct().count()
 """
 
 DELIVERED_AT_A = """
 rows = Delivery.objects.filter(public_id__in=deliveries)
-result = {
-    "delivered": rows.filter(status="delivered").count(),
-    "attempts": sum(rows.values_list("attempts", flat=True)),
-    "statuses": sorted(set(rows.values_list("last_status", flat=True))),
-}
+result = {"delivered": rows.filter(status="delivered").count()}
 done = result["delivered"] >= len(deliveries)
+if done:
+    result["attempts"] = sum(rows.values_list("attempts", flat=True))
+    result["statuses"] = sorted(set(rows.values_list("last_status", flat=True)))
 """
 
 VERIFY_ALL = """
@@ -146,14 +146,14 @@ def run_variant(variant: harness.Services, *, count: int) -> list[Row]:
             "from exchange.models import IncomingCredential\n" + STORED_AT_B,
             ids=ids,
             timeout=1200,
-            interval=0.1,
+            interval=0.25,
         )
         stored = time.perf_counter() - started_at
         at_a = node_a.wait(
             "from exchange.models import Delivery\n" + DELIVERED_AT_A,
             deliveries=deliveries,
             timeout=600,
-            interval=0.1,
+            interval=0.25,
         )
         acknowledged = time.perf_counter() - started_at
         if not at_b["stored"] == at_b["verified"] == at_b["credentials"] == count:

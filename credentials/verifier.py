@@ -73,20 +73,25 @@ def did_resolver(*, fresh: bool = False) -> DidResolver:
 REMEMBER_SECONDS: Final = 60
 REMEMBER_MAX_ENTRIES: Final = 1024
 _remembered: dict[tuple[str, str], tuple[str, float, Any]] = {}
+# Status lists of other nodes, checked, with when they were fetched: only verifications that
+# ask to reuse them (verify's reuse_remote_status_seconds) read them back.
+_remote_status_lists: dict[str, tuple[float, CheckedStatusList]] = {}
 
 
 def forget() -> None:
     """Drops what this process remembers (the next verifications read the database again)."""
     _remembered.clear()
+    _remote_status_lists.clear()
 
 
 class _NodeView:
     """This node as one verification sees it: the publication version, read once and before
     any row, and what this process remembers under it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, remote_status_seconds: float = 0) -> None:
         self._version: str | None = None
         self._version_read = False
+        self._remote_status_seconds = remote_status_seconds
 
     def resolver(self, *, fresh: bool = False) -> DidResolver:
         return DidResolver(
@@ -137,15 +142,25 @@ class _NodeView:
             self._remember("name", did, name)
         return str(name)
 
-    # The status list memo of credentials.verification: this node's own lists only.
+    # The status list memo of credentials.verification: this node's own lists, and other
+    # nodes' lists when the verification may reuse them.
 
     def get(self, url: str) -> CheckedStatusList | None:
+        if _local_status_list(url) is None:
+            if url not in _remote_status_lists or self._remote_status_seconds <= 0:
+                return None
+            fetched_at, remote = _remote_status_lists[url]
+            return remote if time.monotonic() - fetched_at <= self._remote_status_seconds else None
         checked = self._recall("status", url)
         return checked if isinstance(checked, CheckedStatusList) else None
 
     def put(self, url: str, checked: CheckedStatusList) -> None:
         if _local_status_list(url) is not None:
             self._remember("status", url, checked)
+            return
+        if len(_remote_status_lists) >= REMEMBER_MAX_ENTRIES:
+            _remote_status_lists.clear()
+        _remote_status_lists[url] = (time.monotonic(), checked)
 
     def _current_version(self) -> str | None:
         if not self._version_read:
@@ -222,10 +237,14 @@ def _dependencies(view: _NodeView) -> dict[str, Any]:
     }
 
 
-def verify(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
+def verify(
+    raw: bytes | str | dict[str, Any], *, reuse_remote_status_seconds: float = 0
+) -> dict[str, Any]:
     """Verifies a credential as this node sees it; the answer is the public JSON contract.
-    This node's own status lists are checked once per publication, not per verification."""
-    view = _NodeView()
+    This node's own status lists are checked once per publication, not per verification.
+    Other nodes' lists are fetched each time, unless the caller accepts one fetched at most
+    `reuse_remote_status_seconds` ago."""
+    view = _NodeView(remote_status_seconds=reuse_remote_status_seconds)
     return verify_credential(raw, **_dependencies(view), status_list_memo=view).as_dict()
 
 

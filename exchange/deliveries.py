@@ -42,6 +42,10 @@ from learners.models import User
 # Checks a delivered credential must pass to be stored at all: it is readable, it is a
 # credential, and the sender's key signed it. Status and validity are stored, not refused.
 REQUIRED_CHECKS: Final = ("json", "data_model", "proof", "issuer_key")
+# A batch from a partner names the same few status lists of the sender's: each is read once
+# a minute, as long as the sender's own Cache-Control allows, not once per credential. A
+# status notice from the sender re-reads them at once (incoming_recheck).
+SENDER_STATUS_LIST_REUSE_SECONDS: Final = 60
 IN_FLIGHT: Final = (OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.DELIVERED)
 
 
@@ -382,7 +386,9 @@ def incoming_receive(
     CredentialNotVerified, storing nothing, when the proof fails or the issuer is not the
     sender. Safe against concurrent duplicates (unique constraint)."""
     credential_id = message.credential["id"]
-    result = verifier.verify(message.document)
+    result = verifier.verify(
+        message.document, reuse_remote_status_seconds=SENDER_STATUS_LIST_REUSE_SECONDS
+    )
     failed = _failed_checks(result, REQUIRED_CHECKS)
     if failed:
         raise CredentialNotVerified(

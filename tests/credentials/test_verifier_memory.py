@@ -5,6 +5,7 @@ Memory is only kept outside a transaction that changed something, so most tests 
 (transaction=True), as the web and worker processes do.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -17,9 +18,11 @@ from django.db import transaction
 from django.test.utils import override_settings
 
 from credentials import services, verifier
+from credentials.did_resolution import did_web_to_url
 from credentials.models import IssuedCredential
 from credentials.verification import CheckedStatusList, verify_credential
 from institutions import publications
+from institutions import selectors as institution_selectors
 from institutions import services as institution_services
 from tests.factories import MicroCredentialFactory
 
@@ -188,3 +191,50 @@ def test_a_remembered_list_is_still_checked_against_each_credentials_issuer(db):
     result = verify_credential(other.document, **dependencies, status_list_memo=Memo())
     assert not result.verified
     assert "not by the credential's issuer" in result.check("status").detail
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_nodes_status_lists_are_reused_only_when_asked_and_for_as_long_as_asked(
+    monkeypatch, settings
+):
+    """A partner's batch names the same lists: a delivery's verification may reuse them for a
+    minute; any other verification fetches them again, and so does one a minute later."""
+    micro_credential = MicroCredentialFactory()
+    first, second = issue(micro_credential), issue(micro_credential)
+    institution = micro_credential.institution
+    # What the issuing node answers, by URL, read while this node is still that node.
+    served = {
+        did_web_to_url(institution.did): institution_selectors.did_document(slug=institution.slug)
+    }
+    lists = sorted(
+        {
+            entry["statusListCredential"]
+            for credential in (first, second)
+            for entry in json.loads(credential.document)["credentialStatus"]
+        }
+    )
+    for url in lists:
+        served[url] = json.loads(
+            verifier.selectors.published_status_list(**verifier._local_status_list(url)).document
+        )
+    fetched: list[str] = []
+
+    def fetch(url: str) -> dict:
+        fetched.append(url)
+        return served[url]
+
+    # This node now answers at another address: the credentials are another node's.
+    settings.MESHE_BASE_URL = "https://elsewhere.example"
+    monkeypatch.setattr(verifier, "fetch_json", fetch)
+
+    def verify(credential: IssuedCredential, **reuse: float) -> list[str]:
+        fetched.clear()
+        assert verifier.verify(credential.document, **reuse)["verified"]
+        return sorted(url for url in fetched if url in lists)
+
+    assert verify(first, reuse_remote_status_seconds=60) == lists
+    assert verify(second, reuse_remote_status_seconds=60) == []
+    assert verify(second) == lists  # not asked to reuse: read again
+    later = verifier.time.monotonic() + 61
+    monkeypatch.setattr(verifier.time, "monotonic", lambda: later)
+    assert verify(first, reuse_remote_status_seconds=60) == lists
