@@ -108,7 +108,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests share a file, not memory, so a Celery worker process can see their rows.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # Write-ahead log: the web and worker processes read while one of them writes, instead of
+    # queueing behind every commit. Commits are still synced to disk (synchronous FULL).
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis (REDIS_URL) serves as broker and cache; without it the broker is a folder and the
@@ -158,13 +164,23 @@ MESHE_PDF_QUEUE = env_str("MESHE_PDF_QUEUE", "")
 # e-mails of the jobs before it. A worker started without -Q consumes every queue named here
 # (make run, CI); in production the default worker takes -Q celery and a mail worker -Q mail.
 MESHE_MAIL_QUEUE = env_str("MESHE_MAIL_QUEUE", "mail")
+# Signed messages to partner nodes: a send mostly waits for the partner to verify and answer,
+# so in production a worker of threads takes this queue and keeps several in flight
+# (celery -A meshe worker -Q exchange --pool=threads --concurrency=8).
+MESHE_EXCHANGE_QUEUE = env_str("MESHE_EXCHANGE_QUEUE", "exchange")
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = [
-    Queue(name) for name in dict.fromkeys(["celery", MESHE_MAIL_QUEUE, MESHE_PDF_QUEUE]) if name
+    Queue(name)
+    for name in dict.fromkeys(["celery", MESHE_MAIL_QUEUE, MESHE_EXCHANGE_QUEUE, MESHE_PDF_QUEUE])
+    if name
 ]
+_MAIL = {"queue": MESHE_MAIL_QUEUE or CELERY_TASK_DEFAULT_QUEUE}
+_EXCHANGE = {"queue": MESHE_EXCHANGE_QUEUE or CELERY_TASK_DEFAULT_QUEUE}
 CELERY_TASK_ROUTES = {
-    "credentials.tasks.notify_holders": {"queue": MESHE_MAIL_QUEUE or CELERY_TASK_DEFAULT_QUEUE},
-    "credentials.tasks.resend_claim_link": {"queue": MESHE_MAIL_QUEUE or CELERY_TASK_DEFAULT_QUEUE},
+    "credentials.tasks.notify_holders": _MAIL,
+    "credentials.tasks.resend_claim_link": _MAIL,
+    "exchange.tasks.deliver": _EXCHANGE,
+    "exchange.tasks.notice_send": _EXCHANGE,
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

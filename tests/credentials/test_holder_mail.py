@@ -138,10 +138,12 @@ def test_mail_failures_are_retried_by_the_task():
     assert OSError in tasks.notify_holders.autoretry_for
 
 
-def test_claim_e_mails_have_a_queue_of_their_own_which_a_plain_worker_also_consumes():
+def test_claim_e_mails_and_partner_messages_have_queues_of_their_own_a_plain_worker_consumes():
     router = celery_app.amqp.router
     assert router.route({}, "credentials.tasks.notify_holders")["queue"].name == "mail"
     assert router.route({}, "credentials.tasks.resend_claim_link")["queue"].name == "mail"
     assert router.route({}, "credentials.tasks.run_bulk_issue")["queue"].name == "celery"
-    # `celery -A meshe worker` without -Q (make run, CI, the bench) reads both.
-    assert {"celery", "mail"} <= set(celery_app.amqp.queues.consume_from)
+    assert router.route({}, "exchange.tasks.deliver")["queue"].name == "exchange"
+    assert router.route({}, "exchange.tasks.notice_send")["queue"].name == "exchange"
+    # `celery -A meshe worker` without -Q (make run, CI) reads them all.
+    assert {"celery", "mail", "exchange"} <= set(celery_app.amqp.queues.consume_from)

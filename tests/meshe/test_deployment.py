@@ -36,11 +36,12 @@ def test_compose_describes_web_worker_beat_postgres_and_redis():
         "worker",
         "pdf-worker",
         "mail-worker",
+        "exchange-worker",
         "beat",
         "postgres",
         "redis",
     }
-    for name in ("web", "worker", "pdf-worker", "mail-worker", "beat"):
+    for name in ("web", "worker", "pdf-worker", "mail-worker", "exchange-worker", "beat"):
         service = COMPOSE["services"][name]
         assert service["build"] == "."
         assert {"postgres", "redis"} <= set(service["depends_on"])
@@ -59,6 +60,9 @@ def test_compose_runs_every_queue_it_routes_to_and_e_mail_apart_from_jobs():
     assert "-Q celery" in services["worker"]["command"]
     assert "-Q mail" in services["mail-worker"]["command"]
     assert "-Q pdf" in services["pdf-worker"]["command"]
+    assert services["web"]["environment"]["MESHE_EXCHANGE_QUEUE"] == "exchange"
+    assert "-Q exchange" in services["exchange-worker"]["command"]
+    assert "--pool=threads" in services["exchange-worker"]["command"]
 
 
 def test_compose_environment_passes_the_production_checks():

@@ -501,6 +501,7 @@ class Node:
         self.env: dict[str, str] = dict(env or {})
         self.web: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
+        self.exchange_worker: subprocess.Popen[bytes] | None = None
         self._worker_options: dict[str, Any] | None = None
         self._runs = 0
         self._runner: subprocess.Popen[bytes] | None = None
@@ -610,41 +611,57 @@ class Node:
         beat: bool = False,
         pool: str = "solo",
         concurrency: int = 1,
+        exchange_threads: int = 0,
         timeout: float = 30.0,
     ) -> None:
         """Starts a Celery worker (with beat in the same process if asked) and waits until it
-        is ready. A no-op when one is running."""
+        is ready. A no-op when one is running. With `exchange_threads`, the exchange queue
+        goes to a worker of that many threads beside it, as docker-compose.yml runs them."""
         if self.worker is not None and self.worker.poll() is None:
             return
-        self._worker_options = {"beat": beat, "pool": pool, "concurrency": concurrency}
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "meshe",
-            "worker",
-            f"--pool={pool}",
-            f"--concurrency={concurrency}",
-            f"--hostname={self.name}@%h",
-            "--loglevel=INFO",
-        ]
+        self._worker_options = {
+            "beat": beat,
+            "pool": pool,
+            "concurrency": concurrency,
+            "exchange_threads": exchange_threads,
+        }
+        options = [f"--pool={pool}", f"--concurrency={concurrency}"]
+        if exchange_threads:
+            options.append("--queues=celery,mail")
         if beat:
-            command += ["--beat", f"--schedule={self.var_dir / 'celerybeat-schedule'}"]
-        log = self.var_dir / "logs" / "worker.log"
+            options += ["--beat", f"--schedule={self.var_dir / 'celerybeat-schedule'}"]
+        self.worker = self._start_celery("worker", self.name, options, timeout=timeout)
+        if exchange_threads:
+            self.exchange_worker = self._start_celery(
+                "exchange-worker",
+                f"exchange-{self.name}",
+                ["--queues=exchange", "--pool=threads", f"--concurrency={exchange_threads}"],
+                timeout=timeout,
+            )
+
+    def _start_celery(
+        self, what: str, name: str, options: list[str], *, timeout: float
+    ) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "celery", "-A", "meshe", "worker", *options]
+        command += [f"--hostname={name}@%h", "--loglevel=INFO"]
+        log = self.var_dir / "logs" / f"{what}.log"
         start = log.stat().st_size if log.exists() else 0
-        self.worker = self._spawn(command, "worker")
+        process = self._spawn(command, what)
 
         def ready() -> bool:
             with log.open("rb") as file:
                 file.seek(start)
                 return b" ready." in file.read()
 
-        self._wait_until(ready, self.worker, "worker", timeout=timeout)
+        self._wait_until(ready, process, what, timeout=timeout)
+        return process
 
     def kill_worker(self, sig: int = signal.SIGKILL, *, timeout: float = 30.0) -> int | None:
         """Sends sig to the worker's process group (prefork children too) and waits for it to
         end; returns its exit status. restore() starts it again with the same options."""
+        if self.exchange_worker is not None:
+            self._stop(self.exchange_worker, sig)
+            self.exchange_worker = None
         if self.worker is None:
             return None
         worker, self.worker = self.worker, None
@@ -657,8 +674,9 @@ class Node:
 
     def stop_worker(self) -> None:
         """Stops the worker gracefully (warm shutdown) and forgets it."""
+        self._stop(self.exchange_worker)
         self._stop(self.worker)
-        self.worker = None
+        self.worker = self.exchange_worker = None
         self._worker_options = None
 
     def restore(self) -> None:
@@ -996,7 +1014,7 @@ class Node:
     def logs(self, *, tail: int = 60) -> str:
         """The last lines of each process log of the node, for a failure report."""
         parts = []
-        for what in ("web", "worker", "run"):
+        for what in ("web", "worker", "exchange-worker", "run"):
             log = self.var_dir / "logs" / f"{what}.log"
             if not log.exists():
                 continue
