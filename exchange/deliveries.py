@@ -42,8 +42,8 @@ from learners.models import User
 # Checks a delivered credential must pass to be stored at all: it is readable, it is a
 # credential, and the sender's key signed it. Status and validity are stored, not refused.
 REQUIRED_CHECKS: Final = ("json", "data_model", "proof", "issuer_key")
-# A batch from a partner names the same few status lists of the sender's: each is read once
-# a minute, as long as the sender's own Cache-Control allows, not once per credential. A
+# A batch from a partner names the same few status lists of the sender's: each is read at
+# most once a minute (the max-age every node serves them with), not once per credential. A
 # status notice from the sender re-reads them at once (incoming_recheck).
 SENDER_STATUS_LIST_REUSE_SECONDS: Final = 60
 IN_FLIGHT: Final = (OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.DELIVERED)
