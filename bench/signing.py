@@ -10,13 +10,13 @@ portal's `_sign` does; "batch" rows reuse one `signing.Signer`, as `credential_i
 `canonical_templates.canonicalize_fast` ("fast"; "unseen" verifies a document that takes the
 general path while its proof options come from the shape cache), for the realistic micro-credential of bench/sample.py
 (signing a different learner's credential each time) and for the OB 3.0 basic example that the
-interop tool's bench.mjs signs. In the same run, on the same core, it runs bench.mjs, and
+vc-js harness's bench.mjs signs. In the same run, on the same core, it runs bench.mjs, and
 bench/node_same_document.mjs (the same vc-js stack) on the realistic credential, then prints each
 of our figures divided by Node's: median against median, loop throughput against loop throughput.
 
-The Node tool is found through --interop-dir, else MESHE_INTEROP_DIR, else /tmp/meshe-interop
-(`cp -r ../shared/interop /tmp/meshe-interop && (cd /tmp/meshe-interop && npm ci)`); STANDARDS_DIR
-defaults to ../shared/standards beside the repository. Not part of the test suite.
+The Node harness (tests/vcjs) is found through --interop-dir, else MESHE_INTEROP_DIR, else
+var/interop, where `make interop` installs it; the key pair and the OB 3.0 example come from
+tests/standards. Not part of the test suite.
 """
 
 import argparse
@@ -47,10 +47,9 @@ from bench import report, sample  # noqa: E402
 from credentials import canonical_templates, didkey, signing  # noqa: E402
 from credentials.multiformats import decode_ed25519_private_key  # noqa: E402
 
-# Where the interop tool is copied to get a writable node_modules: a fixed, documented place
-# (overridable), not a scratch file.
-DEFAULT_INTEROP_DIR = Path("/tmp/meshe-interop")  # noqa: S108
-DEFAULT_STANDARDS_DIR = REPOSITORY.parent / "shared" / "standards"
+# Where `make interop` installs the vc-js harness of tests/vcjs (overridable).
+DEFAULT_INTEROP_DIR = REPOSITORY / "var" / "interop"
+STANDARDS_DIR = REPOSITORY / "tests" / "standards"
 CREATED = "2025-06-30T14:05:00Z"
 # Distinct learners signed in turn, so per-learner values really change between operations.
 LEARNERS = 64
@@ -124,9 +123,7 @@ def pin_to_cpu(cpu: int | None) -> int:
     return chosen
 
 
-def run_node(
-    arguments: list[str], *, cpu: int, standards_dir: Path, cwd: Path
-) -> Mapping[str, Any]:
+def run_node(arguments: list[str], *, cpu: int, cwd: Path) -> Mapping[str, Any]:
     """Run node with arguments on one CPU (under taskset when there is one); return its JSON."""
     node = shutil.which("node")
     if node is None:
@@ -135,7 +132,8 @@ def run_node(
     taskset = shutil.which("taskset")
     if taskset is not None:
         command = [taskset, "-c", str(cpu), *command]
-    environment = {**os.environ, "STANDARDS_DIR": str(standards_dir)}
+    # The harness reads this repository's contexts and standards data, wherever it is installed.
+    environment = {**os.environ, "MESHE_REPOSITORY": str(REPOSITORY)}
     finished = subprocess.run(
         command, cwd=cwd, env=environment, capture_output=True, text=True, check=False
     )
@@ -245,8 +243,8 @@ def assert_same_proofs(
 
 
 def standards_dir() -> Path:
-    """Return the standards folder: STANDARDS_DIR, else ../shared/standards."""
-    return Path(os.environ.get("STANDARDS_DIR", DEFAULT_STANDARDS_DIR)).resolve()
+    """Return the standards test data folder, tests/standards."""
+    return STANDARDS_DIR
 
 
 def ratios(ours: Figures, node: Figures | None) -> str:
@@ -392,14 +390,13 @@ def collect(*, quick: bool, n: int, warmup: int, cpu: int, interop_dir: Path) ->
     try:
         if not (interop_dir / "node_modules").is_dir():
             raise RuntimeError(
-                f"{interop_dir} has no node_modules; install it with: cp -r"
-                f" {standards_dir().parent / 'interop'} {interop_dir}"
-                f" && (cd {interop_dir} && npm ci)"
+                f"{interop_dir} has no node_modules; install it with `make interop`"
+                f" (or: cp -r {REPOSITORY / 'tests' / 'vcjs'} {interop_dir}"
+                f" && (cd {interop_dir} && npm ci))"
             )
         node_reference = run_node(
             [str(interop_dir / "bench.mjs"), "--n", str(n), "--warmup", str(warmup)],
             cpu=cpu,
-            standards_dir=standards_dir(),
             cwd=interop_dir,
         )
         with tempfile.TemporaryDirectory() as scratch:
@@ -418,7 +415,6 @@ def collect(*, quick: bool, n: int, warmup: int, cpu: int, interop_dir: Path) ->
                     str(warmup),
                 ],
                 cpu=cpu,
-                standards_dir=standards_dir(),
                 cwd=interop_dir,
             )
     except (OSError, RuntimeError, ValueError) as exc:

@@ -3,7 +3,7 @@
 Pure: bytes in, bytes or text out. No Django, no queries, no files, no network.
 
 What OB 3.0 says ("Baked Badge" in the Document Formats section; 1EdTech
-openbadges-specification, ob_v3p0/docformat.md; no copy is kept in ../shared/standards):
+openbadges-specification, ob_v3p0/docformat.md; no copy is kept in tests/standards):
 
 - PNG: an ``iTXt`` chunk with keyword ``openbadgecredential`` whose text is the JSON of the
   credential (embedded proof) or its compact JWS (VC-JWT). "Compression MUST NOT be used." The

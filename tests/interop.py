@@ -1,17 +1,19 @@
-"""The independent vc-js stack in ../shared/interop, which the `interop` fixture (tests/conftest.py)
-finds through MESHE_INTEROP_DIR."""
+"""MESHE's own vc-js harness (tests/vcjs: keygen.mjs, sign.mjs, verify.mjs), which `make interop`
+installs in var/interop and the `interop` fixture (tests/conftest.py) finds through
+MESHE_INTEROP_DIR."""
 
 import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.credentials.standards_paths import STANDARDS_DIR
+# The harness reads the JSON-LD contexts and the standards data of this repository.
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
 class Interop:
-    """The independent vc-js signer and verifier (../shared/interop), installed by make test;
+    """An independent signer and verifier (digitalbazaar's vc-js), installed by make test;
     the standards, wallet and browser tests check against it."""
 
     directory: Path
@@ -24,5 +26,5 @@ class Interop:
             text=True,
             timeout=120,
             check=False,
-            env={**os.environ, "STANDARDS_DIR": str(STANDARDS_DIR)},
+            env={**os.environ, "MESHE_REPOSITORY": str(REPOSITORY)},
         )

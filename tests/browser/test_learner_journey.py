@@ -42,7 +42,7 @@ def shots() -> Path:
 
 def signed_by_vc_js(interop: Interop, folder: Path) -> str:
     """A credential of a university that is not on this node, signed by the independent vc-js
-    signer (../shared/interop/sign.mjs) under a fresh did:key issuer."""
+    signer (tests/vcjs/sign.mjs) under a fresh did:key issuer."""
     keygen = interop.run("keygen.mjs", "key")
     assert keygen.returncode == 0, keygen.stderr
     key_file = folder / "key.json"

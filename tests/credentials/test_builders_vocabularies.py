@@ -1,10 +1,11 @@
+import hashlib
 import json
+import re
 
 import pytest
 
 from credentials import vocabularies
 from credentials.vocabularies import VOCAB_DIR, UnknownConcept
-from tests.credentials.standards_paths import STANDARDS_DIR
 
 EU_MEMBER_STATES = [
     "AT",
@@ -219,9 +220,13 @@ def test_language_tags_map_to_the_authority_codes_ignoring_regions():
         vocabularies.language("tlh")
 
 
-def test_the_bundled_elm_list_is_an_unchanged_copy_of_the_shared_one():
-    shared = STANDARDS_DIR / "edc" / "vocab" / "elm-controlled-vocabularies.json"
-    assert (VOCAB_DIR / "elm-controlled-vocabularies.json").read_bytes() == shared.read_bytes()
+def test_the_bundled_elm_list_is_the_unchanged_copy_its_readme_records():
+    readme = (VOCAB_DIR / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if "`elm-controlled-vocabularies.json`" in line)
+    recorded = re.search(r"SHA-256 `([0-9a-f]{64})`", row)
+    assert recorded is not None, row
+    bundled = (VOCAB_DIR / "elm-controlled-vocabularies.json").read_bytes()
+    assert hashlib.sha256(bundled).hexdigest() == recorded.group(1)
 
 
 def test_each_added_file_names_its_scheme_and_the_readme_names_each_file():

@@ -1,6 +1,7 @@
-"""Our signatures against the independent vc-js stack in ../shared/interop (see its README).
+"""Our signatures against an independent implementation: vc-js, through MESHE's harness tests/vcjs.
 
-Set MESHE_INTEROP_DIR to a copy of shared/interop in which `npm ci` has already been run.
+Set MESHE_INTEROP_DIR to a copy of tests/vcjs in which `npm ci` has run (`make interop` makes
+var/interop).
 """
 
 import json

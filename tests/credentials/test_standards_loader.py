@@ -1,3 +1,4 @@
+import hashlib
 import json
 import re
 import shutil
@@ -27,6 +28,23 @@ from tests.credentials.standards_paths import (
 )
 
 EDC_AP_URL = "http://data.europa.eu/snb/model/context/edc-ap"
+
+# The provenance of each bundled context: file, canonical URL(s), repository, path, SHA-256 of
+# the copied file, and the Recommendation that prints that digest, if one does.
+CONTEXTS_README = CONTEXTS_DIR.parent / "README.md"
+README_ROW = re.compile(
+    r"^\| `([^`]+)` \| (.+?) \| (\S+) \| `([^`]+)` \| `([0-9a-f]{64})` \| (.*?) ?\|$", re.MULTILINE
+)
+
+
+def readme_rows() -> dict[str, tuple[list[str], str, str]]:
+    """Return file name -> (canonical URLs, SHA-256, published digest note) from the README."""
+    text = CONTEXTS_README.read_text(encoding="utf-8")
+    return {
+        name: (re.findall(r"`([^`]+)`", urls), digest, published)
+        for name, urls, _repository, _path, digest, published in README_ROW.findall(text)
+    }
+
 
 # Every JSON-LD document of the published vectors, canonicalised in the no-network test.
 VECTOR_DOCUMENTS = [
@@ -83,9 +101,11 @@ def test_an_unpinned_file_among_the_contexts_is_detected(tmp_path, monkeypatch):
 
 
 def test_the_pins_agree_with_the_digests_published_in_the_w3c_recommendations():
-    readme = (STANDARDS_DIR / "README.md").read_text(encoding="utf-8")
-    digests = re.findall(r"\| (\S+) \|[^\n]*SHA-256 `([0-9a-f]+)…([0-9a-f]+)`", readme)
-    published = {name: (prefix, suffix) for name, prefix, suffix in digests}
+    published = {
+        name: digest
+        for name, (_urls, digest, note) in readme_rows().items()
+        if "Recommendation" in note
+    }
     assert set(published) == {
         "credentials-v2.jsonld",
         "credentials-status-v1.jsonld",
@@ -94,23 +114,22 @@ def test_the_pins_agree_with_the_digests_published_in_the_w3c_recommendations():
         "jwk-v1.jsonld",
         "cid-v1.jsonld",
     }
-    for name, (prefix, suffix) in published.items():
-        assert CONTEXT_SHA256[name].startswith(prefix), name
-        assert CONTEXT_SHA256[name].endswith(suffix), name
+    for name, digest in published.items():
+        assert CONTEXT_SHA256[name] == digest, name
 
 
-def test_bundled_contexts_are_byte_exact_copies_of_the_shared_ones():
-    shared = STANDARDS_DIR / "contexts"
-    for path in sorted(shared.iterdir()):
-        if path.name != "index.json":
-            assert (CONTEXTS_DIR / path.name).read_bytes() == path.read_bytes(), path.name
-    edc = STANDARDS_DIR / "edc" / "context" / "edc-ap-context.jsonld"
-    assert (CONTEXTS_DIR / "edc-ap-context.jsonld").read_bytes() == edc.read_bytes()
+def test_bundled_contexts_have_the_digests_of_the_copies_their_readme_records():
+    rows = readme_rows()
+    bundled = {path.name for path in CONTEXTS_DIR.iterdir()} - {"index.json"}
+    assert set(rows) == bundled
+    for name, (_urls, digest, _note) in rows.items():
+        assert hashlib.sha256((CONTEXTS_DIR / name).read_bytes()).hexdigest() == digest, name
 
 
-def test_the_shipped_index_is_the_shared_index_plus_the_edc_context():
-    shared_index = read_json(STANDARDS_DIR / "contexts" / "index.json")
-    assert dict(bundled_index()) == {**shared_index, EDC_AP_URL: "edc-ap-context.jsonld"}
+def test_the_readme_gives_the_source_of_every_url_of_the_shipped_index():
+    recorded = {url: name for name, (urls, _digest, _note) in readme_rows().items() for url in urls}
+    assert dict(bundled_index()) == recorded
+    assert recorded[EDC_AP_URL] == "edc-ap-context.jsonld"
 
 
 def test_every_indexed_url_loads_as_a_static_remote_document():

@@ -16,7 +16,7 @@ from credentials.multiformats import (
     multibase_decode,
     multibase_encode,
 )
-from tests.credentials.standards_paths import STANDARDS_DIR, W3C_EDDSA_VECTORS, read_json
+from tests.credentials.standards_paths import VCJS_DIR, W3C_EDDSA_VECTORS, read_json
 
 OB3_SEED_HEX = "6241a409e6707bb640a0140a8a32bc3d193c33a661747284d6adfa4ed4180be4"
 OB3_PUBLIC_KEY_HEX = "4bdeafde2ea8beefadd8c699b5c7e0704cf51154d52e17b20b71337ca04cc5a5"
@@ -96,9 +96,7 @@ def test_the_ob3_vector_seed_gives_the_published_public_key_and_multikeys():
     public_key = private_key.public_key()
     assert public_key.public_bytes(Encoding.Raw, PublicFormat.Raw).hex() == OB3_PUBLIC_KEY_HEX
     assert encode_ed25519_public_key(public_key) == OB3_PUBLIC_KEY_MULTIBASE
-    interop_key_pair = read_json(
-        STANDARDS_DIR.parent / "interop" / "fixtures" / "ob-impl-keyPair.json"
-    )
+    interop_key_pair = read_json(VCJS_DIR / "fixtures" / "ob-impl-keyPair.json")
     assert encode_ed25519_private_key(private_key) == interop_key_pair["privateKeyMultibase"]
 
 

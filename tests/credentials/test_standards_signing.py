@@ -19,7 +19,7 @@ W3C_VECTOR_SETS = [
 ]
 
 OB3_SEED_HEX = "6241a409e6707bb640a0140a8a32bc3d193c33a661747284d6adfa4ed4180be4"
-# Given in the OB 3.0 Implementation Guide (and shared/standards/README.md).
+# Given in the OB 3.0 Implementation Guide (and tests/standards/README.md).
 OB3_DOCUMENT_HASH = "87f65a76d40146205e3b3e06cb0fbd153f97f9ce70372390f52566bb7f9e0773"
 OB3_PROOF_HASH = "d34009cea0dbc1ca941e09dc01c8c9d3e3ce3c5b853f67ee44698dcea10f5d19"
 
