@@ -56,7 +56,7 @@ from meshe import plain_text
 STATUS_LIST_FILL_LIMIT = 0.75
 
 Action = CredentialEvent.Action
-# status → the transitions allowed from it (STYLE.md: explicit transitions).
+# status → the transitions allowed from it (docs/architecture.md: explicit transitions).
 TRANSITIONS: dict[str, set[str]] = {
     CredentialStatus.ISSUED: {CredentialStatus.SUSPENDED, CredentialStatus.REVOKED},
     CredentialStatus.SUSPENDED: {CredentialStatus.ISSUED, CredentialStatus.REVOKED},
@@ -750,7 +750,7 @@ def bulk_job_create(
             .exclude(status=CredentialStatus.REVOKED)
             .values_list("holder_email", "issued_at")
         ):
-            already[email.lower()] = issued_at.date()
+            already[email.lower()] = timezone.localdate(issued_at)
     job = BulkIssueJob.objects.create(
         institution=institution,
         micro_credential=micro_credential,

@@ -3,13 +3,16 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
+from time_machine import TimeMachineFixture
 
 from meshe.celery import app as celery_app
 from tests.factories import MembershipFactory, UserFactory
@@ -118,6 +121,24 @@ def wait_for(condition, *, timeout: float = 60.0, interval: float = 0.2) -> bool
     return bool(condition())
 
 
+# Without npm there is no Node harness, and every test that checks against vc-js (or the Node
+# wallet) skips for the same reason: say it once, at this file, rather than once per test.
+NO_NODE_HARNESS = ("MESHE_INTEROP_DIR is not set", "MESHE_WALLET_DIR is not set")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Folds the skips of a missing Node harness into one line of the summary."""
+    report: pytest.TestReport = yield
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = report.longrepr[2]
+        if reason.removeprefix("Skipped: ").startswith(NO_NODE_HARNESS):
+            report.longrepr = (__file__, pytest_runtest_makereport.__code__.co_firstlineno, reason)
+    return report
+
+
 @pytest.fixture(scope="session")
 def interop() -> Interop:
     """The vc-js install MESHE_INTEROP_DIR names; skipped without one, except under CI."""
@@ -125,13 +146,70 @@ def interop() -> Interop:
     if not directory:
         if os.environ.get("CI") == "true":
             pytest.fail("CI must check against vc-js: set MESHE_INTEROP_DIR (make test does)")
-        pytest.skip("MESHE_INTEROP_DIR is not set: no vc-js interop install to check against")
+        pytest.skip(
+            "MESHE_INTEROP_DIR is not set (no npm for `make interop`): vc-js checks skipped"
+        )
     path = Path(directory)
     if not (path / "verify.mjs").is_file() or not (path / "node_modules").is_dir():
         pytest.fail(
-            f"MESHE_INTEROP_DIR={directory} is not a copy of shared/interop with `npm ci` run in it"
+            f"MESHE_INTEROP_DIR={directory} is not tests/vcjs with `npm ci` run in it (make interop)"
         )
     node = shutil.which("node")
     if node is None:
         pytest.fail("MESHE_INTEROP_DIR is set but `node` is not on PATH")
     return Interop(directory=path, node=node)
+
+
+# A time bomb is a test that passes today and fails on a later day. To catch one at once, run
+# the tests marked `date_sensitive` with the clock moved ahead (CI does):
+#     MESHE_TEST_CLOCK_AHEAD_DAYS=365 .venv/bin/pytest -m date_sensitive
+# or from a chosen instant, e.g. the last minute of a year in Brussels:
+#     MESHE_TEST_CLOCK_AT=2027-12-31T23:59:30+01:00 .venv/bin/pytest -m date_sensitive
+# Either moves the whole session (so module fixtures and the live server share the moved date),
+# marked tests or not. time-machine moves this process's clock only: tests whose other processes
+# (a Celery worker, Node) read the clock run on the real one.
+CLOCK_AHEAD_DAYS = "MESHE_TEST_CLOCK_AHEAD_DAYS"
+CLOCK_AT = "MESHE_TEST_CLOCK_AT"
+REAL_CLOCK_FIXTURES = frozenset({"celery_worker_process", "interop", "wallet_node"})
+
+
+def moved_clock() -> datetime | None:
+    """The instant MESHE_TEST_CLOCK_AT or MESHE_TEST_CLOCK_AHEAD_DAYS asks the run to start at."""
+    if at := os.environ.get(CLOCK_AT):
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            raise pytest.UsageError(f"{CLOCK_AT} needs a UTC offset, as in {at}+01:00")
+        return moment
+    if days := os.environ.get(CLOCK_AHEAD_DAYS):
+        return datetime.now(UTC) + timedelta(days=int(days))
+    return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clock_moved() -> Iterator[None]:
+    """Runs the session with the clock moved (and ticking) when the environment asks for it."""
+    destination = moved_clock()
+    if destination is None:
+        yield
+        return
+    with time_machine.travel(destination, tick=True):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def real_clock_beside_other_processes(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Back on the real clock for a test whose other processes read it."""
+    if moved_clock() is None or not REAL_CLOCK_FIXTURES & set(request.fixturenames):
+        yield
+        return
+    real_now = time_machine.escape_hatch.time.time()
+    with time_machine.travel(real_now, tick=True):
+        yield
+
+
+@pytest.fixture
+def frozen_clock(time_machine: TimeMachineFixture) -> TimeMachineFixture:
+    """Stops the clock at the current whole second (moved ahead, if the run moves it), so a test
+    can compare times exactly however slowly a loaded machine runs it; `shift` moves it on."""
+    time_machine.move_to(datetime.now(UTC).replace(microsecond=0), tick=False)
+    return time_machine

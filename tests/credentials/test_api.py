@@ -379,6 +379,7 @@ def test_bad_input_gets_a_json_error_never_a_500(client, world, body, status, co
     assert IssuedCredential.objects.count() == 1
 
 
+@pytest.mark.date_sensitive
 def test_each_invalid_field_is_named(client, world):
     token = make_token(world.institution)
     body = {

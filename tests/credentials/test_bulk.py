@@ -1,10 +1,11 @@
 import csv
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import Workbook
 
 from credentials import services, spreadsheets, verifier
@@ -25,7 +26,7 @@ def roster(rows: int = 50, *, bad: bool = True) -> bytes:
     lines = [f"Learner {n},learner{n}@example.eu,2026-06-30,8.5,," for n in range(rows)]
     if bad:
         lines[3] = "Bad Mail,not-an-address,2026-06-30,,,"
-        lines[4] = f"Future,future@example.eu,{(date.today() + timedelta(days=30)).isoformat()},,,"
+        lines[4] = f"Future,future@example.eu,{timezone.localdate() + timedelta(days=30)},,,"
         lines[5] = "Twice,learner0@example.eu,2026-06-30,,,"
     return (HEADER + "\n".join(lines) + "\n").encode()
 
@@ -93,6 +94,7 @@ def test_an_unreadable_file_is_refused_with_a_plain_reason(content, filename, me
         spreadsheets.read_rows(content, filename=filename)
 
 
+@pytest.mark.date_sensitive
 def test_every_row_is_checked_and_problems_carry_their_row_numbers():
     job = upload(MicroCredentialFactory(), roster())
     assert (job.total_rows, job.valid_rows) == (50, 47)
@@ -107,13 +109,18 @@ def test_every_row_is_checked_and_problems_carry_their_row_numbers():
     assert IssuedCredential.objects.count() == 0
 
 
-def test_a_learner_who_already_holds_the_version_is_flagged():
+@pytest.mark.date_sensitive
+def test_a_learner_who_already_holds_the_version_is_flagged_with_the_brussels_day_of_issue(
+    time_machine,
+):
     micro_credential = MicroCredentialFactory()
+    # 22:30 UTC on 31 March 2027 is 00:30 on 1 April in Brussels (summer time, UTC+2).
+    time_machine.move_to(datetime(2027, 3, 31, 22, 30, tzinfo=UTC), tick=False)
     issue(micro_credential, holder_email="learner1@example.eu")
     job = upload(micro_credential, roster(5, bad=False))
     row = job.rows.get(email="learner1@example.eu")
     assert row.status == BulkIssueRow.Status.INVALID
-    assert row.errors[0].startswith("Already holds this micro-credential")
+    assert row.errors[0] == "Already holds this micro-credential (issued 2027-04-01)."
 
 
 def test_confirmed_rows_are_issued_and_the_report_lists_every_row(

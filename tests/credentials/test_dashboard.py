@@ -1,5 +1,6 @@
 import csv
 import io
+from datetime import UTC, date, datetime
 
 import pytest
 from django.urls import reverse
@@ -15,8 +16,9 @@ from tests.factories import MembershipFactory, MicroCredentialFactory, UserFacto
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.date_sensitive
 def test_the_numbers_count_issued_claimed_revoked_suspended_and_sent_to_partners(
-    django_assert_max_num_queries,
+    django_assert_max_num_queries, frozen_clock
 ):
     viewer = MembershipFactory(role=Role.VIEWER)
     first = MicroCredentialFactory(institution=viewer.institution, title="Alpha")
@@ -50,6 +52,22 @@ def test_the_numbers_count_issued_claimed_revoked_suspended_and_sent_to_partners
     assert len(numbers.per_month) == 12
     assert numbers.per_month[-1][1] == 4
     assert sum(count for _month, count in numbers.per_month) == 4
+
+
+@pytest.mark.date_sensitive
+def test_the_months_are_brussels_months_up_to_this_one(time_machine):
+    viewer = MembershipFactory(role=Role.VIEWER)
+    micro_credential = MicroCredentialFactory(institution=viewer.institution)
+    # 23:30 UTC on New Year's Eve is already 00:30 on 1 January in Brussels.
+    time_machine.move_to(datetime(2027, 12, 31, 22, 59, tzinfo=UTC), tick=False)
+    issue(micro_credential, holder_email="december@example.eu")
+    time_machine.move_to(datetime(2027, 12, 31, 23, 30, tzinfo=UTC), tick=False)
+    issue(micro_credential, holder_email="january@example.eu")
+    numbers = institution_numbers(viewer=viewer)
+    assert [month for month, _count in numbers.per_month] == [
+        date(2027, month, 1) for month in range(2, 13)
+    ] + [date(2028, 1, 1)]
+    assert numbers.per_month[-2:] == [(date(2027, 12, 1), 1), (date(2028, 1, 1), 1)]
 
 
 def test_the_chart_escapes_labels_and_describes_itself():

@@ -349,7 +349,8 @@ def make_handler(server_record: LoopbackServer) -> type[BaseHTTPRequestHandler]:
             elif self.path == "/latin1":
                 self.send_body('{"n": "é"}'.encode("latin-1"))
             elif self.path == "/slow":
-                time.sleep(1.5)
+                # Far beyond any timeout a test gives: a fetch that ends first gave up itself.
+                time.sleep(30)
                 self.send_body(b"{}")
             else:
                 self.send_body(b"{}", status=404)
@@ -435,11 +436,9 @@ def test_the_fetcher_refuses_an_error_status(loopback_server):
 
 
 def test_the_fetcher_gives_up_at_its_timeout(loopback_server):
-    started = time.monotonic()
     with pytest.raises(ResolutionError) as raised:
         fetch_loopback(loopback_server.url("/slow"), timeout=0.3)
     assert raised.value.reason == ResolutionFailure.TIMEOUT
-    assert time.monotonic() - started < 1.2
 
 
 def test_the_fetcher_reports_a_refused_connection_as_a_resolution_error():
@@ -462,15 +461,16 @@ class TlsServer:
 def self_signed_certificate(directory: Path, hostname: str) -> tuple[Path, Path, bytes]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
-    now = datetime.datetime.now(datetime.UTC)
+    # Valid whatever the date: OpenSSL checks it against the real clock, even when this
+    # process's clock is moved (MESHE_TEST_CLOCK_AHEAD_DAYS).
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
+        .not_valid_before(datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC))
+        .not_valid_after(datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())

@@ -172,6 +172,7 @@ def test_the_holder_gets_a_qr_code_and_link_and_a_pin_by_e_mail(
     assert code not in offer.code_hash and offer.code_hash == wi._sha256(code)
 
 
+@pytest.mark.date_sensitive
 def test_the_offer_page_closes_once_the_code_is_used_or_expired(logged_in, learner, held):
     client = logged_in(learner)
     response = client.post(reverse("wallet_issuance:offer_create", args=[held.public_id]))
@@ -221,6 +222,7 @@ def test_the_code_and_pin_buy_one_access_token_and_the_code_is_refused_after_use
     assert error_of(second) == "invalid_grant"
 
 
+@pytest.mark.date_sensitive
 def test_an_expired_code_is_refused(wallet, offered):
     WalletOffer.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert error_of(wallet.token(*offered)) == "invalid_grant"
@@ -330,6 +332,7 @@ def test_a_nonce_is_used_once(wallet, access_token):
     assert error_of(again) == "invalid_nonce"
 
 
+@pytest.mark.date_sensitive
 def test_an_expired_nonce_is_an_invalid_nonce(wallet, access_token, time_machine):
     nonce = wallet.nonce()
     time_machine.move_to(timezone.now() + wi.NONCE_LIFETIME + timedelta(seconds=5))
@@ -351,6 +354,7 @@ def test_a_proof_signed_by_another_key_than_its_jwk_is_an_invalid_proof(wallet, 
     assert error_of(response) == "invalid_proof"
 
 
+@pytest.mark.date_sensitive
 def test_a_proof_of_the_wrong_type_or_too_old_is_an_invalid_proof(wallet, access_token):
     wrong_type = wallet.proof(nonce=wallet.nonce(), typ="JWT")
     assert error_of(wallet.credential(access_token, oid4vci.LDP_VC, wrong_type)) == "invalid_proof"

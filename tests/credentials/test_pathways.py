@@ -43,6 +43,7 @@ def test_all_of_is_complete_only_when_every_component_is_held():
     assert whole.percent == 100
 
 
+@pytest.mark.date_sensitive
 def test_a_revoked_suspended_or_expired_holding_does_not_count():
     progress = evaluate(rule="all_of", components=[A], holdings=[held("local:1", valid=False)])
     assert not progress.complete
@@ -290,6 +291,7 @@ def test_issuing_to_a_learner_who_has_not_completed_is_refused():
     assert not IssuedCredential.objects.filter(version__micro_credential=pathway.awards).exists()
 
 
+@pytest.mark.date_sensitive
 @pytest.mark.django_db
 def test_an_unverified_or_expired_import_does_not_complete_a_pathway():
     pathway, parts = a_pathway()

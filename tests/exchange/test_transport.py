@@ -215,13 +215,14 @@ def test_a_429_is_retryable_after_what_it_says(partner_node):
     )
 
 
-def test_a_retry_after_given_as_a_date_is_turned_into_seconds(partner_node):
+@pytest.mark.date_sensitive
+def test_a_retry_after_given_as_a_date_is_turned_into_seconds(partner_node, frozen_clock):
     from email.utils import formatdate
 
     later = formatdate(time.time() + 90, usegmt=True)
     with pytest.raises(transport.TransportError) as caught:
         send(partner_node(lambda request: (429, {"Retry-After": later}, b"", False)))
-    assert 80 <= (caught.value.retry_after or 0) <= 90
+    assert caught.value.retry_after == 90
 
 
 def test_an_answer_larger_than_the_cap_is_refused_and_retryable(partner_node):
@@ -234,13 +235,11 @@ def test_an_answer_larger_than_the_cap_is_refused_and_retryable(partner_node):
 
 def test_a_partner_that_does_not_answer_in_time_is_retryable(partner_node):
     def slow(request):
-        time.sleep(1.5)
+        time.sleep(30)  # far beyond the timeout: a send that ends first gave up itself
         return 200, JSON, b"{}", True
 
-    started = time.monotonic()
     with pytest.raises(transport.TransportError) as caught:
         send(partner_node(slow), timeout=0.5)
-    assert time.monotonic() - started < 1.4
     assert (caught.value.reason, caught.value.retryable) == ("timeout", True)
 
 

@@ -102,6 +102,7 @@ def test_an_invitation_cannot_be_used_by_someone_with_another_address():
     assert Membership.objects.count() == 0
 
 
+@pytest.mark.date_sensitive
 def test_an_expired_invitation_is_refused():
     invitation = InvitationFactory(expires_at=timezone.now() - timedelta(minutes=1))
     with pytest.raises(InstitutionError, match="expired"):

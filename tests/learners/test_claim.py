@@ -75,6 +75,7 @@ def test_an_unverified_address_is_not_enough():
         learner_services.credential_claim(token=token, user=learner)
 
 
+@pytest.mark.date_sensitive
 def test_an_expired_link_is_refused_with_what_to_do():
     credential, token = issued_with_link()
     IssuedCredential.objects.filter(pk=credential.pk).update(claim_expires_at=timezone.now())

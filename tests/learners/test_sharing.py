@@ -1,6 +1,6 @@
 import json
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -29,6 +29,7 @@ def shared_link(**overrides) -> ShareLink:
     return learner_services.share_link_create(user=learner, credential=credential, **overrides)
 
 
+@pytest.mark.date_sensitive
 def test_a_learner_creates_any_number_of_links_and_sees_each_ones_views(logged_in, client):
     learner = UserFactory()
     credential = held_credential(learner)
@@ -53,6 +54,7 @@ def test_a_learner_creates_any_number_of_links_and_sees_each_ones_views(logged_i
     assert "Employer A" in rows[1] and "<td>3</td>" in rows[1]
 
 
+@pytest.mark.date_sensitive
 def test_an_expiry_in_the_past_is_a_form_error(logged_in):
     learner = UserFactory()
     credential = held_credential(learner)
@@ -60,6 +62,28 @@ def test_an_expiry_in_the_past_is_a_form_error(logged_in):
     assert response.status_code == 400
     assert "Choose today or a later date." in response.text
     assert not ShareLink.objects.exists()
+
+
+@pytest.mark.date_sensitive
+def test_today_means_today_in_brussels_and_a_link_works_to_the_end_of_the_chosen_day(
+    logged_in, client, time_machine
+):
+    # 22:30 UTC on 31 March 2027 is 00:30 on 1 April in Brussels (summer time, UTC+2).
+    time_machine.move_to(datetime(2027, 3, 31, 22, 30, tzinfo=UTC), tick=False)
+    learner = UserFactory()
+    credential = held_credential(learner)
+    owner = logged_in(learner)
+    yesterday = owner.post(page_of(credential), {"expires_on": "2027-03-31"})
+    assert yesterday.status_code == 400
+    assert "Choose today or a later date." in yesterday.text
+    assert owner.post(page_of(credential), {"expires_on": "2027-04-01"}).status_code == 302
+    link = ShareLink.objects.get()
+    assert link.expires_at == datetime(2027, 4, 1, 21, 59, 59, 999999, tzinfo=UTC)
+    owner.logout()
+    time_machine.move_to(datetime(2027, 4, 1, 21, 59, 59, tzinfo=UTC))
+    assert client.get(link.get_absolute_url()).status_code == 200
+    time_machine.move_to(datetime(2027, 4, 1, 22, 0, tzinfo=UTC))
+    assert client.get(link.get_absolute_url()).status_code == 404
 
 
 def test_the_shared_page_shows_the_credential_verified_live(client):
@@ -110,6 +134,7 @@ def test_a_revoked_link_is_404_and_revoking_twice_changes_nothing(logged_in, cli
     assert client.get(link.get_absolute_url(), HTTP_ACCEPT="application/ld+json").status_code == 404
 
 
+@pytest.mark.date_sensitive
 def test_an_expired_link_is_404(client):
     link = shared_link()
     ShareLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -179,6 +204,7 @@ def test_concurrent_views_are_all_counted():
     assert link.view_count == 20
 
 
+@pytest.mark.date_sensitive
 def test_the_linkedin_link_is_filled_in_from_the_credential(logged_in, settings):
     settings.MESHE_BASE_URL = "https://meshe.example"
     learner = UserFactory()

@@ -165,6 +165,7 @@ def test_only_administrators_read_the_audit_log(logged_in):
         assert logged_in(outsider.user).get(path).status_code == 404
 
 
+@pytest.mark.date_sensitive
 def test_the_audit_log_filters_by_action_and_days(logged_in, time_machine):
     admin = MembershipFactory()
     institution = admin.institution

@@ -67,6 +67,7 @@ def test_a_malformed_limit_in_the_settings_fails_the_system_check(settings):
     assert [error.id for error in rate_limits.check_rate_limits(None)] == ["meshe.E001"]
 
 
+@pytest.mark.date_sensitive
 def test_the_counter_allows_the_limit_then_refuses_until_the_window_ends(tight, frozen):
     frozen.shift(15)
     decisions = [rate_limits.hit("verify", "client") for _ in range(4)]
