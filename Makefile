@@ -8,14 +8,15 @@ PYTHON := $(shell for py in python3.14 python3.13 python3.12 python3 python; do 
 	$$py -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$py; break; }; \
 	done)
 
-# The independent vc-js verifier from ../shared, installed in a writable copy.
-INTEROP_SRC := ../shared/interop
+# MESHE's vc-js harness (digitalbazaar's signer and verifier, for the interop tests and the
+# bench), installed in var/interop.
+INTEROP_SRC := tests/vcjs
 INTEROP := var/interop
 # A wallet no one here wrote (OID4VCI + SD-JWT VC npm packages), for the wallet issuance tests.
 WALLET_SRC := tests/wallet/node
 WALLET := var/wallet-node
 
-.PHONY: install run test lint lock clean interop wallet esco-index bench
+.PHONY: install run exchange-demo test lint lock clean interop wallet esco-index bench
 
 install: $(VENV)/.installed esco-index
 
@@ -36,20 +37,32 @@ esco-index: $(VENV)/.installed
 	$(BIN)/python bin/build-esco-index
 
 # Development server, Celery worker (with beat) and demo data. Ctrl-C stops them all.
+# `make run PORT=9000` serves on another port: every link and DID names that port, and the
+# data lives in var/port-9000 (a signed credential names its node's address, so a database
+# does not move between ports).
+PORT ?= 8000
 run: export DEBUG := $(or $(DEBUG),true)
+run: export MESHE_BASE_URL := $(or $(MESHE_BASE_URL),http://127.0.0.1:$(PORT))
+run: export MESHE_VAR_DIR := $(or $(MESHE_VAR_DIR),$(if $(filter 8000,$(PORT)),var,var/port-$(PORT)))
 run: install
 	$(MANAGE) migrate --no-input
 	$(MANAGE) seed_demo
+	@[ -n "$$SECRET_KEY" ] || echo "Development secrets (Django's and the key-encryption one) are kept in" \
+		"$$MESHE_VAR_DIR/dev-secrets.json; production sets SECRET_KEY and MESHE_KEY_ENCRYPTION_SECRET."
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
 	$(BIN)/celery -A meshe worker --beat --loglevel=INFO --concurrency=2 \
-		--schedule=var/celerybeat-schedule & \
-	$(MANAGE) runserver 127.0.0.1:8000
+		--schedule=$$MESHE_VAR_DIR/celerybeat-schedule & \
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+# Two nodes over HTTPS (a throw-away CA), node A hosting uni-a and node B uni-b, each with its
+# own database, worker and beat: README "Try the exchange". Ctrl-C stops them all.
+EXCHANGE_PORTS ?= 8443 8444
+exchange-demo: install
+	$(BIN)/python bin/exchange-demo --ports $(EXCHANGE_PORTS)
 
 test: install
-	@if command -v npm >/dev/null 2>&1 && [ -d $(INTEROP_SRC) ]; then $(MAKE) --no-print-directory interop; \
-	else echo "No npm or no $(INTEROP_SRC): the vc-js interop tests will be skipped."; fi
-	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory wallet; \
-	else echo "No npm: the wallet issuance tests will be skipped."; fi
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory interop wallet; \
+	else echo "No npm: the vc-js interop and Node wallet tests will be skipped (CI=true fails them)."; fi
 	@if [ -d $(INTEROP)/node_modules ]; then export MESHE_INTEROP_DIR="$(CURDIR)/$(INTEROP)"; fi; \
 	if [ -d $(WALLET)/node_modules ]; then export MESHE_WALLET_DIR="$(CURDIR)/$(WALLET)"; fi; \
 	$(BIN)/pytest
@@ -72,11 +85,10 @@ $(WALLET)/node_modules/.package-lock.json: $(WALLET_SRC)/package-lock.json $(wil
 bench: install interop
 	MESHE_INTEROP_DIR="$(CURDIR)/$(INTEROP)" $(BIN)/python -m bench.run $(BENCH_ARGS)
 
-$(INTEROP)/node_modules/.package-lock.json: $(INTEROP_SRC)/package-lock.json
+$(INTEROP)/node_modules/.package-lock.json: $(INTEROP_SRC)/package-lock.json $(wildcard $(INTEROP_SRC)/*.mjs)
 	rm -rf $(INTEROP)
 	mkdir -p $(dir $(INTEROP))
 	cp -r $(INTEROP_SRC) $(INTEROP)
-	chmod -R u+w $(INTEROP)
 	cd $(INTEROP) && npm ci --no-audit --no-fund --loglevel=error
 
 lint: export DEBUG := $(or $(DEBUG),true)

@@ -105,7 +105,8 @@ def _institution(entry: Any, *, node: str) -> RemoteInstitution:
     if not did.startswith("did:web:") or not texts["name"] or not isinstance(endpoints, dict):
         raise invalid
     # A node speaks only for DIDs on its own host and endpoints on its own origin. (did:web
-    # always means https; a development node on loopback serves plain http.)
+    # always means https, so a node must serve HTTPS to be a partner: two plain-http
+    # development nodes cannot be; `make exchange-demo` runs two over HTTPS on loopback.)
     try:
         same_origin = urlsplit(did_web_to_url(did)).netloc.lower() == urlsplit(node).netloc
     except ResolutionError:

@@ -33,12 +33,17 @@ MESHE_KEY_ENCRYPTION_SECRET = env_secret(
 )
 
 # The public address of this node: did:web identifiers and links in credentials derive from it.
+# `make run PORT=…` sets it to http://127.0.0.1:<PORT>; this default is `make run`'s own.
 MESHE_BASE_URL = env_url("MESHE_BASE_URL", "http://127.0.0.1:8000")
 _base = urlsplit(MESHE_BASE_URL)
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [_base.hostname or "localhost"] + (["localhost", "127.0.0.1"] if DEBUG else [])
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [f"{_base.scheme}://{_base.netloc}"])
+# Browsers share cookies between the ports of one host: nodes side by side on 127.0.0.1 (the
+# exchange demo, bin/exchange-demo) name theirs apart, or signing in to one signs out the other.
+SESSION_COOKIE_NAME = env_str("MESHE_SESSION_COOKIE_NAME", "sessionid")
+CSRF_COOKIE_NAME = env_str("MESHE_CSRF_COOKIE_NAME", "csrftoken")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -134,7 +139,8 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
-    CELERY_BROKER_URL = "filesystem://"
+    # The folder transport ignores the host; naming one keeps kombu from warning on every command.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     _queue_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "queue"),
@@ -184,6 +190,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Retries of deliveries and notices are messages with an ETA (up to 1.5 times the retry cap,
+# or a partner's Retry-After), held by a worker until then. With Redis, a message not acked
+# within the transport's visibility_timeout (one hour by default) is delivered again, so a long
+# retry may come twice: harmless, since sending claims the row with a compare-and-set and the
+# second copy finds it sent or not due. The folder broker's worker holds ETA messages too.
 # Exchange between nodes. Deliveries and notices are retried with exponential backoff and
 # jitter (base, doubling up to the cap), and marked failed, with the admins alerted, once
 # MESHE_DELIVERY_GIVE_UP_SECONDS have passed since the first try.
@@ -200,7 +211,8 @@ MESHE_BULK_STALL_SECONDS = env_int("MESHE_BULK_STALL_SECONDS", 600, minimum=10)
 
 # Periodic jobs, each with why it runs.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    # Sends deliveries and notices whose retry is due, and those a lost worker left half-sent.
+    # Sends deliveries and notices whose scheduled retry message was lost (their next try is
+    # long past), and those a lost worker left half-sent. Retries themselves go at their time.
     "exchange-outbox-sweep": {
         "task": "exchange.tasks.outbox_sweep",
         "schedule": float(MESHE_OUTBOX_SWEEP_SECONDS),

@@ -1,13 +1,16 @@
+import json
 from decimal import Decimal
 from typing import Any
 
 from allauth.account.models import EmailAddress
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
 from credentials import services as credential_services
-from credentials.models import IssuedCredential, MicroCredential
+from credentials.models import IssuedCredential, MicroCredential, StatusList
+from credentials.verification import issuer_id
 from institutions import services as institution_services
 from institutions.models import Institution, Membership, Role
 from learners.models import User
@@ -113,47 +116,108 @@ MICRO_CREDENTIALS: list[dict[str, Any]] = [
 
 
 class Command(BaseCommand):
-    help = "Creates demo institutions, staff and learners. Running it again changes nothing."
+    help = (
+        "Creates demo institutions, staff and learners, and issues the demo learner a "
+        "credential from each. Running it again changes nothing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--institution",
+            action="append",
+            dest="institutions",
+            metavar="SLUG",
+            help=(
+                "A demo institution to create (repeatable): "
+                + ", ".join(i["slug"] for i in INSTITUTIONS)
+                + ". Default: all of them."
+            ),
+        )
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        slugs = self.chosen(options["institutions"])
         for fields in INSTITUTIONS:
-            if not Institution.objects.filter(slug=fields["slug"]).exists():
+            if (
+                fields["slug"] in slugs
+                and not Institution.objects.filter(slug=fields["slug"]).exists()
+            ):
                 institution_services.institution_create(actor=None, require_mfa=False, **fields)
         for email, name in LEARNERS:
             self.person(email, name)
         for email, name, slug, role in STAFF:
-            Membership.objects.get_or_create(
-                user=self.person(email, name),
-                institution=Institution.objects.get(slug=slug),
-                defaults={"role": role},
-            )
-        for fields in MICRO_CREDENTIALS:
-            institution = Institution.objects.get(slug=fields["institution"])
-            values = {k: v for k, v in fields.items() if k != "institution"}
-            micro_credential, _created = MicroCredential.objects.get_or_create(
-                institution=institution,
-                title=values.pop("title"),
-                defaults={**values, "status": MicroCredential.Status.PUBLISHED},
-            )
-            if not IssuedCredential.objects.filter(
-                version__micro_credential=micro_credential
-            ).exists():
-                credential_services.credential_issue(
-                    actor=None,
-                    institution=institution,
-                    micro_credential=micro_credential,
-                    holder_name="Lea Learner",
-                    holder_email="learner@example.org",
-                    awarded_date=timezone.localdate(),
-                    grade="8" if institution.slug == "uni-a" else "",
+            if slug in slugs:
+                Membership.objects.get_or_create(
+                    user=self.person(email, name),
+                    institution=Institution.objects.get(slug=slug),
+                    defaults={"role": role},
                 )
+        for fields in MICRO_CREDENTIALS:
+            if fields["institution"] in slugs:
+                self.publish_and_issue(fields)
+        self.warn_if_moved(slugs)
+        accounts = [email for email, _name, slug, _role in STAFF if slug in slugs]
+        accounts.append(LEARNERS[0][0])
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready. Sign in as admin@uni-a.example, issuer@uni-a.example or "
-                f"learner@example.org with the password {DEMO_PASSWORD}."
+                f"Demo data ready. Sign in as {', '.join(accounts)} "
+                f"with the password {DEMO_PASSWORD}."
             )
         )
+
+    @staticmethod
+    def chosen(requested: list[str] | None) -> list[str]:
+        """The slugs to seed, in INSTITUTIONS order; every known one when none is named."""
+        known = [fields["slug"] for fields in INSTITUTIONS]
+        unknown = sorted(set(requested or ()) - set(known))
+        if unknown:
+            raise CommandError(
+                f"Unknown demo institution {', '.join(unknown)}: choose from {', '.join(known)}."
+            )
+        return [slug for slug in known if not requested or slug in requested]
+
+    def publish_and_issue(self, fields: dict[str, Any]) -> None:
+        """Publishes a demo specification and issues the demo learner a credential, once."""
+        institution = Institution.objects.get(slug=fields["institution"])
+        values = {k: v for k, v in fields.items() if k != "institution"}
+        micro_credential, _created = MicroCredential.objects.get_or_create(
+            institution=institution,
+            title=values.pop("title"),
+            defaults={**values, "status": MicroCredential.Status.PUBLISHED},
+        )
+        if IssuedCredential.objects.filter(version__micro_credential=micro_credential).exists():
+            return
+        learner_email, learner_name = LEARNERS[0]
+        credential_services.credential_issue(
+            actor=None,
+            institution=institution,
+            micro_credential=micro_credential,
+            holder_name=learner_name,
+            holder_email=learner_email,
+            awarded_date=timezone.localdate(),
+            grade="8" if institution.slug == "uni-a" else "",
+        )
+
+    def warn_if_moved(self, slugs: list[str]) -> None:
+        """Says so when this database's signed documents name another address than the node's.
+
+        did:web carries the node's address: credentials and status lists signed while the node
+        served elsewhere (another port or host) name that address and no longer verify here.
+        """
+        for slug in slugs:
+            institution = Institution.objects.get(slug=slug)
+            documents = StatusList.objects.filter(institution=institution).values_list(
+                "document", flat=True
+            )
+            signed_for = {issuer_id(json.loads(document).get("issuer")) for document in documents}
+            for did in sorted(filter(None, signed_for - {institution.did})):
+                self.stderr.write(
+                    self.style.WARNING(
+                        f"{institution.name}'s credentials here were signed as {did}, not as "
+                        f"{institution.did}: they do not verify at {settings.MESHE_BASE_URL}. "
+                        f"Give each address its own database (MESHE_VAR_DIR)."
+                    )
+                )
 
     def person(self, email: str, name: str) -> User:
         """A user with a verified address and the demo password, created once."""
