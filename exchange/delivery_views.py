@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -262,6 +263,8 @@ def deliveries_list(request: AuthenticatedHttpRequest, slug: str) -> HttpRespons
             "partners": selectors.partners_for_staff(viewer=viewer),
             "can_send": selectors.may_decide(viewer),
             "retryable": (OutboxStatus.QUEUED, OutboxStatus.FAILED),
+            # A queued delivery whose next try is not after this is being sent now.
+            "now": timezone.now(),
         },
     )
 

@@ -1,11 +1,15 @@
 """The outbox: signed deliveries and notices to partners, sent with retries, each at most once
 at a time.
 
-A row is claimed with a compare-and-set (queued, or sending with its lease run out → sending)
-before the signed POST, which happens outside any transaction; the outcome is recorded in one
-transaction, and only if the row is still the one this worker claimed. The sweep re-enqueues
-rows whose retry is due and rows a lost worker left half-sent. Receivers are idempotent by
-credential id, so a row sent twice is still stored once.
+A row is claimed with a compare-and-set (queued and due, or sending with its lease run out →
+sending) before the signed POST, which happens outside any transaction; the outcome is recorded
+in one transaction, and only if the row is still the one this worker claimed. A failed attempt
+that will be retried queues the row again with its next try (`next_attempt_at`) and schedules a
+task for that very time (an ETA message), so a retry goes when the delivery log says it will.
+The sweep is only for work that was lost: rows whose next try passed more than `sweep_grace()`
+ago (their message was lost with a worker or a broker) and rows a lost worker left half-sent.
+A message that comes early or twice finds the row not due, claimed or done, and does nothing.
+Receivers are idempotent by credential id, so a row sent twice is still stored once.
 """
 
 import json
@@ -71,9 +75,13 @@ SEND_TIMEOUT_SECONDS: Final = 10.0
 LEASE: Final = timedelta(seconds=2 * SEND_TIMEOUT_SECONDS)
 # At most this many rows of each kind are enqueued per sweep; the rest wait for the next one.
 SWEEP_BATCH: Final = 500
-# A row the sweep enqueued is not enqueued again for this many sweeps, unless its task ran
-# and queued it again: a lost task message is re-sent, a slow queue is not flooded.
-SWEEP_DISPATCH_SWEEPS: Final = 5
+# A scheduled retry may come this much before its next try and still be sent: clocks of two
+# worker machines differ a little. Anything earlier is not due and does nothing.
+EARLY_TOLERANCE: Final = timedelta(seconds=1)
+# The sweep takes a queued row for lost once its next try is this many sweeps past (and at
+# least SWEEP_GRACE_MIN_SECONDS): its own message had every chance to come on a busy queue.
+SWEEP_GRACE_SWEEPS: Final = 2
+SWEEP_GRACE_MIN_SECONDS: Final = 60
 
 # Jitter source; tests seed it. Spreading retries needs no unpredictability.
 _random = random.Random()  # noqa: S311
@@ -101,19 +109,34 @@ def _model(kind: Kind) -> type[Delivery] | type[Notice]:
     raise ValueError(f"unknown outbox kind {kind!r}")
 
 
+def sweep_grace() -> timedelta:
+    """How long past its next try a queued row waits for its own scheduled message before the
+    sweep sends it instead."""
+    return timedelta(
+        seconds=max(
+            SWEEP_GRACE_MIN_SECONDS, SWEEP_GRACE_SWEEPS * settings.MESHE_OUTBOX_SWEEP_SECONDS
+        )
+    )
+
+
+def _task(kind: Kind) -> Any:
+    return tasks.deliver if kind == "delivery" else tasks.notice_send
+
+
 def _enqueue(kind: Kind, pk: int) -> None:
-    if kind == "delivery":
-        tasks.deliver.delay(pk)
-    else:
-        tasks.notice_send.delay(pk)
+    _task(kind).delay(pk)
 
 
 def enqueue_on_commit(*, kind: Kind, pk: int) -> None:
     """Sends the row from a worker once the caller's transaction commits."""
-    if kind == "delivery":
-        tasks.deliver.delay_on_commit(pk)
-    else:
-        tasks.notice_send.delay_on_commit(pk)
+    _task(kind).delay_on_commit(pk)
+
+
+def schedule_on_commit(*, kind: Kind, pk: int, at: datetime) -> None:
+    """Sends the row from a worker at `at` (an ETA message, held by the worker until then),
+    once the caller's transaction commits. A copy of the message, or one that comes early,
+    does nothing: sending claims the row only when it is queued and due."""
+    _task(kind).apply_async_on_commit((pk,), eta=at)
 
 
 @transaction.atomic
@@ -152,7 +175,8 @@ def _request(row: Outgoing) -> tuple[str, dict[str, Any]]:
 
 def _claim(kind: Kind, pk: int, now: datetime) -> Outgoing | None:
     """The row, claimed for this worker (status sending, attempts + 1, leased), or None when
-    it is not ours to send: gone, done, leased to another worker, or claimed meanwhile."""
+    it is not ours to send: gone, done, not due yet, leased to another worker, or claimed
+    meanwhile."""
     model = _model(kind)
     related = (
         ("partner__institution", "credential") if kind == "delivery" else ("partner__institution",)
@@ -165,9 +189,12 @@ def _claim(kind: Kind, pk: int, now: datetime) -> Outgoing | None:
             return None
     elif row.status != OutboxStatus.QUEUED:
         return None
+    elif row.next_attempt_at is not None and row.next_attempt_at > now + EARLY_TOLERANCE:
+        return None  # an early or stale message: the row's own one comes at its next try
     if _requires_agreement(row) and row.partner.status != PartnerStatus.CONFIRMED:
         _hold_or_drop(kind, row, now)
         return None
+    # Compare-and-set on (status, attempts): of two messages for the same row, one claims it.
     claimed = model.objects.filter(pk=pk, status=row.status, attempts=row.attempts).update(
         status=OutboxStatus.SENDING, attempts=row.attempts + 1, lease_until=now + LEASE
     )
@@ -180,15 +207,18 @@ def _claim(kind: Kind, pk: int, now: datetime) -> Outgoing | None:
 
 
 def _hold_or_drop(kind: Kind, row: Outgoing, now: datetime) -> None:
-    """A suspended partnership holds the row queued until it is resumed; one that ended (or
-    never was) fails it, since nothing will ever take it."""
+    """A suspended partnership holds the row queued, looked at again every sweep interval
+    until it is resumed; one that ended (or never was) fails it, since nothing will ever take
+    it."""
     model = _model(kind)
     if row.partner.status == PartnerStatus.SUSPENDED:
-        model.objects.filter(pk=row.pk, status=row.status, attempts=row.attempts).update(
-            status=OutboxStatus.QUEUED,
-            lease_until=None,
-            next_attempt_at=now + timedelta(seconds=settings.MESHE_OUTBOX_SWEEP_SECONDS),
-        )
+        again = now + timedelta(seconds=settings.MESHE_OUTBOX_SWEEP_SECONDS)
+        with transaction.atomic():
+            held = model.objects.filter(pk=row.pk, status=row.status, attempts=row.attempts).update(
+                status=OutboxStatus.QUEUED, lease_until=None, next_attempt_at=again
+            )
+            if held:
+                schedule_on_commit(kind=kind, pk=row.pk, at=again)
         return
     with transaction.atomic():
         failed = model.objects.filter(pk=row.pk, status=row.status, attempts=row.attempts).update(
@@ -314,13 +344,16 @@ def _record(
         Partner.objects.filter(pk=row.partner_id).update(last_failure_at=now, last_failure=error)
         if outcome == "retry":
             delay = retry_delay(attempts=row.attempts, retry_after=retry_after)
-            held.update(
+            next_attempt_at = now + timedelta(seconds=delay)
+            requeued = held.update(
                 status=OutboxStatus.QUEUED,
                 lease_until=None,
-                next_attempt_at=now + timedelta(seconds=delay),
+                next_attempt_at=next_attempt_at,
                 last_status=http_status,
                 last_error=error,
             )
+            if requeued:
+                schedule_on_commit(kind=kind, pk=row.pk, at=next_attempt_at)
             return
         updated = held.update(
             status=OutboxStatus.FAILED,
@@ -387,16 +420,15 @@ def _mail(*, subject: str, message: str, recipients: list[str]) -> None:
 
 
 def outbox_sweep() -> int:
-    """Enqueues every queued row whose retry is due and every sending row whose lease ran out
-    (its worker died); returns how many. Safe to run concurrently: sending claims each row."""
+    """Enqueues what was lost, and returns how many: queued rows whose next try passed more
+    than sweep_grace() ago (their scheduled message never came: a worker holding it died, or
+    the broker lost it) and sending rows whose lease ran out (their worker died). A retry whose
+    message is on its way is left to it. Safe to run concurrently: sending claims each row."""
     now = timezone.now()
-    due = Q(status=OutboxStatus.QUEUED) & (
-        Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True)
-    ) | Q(status=OutboxStatus.SENDING, lease_until__lt=now)
-    # Not picked up again before the task had its chance; the task sets its own next time.
-    dispatched_until = now + timedelta(
-        seconds=SWEEP_DISPATCH_SWEEPS * settings.MESHE_OUTBOX_SWEEP_SECONDS
+    lost = Q(status=OutboxStatus.QUEUED) & (
+        Q(next_attempt_at__lte=now - sweep_grace()) | Q(next_attempt_at__isnull=True)
     )
+    due = lost | Q(status=OutboxStatus.SENDING, lease_until__lt=now)
     count = 0
     kinds: tuple[Kind, ...] = ("delivery", "notice")
     for kind in kinds:
@@ -408,9 +440,9 @@ def outbox_sweep() -> int:
         )
         if not pks:
             continue
-        model.objects.filter(pk__in=pks, status=OutboxStatus.QUEUED).update(
-            next_attempt_at=dispatched_until
-        )
+        # Due now, as the delivery log then says: the task sends it at once, and the next
+        # sweeps leave it to that task for another grace period.
+        model.objects.filter(lost, pk__in=pks).update(next_attempt_at=now)
         for pk in pks:
             _enqueue(kind, pk)
         count += len(pks)

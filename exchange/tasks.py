@@ -7,9 +7,10 @@ from django.conf import settings
 
 
 # Acknowledged late and idempotent: a message redelivered after a lost worker finds the row
-# delivered, or leased to another worker, or claims it again once the lease ran out. Transient
-# failures are not retried here: the outbox queues the row again with backoff and the sweep
-# sends it when due, so a retry survives a restart of the broker too.
+# delivered, or leased to another worker, or claims it again once the lease ran out; one that
+# comes before the row's next try does nothing. Transient failures are not retried by Celery:
+# the outbox queues the row again with backoff, in the database, and sends this task again with
+# an ETA of the row's next try; if that message is lost, the sweep finds the row overdue.
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=45)
 def deliver(delivery_id: int) -> None:
     from exchange import outbox

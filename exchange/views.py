@@ -63,7 +63,10 @@ def partner_discover(request: AuthenticatedHttpRequest, slug: str) -> HttpRespon
             else:
                 messages.success(
                     request,
-                    _("Partnership request sent to %(name)s. They will see it in their inbox.")
+                    _(
+                        "Partnership request sent to %(name)s. Their administrators will find "
+                        "it in their list of partners, to accept or decline."
+                    )
                     % {"name": partner.name},
                 )
                 return redirect("exchange:partner", slug=slug, public_id=partner.public_id)

@@ -119,7 +119,8 @@ def env_secret(name: str, *, debug: bool, store: Path, min_length: int = 32) -> 
     """A required secret in production; in debug a generated one, kept in `store`.
 
     The development value is written to a file so that the web process and the
-    Celery worker agree on it and keys encrypted yesterday still decrypt today.
+    Celery worker agree on it and keys encrypted yesterday still decrypt today. Only
+    generating it warns: every later command of every process would repeat the same line.
     """
     value = _raw(name)
     if value is not None:
@@ -136,8 +137,8 @@ def env_secret(name: str, *, debug: bool, store: Path, min_length: int = 32) -> 
         store.parent.mkdir(parents=True, exist_ok=True)
         store.write_text(json.dumps(stored, indent=2))
         store.chmod(0o600)
-    warnings.warn(
-        f"{name} is not set: using a generated development value from {store}.",
-        stacklevel=2,
-    )
+        warnings.warn(
+            f"{name} is not set: generated a development value, kept in {store}.",
+            stacklevel=2,
+        )
     return stored[name]

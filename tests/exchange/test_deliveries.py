@@ -1,10 +1,11 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from credentials import services as credential_services
 from credentials.models import IssuedCredential
@@ -240,6 +241,45 @@ def test_the_delivery_log_lists_attempts_in_a_fixed_number_of_queries(world):
     assert len(many) == len(few)
     assert b"http-503: down" in response.content
     assert b"Retry now" not in response.content  # a viewer may not
+
+
+@pytest.mark.date_sensitive
+def test_the_delivery_log_shows_the_real_next_try(world, time_machine):
+    uni_a, _uni_b, a_to_b, _ = world
+    time_machine.move_to(datetime.now(UTC).replace(microsecond=0), tick=False)
+    now = timezone.now()
+    client, _user = staff_client(uni_a, Role.VIEWER)
+    waiting = create(issue(uni_a, holder_name="Waiting Wim"), a_to_b)
+    overdue = create(issue(uni_a, holder_name="Overdue Olga"), a_to_b)
+    fresh = create(issue(uni_a, holder_name="Fresh Fay"), a_to_b)
+    next_try = now + timedelta(minutes=7)
+    Delivery.objects.filter(pk=waiting.pk).update(
+        status=OutboxStatus.QUEUED, attempts=2, next_attempt_at=next_try
+    )
+    # Its time passed and a worker is on it (or about to be): not a time in the past.
+    Delivery.objects.filter(pk=overdue.pk).update(
+        status=OutboxStatus.QUEUED, attempts=3, next_attempt_at=now - timedelta(seconds=90)
+    )
+    Delivery.objects.filter(pk=fresh.pk).update(
+        status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now
+    )
+
+    page = client.get("/staff/uni-a/deliveries/").content.decode()
+
+    rows = {
+        name: page.split(name, 1)[1].split("</tr>", 1)[0]
+        for name in ("Waiting Wim", "Overdue Olga", "Fresh Fay")
+    }
+    shown = date_format(timezone.localtime(next_try), "DATETIME_FORMAT")
+    assert f"Next try: {shown}" in rows["Waiting Wim"]
+    assert "Retrying now" in rows["Overdue Olga"] and "Next try" not in rows["Overdue Olga"]
+    assert "Sending now" in rows["Fresh Fay"] and "Next try" not in rows["Fresh Fay"]
+
+    # Once its time comes, the waiting one is being retried too.
+    time_machine.move_to(next_try)
+    page = client.get("/staff/uni-a/deliveries/").content.decode()
+    assert "Next try" not in page
+    assert page.split("Waiting Wim", 1)[1].split("</tr>", 1)[0].count("Retrying now") == 1
 
 
 def test_the_delivery_log_filters_by_status_partner_and_decision(world):

@@ -1,13 +1,14 @@
 import random
 import threading
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
-from exchange import deliveries, outbox, transport
+from exchange import deliveries, outbox, tasks, transport
 from exchange.models import (
     Delivery,
     DeliveryAttempt,
@@ -87,6 +88,45 @@ def seeded(seed: int) -> random.Random:
     return random.Random(seed)  # noqa: S311  # reproducible jitter, not a secret
 
 
+@pytest.fixture
+def clock(time_machine):
+    """The clock stopped at the current whole second (whatever the day); `move_to` moves it."""
+    time_machine.move_to(datetime.now(UTC).replace(microsecond=0), tick=False)
+    return time_machine
+
+
+@dataclass(frozen=True)
+class Message:
+    task: str
+    args: tuple
+    eta: datetime | None
+
+
+@pytest.fixture
+def broker(monkeypatch) -> list[Message]:
+    """The outbox's task messages, recorded instead of sent (so none runs unless the test
+    runs it); each with its ETA, None for "at once"."""
+    messages: list[Message] = []
+    for task in (tasks.deliver, tasks.notice_send):
+
+        def apply_async(args=None, kwargs=None, *, name=task.name, eta=None, **options):
+            messages.append(Message(name, tuple(args or ()), eta))
+
+        monkeypatch.setattr(task, "apply_async", apply_async)
+    return messages
+
+
+def fail_once(world, fake, capture) -> Delivery:
+    """A delivery whose first try met a 503 and whose retry message is recorded, not run."""
+    fake(down(503), ok())
+    delivery = queued_delivery(world)
+    with capture(execute=True):
+        outbox.outgoing_send(kind="delivery", pk=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == OutboxStatus.QUEUED and delivery.attempts == 1
+    return delivery
+
+
 def test_the_backoff_doubles_from_the_base_up_to_the_cap_with_jitter(settings):
     settings.MESHE_DELIVERY_RETRY_BASE_SECONDS = 30
     settings.MESHE_DELIVERY_RETRY_CAP_SECONDS = 3600
@@ -141,7 +181,7 @@ def test_sending_a_delivered_row_again_does_nothing(world, fake):
 
 
 def test_a_retryable_failure_queues_the_row_again_with_seeded_backoff(
-    world, fake, settings, monkeypatch
+    world, fake, settings, monkeypatch, frozen_clock
 ):
     settings.MESHE_DELIVERY_RETRY_BASE_SECONDS = 30
     monkeypatch.setattr(outbox, "_random", seeded(7))
@@ -155,19 +195,19 @@ def test_a_retryable_failure_queues_the_row_again_with_seeded_backoff(
     expected = 30 * seeded(7).uniform(0.5, 1.5)
     assert delivery.next_attempt_at is not None
     waited = (delivery.next_attempt_at - before).total_seconds()
-    assert expected - 1 <= waited <= expected + 1
+    assert waited == pytest.approx(expected, abs=0.001)
     partner = Partner.objects.get(pk=delivery.partner_id)
     assert partner.last_failure_at is not None and "http-503" in partner.last_failure
     assert DeliveryAttempt.objects.get(delivery=delivery).http_status == 503
 
 
-def test_retry_after_from_the_partner_is_honoured(world, fake):
+def test_retry_after_from_the_partner_is_honoured(world, fake, frozen_clock):
     fake(down(429, retry_after=900))
     delivery = queued_delivery(world)
     outbox.outgoing_send(kind="delivery", pk=delivery.pk)
     delivery.refresh_from_db()
     assert delivery.next_attempt_at is not None
-    assert (delivery.next_attempt_at - timezone.now()).total_seconds() > 890
+    assert (delivery.next_attempt_at - timezone.now()).total_seconds() == 900
 
 
 def test_a_refusal_fails_the_row_at_once_and_tells_the_admins(
@@ -201,7 +241,7 @@ def test_a_row_is_given_up_once_the_give_up_time_passed(world, fake, settings):
     assert AuditEvent.objects.filter(action="delivery.failed").count() == 1
 
 
-def test_a_row_leased_to_another_worker_is_left_alone(world, fake):
+def test_a_row_leased_to_another_worker_is_left_alone(world, fake, frozen_clock):
     calls = fake(ok())
     delivery = queued_delivery(world)
     Delivery.objects.filter(pk=delivery.pk).update(
@@ -224,32 +264,176 @@ def test_a_row_whose_lease_ran_out_is_sent_again_by_the_sweep(world, fake):
     assert len(calls.calls) == 1
 
 
-def test_the_sweep_sends_due_rows_and_leaves_waiting_ones(world, fake):
+def test_the_sweep_sends_rows_overdue_by_the_grace_and_leaves_the_others(world, fake, clock):
     calls = fake(ok())
-    due = queued_delivery(world)
-    Delivery.objects.filter(pk=due.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    now = timezone.now()
+    overdue = queued_delivery(world)
+    Delivery.objects.filter(pk=overdue.pk).update(
+        next_attempt_at=now - outbox.sweep_grace() - timedelta(seconds=1)
+    )
+    # Due a moment ago: its own retry message is on its way, and the sweep leaves it to it.
+    just_due = Delivery.objects.create(
+        partner=overdue.partner, credential=issue(world[0]), next_attempt_at=now
+    )
     waiting = Delivery.objects.create(
-        partner=due.partner,
+        partner=overdue.partner,
         credential=issue(world[0]),
-        next_attempt_at=timezone.now() + timedelta(hours=1),
+        next_attempt_at=now + timedelta(hours=1),
     )
     assert outbox.outbox_sweep() == 1
-    assert Delivery.objects.get(pk=due.pk).status == OutboxStatus.DELIVERED
+    assert Delivery.objects.get(pk=overdue.pk).status == OutboxStatus.DELIVERED
+    assert Delivery.objects.get(pk=just_due.pk).status == OutboxStatus.QUEUED
     assert Delivery.objects.get(pk=waiting.pk).status == OutboxStatus.QUEUED
     assert len(calls.calls) == 1
 
 
-def test_a_suspended_partnership_holds_deliveries_queued(world, fake, settings):
+def test_the_grace_is_two_sweeps_and_at_least_a_minute(settings):
+    settings.MESHE_OUTBOX_SWEEP_SECONDS = 600
+    assert outbox.sweep_grace() == timedelta(seconds=1200)
+    settings.MESHE_OUTBOX_SWEEP_SECONDS = 1
+    assert outbox.sweep_grace() == timedelta(seconds=60)
+
+
+# Retries go at their own time: a task message with an ETA, not the next sweep.
+
+
+def test_a_failed_attempt_schedules_its_retry_for_its_next_try(
+    world, fake, settings, monkeypatch, clock, broker, django_capture_on_commit_callbacks
+):
+    settings.MESHE_DELIVERY_RETRY_BASE_SECONDS = 30
+    monkeypatch.setattr(outbox, "_random", seeded(7))
+    delivery = fail_once(world, fake, django_capture_on_commit_callbacks)
+    expected = timezone.now() + timedelta(seconds=30 * seeded(7).uniform(0.5, 1.5))
+    assert delivery.next_attempt_at == expected
+    assert broker == [Message("exchange.tasks.deliver", (delivery.pk,), expected)]
+
+
+def test_a_retry_after_longer_than_the_backoff_sets_the_eta(
+    world, fake, clock, broker, django_capture_on_commit_callbacks
+):
+    fake(down(429, retry_after=900))
+    delivery = queued_delivery(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.outgoing_send(kind="delivery", pk=delivery.pk)
+    assert broker == [
+        Message("exchange.tasks.deliver", (delivery.pk,), timezone.now() + timedelta(seconds=900))
+    ]
+
+
+def test_a_failed_notice_schedules_its_retry_the_same_way(
+    world, fake, clock, broker, django_capture_on_commit_callbacks
+):
+    fake(down(503))
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = outbox.notice_enqueue(
+            partner=world[2], kind=NoticeKind.STATUS, payload={"type": "status"}
+        )
+    assert broker == [Message("exchange.tasks.notice_send", (notice.pk,), None)]
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.notice_send(notice.pk)
+    notice.refresh_from_db()
+    assert notice.status == OutboxStatus.QUEUED and notice.attempts == 1
+    assert notice.next_attempt_at is not None and notice.next_attempt_at > timezone.now()
+    assert broker[1:] == [
+        Message("exchange.tasks.notice_send", (notice.pk,), notice.next_attempt_at)
+    ]
+
+
+def test_a_delivered_or_refused_attempt_schedules_nothing(
+    world, fake, clock, broker, django_capture_on_commit_callbacks
+):
+    fake(ok(), refused())
+    first = queued_delivery(world)
+    second = Delivery.objects.create(partner=first.partner, credential=issue(world[0]))
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.outgoing_send(kind="delivery", pk=first.pk)
+        outbox.outgoing_send(kind="delivery", pk=second.pk)
+    assert Delivery.objects.get(pk=first.pk).status == OutboxStatus.DELIVERED
+    assert Delivery.objects.get(pk=second.pk).status == OutboxStatus.FAILED
+    assert broker == []
+
+
+def test_a_retry_message_that_comes_early_does_nothing_and_the_one_on_time_sends(
+    world, fake, clock, broker, django_capture_on_commit_callbacks
+):
+    delivery = fail_once(world, fake, django_capture_on_commit_callbacks)
+    calls = fake(ok())
+    assert delivery.next_attempt_at is not None
+    clock.move_to(delivery.next_attempt_at - timedelta(seconds=5))
+    tasks.deliver(delivery.pk)  # early: a copy, or a message of an earlier schedule
+    assert calls.calls == []
+    early = Delivery.objects.get(pk=delivery.pk)
+    assert (early.status, early.attempts) == (OutboxStatus.QUEUED, 1)
+    assert early.next_attempt_at == delivery.next_attempt_at
+
+    clock.move_to(delivery.next_attempt_at)
+    tasks.deliver(delivery.pk)
+    assert len(calls.calls) == 1
+    sent = Delivery.objects.get(pk=delivery.pk)
+    assert (sent.status, sent.attempts) == (OutboxStatus.DELIVERED, 2)
+
+
+def test_a_duplicate_retry_message_sends_the_row_once(
+    world, fake, clock, broker, django_capture_on_commit_callbacks
+):
+    delivery = fail_once(world, fake, django_capture_on_commit_callbacks)
+    calls = fake(down(503))
+    assert delivery.next_attempt_at is not None
+    clock.move_to(delivery.next_attempt_at)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.deliver(delivery.pk)
+        tasks.deliver(delivery.pk)  # the same message again (e.g. Redis's redelivery)
+    assert len(calls.calls) == 1
+    again = Delivery.objects.get(pk=delivery.pk)
+    assert (again.status, again.attempts) == (OutboxStatus.QUEUED, 2)
+    # One retry scheduled by each attempt that was made, none by the copy.
+    assert [message.eta for message in broker] == [delivery.next_attempt_at, again.next_attempt_at]
+
+
+def test_the_sweep_leaves_a_scheduled_retry_to_its_message(
+    world, fake, clock, broker, django_capture_on_commit_callbacks
+):
+    delivery = fail_once(world, fake, django_capture_on_commit_callbacks)
+    assert delivery.next_attempt_at is not None
+    clock.move_to(delivery.next_attempt_at + outbox.sweep_grace() - timedelta(seconds=1))
+    assert outbox.outbox_sweep() == 0
+    assert len(broker) == 1  # only the retry the failure scheduled
+
+
+def test_the_sweep_resends_a_row_whose_retry_message_was_lost(
+    world, fake, clock, broker, django_capture_on_commit_callbacks
+):
+    delivery = fail_once(world, fake, django_capture_on_commit_callbacks)
+    calls = fake(ok())
+    broker.clear()  # the retry message is lost, say with the worker that held it
+    assert delivery.next_attempt_at is not None
+    clock.move_to(delivery.next_attempt_at + outbox.sweep_grace() + timedelta(seconds=1))
+    assert outbox.outbox_sweep() == 1
+    assert broker == [Message("exchange.tasks.deliver", (delivery.pk,), None)]
+    # Due now, as the delivery log says; the next sweeps leave it to the message just sent.
+    assert Delivery.objects.get(pk=delivery.pk).next_attempt_at == timezone.now()
+    clock.shift(outbox.sweep_grace() - timedelta(seconds=1))
+    assert outbox.outbox_sweep() == 0
+    tasks.deliver(delivery.pk)
+    assert len(calls.calls) == 1
+    assert Delivery.objects.get(pk=delivery.pk).status == OutboxStatus.DELIVERED
+
+
+def test_a_suspended_partnership_holds_deliveries_queued_and_looks_again_later(
+    world, fake, settings, clock, broker, django_capture_on_commit_callbacks
+):
     settings.MESHE_OUTBOX_SWEEP_SECONDS = 60
     calls = fake(ok())
     delivery = queued_delivery(world)
     Partner.objects.filter(pk=delivery.partner_id).update(status=PartnerStatus.SUSPENDED)
-    outbox.outgoing_send(kind="delivery", pk=delivery.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.outgoing_send(kind="delivery", pk=delivery.pk)
     delivery.refresh_from_db()
     assert calls.calls == []
     assert delivery.status == OutboxStatus.QUEUED and delivery.attempts == 0
-    assert delivery.next_attempt_at is not None
-    assert 50 < (delivery.next_attempt_at - timezone.now()).total_seconds() <= 60
+    again = timezone.now() + timedelta(seconds=60)
+    assert delivery.next_attempt_at == again
+    assert broker == [Message("exchange.tasks.deliver", (delivery.pk,), again)]
 
 
 def test_an_ended_partnership_fails_waiting_deliveries(world, fake):
@@ -345,7 +529,9 @@ def target(settings):
         server.server_close()
 
 
-def test_a_partner_answering_500_is_retried(target, django_capture_on_commit_callbacks):
+def test_a_partner_answering_500_is_retried(
+    target, time_machine, django_capture_on_commit_callbacks
+):
     url, handler = target(500)
     uni_a, uni_b, _a_to_b, _b_to_a = two_partners()
     partner = Partner.objects.get(institution=uni_a)
@@ -357,10 +543,12 @@ def test_a_partner_answering_500_is_retried(target, django_capture_on_commit_cal
             credential=credential, partner=partner, actor=None, by_learner=False, note=""
         )
     delivery.refresh_from_db()
+    # The retry message ran at once here (tasks run inline), before its time: it did nothing.
     assert handler.hits == 1
     assert delivery.status == OutboxStatus.QUEUED and delivery.last_status == 500
-    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
-    outbox.outbox_sweep()
+    assert delivery.next_attempt_at is not None
+    time_machine.move_to(delivery.next_attempt_at)
+    tasks.deliver(delivery.pk)  # the retry message, on time
     delivery.refresh_from_db()
     assert handler.hits == 2 and delivery.attempts == 2
     assert delivery.status == OutboxStatus.QUEUED

@@ -5,6 +5,7 @@ elsewhere), so the partner's URLs, the node's DIDs and the `@target-uri` of sign
 stay what they would be without it. Switch modes while the test runs:
 
     proxy.mode = Mode.ERROR_500      # every request answered 500 (a problem document)
+    proxy.mode = Mode.ERROR_503      # every request answered 503, as a node down for maintenance
     proxy.mode = Mode.ERROR_400      # every request answered 400 (reason invalid-message)
     proxy.mode = Mode.DROP           # the connection is closed without an answer
     proxy.hold(2.0)                  # requests wait 2 s, then go through
@@ -48,6 +49,7 @@ HOP_BY_HOP = frozenset(
 class Mode(StrEnum):
     PASS = "pass"
     ERROR_500 = "500"
+    ERROR_503 = "503"
     ERROR_400 = "400"
     DROP = "drop"
     HOLD = "hold"
@@ -237,6 +239,8 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             answer: tuple[int, list[tuple[str, str]], bytes] | None = None
             if mode is Mode.ERROR_500:
                 answer = (500, [], _problem(500, "Internal Server Error", "fault"))
+            elif mode is Mode.ERROR_503:
+                answer = (503, [], _problem(503, "Service Unavailable", "maintenance"))
             elif mode is Mode.ERROR_400:
                 answer = (400, [], _problem(400, "Bad Request", "invalid-message"))
             elif mode is not Mode.DROP:

@@ -3,12 +3,14 @@ were replayed, tampered with, stale or signed by a stranger's key, and A's worke
 it is sending.
 
 What the delivery guarantees of docs/exchange.md promise is checked in both databases: every
-credential arrives exactly once, transient failures are retried and permanent ones are not, and
-B stores nothing it should refuse.
+credential arrives exactly once, transient failures are retried, each at the next try A's
+delivery log shows, and permanent ones are not, and B stores nothing it should refuse.
 """
 
 import json
 import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -191,6 +193,108 @@ def mails_about(node: Node, text: str) -> int:
     if not folder.exists():
         return 0
     return sum(text in path.read_text(errors="replace") for path in folder.iterdir())
+
+
+# ---------------------------------------------------------------- retries on time
+
+# A's sweep runs this rarely while the retry timing is measured: what arrives is sent by the
+# retries themselves, at their own time, and not by a sweep.
+SLOW_SWEEP_SECONDS = 600
+# Backoff of the first retry: 15 s to 45 s with the jitter, long enough that each delivery's
+# first retry is still ahead when B comes back and its time is read.
+RETRY_BASE_SECONDS = 30
+# How late a retry may arrive at B after the next try A recorded: the worker picking it up and
+# one signed POST, verified by B, on a loaded machine; far below the sweep interval and its
+# grace (2 sweeps).
+RETRY_MARGIN = timedelta(seconds=15)
+# How early: A's worker accepts a message a second before the row's time (outbox.EARLY_TOLERANCE).
+RETRY_EARLY = timedelta(seconds=1)
+
+
+@pytest.fixture
+def node_a_slow_sweep(node_a: Node) -> Iterator[Node]:
+    """Node A with its worker and beat restarted to sweep every 10 minutes, with a 30 s
+    backoff; back as the module has it afterwards."""
+    before = dict(node_a.env)
+    node_a.stop_worker()
+    node_a.env.update(
+        MESHE_OUTBOX_SWEEP_SECONDS=str(SLOW_SWEEP_SECONDS),
+        MESHE_DELIVERY_RETRY_BASE_SECONDS=str(RETRY_BASE_SECONDS),
+        MESHE_DELIVERY_RETRY_CAP_SECONDS=str(RETRY_BASE_SECONDS),
+    )
+    node_a.start_worker(beat=True)
+    try:
+        yield node_a
+    finally:
+        node_a.stop_worker()
+        node_a.env.clear()
+        node_a.env.update(before)
+        node_a.start_worker(beat=True)
+
+
+# One look at A's rows, once none is being sent: which are waiting, and for when.
+SCHEDULE_AT_A = """
+from exchange.models import Delivery
+
+rows = list(Delivery.objects.filter(public_id__in=deliveries).select_related("credential"))
+result = {
+    str(row.public_id): {
+        "status": row.status,
+        "attempts": row.attempts,
+        "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+        "credential_id": row.credential.credential_id,
+    }
+    for row in rows
+}
+done = len(rows) == len(deliveries) and all(row.status != "sending" for row in rows)
+"""
+
+ARRIVALS_AT_B = """
+from exchange.models import IncomingCredential
+
+result = {
+    row.credential_id: row.received_at.isoformat()
+    for row in IncomingCredential.objects.filter(credential_id__in=credential_ids)
+}
+"""
+
+
+def test_after_b_comes_back_each_queued_delivery_arrives_at_its_own_next_try(
+    node_a_slow_sweep: Node, node_b: Node, specification: str, proxy_b: FaultProxy
+) -> None:
+    node_a = node_a_slow_sweep
+    public_ids, credential_ids = issue(node_a, specification, 5, "Punctual learner")
+    proxy_b.mode = Mode.ERROR_503
+
+    deliveries = node_a.deliver(node_b, public_ids)
+    deliveries_at_a(
+        node_a,
+        deliveries,
+        until="row.status == 'queued' and row.attempts >= 1 and row.last_status == 503",
+        timeout=CARRIED,
+    )
+    proxy_b.pass_through()
+    # Read after B is back and while nothing is in flight: each row's next try is the one
+    # that goes through.
+    schedule = node_a.wait(SCHEDULE_AT_A, deliveries=deliveries, timeout=CARRIED)
+    assert {row["status"] for row in schedule.values()} == {"queued"}, schedule
+    assert {row["attempts"] for row in schedule.values()} == {1}, schedule
+    assert proxy_b.count(INBOX, status=503) == 5
+
+    arrived = deliveries_at_a(
+        node_a, deliveries, until="row.status == 'delivered'", timeout=2 * CARRIED
+    )
+    # One more try each, the one at its time: no sweep sent it (the next is minutes away).
+    assert arrived["attempts"] == [2]
+    assert proxy_b.count(INBOX, status=201) == 5
+    at_b = node_b.run(ARRIVALS_AT_B, credential_ids=credential_ids)
+    assert len(at_b) == 5
+    for delivery, row in schedule.items():
+        next_try = datetime.fromisoformat(row["next_attempt_at"])
+        arrival = datetime.fromisoformat(at_b[row["credential_id"]])
+        assert next_try - RETRY_EARLY <= arrival <= next_try + RETRY_MARGIN, (
+            f"delivery {delivery}: next try {next_try}, arrived at B {arrival}"
+        )
 
 
 # ---------------------------------------------------------------- requests B must refuse
