@@ -145,7 +145,7 @@ def text_table(sections: list[tuple[str, list[Row]]]) -> str:
 
 
 def markdown_table(sections: list[tuple[str, list[Row]]]) -> str:
-    """The same table in Markdown, for the README."""
+    """The same table in Markdown, for docs/performance.md."""
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
     for title, rows in sections:
         lines.append(f"| **{title}** |" + " |" * (len(COLUMNS) - 1))

@@ -6,7 +6,7 @@ measured in the same run, ratios and goals.
 Each module in MODULES is a file bench/<name>.py with `measure(*, quick: bool) -> list[Row]`
 (see bench/report.py). A module that is not there yet (bench/exchange.py) prints as "not yet
 measured"; one that fails prints its last error line. The table is also written, in Markdown
-and JSON, to var/bench/ for the README.
+and JSON, to var/bench/ for docs/performance.md.
 """
 
 import argparse
