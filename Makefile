@@ -16,7 +16,7 @@ INTEROP := var/interop
 WALLET_SRC := tests/wallet/node
 WALLET := var/wallet-node
 
-.PHONY: install run exchange-demo test lint lock clean interop wallet esco-index bench
+.PHONY: install run exchange-demo test test-fast lint lock clean interop wallet esco-index bench
 
 install: $(VENV)/.installed esco-index
 
@@ -65,7 +65,13 @@ test: install
 	else echo "No npm: the vc-js interop and Node wallet tests will be skipped (CI=true fails them)."; fi
 	@if [ -d $(INTEROP)/node_modules ]; then export MESHE_INTEROP_DIR="$(CURDIR)/$(INTEROP)"; fi; \
 	if [ -d $(WALLET)/node_modules ]; then export MESHE_WALLET_DIR="$(CURDIR)/$(WALLET)"; fi; \
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The developer's lane: the whole suite but the tests marked slow (browser, two-node and fault
+# tests, the dev servers, a real Celery worker; tests/conftest.py marks them), installed as
+# `make test` installs.
+test-fast: PYTEST_ARGS := -m "not slow"
+test-fast: test
 
 interop: $(INTEROP)/node_modules/.package-lock.json
 

@@ -20,6 +20,9 @@ from tests.interop import Interop
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Helpers moved out of test modules keep pytest's detailed assertion messages.
+pytest.register_assert_rewrite("tests.exchange.partners", "tests.mail")
+
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings) -> None:
@@ -119,6 +122,25 @@ def wait_for(condition, *, timeout: float = 60.0, interval: float = 0.2) -> bool
             return True
         time.sleep(interval)
     return bool(condition())
+
+
+# `make test-fast` runs the suite without the tests that start browsers, nodes, servers or a
+# real worker (`-m "not slow"`). They are marked here, by folder and by fixture, so a new file
+# in these folders or a new test using the worker is left out of the fast lane too.
+SLOW_FOLDERS = tuple(ROOT / "tests" / name for name in ("browser", "twonode", "faults"))
+SLOW_FILES = frozenset({ROOT / "tests" / "meshe" / "test_dev_servers.py"})
+SLOW_FIXTURES = frozenset({"celery_worker_process"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path
+        if (
+            path in SLOW_FILES
+            or any(path.is_relative_to(folder) for folder in SLOW_FOLDERS)
+            or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+        ):
+            item.add_marker(pytest.mark.slow)
 
 
 # Without npm there is no Node harness, and every test that checks against vc-js (or the Node

@@ -1,13 +1,16 @@
-from datetime import timedelta
+import json
+from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
-from credentials.models import MicroCredential
+from credentials import pathway_services
+from credentials import services as credential_services
+from credentials.models import IssuedCredential, MicroCredential, Pathway
 from institutions import services
-from institutions.models import Institution, Invitation, Membership, Role
+from institutions.models import ApiScope, Institution, Invitation, Membership, Role
 from learners.models import User
 
 PASSWORD = "correct-horse-battery-staple"
@@ -96,3 +99,77 @@ class MicroCredentialFactory(factory.django.DjangoModelFactory[MicroCredential])
     assessment_type = WRITTEN_EXAMINATION
     form_of_participation = BLENDED
     quality_assurance = INSTITUTIONAL_EVALUATION
+
+
+def issue(micro_credential=None, **overrides) -> IssuedCredential:
+    """A credential issued by the services, to Ana Kowalska unless overridden."""
+    micro_credential = micro_credential or MicroCredentialFactory()
+    fields = {
+        "actor": None,
+        "institution": micro_credential.institution,
+        "micro_credential": micro_credential,
+        "holder_name": "Ana Kowalska",
+        "holder_email": "ana@example.eu",
+        "awarded_date": date(2026, 11, 20),
+        **overrides,
+    }
+    return credential_services.credential_issue(**fields)
+
+
+ALL_SCOPES = list(ApiScope.values)
+# A recipient as the issuer API takes it.
+LEARNER = {
+    "holder_name": "Ana Kowalska",
+    "holder_email": "ana@example.eu",
+    "awarded_date": "2026-06-30",
+}
+
+
+def make_token(institution, *, scopes=ALL_SCOPES, revoked: bool = False) -> str:
+    """An issuer API token's secret, created by a new admin of the institution."""
+    admin = MembershipFactory(institution=institution)
+    token, text = services.api_token_create(
+        actor=admin.user, institution=institution, name="SIS", scopes=scopes
+    )
+    if revoked:
+        services.api_token_revoke(actor=admin.user, token=token)
+    return text
+
+
+# A partner's specification that a_pathway counts as one of its parts.
+PARTNER = "https://partner.example/spec/ethics"
+
+
+def imported_document(url: str) -> str:
+    """An imported credential's document, as much of it as names its achievement."""
+    return json.dumps(
+        {"type": ["VerifiableCredential"], "credentialSubject": {"achievement": {"id": url}}}
+    )
+
+
+def a_pathway(rule: str = "all_of", **fields) -> tuple[Pathway, list]:
+    """A published pathway of two local parts (one of another institution) and a partner's."""
+    awards = MicroCredentialFactory(title="Master of Data")
+    own = MicroCredentialFactory(institution=awards.institution, title="Statistics")
+    other = MicroCredentialFactory(title="Ethics of AI")
+    pathway = pathway_services.pathway_save(
+        actor=None,
+        institution=awards.institution,
+        title="Data pathway",
+        rule=rule,
+        awards=awards,
+        **fields,
+    )
+    for part in (own, other):
+        pathway_services.pathway_component_add(actor=None, pathway=pathway, micro_credential=part)
+    pathway_services.pathway_component_add(
+        actor=None,
+        pathway=pathway,
+        external_url=PARTNER,
+        external_title="Partner ethics",
+        external_ects=Decimal("3"),
+    )
+    pathway = pathway_services.pathway_set_status(
+        actor=None, pathway=pathway, status=Pathway.Status.PUBLISHED
+    )
+    return pathway, [own, other]

@@ -18,9 +18,8 @@ from django.utils import timezone, translation
 
 from credentials import certificate, forms, vocabularies
 from exchange.models import Partner, PartnerOffer, PartnerStatus
-from tests.credentials.test_certificate import sample as certificate_sample
-from tests.credentials.test_services import issue
-from tests.factories import InstitutionFactory, MicroCredentialFactory, UserFactory
+from tests.credentials.certificates import sample as certificate_sample
+from tests.factories import InstitutionFactory, MicroCredentialFactory, UserFactory, issue
 from tests.learners.holding import held_credential
 
 ROOT = Path(__file__).resolve().parent.parent

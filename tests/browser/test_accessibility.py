@@ -8,9 +8,8 @@ from playwright.sync_api import Page
 
 from institutions.models import Role
 from learners import services as learner_services
-from tests.browser.test_issue_and_verify import _session_for
-from tests.credentials.test_services import issue
-from tests.factories import MembershipFactory, MicroCredentialFactory, UserFactory
+from tests.browser.sessions import _session_for
+from tests.factories import MembershipFactory, MicroCredentialFactory, UserFactory, issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

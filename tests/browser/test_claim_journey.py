@@ -12,9 +12,7 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 
 from credentials import services
-from tests.credentials.test_pathways import a_pathway
-from tests.credentials.test_services import issue
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, a_pathway, issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,8 +11,7 @@ from django.utils.formats import date_format
 from playwright.sync_api import Page, ViewportSize, expect
 
 from learners import services as learner_services
-from tests.credentials.test_services import issue
-from tests.factories import PASSWORD, MicroCredentialFactory, UserFactory
+from tests.factories import PASSWORD, MicroCredentialFactory, UserFactory, issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -2,10 +2,10 @@ import json
 import re
 
 import pytest
-from django.test import Client
 from playwright.sync_api import Page, expect
 
 from institutions.models import Role
+from tests.browser.sessions import _session_for
 from tests.factories import MembershipFactory, MicroCredentialFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -55,10 +55,3 @@ def test_staff_issue_a_credential_that_verifies_until_revoked(live_server, page:
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("heading", name="Not verified")).to_be_visible()
     expect(page.get_by_text("Revoked by the issuer").first).to_be_visible()
-
-
-def _session_for(user) -> str:
-    """A signed-in session, so the test starts where the login test ends."""
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value

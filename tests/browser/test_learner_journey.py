@@ -23,8 +23,7 @@ from playwright.sync_api import APIResponse, Browser, Locator, Page, expect
 
 from learners import services as learner_services
 from learners.models import ImportedCredential, ShareLink, User
-from tests.credentials.test_services import issue
-from tests.factories import PASSWORD, MicroCredentialFactory, UserFactory
+from tests.factories import PASSWORD, MicroCredentialFactory, UserFactory, issue
 from tests.interop import Interop
 from tests.learners.elsewhere import ob3_credential
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
-from tests.credentials.test_services import issue
-from tests.factories import InstitutionFactory, MicroCredentialFactory
+from tests.factories import InstitutionFactory, MicroCredentialFactory, issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

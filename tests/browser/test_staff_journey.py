@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from institutions.models import Role
-from tests.browser.test_issue_and_verify import _session_for
+from tests.browser.sessions import _session_for
 from tests.factories import MembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

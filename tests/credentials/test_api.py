@@ -18,27 +18,17 @@ from credentials.models import CredentialStatus, IssuedCredential, MicroCredenti
 from institutions import services as institution_services
 from institutions.exceptions import InstitutionError
 from institutions.models import ApiScope, ApiToken, AuditEvent, Role
-from tests.credentials.test_services import issue
-from tests.factories import InstitutionFactory, MembershipFactory, MicroCredentialFactory
+from tests.factories import (
+    ALL_SCOPES,
+    LEARNER,
+    InstitutionFactory,
+    MembershipFactory,
+    MicroCredentialFactory,
+    issue,
+    make_token,
+)
 
 pytestmark = pytest.mark.django_db
-
-ALL_SCOPES = list(ApiScope.values)
-LEARNER = {
-    "holder_name": "Ana Kowalska",
-    "holder_email": "ana@example.eu",
-    "awarded_date": "2026-06-30",
-}
-
-
-def make_token(institution, *, scopes=ALL_SCOPES, revoked: bool = False) -> str:
-    admin = MembershipFactory(institution=institution)
-    token, text = institution_services.api_token_create(
-        actor=admin.user, institution=institution, name="SIS", scopes=scopes
-    )
-    if revoked:
-        institution_services.api_token_revoke(actor=admin.user, token=token)
-    return text
 
 
 def call(client: Client, method: str, path: str, *, token: str | None = None, body: Any = None):

@@ -22,9 +22,7 @@ from jsonschema import Draft202012Validator
 
 from credentials import api_urls, openapi
 from credentials.models import IssuedCredential
-from tests.credentials.test_api import make_token
-from tests.credentials.test_services import issue
-from tests.factories import MicroCredentialFactory
+from tests.factories import MicroCredentialFactory, issue, make_token
 
 pytestmark = pytest.mark.django_db
 

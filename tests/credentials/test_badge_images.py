@@ -9,8 +9,7 @@ from PIL import Image
 
 from credentials import badge_artwork, badge_images
 from credentials.badge_images import BadgeImageError
-from tests.credentials.test_services import issue
-from tests.factories import UserFactory
+from tests.factories import UserFactory, issue
 from tests.learners.holding import held_credential
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"

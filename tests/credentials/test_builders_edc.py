@@ -1,20 +1,18 @@
 import base64
 import copy
 import dataclasses
-import functools
 import json
 import os
 from pathlib import Path
 
 import pytest
-import rdflib
-from pyshacl import validate
 
 from credentials import edc, signing, vocabularies
 from credentials.achievement import Holder, LearningOutcome
 from credentials.vocabularies import UnknownConcept
 from tests.credentials import builder_samples as samples
 from tests.credentials.standards_paths import STANDARDS_DIR, read_json
+from tests.credentials.validation import shacl_report
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "edc-data-literacy.json"
 EDC_DIR = STANDARDS_DIR / "edc"
@@ -45,30 +43,6 @@ def build_minimal() -> dict:
         award=samples.minimal_award(),
         display_images=samples.DISPLAY_IMAGES[:1],
     )
-
-
-@functools.cache
-def shapes() -> rdflib.Graph:
-    # edc-generic-full owl:imports edc-generic-no-cv; both are loaded here so nothing is fetched.
-    graph = rdflib.Graph()
-    for name in ("EDC-generic-no-cv.ttl", "EDC-generic-full.ttl"):
-        graph.parse(EDC_DIR / "shacl" / name, format="turtle")
-    return graph
-
-
-def shacl_report(document: dict) -> tuple[bool, str]:
-    # canonicalize expands with the bundled contexts only and refuses undefined terms, so the
-    # data graph holds every statement the JSON makes.
-    # An EDC has no named graph (no embedded proof), so its N-Quads are N-Triples.
-    data = rdflib.Graph()
-    data.parse(data=signing.canonicalize(document), format="nt")
-    # No ontology and no inference, as the Commission's validator runs these shapes: RDFS
-    # inference over ELM.ttl's domains would type every Organisation as a Person too, and then
-    # even the official sealed sample fails.
-    conforms, _, text = validate(
-        data, shacl_graph=shapes(), inference="none", allow_warnings=True, do_owl_imports=False
-    )
-    return conforms, text
 
 
 def at(document: dict, *path: str | int):

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-import jsonschema
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -20,10 +19,9 @@ from credentials.achievement import (
 )
 from credentials.vocabularies import UnknownConcept
 from tests.credentials import builder_samples as samples
-from tests.credentials.standards_paths import STANDARDS_DIR, read_json
+from tests.credentials.validation import schema_errors
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "ob3-data-literacy.json"
-SCHEMA = STANDARDS_DIR / "ob3" / "schema" / "achievementcredential.json"
 # sha256("ana.kowalska@example.eu" + "c0ffee-5a17"), worked out once with `sha256sum`.
 SAMPLE_IDENTITY_HASH = "sha256$4e6923ed49b9adcc47def035586816b451795c6e56e6aaa165c7a0c21252e44e"
 AWKWARD = "Quote \" and 'apostrophe', back\\slash,\nnew line, tab\t, Ελληνικά, Кириллица, 日本語, عربي, 🎓✨"
@@ -57,29 +55,6 @@ def sign(document: dict) -> dict:
         private_key=ISSUER_KEY,
         verification_method=samples.VERIFICATION_METHOD,
         created=samples.SIGNED_AT,
-    )
-
-
-def schema_validator() -> jsonschema.Draft201909Validator:
-    """1EdTech's schema, with date-time checked (jsonschema skips it without rfc3339-validator)."""
-    schema = read_json(SCHEMA)
-    format_checker = jsonschema.FormatChecker()
-
-    @format_checker.checks("date-time", raises=ValueError)
-    def is_date_time(value: object) -> bool:
-        if not isinstance(value, str):
-            return True
-        parsed = datetime.fromisoformat(value)
-        return "T" in value and parsed.tzinfo is not None
-
-    jsonschema.Draft201909Validator.check_schema(schema)
-    # Every $ref in this schema points inside it ("#/$defs/…"); nothing is fetched.
-    return jsonschema.Draft201909Validator(schema, format_checker=format_checker)
-
-
-def schema_errors(document: dict) -> list[str]:
-    return sorted(
-        f"{error.json_path}: {error.message}" for error in schema_validator().iter_errors(document)
     )
 
 

@@ -13,8 +13,7 @@ from credentials.exceptions import CredentialError
 from credentials.models import BulkIssueJob, BulkIssueRow, IssuedCredential
 from institutions.models import Role
 from tests.conftest import wait_for
-from tests.credentials.test_services import issue
-from tests.factories import MembershipFactory, MicroCredentialFactory
+from tests.factories import MembershipFactory, MicroCredentialFactory, issue
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,6 @@ import subprocess
 import sys
 import uuid
 import zlib
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,12 +16,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image
-from weasyprint.formatting_structure.boxes import TextBox
 from weasyprint.images import RasterImage, SVGImage
 
 from credentials import certificate, certificate_services, services, tasks
 from tests.conftest import wait_for
-from tests.credentials.test_services import issue
+from tests.credentials.certificates import sample, text_of
+from tests.factories import issue
 
 # Where the session's real worker (started by tests/conftest.py) stores files.
 WORKER_MEDIA_ROOT = django_settings.MEDIA_ROOT
@@ -53,42 +51,6 @@ def png(width: int = 300, height: int = 100) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (width, height), "#7a1f2b").save(out, format="PNG")
     return out.getvalue()
-
-
-def sample(**overrides) -> certificate.Certificate:
-    public_id = "0b6f6d8e-4a55-4a3e-9d7e-3c2f1b0a9e87"
-    values = certificate.Certificate(
-        credential_id=f"urn:uuid:{public_id}",
-        public_url=f"https://meshe.example.eu/credentials/{public_id}",
-        issuer_did="did:web:meshe.example.eu:institutions:uni-a",
-        learner_name="Ana Kowalska",
-        title="Data Literacy for Public Policy",
-        language="en",
-        institution_name="University A",
-        institution_country="BE",
-        issued_on=date(2026, 11, 23),
-        awarded_on=date(2026, 11, 20),
-        learning_outcomes=(
-            certificate.LearningOutcome(
-                "Interpret descriptive statistics in policy reports.", ("think critically",)
-            ),
-            certificate.LearningOutcome("Build clear charts for non-specialist readers."),
-        ),
-        ects=Decimal("5.00"),
-        workload_hours=140,
-        eqf_level="http://data.europa.eu/snb/eqf/6",
-        assessment_type="http://data.europa.eu/snb/assessment/6e6cb2cc78",
-        form_of_participation="http://data.europa.eu/snb/learning-assessment/e92d221e4d",
-        quality_assurance="http://data.europa.eu/snb/accreditation/003293d2ce",
-        grade="8.5",
-    )
-    return dataclasses.replace(values, **overrides)
-
-
-def text_of(document) -> str:
-    """The text weasyprint laid out, fixed footer included, with whitespace collapsed."""
-    boxes = document.pages[0]._page_box.descendants(placeholders=True)
-    return " ".join(" ".join(box.text for box in boxes if isinstance(box, TextBox)).split())
 
 
 def replaced_images(document) -> list[object]:

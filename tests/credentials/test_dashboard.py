@@ -10,8 +10,7 @@ from credentials.selectors import institution_numbers
 from exchange.models import Decision, Delivery, OutboxStatus, Partner, PartnerStatus
 from institutions.models import Role
 from learners import services as learner_services
-from tests.credentials.test_services import issue
-from tests.factories import MembershipFactory, MicroCredentialFactory, UserFactory
+from tests.factories import MembershipFactory, MicroCredentialFactory, UserFactory, issue
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from credentials import services
-from tests.credentials.test_services import issue
+from tests.factories import issue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -21,6 +21,7 @@ from institutions import selectors as institution_selectors
 from institutions.models import AuditEvent
 from tests.factories import UserFactory
 from tests.learners.holding import held_credential
+from tests.mail import pin_in
 
 pytestmark = pytest.mark.django_db
 
@@ -105,13 +106,6 @@ def access_token(wallet, offered):
 
 def error_of(response) -> str:
     return response.json()["error"]
-
-
-def pin_in(message) -> str:
-    """The six-digit PIN on a line of its own in an e-mail."""
-    found = re.search(r"^\s+(\d{6})$", str(message.body), re.MULTILINE)
-    assert found is not None, message.body
-    return found.group(1)
 
 
 # Discovery -----------------------------------------------------------------------------------

@@ -20,9 +20,9 @@ from django.urls import reverse
 from credentials import services
 from credentials import wallet_issuance as wi
 from credentials.models import WalletCredential
-from tests.credentials.test_oid4vci import pin_in
 from tests.factories import UserFactory
 from tests.learners.holding import held_credential
+from tests.mail import pin_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,4 +1,3 @@
-import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,7 +11,14 @@ from credentials.models import IssuedCredential, Pathway, PathwayComponent
 from credentials.pathways import Component, Holding, evaluate
 from institutions.models import AuditEvent, Role
 from learners import credential_summary
-from tests.factories import MembershipFactory, MicroCredentialFactory, UserFactory
+from tests.factories import (
+    PARTNER,
+    MembershipFactory,
+    MicroCredentialFactory,
+    UserFactory,
+    a_pathway,
+    imported_document,
+)
 from tests.learners.holding import ImportedCredentialFactory, held_credential
 
 A = Component(key="local:1", title="A", ects=Decimal("5"))
@@ -133,42 +139,6 @@ def test_the_achievement_id_of_an_import_is_read_from_ob3_and_edc_documents():
 
 
 # Services --------------------------------------------------------------------------------
-
-PARTNER = "https://partner.example/spec/ethics"
-
-
-def imported_document(url: str) -> str:
-    return json.dumps(
-        {"type": ["VerifiableCredential"], "credentialSubject": {"achievement": {"id": url}}}
-    )
-
-
-def a_pathway(rule: str = "all_of", **fields) -> tuple[Pathway, list]:
-    """A published pathway of two local parts (one of another institution) and a partner's."""
-    awards = MicroCredentialFactory(title="Master of Data")
-    own = MicroCredentialFactory(institution=awards.institution, title="Statistics")
-    other = MicroCredentialFactory(title="Ethics of AI")
-    pathway = pathway_services.pathway_save(
-        actor=None,
-        institution=awards.institution,
-        title="Data pathway",
-        rule=rule,
-        awards=awards,
-        **fields,
-    )
-    for part in (own, other):
-        pathway_services.pathway_component_add(actor=None, pathway=pathway, micro_credential=part)
-    pathway_services.pathway_component_add(
-        actor=None,
-        pathway=pathway,
-        external_url=PARTNER,
-        external_title="Partner ethics",
-        external_ects=Decimal("3"),
-    )
-    pathway = pathway_services.pathway_set_status(
-        actor=None, pathway=pathway, status=Pathway.Status.PUBLISHED
-    )
-    return pathway, [own, other]
 
 
 def completer(pathway: Pathway, parts: list):

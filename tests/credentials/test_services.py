@@ -1,6 +1,5 @@
 import json
 import threading
-from datetime import date
 
 import pytest
 from django.core import mail
@@ -19,24 +18,10 @@ from credentials.multiformats import decode_ed25519_public_key
 from credentials.signing import verify_proof
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
-from tests.credentials.test_builders_ob3 import schema_errors
-from tests.factories import MicroCredentialFactory, UserFactory
+from tests.credentials.validation import schema_errors
+from tests.factories import MicroCredentialFactory, UserFactory, issue
 
 pytestmark = pytest.mark.django_db
-
-
-def issue(micro_credential=None, **overrides) -> IssuedCredential:
-    micro_credential = micro_credential or MicroCredentialFactory()
-    fields = {
-        "actor": None,
-        "institution": micro_credential.institution,
-        "micro_credential": micro_credential,
-        "holder_name": "Ana Kowalska",
-        "holder_email": "ana@example.eu",
-        "awarded_date": date(2026, 11, 20),
-        **overrides,
-    }
-    return services.credential_issue(**fields)
 
 
 def test_issuing_signs_with_the_active_key_and_stores_the_document_verbatim():

@@ -5,7 +5,6 @@ from credentials import esco, services
 from credentials.exceptions import CredentialError
 from credentials.models import MicroCredential
 from institutions.models import AuditEvent, Role
-from tests.credentials.test_services import issue
 from tests.factories import (
     BLENDED,
     EQF_6,
@@ -13,6 +12,7 @@ from tests.factories import (
     WRITTEN_EXAMINATION,
     MembershipFactory,
     MicroCredentialFactory,
+    issue,
 )
 
 pytestmark = pytest.mark.django_db

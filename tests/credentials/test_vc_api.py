@@ -22,9 +22,7 @@ from institutions import selectors as institution_selectors
 from institutions import services as institution_services
 from institutions.models import ApiScope, AuditEvent, SigningKey
 from tests.credentials.standards_paths import W3C_EDDSA_VECTORS, read_json
-from tests.credentials.test_api import make_token
-from tests.credentials.test_services import issue
-from tests.factories import InstitutionFactory, MicroCredentialFactory
+from tests.factories import InstitutionFactory, MicroCredentialFactory, issue, make_token
 
 pytestmark = pytest.mark.django_db
 

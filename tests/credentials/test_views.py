@@ -8,9 +8,8 @@ from django.urls import reverse
 from credentials import services, verifier
 from credentials.models import CredentialStatus, IssuedCredential
 from institutions.models import Role
-from tests.credentials.test_builders_edc import shacl_report
-from tests.credentials.test_services import issue
-from tests.factories import MembershipFactory, MicroCredentialFactory
+from tests.credentials.validation import shacl_report
+from tests.factories import MembershipFactory, MicroCredentialFactory, issue
 
 pytestmark = pytest.mark.django_db
 

@@ -6,12 +6,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from credentials import documents
-from credentials.models import MicroCredential, MicroCredentialVersion
+from credentials.models import MicroCredential
 from exchange import catalogue_feed, catalogue_sync, tasks, transport
 from exchange.models import Partner, PartnerOffer, PartnerStatus
 from institutions.models import AuditEvent
-from tests.factories import InstitutionFactory, MicroCredentialFactory
+from tests.exchange.catalogues import publish
+from tests.exchange.partners import keys_of
+from tests.factories import InstitutionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,13 +34,6 @@ def uni_b(node):
     return InstitutionFactory(slug="uni-b", name="University B", country="DE")
 
 
-def keys_of(institution) -> list[dict[str, str]]:
-    return [
-        {"id": key.verification_method, "publicKeyMultibase": key.public_key_multibase}
-        for key in institution.signing_keys.all()
-    ]
-
-
 def partner_row(institution, other, node, status=PartnerStatus.CONFIRMED) -> Partner:
     return Partner.objects.create(
         institution=institution,
@@ -58,15 +52,6 @@ def partners(node, uni_a, uni_b):
     """A and B partnered both ways; returns A's row for B (the one that syncs B's catalogue)."""
     partner_row(uni_b, uni_a, node)
     return partner_row(uni_a, uni_b, node)
-
-
-def publish(institution, **fields) -> MicroCredential:
-    spec = MicroCredentialFactory(institution=institution, **fields)
-    if spec.status != MicroCredential.Status.DRAFT:
-        MicroCredentialVersion.objects.create(
-            micro_credential=spec, number=1, snapshot=documents.specification_snapshot(spec)
-        )
-    return spec
 
 
 def touch(spec: MicroCredential, *, status: str | None = None) -> None:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from exchange import catalogue_sync
 from exchange.models import PartnerOffer, PartnerStatus
 from institutions.models import AuditEvent, Role
-from tests.exchange.test_catalogue_public import offer_of, partner_of
+from tests.exchange.catalogues import offer_of, partner_of
 from tests.factories import InstitutionFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db

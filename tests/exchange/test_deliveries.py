@@ -22,7 +22,7 @@ from exchange.models import (
     PartnerStatus,
 )
 from institutions.models import AuditEvent, Role
-from tests.exchange.test_deliveries_world import issue, partner_row, staff_client, two_partners
+from tests.exchange.partners import issue, partner_row, staff_client, two_partners
 from tests.factories import InstitutionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -23,7 +23,7 @@ from exchange.models import (
     Partner,
 )
 from institutions.models import AuditEvent
-from tests.exchange.test_deliveries_world import issue, two_partners
+from tests.exchange.partners import issue, two_partners
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,4 +1,3 @@
-import secrets
 import time
 from datetime import timedelta
 
@@ -6,94 +5,17 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from credentials.multiformats import decode_ed25519_public_key
 from exchange import http_signatures as hs
 from exchange import inbound, transport
-from exchange.models import Partner, PartnerStatus, SeenNonce
+from exchange.models import PartnerStatus, SeenNonce
 from institutions import services as institution_services
-from institutions.models import AuditEvent, Institution
+from institutions.models import AuditEvent
 from institutions.selectors import active_signing_key
+from tests.exchange.partners import answer_verifies, partnership, reason, send
+from tests.exchange.partners import pinned_keys_of as pinned
 from tests.factories import InstitutionFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.exchange.inbound_urls")]
-
-
-def pinned(institution: Institution) -> list[dict[str, str]]:
-    key = active_signing_key(institution=institution)
-    return [{"id": key.verification_method, "publicKeyMultibase": key.public_key_multibase}]
-
-
-def partnership(*, status: str = PartnerStatus.CONFIRMED, keys=None) -> tuple[Partner, Institution]:
-    """A receiver hosted here and a Partner row for a sender hosted here too, so the sender's
-    DID document resolves from the database."""
-    receiver, sender = InstitutionFactory(), InstitutionFactory()
-    partner = Partner.objects.create(
-        institution=receiver,
-        base_url=settings.MESHE_BASE_URL,
-        did=sender.did,
-        name=sender.name,
-        status=status,
-        pinned_keys=pinned(sender) if keys is None else keys,
-    )
-    return partner, sender
-
-
-def send(
-    client,
-    *,
-    sender: Institution,
-    slug: str,
-    name: str = "echo",
-    body: bytes = b'{"ping":"p-1"}',
-    created: int | None = None,
-    nonce: str | None = None,
-    sent_body: bytes | None = None,
-):
-    """POSTs body signed by sender's active key; returns the answer and the signed request."""
-    path = f"/exchange/v1/{slug}/{name}"
-    key = active_signing_key(institution=sender)
-    message = hs.Message(
-        method="POST",
-        target_uri=settings.MESHE_BASE_URL + path,
-        headers={"Content-Type": "application/json"},
-        body=body,
-    )
-    added = hs.sign_request(
-        message,
-        private_key=key.private_key,
-        key_id=key.verification_method,
-        created=int(time.time()) if created is None else created,
-        nonce=nonce or secrets.token_urlsafe(16),
-    )
-    response = client.post(
-        path,
-        data=body if sent_body is None else sent_body,
-        content_type="application/json",
-        headers=added,
-    )
-    return response, hs.Message(
-        message.method, message.target_uri, {**message.headers, **added}, body
-    )
-
-
-def answer_verifies(response, request: hs.Message, receiver: Institution) -> bool:
-    keys = {
-        entry["id"]: decode_ed25519_public_key(entry["publicKeyMultibase"])
-        for entry in pinned(receiver)
-    }
-    result = hs.verify_response(
-        hs.Response(response.status_code, dict(response.headers), response.content),
-        request=request,
-        public_key_for=keys.get,
-        now=int(time.time()),
-        seen_nonce=lambda key_id, nonce: False,
-    )
-    return result.ok
-
-
-def reason(response) -> str:
-    assert response["Content-Type"] == "application/problem+json"
-    return response.json()["reason"]
 
 
 def test_a_request_signed_with_a_pinned_key_is_accepted_and_the_answer_is_signed(client):

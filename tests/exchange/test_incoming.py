@@ -15,7 +15,7 @@ from exchange.models import (
     NoticeKind,
 )
 from institutions.models import AuditEvent, Role
-from tests.exchange.test_deliveries_world import issue, staff_client, two_partners
+from tests.exchange.partners import issue, staff_client, two_partners
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,8 @@ from exchange import messages as exchange_messages
 from exchange.manifest import endpoint_urls
 from exchange.models import Notice, OfferRecognition, OutboxStatus, Partner, PartnerOffer
 from institutions.models import AuditEvent
-from tests.exchange.test_catalogue_exchange import keys_of, publish
+from tests.exchange.catalogues import publish
+from tests.exchange.partners import keys_of
 from tests.factories import InstitutionFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

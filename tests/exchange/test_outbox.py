@@ -19,7 +19,7 @@ from exchange.models import (
     PartnerStatus,
 )
 from institutions.models import AuditEvent, Role
-from tests.exchange.test_deliveries_world import issue, partner_row, two_partners
+from tests.exchange.partners import issue, partner_row, two_partners
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,7 @@ from django.db import connections
 from credentials import services, status_list
 from credentials.models import CredentialEvent, CredentialStatus, StatusList
 from institutions.models import AuditEvent
-from tests.credentials.test_services import issue
-from tests.factories import MembershipFactory, MicroCredentialFactory
+from tests.factories import MembershipFactory, MicroCredentialFactory, issue
 from tests.faults import jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,8 +12,7 @@ from django.urls import reverse
 
 from credentials import services
 from credentials.models import CredentialEvent, IssuedCredential
-from tests.credentials.test_services import issue
-from tests.factories import MembershipFactory, MicroCredentialFactory
+from tests.factories import MembershipFactory, MicroCredentialFactory, issue
 from tests.faults import jobs, processes
 from tests.security import hostile
 

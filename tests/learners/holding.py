@@ -1,16 +1,19 @@
-"""Learners holding credentials: issued by the portal and attached, or imported."""
+"""Learners holding credentials: issued by the portal and attached or claimed by link, or
+imported."""
 
 import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import factory
+from django.core import mail
 
+from credentials import services as credential_services
 from credentials.models import IssuedCredential
 from learners import services as learner_services
 from learners.models import ImportedCredential, User
-from tests.credentials.test_services import issue
-from tests.factories import UserFactory
+from tests.factories import UserFactory, issue
+from tests.mail import claim_token
 
 
 def held_credential(learner: User, micro_credential=None, **overrides) -> IssuedCredential:
@@ -41,3 +44,11 @@ class ImportedCredentialFactory(factory.django.DjangoModelFactory[ImportedCreden
         lambda: {"verified": True, "checks": [], "errors": [], "warnings": []}
     )
     verified_at = datetime(2024, 3, 2, tzinfo=UTC)
+
+
+def issued_with_link(**overrides) -> tuple[IssuedCredential, str]:
+    """A credential whose learner was mailed the claim link, and the link's token."""
+    credential = issue(**overrides)
+    credential_services.holder_notify(credential_id=credential.pk)
+    credential.refresh_from_db()
+    return credential, claim_token(mail.outbox[-1])

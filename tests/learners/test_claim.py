@@ -1,5 +1,3 @@
-import re
-
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
@@ -10,23 +8,11 @@ from credentials import services
 from credentials.models import CredentialEvent, IssuedCredential
 from learners import services as learner_services
 from learners.exceptions import ClaimError
-from tests.credentials.test_services import issue
-from tests.factories import UserFactory
+from tests.factories import UserFactory, issue
+from tests.learners.holding import issued_with_link
+from tests.mail import claim_token
 
 pytestmark = pytest.mark.django_db
-
-
-def claim_token(message: mail.EmailMessage) -> str:
-    found = re.search(r"/claim/([^/\s]+)/", str(message.body))
-    assert found is not None, message.body
-    return found.group(1)
-
-
-def issued_with_link(**overrides) -> tuple[IssuedCredential, str]:
-    credential = issue(**overrides)
-    services.holder_notify(credential_id=credential.pk)
-    credential.refresh_from_db()
-    return credential, claim_token(mail.outbox[-1])
 
 
 def test_the_learner_is_mailed_text_and_html_with_a_single_use_claim_link():

@@ -4,8 +4,7 @@ from django.urls import reverse
 
 from credentials import badge_images
 from learners.models import ImportedCredential, LearnerEvent
-from tests.credentials.test_services import issue
-from tests.factories import UserFactory
+from tests.factories import UserFactory, issue
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,3 @@
-import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,14 +13,11 @@ from credentials.models import IssuedCredential
 from learners import selectors
 from tests.factories import InstitutionFactory, MicroCredentialFactory, UserFactory
 from tests.learners.holding import ImportedCredentialFactory, held_credential
+from tests.learners.pages import card_titles
 
 pytestmark = pytest.mark.django_db
 
 WALLET = reverse("learners:wallet")
-
-
-def card_titles(html: str) -> list[str]:
-    return re.findall(r'<h2><a href="[^"]+">([^<]+)</a></h2>', html)
 
 
 @pytest.mark.date_sensitive

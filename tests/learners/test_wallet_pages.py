@@ -14,7 +14,7 @@ from credentials.models import IssuedCredential
 from learners import selectors
 from tests.factories import MicroCredentialFactory, UserFactory
 from tests.learners.holding import ImportedCredentialFactory, held_credential
-from tests.learners.test_wallet import card_titles
+from tests.learners.pages import card_titles
 
 pytestmark = pytest.mark.django_db
 

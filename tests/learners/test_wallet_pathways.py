@@ -2,8 +2,7 @@ import pytest
 from django.urls import reverse
 
 from credentials import services
-from tests.credentials.test_pathways import PARTNER, a_pathway, imported_document
-from tests.factories import UserFactory
+from tests.factories import PARTNER, UserFactory, a_pathway, imported_document
 from tests.learners.holding import ImportedCredentialFactory, held_credential
 
 pytestmark = pytest.mark.django_db

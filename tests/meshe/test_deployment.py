@@ -5,7 +5,7 @@ import re
 import yaml
 
 from tests.conftest import ROOT
-from tests.meshe.test_settings import run_django
+from tests.meshe.processes import run_django
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SAMPLE_VALUES = {

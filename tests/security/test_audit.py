@@ -15,8 +15,7 @@ from credentials import services as credential_services
 from institutions.models import AuditEvent, Role
 from learners.models import LearnerEvent
 from meshe.csv_cells import safe_cell
-from tests.credentials.test_services import issue
-from tests.factories import PASSWORD, MembershipFactory, MicroCredentialFactory, UserFactory
+from tests.factories import PASSWORD, MembershipFactory, MicroCredentialFactory, UserFactory, issue
 
 pytestmark = pytest.mark.django_db
 

@@ -47,8 +47,8 @@ from institutions import services as institution_services
 from institutions.models import ApiScope, Role, SigningKey
 from learners import services as learner_services
 from meshe.celery import app as celery_app
-from tests.exchange.test_catalogue_public import offer_of
-from tests.exchange.test_deliveries_world import partner_row
+from tests.exchange.catalogues import offer_of
+from tests.exchange.partners import partner_row
 from tests.factories import (
     InstitutionFactory,
     InvitationFactory,

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import MembershipFactory
-from tests.meshe.test_settings import PRODUCTION, run_django
+from tests.meshe.processes import PRODUCTION, run_django
 
 PAGES = ["home", "credentials:verify", "account_login", "account_signup"]
 

@@ -17,7 +17,7 @@ from exchange import http_signatures as hs
 from exchange.models import Delivery, IncomingCredential, Partner, SeenNonce
 from institutions.models import AuditEvent, Institution
 from institutions.selectors import active_signing_key
-from tests.exchange.test_deliveries_world import issue, two_partners
+from tests.exchange.partners import issue, two_partners
 from tests.factories import InstitutionFactory
 from tests.security import hostile
 

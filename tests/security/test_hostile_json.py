@@ -23,9 +23,7 @@ from credentials.models import (
 from credentials.verification import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH
 from institutions.models import AuditEvent
 from learners.models import ImportedCredential, LearnerEvent
-from tests.credentials.test_api import make_token
-from tests.credentials.test_services import issue
-from tests.factories import MicroCredentialFactory, UserFactory
+from tests.factories import MicroCredentialFactory, UserFactory, issue, make_token
 from tests.security import hostile
 
 pytestmark = pytest.mark.django_db

@@ -23,8 +23,8 @@ from exchange.models import Partner
 from institutions.models import AuditEvent
 from learners import services as learner_services
 from meshe.csv_cells import FORMULA_STARTS, safe_cell
-from tests.credentials.test_certificate import text_of
-from tests.exchange.test_deliveries_world import staff_client, two_partners
+from tests.credentials.certificates import text_of
+from tests.exchange.partners import staff_client, two_partners
 from tests.factories import MicroCredentialFactory, UserFactory
 from tests.security import hostile
 

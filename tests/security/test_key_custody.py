@@ -13,8 +13,7 @@ from institutions import services as institution_services
 from institutions.exceptions import KeyCustodyError
 from institutions.key_storage import KeyStorageError, open_private_key
 from institutions.models import AuditEvent, SigningKey
-from tests.credentials.test_services import issue
-from tests.factories import InstitutionFactory, MicroCredentialFactory
+from tests.factories import InstitutionFactory, MicroCredentialFactory, issue
 
 pytestmark = pytest.mark.django_db
 

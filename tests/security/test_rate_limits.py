@@ -10,9 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meshe import rate_limits
-from tests.credentials.test_api import make_token
-from tests.factories import PASSWORD, MicroCredentialFactory, UserFactory
-from tests.learners.test_claim import issued_with_link
+from tests.factories import PASSWORD, MicroCredentialFactory, UserFactory, make_token
+from tests.learners.holding import issued_with_link
 
 LIMITS = {
     "verify": "3/m",
@@ -182,7 +181,7 @@ def test_claim_links_are_limited_per_learner(logged_in, tight, frozen):
 @pytest.mark.django_db
 @pytest.mark.urls("tests.exchange.inbound_urls")
 def test_exchange_requests_are_limited_per_partner_with_a_problem(client, tight, frozen):
-    from tests.exchange.test_inbound import partnership, reason, send
+    from tests.exchange.partners import partnership, reason, send
 
     partner, sender = partnership()
     slug = partner.institution.slug
@@ -202,7 +201,7 @@ def test_exchange_requests_are_limited_per_partner_with_a_problem(client, tight,
 def test_exchange_requests_are_limited_per_address_before_any_signature_is_checked(
     client, settings, frozen
 ):
-    from tests.exchange.test_inbound import partnership, reason
+    from tests.exchange.partners import partnership, reason
 
     settings.MESHE_RATE_LIMITS = {**LIMITS, "exchange_ip": "2/m"}
     partner, _sender = partnership()

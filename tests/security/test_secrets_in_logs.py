@@ -22,9 +22,15 @@ from credentials.multiformats import encode_ed25519_private_key
 from institutions.models import SigningKey
 from institutions.selectors import API_TOKEN_TEXT
 from meshe.log_redaction import RedactSecretUrls, redact
-from tests.credentials.test_api import LEARNER, make_token
-from tests.exchange.test_inbound import partnership, send
-from tests.factories import PASSWORD, MembershipFactory, MicroCredentialFactory, UserFactory
+from tests.exchange.partners import partnership, send
+from tests.factories import (
+    LEARNER,
+    PASSWORD,
+    MembershipFactory,
+    MicroCredentialFactory,
+    UserFactory,
+    make_token,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.exchange.inbound_urls")]
 
