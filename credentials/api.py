@@ -20,15 +20,23 @@ from typing import Any, Final
 from uuid import UUID
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, ValidationError
-from django.core.validators import URLValidator, validate_email
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from credentials import openapi, proof_sets, selectors, services, signing, verifier
+from credentials import (
+    openapi,
+    proof_sets,
+    recipients,
+    selectors,
+    services,
+    signing,
+    strict_json,
+    verifier,
+)
 from credentials.exceptions import CredentialError, CredentialUnsignable
 from credentials.models import CredentialStatus, IssuedCredential
 from credentials.verification import issuer_id, parse_date_time_stamp
@@ -56,8 +64,6 @@ _UUID_EXAMPLE: Final = "3f6f2c1e-8a55-4b8f-9d0e-2f4c1a7b9e21"
 # and line breaks.
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAK: Final = re.compile(r"[\t\n\r\x85\u2028\u2029]")
-# What an IRI in a signed document may not hold, though URLValidator lets some through.
-_IRI_UNSAFE: Final = re.compile(r'[\s<>"{}|^`\\]')
 _STATUS_TEXT: Final = {"true": True, "1": True, "false": False, "0": False}
 _CANONICALIZATION_CODES: Final = {
     signing.Failure.UNDEFINED_TERM: "undefined_term",
@@ -201,17 +207,13 @@ def _json_object(request: HttpRequest, *, limit: int, empty_ok: bool = False) ->
     if empty_ok and not body.strip():
         return {}
     try:
-        document = json.loads(
-            body.decode("utf-8"),
-            object_pairs_hook=_without_duplicates,
-            parse_constant=_refuse_constant,
-        )
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        document = strict_json.load_object(body)
+    except strict_json.JsonRefused as exc:
+        if exc.problem is strict_json.Problem.NOT_OBJECT:
+            raise ApiError(400, "invalid_body", _("The body must be a JSON object.")) from None
         raise ApiError(
             400, "malformed_json", _("The body is not valid JSON: %(problem)s") % {"problem": exc}
         ) from None
-    if not isinstance(document, dict):
-        raise ApiError(400, "invalid_body", _("The body must be a JSON object."))
     return document
 
 
@@ -219,20 +221,6 @@ def _too_large(limit: int) -> ApiError:
     return ApiError(
         413, "too_large", _("The body is larger than %(size)s KiB.") % {"size": limit // 1024}
     )
-
-
-def _without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Parsers disagree on which duplicate wins, so the client and we could read different values.
-    document: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in document:
-            raise ValueError(f"the key {key!r} appears twice in one object")
-        document[key] = value
-    return document
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
 
 
 class _Reader:
@@ -281,6 +269,16 @@ class _Reader:
             self.add(name, _("This contains control characters."))
         return value
 
+    def text(self, name: str, *, strip: bool = True) -> str:
+        """The text as sent, stripped unless it has a format; "" when absent, null or not text."""
+        value = self.data.get(name)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            self.add(name, _("This must be a string."))
+            return ""
+        return value.strip() if strip else value
+
     def uuid(self, name: str, *, required: bool = False) -> UUID | None:
         text = self.string(name, required=required, max_length=45, strip=False)
         if not text:
@@ -323,37 +321,27 @@ class _Reader:
 
 def _read_recipient(reader: _Reader, *, today: date) -> services.Recipient | None:
     """One learner to issue to, or None with the reasons in reader.errors."""
-    errors_before = sum(len(messages) for messages in reader.errors.values())
-    name = reader.string("holder_name", required=True, max_length=200)
-    email = reader.string("holder_email", required=True, max_length=254, strip=False)
-    if email and "holder_email" not in _own(reader):
-        try:
-            validate_email(email)
-        except ValidationError:
-            reader.add("holder_email", _("This is not an e-mail address."))
-    awarded = reader.date("awarded_date", required=True)
-    if awarded is not None and awarded > today:
-        reader.add("awarded_date", _("The date of achievement is in the future."))
-    grade = reader.string("grade", max_length=100)
-    evidence_url = reader.string("evidence_url", max_length=200, strip=False)
-    if evidence_url and "evidence_url" not in _own(reader):
-        try:
-            URLValidator(schemes=["https", "http"])(evidence_url)
-            if _IRI_UNSAFE.search(evidence_url):
-                raise ValidationError("unsafe")
-        except ValidationError:
-            reader.add("evidence_url", _("This is not a web address."))
-    narrative = reader.string("evidence_narrative", max_length=10_000, multiline=True)
-    if sum(len(messages) for messages in reader.errors.values()) > errors_before:
+    # Formats (the e-mail address, the link, the date) are checked as sent; free text trimmed.
+    values = {
+        name: reader.text(name, strip=name not in ("holder_email", "evidence_url", "awarded_date"))
+        for name in recipients.FIELDS
+    }
+    own = _own(reader)
+    problems = recipients.recipient_problems(**values, today=today)
+    for name, message in problems.items():
+        if name not in own:
+            reader.add(name, message)
+    if problems or own & set(recipients.FIELDS):
         return None
-    assert awarded is not None  # required, and no error was added
+    awarded = recipients.awarded_date_parse(values["awarded_date"])
+    assert awarded is not None  # no problem was found with it
     return services.Recipient(
-        holder_name=name,
-        holder_email=email,
+        holder_name=values["holder_name"],
+        holder_email=values["holder_email"],
         awarded_date=awarded,
-        grade=grade,
-        evidence_url=evidence_url,
-        evidence_narrative=narrative,
+        grade=values["grade"],
+        evidence_url=values["evidence_url"],
+        evidence_narrative=values["evidence_narrative"],
     )
 
 
@@ -505,7 +493,7 @@ def credential_issue_batch(request: HttpRequest) -> HttpResponse:
         )
         raise _invalid(errors)
     today = timezone.localdate()
-    recipients: list[services.Recipient] = []
+    batch: list[services.Recipient] = []
     first_of: dict[str, int] = {}
     for index, item in enumerate(items):
         prefix = f"recipients[{index}]"
@@ -525,7 +513,7 @@ def credential_issue_batch(request: HttpRequest) -> HttpResponse:
             )
             continue
         first_of[email] = index
-        recipients.append(recipient)
+        batch.append(recipient)
     if errors or micro_credential_id is None:
         raise _invalid(errors)
     micro_credential = selectors.micro_credential_for_token(
@@ -537,7 +525,7 @@ def credential_issue_batch(request: HttpRequest) -> HttpResponse:
             actor=token.created_by,
             institution=token.institution,
             micro_credential=micro_credential,
-            recipients=recipients,
+            recipients=batch,
             valid_from=valid_from,
         )
 
@@ -612,13 +600,13 @@ def _encode_cursor(credential: IssuedCredential) -> str:
 
 def _decode_cursor(cursor: str) -> tuple[datetime, UUID] | None:
     try:
-        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        position = strict_json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         issued_at, public_id = position
         moment = datetime.fromisoformat(issued_at)
         if moment.tzinfo is None:
             return None
         return moment, UUID(public_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, RecursionError):
+    except (binascii.Error, ValueError, TypeError):
         return None
 
 

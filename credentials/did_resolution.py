@@ -9,7 +9,6 @@ redirects and caps what it reads.
 import hashlib
 import http.client
 import ipaddress
-import json
 import re
 import socket
 import ssl
@@ -23,6 +22,7 @@ from typing import Any, Final, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from credentials import strict_json
 from credentials.didkey import DID_KEY_PREFIX, DidKeyError, resolve_did_key
 from credentials.multiformats import MultiformatError, decode_ed25519_public_key
 
@@ -497,17 +497,13 @@ def _read_capped(
 def parse_json_object(body: bytes, *, what: str) -> dict[str, Any]:
     """Return body parsed as a UTF-8 JSON object; raises ResolutionError(NOT_JSON) otherwise."""
     try:
-        document = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:
-        raise ResolutionError(ResolutionFailure.NOT_JSON, f"{what} is not JSON: {exc}") from exc
-    if not isinstance(document, dict):
-        raise ResolutionError(ResolutionFailure.NOT_JSON, f"{what} is JSON but not an object")
-    return document
-
-
-def _refuse_constant(name: str) -> Any:
-    """Raise for NaN and Infinity, which Python's json accepts but JSON does not define."""
-    raise ValueError(f"{name} is not JSON")
+        return strict_json.load_object(body)
+    except strict_json.JsonRefused as exc:
+        if exc.problem is strict_json.Problem.NOT_OBJECT:
+            raise ResolutionError(
+                ResolutionFailure.NOT_JSON, f"{what} is JSON but not an object"
+            ) from None
+        raise ResolutionError(ResolutionFailure.NOT_JSON, f"{what} is not JSON: {exc}") from None
 
 
 # ---------------------------------------------------------------- the resolver

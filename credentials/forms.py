@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from credentials import esco, vocabularies
+from credentials import esco, recipients, vocabularies
 from credentials.models import SPECIFICATION_FIELDS, MicroCredential, Pathway
 from credentials.verification import DEFAULT_MAX_BYTES
 from meshe.plain_text import validate_multiline_text, validate_one_line_text
@@ -27,14 +27,26 @@ def esco_label(uri: str) -> str:
     return found.label if found else uri
 
 
+class _LinkField(forms.URLField):
+    """A web address, https assumed when none is typed; recipients.py decides what is valid."""
+
+    default_validators: list[Any] = []
+
+
 class IssueForm(forms.Form):
+    # The recipient's fields carry no validators of their own: recipients.recipient_problems
+    # checks them in clean(), as it does for the spreadsheet and the API.
     micro_credential = forms.ModelChoiceField(
         label=_("Micro-credential"), queryset=MicroCredential.objects.none()
     )
     holder_name = forms.CharField(
-        label=_("Learner's full name"), max_length=200, validators=[validate_one_line_text]
+        label=_("Learner's full name"),
+        widget=forms.TextInput(attrs={"maxlength": recipients.NAME_MAX}),
     )
-    holder_email = forms.EmailField(label=_("Learner's e-mail address"))
+    holder_email = forms.CharField(
+        label=_("Learner's e-mail address"),
+        widget=forms.EmailInput(attrs={"maxlength": recipients.EMAIL_MAX}),
+    )
     awarded_date = forms.DateField(
         label=_("Date of achievement"),
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -47,31 +59,36 @@ class IssueForm(forms.Form):
         help_text=_("Leave empty to make it valid from now."),
     )
     grade = forms.CharField(
-        label=_("Grade"), max_length=100, required=False, validators=[validate_one_line_text]
-    )
-    evidence_url = forms.URLField(label=_("Evidence link"), required=False, assume_scheme="https")
-    evidence_narrative = forms.CharField(
-        label=_("Evidence"),
-        widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Grade"),
         required=False,
-        validators=[validate_multiline_text],
+        widget=forms.TextInput(attrs={"maxlength": recipients.GRADE_MAX}),
+    )
+    evidence_url = _LinkField(label=_("Evidence link"), required=False, assume_scheme="https")
+    evidence_narrative = forms.CharField(
+        label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
 
     def __init__(self, *args: object, micro_credentials: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["micro_credential"].queryset = micro_credentials  # type: ignore[attr-defined]
 
-    def clean_awarded_date(self) -> object:
-        awarded = self.cleaned_data["awarded_date"]
-        if awarded > timezone.localdate():
-            raise forms.ValidationError(_("The date of achievement cannot be in the future."))
-        return awarded
-
     def clean_valid_from(self) -> datetime | None:
         day = self.cleaned_data["valid_from"]
         if day is None:
             return None
         return datetime.combine(day, time.min, tzinfo=UTC)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        problems = recipients.recipient_problems(
+            **{name: data.get(name) or "" for name in recipients.FIELDS},
+            today=timezone.localdate(),
+        )
+        for name, message in problems.items():
+            # A field Django could not read (empty, or not a date) already says so.
+            if name not in self.errors:
+                self.add_error(name, message)
+        return data
 
 
 class StatusChangeForm(forms.Form):
@@ -169,17 +186,10 @@ class MicroCredentialForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        pickers = {
-            "eqf_level": (vocabularies.EQF, True),
-            "isced_field": (vocabularies.ISCED_F, False),
-            "assessment_type": (vocabularies.ASSESSMENT, True),
-            "form_of_participation": (vocabularies.MODE, True),
-            "learning_setting": (vocabularies.LEARNING_SETTING, False),
-            "quality_assurance": (vocabularies.ACCREDITATION, True),
-            "supervision_verification": (vocabularies.SUPERVISION, False),
-        }
-        for name, (scheme, required) in pickers.items():
-            self.fields[name].choices = _vocabulary(scheme, required=required)  # type: ignore[attr-defined]
+        for name, scheme in vocabularies.SPECIFICATION_FIELD_SCHEMES.items():
+            # A field the model lets stay blank gets a "none" choice.
+            field = self.fields[name]
+            field.choices = _vocabulary(scheme, required=field.required)  # type: ignore[attr-defined]
         self.fields["language"].widget = forms.Select(choices=settings.MESHE_CONTENT_LANGUAGES)
         # What staff type here is signed into every credential issued under it.
         for name in ("title", *SPECIFICATION_TEXTS):

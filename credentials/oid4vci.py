@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from joserfc.errors import JoseError
 
-from credentials import didkey, jose, sd_jwt_vc
+from credentials import didkey, jose, sd_jwt_vc, strict_json
 from credentials.multiformats import base64url_decode
 from credentials.ob3 import CREDENTIAL_TYPE, CREDENTIALS_V2_CONTEXT, OB3_CONTEXT
 from credentials.signing import CRYPTOSUITE
@@ -208,7 +208,7 @@ def verify_proof(token: str, *, audience: str, now: int) -> Proof:
         raise _invalid_proof("alg does not match the key type")
     try:
         _header, payload_bytes = jose.verify_compact(token, jwk, algorithms=(header["alg"],))
-        payload = json.loads(payload_bytes)
+        payload = strict_json.loads(payload_bytes)
     except (JoseError, ValueError) as exc:
         raise _invalid_proof("the signature does not verify with the proof's key") from exc
     if not isinstance(payload, dict):
@@ -233,7 +233,7 @@ def _unverified_header(token: Any) -> dict[str, Any]:
     if not isinstance(token, str) or token.count(".") != 2:
         raise _invalid_proof("the proof is not a compact JWT")
     try:
-        header = json.loads(base64url_decode(token.split(".", 1)[0]))
+        header = strict_json.loads(base64url_decode(token.split(".", 1)[0]))
     except ValueError as exc:
         raise _invalid_proof("the proof's header is not base64url JSON") from exc
     if not isinstance(header, dict):

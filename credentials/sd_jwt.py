@@ -16,7 +16,7 @@ from typing import Any, Final
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc.errors import JoseError
 
-from credentials import jose
+from credentials import jose, strict_json
 from credentials.multiformats import base64url_decode, base64url_encode
 
 SD_ALG: Final = "sha-256"
@@ -92,7 +92,7 @@ def verify(
     jwt, encoded_disclosures, key_binding = parts[0], parts[1:-1], parts[-1] or None
     try:
         header, payload_bytes = jose.verify_compact(jwt, public_jwk, algorithms=algorithms)
-        payload = json.loads(payload_bytes)
+        payload = strict_json.loads(payload_bytes)
     except (JoseError, ValueError) as exc:
         raise SdJwtError(f"the issuer-signed JWT does not verify: {exc}") from exc
     if not isinstance(payload, dict):
@@ -106,7 +106,7 @@ def verify(
         if digest(encoded) not in listed:
             raise SdJwtError("a disclosure is not listed in the issuer-signed JWT")
         try:
-            salt, name, value = json.loads(base64url_decode(encoded))
+            salt, name, value = strict_json.loads(base64url_decode(encoded))
         except ValueError as exc:
             raise SdJwtError(f"malformed disclosure: {exc}") from exc
         if not isinstance(salt, str) or not isinstance(name, str) or name in payload:

@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,12 +9,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.core.validators import URLValidator, validate_email
 from django.db import connection, transaction
 from django.db.models import F
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +21,7 @@ from django.utils.translation import gettext as _
 from credentials import (
     canonical_templates,
     documents,
+    recipients,
     signing,
     spreadsheets,
     status_list,
@@ -50,7 +48,6 @@ from institutions import selectors as institution_selectors
 from institutions import services as institution_services
 from institutions.models import AuditEvent, Institution
 from learners.models import User
-from meshe import plain_text
 
 # A list is left when this full, so random allocation never hunts long for a free index.
 STATUS_LIST_FILL_LIMIT = 0.75
@@ -545,18 +542,60 @@ def credential_resend_claim(*, credential: IssuedCredential, actor: User | None)
     tasks.resend_claim_link.delay_on_commit(credential.pk)
 
 
+# Holders: what the learners app changes on an issued credential goes through these ----------
+
+
+@transaction.atomic
+def credentials_holder_attach(*, holder: User, addresses: Sequence[str]) -> int:
+    """Gives `holder` every credential with no holder yet issued to one of `addresses`
+    (lower-cased), each with a CLAIMED event; returns how many. Idempotent."""
+    if not addresses:
+        return 0
+    # Issuers type addresses as they like: compare lower-cased, which the index covers.
+    found = list(
+        IssuedCredential.objects.select_for_update()
+        .annotate(email_lower=Lower("holder_email"))
+        .filter(holder__isnull=True, email_lower__in=addresses)
+        .only("pk")
+    )
+    IssuedCredential.objects.filter(pk__in=[c.pk for c in found], holder__isnull=True).update(
+        holder=holder, claimed_at=timezone.now()
+    )
+    CredentialEvent.objects.bulk_create(
+        CredentialEvent(credential=c, actor=holder, action=CredentialEvent.Action.CLAIMED)
+        for c in found
+    )
+    return len(found)
+
+
+@transaction.atomic
+def credential_claim_link_spend(*, credential: IssuedCredential) -> None:
+    """The credential's claim link stops working; the credential is refreshed. Idempotent."""
+    IssuedCredential.objects.filter(pk=credential.pk).update(
+        claim_token_hash="", claim_expires_at=None
+    )
+    credential.refresh_from_db()
+
+
+@transaction.atomic
+def credential_page_set_public(*, holder: User, credential: IssuedCredential, public: bool) -> bool:
+    """Shows or hides the holder's credential at its own address; returns whether that
+    changed. Nothing happens when it is already so; the caller logs the holder's event."""
+    changed = IssuedCredential.objects.filter(
+        pk=credential.pk, holder=holder, public_page=not public
+    ).update(public_page=public)
+    if credential.holder_id == holder.pk:
+        credential.public_page = public
+    return bool(changed)
+
+
+@transaction.atomic
+def credentials_holder_detach(*, holder: User) -> int:
+    """Detaches every credential `holder` holds (they stay valid); returns how many."""
+    return IssuedCredential.objects.filter(holder=holder).update(holder=None)
+
+
 # Specifications --------------------------------------------------------------------------
-
-
-VOCABULARY_FIELDS = {
-    "eqf_level": vocabularies.EQF,
-    "isced_field": vocabularies.ISCED_F,
-    "assessment_type": vocabularies.ASSESSMENT,
-    "form_of_participation": vocabularies.MODE,
-    "learning_setting": vocabularies.LEARNING_SETTING,
-    "quality_assurance": vocabularies.ACCREDITATION,
-    "supervision_verification": vocabularies.SUPERVISION,
-}
 
 
 def _check_complete(micro_credential: MicroCredential) -> None:
@@ -568,7 +607,7 @@ def _check_complete(micro_credential: MicroCredential) -> None:
     )
     try:
         documents.specification(probe)
-        for field, scheme in VOCABULARY_FIELDS.items():
+        for field, scheme in vocabularies.SPECIFICATION_FIELD_SCHEMES.items():
             if uri := getattr(micro_credential, field):
                 vocabularies.concept(uri, scheme=scheme)
     except (ValueError, vocabularies.UnknownConcept) as exc:
@@ -673,48 +712,24 @@ def micro_credential_set_status(
 # Bulk issuing ------------------------------------------------------------------------------
 
 BULK_CHUNK = 250
-EVIDENCE_URL_MAX = IssuedCredential._meta.get_field("evidence_url").max_length or 200
-GRADE = re.compile(r"[^\x00-\x1f\x7f]{1,100}")
 
 
 def _row_errors(values: dict[str, str], today: date) -> tuple[list[str], date | None]:
-    errors = []
-    if not values["name"]:
-        errors.append(_("The name is missing."))
-    elif len(values["name"]) > 200:
-        errors.append(_("The name is longer than 200 characters."))
-    elif problem := plain_text.control_character_problem(values["name"], multiline=False):
-        errors.append(_("The name: %(problem)s") % {"problem": problem})
-    if problem := plain_text.control_character_problem(values["evidence_narrative"]):
-        errors.append(_("The evidence: %(problem)s") % {"problem": problem})
-    try:
-        validate_email(values["email"])
-    except ValidationError:
-        errors.append(_("“%(email)s” is not an e-mail address.") % {"email": values["email"]})
-    awarded = None
-    try:
-        awarded = date.fromisoformat(values["awarded_date"])
-    except ValueError:
-        errors.append(
-            _("“%(value)s” is not a date like 2026-06-30.") % {"value": values["awarded_date"]}
-        )
-    else:
-        if awarded > today:
-            errors.append(_("The date of achievement is in the future."))
-    if values["grade"] and not GRADE.fullmatch(values["grade"]):
-        errors.append(_("The grade must be at most 100 characters of plain text."))
-    if values["evidence_url"]:
-        try:
-            URLValidator(schemes=["https", "http"])(values["evidence_url"])
-        except ValidationError:
-            errors.append(_("The evidence link is not a web address."))
-        else:
-            if len(values["evidence_url"]) > EVIDENCE_URL_MAX:
-                errors.append(
-                    _("The evidence link is longer than %(limit)s characters.")
-                    % {"limit": EVIDENCE_URL_MAX}
-                )
-    return errors, awarded
+    problems = recipients.recipient_problems(
+        holder_name=values["name"],
+        holder_email=values["email"],
+        awarded_date=values["awarded_date"],
+        grade=values["grade"],
+        evidence_url=values["evidence_url"],
+        evidence_narrative=values["evidence_narrative"],
+        today=today,
+    )
+    awarded = (
+        None
+        if "awarded_date" in problems
+        else recipients.awarded_date_parse(values["awarded_date"])
+    )
+    return list(problems.values()), awarded
 
 
 @transaction.atomic

@@ -162,15 +162,7 @@ def micro_credential_detail(
 def vocabulary_labels(micro_credential: MicroCredential) -> dict[str, str]:
     """English labels of the vocabulary URIs the specification uses."""
     labels = {}
-    for field in (
-        "eqf_level",
-        "isced_field",
-        "assessment_type",
-        "form_of_participation",
-        "learning_setting",
-        "quality_assurance",
-        "supervision_verification",
-    ):
+    for field in vocabularies.SPECIFICATION_FIELD_SCHEMES:
         uri = getattr(micro_credential, field)
         if uri:
             try:

@@ -13,12 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
-from itertools import accumulate
 from typing import Any, Final, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from credentials import canonical_templates
+from credentials import canonical_templates, strict_json
 from credentials.did_resolution import (
     ResolutionError,
     ResolutionFailure,
@@ -48,7 +47,7 @@ from credentials.status_list import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES: Final = 512 * 1024
-DEFAULT_MAX_DEPTH: Final = 64
+DEFAULT_MAX_DEPTH: Final = strict_json.DEFAULT_MAX_DEPTH
 # vc-js's default tolerance between the issuer's clock and ours.
 DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=5)
 # Each entry costs a fetch and a signature check; our credentials carry two.
@@ -56,9 +55,6 @@ MAX_STATUS_ENTRIES: Final = 8
 VERIFIABLE_CREDENTIAL: Final = "VerifiableCredential"
 NOT_CHECKED: Final = "not checked: "
 
-_JSON_STRING: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKET: Final = re.compile(r"[^\[\]{}]+")
-_BRACKET_STEP: Final = {"[": 1, "{": 1, "]": -1, "}": -1}
 # XML Schema dateTimeStamp (a dateTime with a time zone), which VC 2.0 requires of its dates.
 _DATE_TIME_STAMP: Final = re.compile(
     r"(?P<year>-?(?:[1-9][0-9]{3,}|0[0-9]{3}))-(?P<month>0[1-9]|1[0-2])-(?P<day>0[1-9]|[12][0-9]|3[01])"
@@ -341,45 +337,27 @@ def _check_json(run: _Run, raw: Any, *, max_bytes: int, max_depth: int) -> Check
     name = CheckName.JSON
     if isinstance(raw, Mapping):
         try:
-            text = json.dumps(raw, ensure_ascii=False, allow_nan=False)
+            raw = json.dumps(raw, ensure_ascii=False, allow_nan=False)
         except RecursionError:
             return Check(name, False, _too_deep(max_depth))
         except (TypeError, ValueError) as exc:
             return Check(name, False, f"The document is not JSON data: {exc}")
-    elif isinstance(raw, bytes | bytearray | memoryview):
-        if len(raw) > max_bytes:
-            return Check(name, False, _too_large(max_bytes))
-        try:
-            text = bytes(raw).decode("utf-8")
-        except UnicodeDecodeError:
-            return Check(name, False, "The document is not valid JSON: it is not UTF-8 text")
-    elif isinstance(raw, str):
-        text = raw
-    else:
+    elif not isinstance(raw, bytes | bytearray | memoryview | str):
         return Check(name, False, "The document is not JSON data")
-    # Counting characters first avoids encoding a huge string just to learn it is too big.
-    if len(text) > max_bytes:
-        return Check(name, False, _too_large(max_bytes))
     try:
-        size = len(text.encode("utf-8"))
-    except UnicodeEncodeError:
-        return Check(name, False, "The document is not valid JSON: it is not Unicode text")
-    if size > max_bytes:
-        return Check(name, False, _too_large(max_bytes))
-    text = text.removeprefix("\ufeff")
-    if _nesting_depth(text) > max_depth:
-        return Check(name, False, _too_deep(max_depth))
-    try:
-        document = json.loads(
-            text, object_pairs_hook=_object_without_duplicates, parse_constant=_refuse_constant
-        )
-    except RecursionError:
-        return Check(name, False, _too_deep(max_depth))
-    except ValueError as exc:
-        return Check(name, False, f"The document is not valid JSON: {exc}")
-    if not isinstance(document, dict):
-        return Check(name, False, "The document is JSON but not a JSON object")
+        document = strict_json.load_object(raw, max_bytes=max_bytes, max_depth=max_depth)
+    except strict_json.JsonRefused as exc:
+        match exc.problem:
+            case strict_json.Problem.TOO_LARGE:
+                return Check(name, False, _too_large(max_bytes))
+            case strict_json.Problem.TOO_DEEP:
+                return Check(name, False, _too_deep(max_depth))
+            case strict_json.Problem.NOT_OBJECT:
+                return Check(name, False, "The document is JSON but not a JSON object")
+            case _:
+                return Check(name, False, f"The document is not valid JSON: {exc}")
     run.document = document
+    size = len(raw) if not isinstance(raw, str) else len(raw.encode("utf-8"))
     return Check(name, True, f"Well-formed JSON ({size} bytes)")
 
 
@@ -391,28 +369,6 @@ def _too_large(max_bytes: int) -> str:
 def _too_deep(max_depth: int) -> str:
     """Return the detail for a document nested past the depth cap."""
     return f"The document is too deeply nested (more than {max_depth} levels)"
-
-
-def _nesting_depth(text: str) -> int:
-    """Return how deeply arrays and objects nest in JSON text, without parsing (or recursing)."""
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    return max(accumulate(_BRACKET_STEP[char] for char in brackets), default=0)
-
-
-def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """Return the object of pairs; raises ValueError on a repeated key."""
-    # Parsers disagree on which duplicate wins, so a signature could cover a value we never saw.
-    document: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in document:
-            raise ValueError(f"the key {key!r} appears twice in one object")
-        document[key] = value
-    return document
-
-
-def _refuse_constant(name: str) -> Any:
-    """Raise for NaN and Infinity, which Python's json accepts but JSON does not define."""
-    raise ValueError(f"{name} is not a JSON value")
 
 
 # ---------------------------------------------------------------- data model

@@ -49,6 +49,21 @@ ECTS: Final = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
 GENERIC_CREDENTIAL: Final = "http://data.europa.eu/snb/credential/e34929035b"
 BASE64: Final = "http://data.europa.eu/snb/encoding/6146cde7dd"
 
+# The one map of a specification's vocabulary fields (MicroCredential's, by name) to the scheme
+# each takes its concept from: the form's pickers, the completeness check and the labels
+# shown to staff all read it.
+SPECIFICATION_FIELD_SCHEMES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "eqf_level": EQF,
+        "isced_field": ISCED_F,
+        "assessment_type": ASSESSMENT,
+        "form_of_participation": MODE,
+        "learning_setting": LEARNING_SETTING,
+        "quality_assurance": ACCREDITATION,
+        "supervision_verification": SUPERVISION,
+    }
+)
+
 
 class UnknownConcept(LookupError):
     """Raised for a URI (or code) that the bundled vocabularies do not hold, or hold elsewhere."""

@@ -1,6 +1,5 @@
 """OpenID4VCI endpoints (for wallets: JSON, OAuth errors) and the holder's "add to a wallet" pages."""
 
-import json
 from functools import wraps
 from typing import Any, Protocol
 from uuid import UUID
@@ -15,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from credentials import oid4vci, wallet_issuance
+from credentials import oid4vci, strict_json, wallet_issuance
 from credentials.exceptions import CredentialError
 from institutions.models import Institution
 from learners import selectors as learner_selectors
@@ -143,8 +142,8 @@ def credential(request: HttpRequest, institution: Institution) -> HttpResponse:
         institution=institution, access_token=access_token.strip()
     )
     try:
-        body = json.loads(request.body)
-    except ValueError as exc:
+        body = strict_json.loads(request.body)
+    except strict_json.JsonRefused as exc:
         raise oid4vci.OAuthError("invalid_credential_request", "The body must be JSON.") from exc
     response = wallet_issuance.wallet_credential_issue(
         institution=institution, offer=offer, request_body=body

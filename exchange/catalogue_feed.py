@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
+from credentials import strict_json
+
 DEFAULT_LIMIT: Final = 100
 MAX_LIMIT: Final = 500
 # What a receiver accepts of one page: more is a malformed (or hostile) page.
@@ -273,8 +275,8 @@ def parse_page(body: bytes) -> ReceivedPage:
     if len(body) > MAX_PAGE_BYTES:
         raise FeedError("the page is too large")
     try:
-        page = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+        page = strict_json.loads(body)
+    except strict_json.JsonRefused as exc:
         raise FeedError("the page is not JSON") from exc
     if not isinstance(page, dict) or set(page) != {"items", "next", "watermark"}:
         raise FeedError("a page is an object with items, next and watermark")

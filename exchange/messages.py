@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from django.utils.translation import gettext as _
 
+from credentials import strict_json
 from credentials.models import CredentialStatus
 from exchange.models import Decision
 from meshe import plain_text
@@ -29,12 +30,11 @@ class InvalidMessage(ValueError):
 def json_object(body: bytes) -> dict[str, Any]:
     """The body as a JSON object."""
     try:
-        value = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidMessage(f"the body is not JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise InvalidMessage("the body must be a JSON object")
-    return value
+        return strict_json.load_object(body)
+    except strict_json.JsonRefused as exc:
+        if exc.problem is strict_json.Problem.NOT_OBJECT:
+            raise InvalidMessage("the body must be a JSON object") from None
+        raise InvalidMessage(f"the body is not JSON: {exc}") from None
 
 
 def text(message: Mapping[str, Any], name: str, *, required: bool = True, limit: int = 500) -> str:
@@ -87,8 +87,8 @@ class InboxMessage:
 
 
 def _top_level_values(text: str) -> dict[str, str]:
-    """The exact JSON text of each member of the object `text` (the last one of a repeated
-    name, as json.loads keeps); raises ValueError when `text` is not one JSON object."""
+    """The exact JSON text of each member of the object `text` (which the strict reader has
+    read, so no name repeats); raises ValueError when `text` is not one JSON object."""
     decoder = json.JSONDecoder()
     whitespace = re.compile(r"[ \t\n\r]*")
 
@@ -125,16 +125,21 @@ def _top_level_values(text: str) -> dict[str, str]:
     return values
 
 
+def _body_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, read strictly; raises InvalidMessage."""
+    try:
+        return strict_json.load_object(body)
+    except strict_json.JsonRefused as exc:
+        if exc.problem is strict_json.Problem.NOT_OBJECT:
+            raise InvalidMessage(_("The body is not a JSON object.")) from None
+        raise InvalidMessage(_("The body is not JSON.")) from exc
+
+
 def inbox_message_parse(body: bytes) -> InboxMessage:
     """The delivered credential, learner and note of an inbox body; raises InvalidMessage
     saying what is wrong. Pure."""
-    try:
-        text = body.decode("utf-8")
-        message = json.loads(text)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise InvalidMessage(_("The body is not JSON.")) from exc
-    if not isinstance(message, dict):
-        raise InvalidMessage(_("The body is not a JSON object."))
+    message = _body_object(body)
+    text = body.decode("utf-8").removeprefix("\ufeff")
     credential = message.get("credential")
     if not isinstance(credential, dict):
         raise InvalidMessage(_("The message has no credential object."))
@@ -172,7 +177,7 @@ def inbox_message_parse(body: bytes) -> InboxMessage:
         )
     try:
         document = _top_level_values(text)["credential"]
-    except (ValueError, KeyError) as exc:  # json.loads read it, so this is not expected
+    except (ValueError, KeyError) as exc:  # the strict reader read it, so this is not expected
         raise InvalidMessage(_("The body is not a JSON object.")) from exc
     return InboxMessage(
         credential=credential, document=document, learner_name=name.strip(), note=note.strip()
@@ -225,12 +230,7 @@ def _decision_message(body: Mapping[str, Any]) -> dict[str, Any]:
 
 def notice_message_parse(body: bytes) -> dict[str, Any]:
     """A decision or status notice, checked and with typed values; raises InvalidMessage."""
-    try:
-        message = json.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise InvalidMessage(_("The body is not JSON.")) from exc
-    if not isinstance(message, dict):
-        raise InvalidMessage(_("The body is not a JSON object."))
+    message = _body_object(body)
     if message.get("type") == "adoption":
         return _adoption_message(message)
     credential_id = message.get("credentialId")

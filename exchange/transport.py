@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.utils.datastructures import CaseInsensitiveMapping
 
+from credentials import strict_json
 from credentials.did_resolution import ResolutionError, ResolutionFailure, send_https
 from credentials.multiformats import MultiformatError, decode_ed25519_public_key
 from exchange import http_signatures as hs
@@ -51,7 +52,7 @@ class Reply:
 
     def json(self) -> Any:
         """The body parsed as JSON; None when it is empty (a 304 or a 204)."""
-        return json.loads(self.body) if self.body else None
+        return strict_json.loads(self.body) if self.body else None
 
 
 class TransportError(Exception):
@@ -240,8 +241,8 @@ def _problem_reason(headers: Mapping[str, str], body: bytes) -> str | None:
     if content_type != PROBLEM_CONTENT_TYPE:
         return None
     try:
-        problem = json.loads(body)
-    except ValueError:
+        problem = strict_json.loads(body)
+    except strict_json.JsonRefused:
         return None
     reason = problem.get("reason") if isinstance(problem, dict) else None
     return reason if isinstance(reason, str) and reason else None

@@ -5,12 +5,13 @@ European Digital Credentials (ELM v3) are told apart by their type; nothing here
 whether a document is authentic, which is the verifier's job.
 """
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
+
+from credentials import strict_json
 
 EDC_CONTEXT: Final = "http://data.europa.eu/snb/model/context/edc-ap"
 EDC_TYPE: Final = "EuropeanDigitalCredential"
@@ -40,12 +41,11 @@ class Summary:
 def parse(raw: str) -> dict[str, Any]:
     """The JSON object in raw; raises NotACredential for anything else."""
     try:
-        document = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError) as exc:
+        return strict_json.load_object(raw)
+    except strict_json.JsonRefused as exc:
+        if exc.problem is strict_json.Problem.NOT_OBJECT:
+            raise NotACredential("not a JSON object") from None
         raise NotACredential("not JSON") from exc
-    if not isinstance(document, dict):
-        raise NotACredential("not a JSON object")
-    return document
 
 
 def detect_format(document: Mapping[str, Any]) -> Format:

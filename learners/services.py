@@ -1,8 +1,8 @@
 """Writes of the learner's wallet: credentials finding their learner (a credential joins an
 account only through an e-mail address that the account has verified), share links, imports,
 the public profile, and the learner's control of their data. Every write is logged in the
-same transaction as a LearnerEvent (or, for what concerns an issued credential's life, a
-CredentialEvent)."""
+same transaction as a LearnerEvent; an issued credential is changed only through the
+credentials services, which log what concerns its life as a CredentialEvent."""
 
 import hashlib
 import secrets
@@ -14,13 +14,13 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from credentials import badge_images, verifier
-from credentials.models import CredentialEvent, IssuedCredential
+from credentials import services as credential_services
+from credentials.models import IssuedCredential
 from credentials.services import claim_token_hash
 from credentials.verification import DEFAULT_MAX_BYTES
 from institutions import selectors as institution_selectors
@@ -42,25 +42,9 @@ def _verified_addresses(user: User) -> list[str]:
 def credentials_attach(*, user: User) -> int:
     """Attaches every unattached credential issued to one of the user's verified addresses;
     returns how many. Idempotent."""
-    addresses = _verified_addresses(user)
-    if not addresses:
-        return 0
-    # Issuers type addresses as they like: compare lower-cased, which the index covers.
-    found = list(
-        IssuedCredential.objects.select_for_update()
-        .annotate(email_lower=Lower("holder_email"))
-        .filter(holder__isnull=True, email_lower__in=addresses)
-        .only("pk")
+    return credential_services.credentials_holder_attach(
+        holder=user, addresses=_verified_addresses(user)
     )
-    now = timezone.now()
-    IssuedCredential.objects.filter(pk__in=[c.pk for c in found]).update(
-        holder=user, claimed_at=now
-    )
-    CredentialEvent.objects.bulk_create(
-        CredentialEvent(credential=c, actor=user, action=CredentialEvent.Action.CLAIMED)
-        for c in found
-    )
-    return len(found)
 
 
 @transaction.atomic
@@ -92,10 +76,7 @@ def credential_claim(*, token: str, user: User) -> IssuedCredential:
     elif credential.holder_id != user.pk:
         raise ClaimError(_("This credential is already in another account's wallet."))
     # Single use: the link is spent even when signing in had already attached it.
-    IssuedCredential.objects.filter(pk=credential.pk).update(
-        claim_token_hash="", claim_expires_at=None
-    )
-    credential.refresh_from_db()
+    credential_services.credential_claim_link_spend(credential=credential)
     return credential
 
 
@@ -147,8 +128,8 @@ def credential_page_set_public(
     """Shows or hides the credential at its own address. Idempotent."""
     if credential.holder_id != user.pk:
         raise WalletError(_("This credential is not in your wallet."))
-    changed = IssuedCredential.objects.filter(pk=credential.pk, public_page=not public).update(
-        public_page=public
+    changed = credential_services.credential_page_set_public(
+        holder=user, credential=credential, public=public
     )
     if changed:
         LearnerEvent.objects.create(
@@ -156,7 +137,6 @@ def credential_page_set_public(
             action=LearnerEvent.Action.PAGE_SHOWN if public else LearnerEvent.Action.PAGE_HIDDEN,
             subject=str(credential.public_id),
         )
-    credential.public_page = public
     return credential
 
 
@@ -357,7 +337,7 @@ def account_delete(*, user: User) -> int:
             % {"institutions": ", ".join(m.institution.name for m in memberships)}
         )
     user = User.objects.select_for_update().get(pk=user.pk)
-    detached = IssuedCredential.objects.filter(holder=user).update(holder=None)
+    detached = credential_services.credentials_holder_detach(holder=user)
     ShareLink.objects.filter(owner=user).delete()
     ImportedCredential.objects.filter(owner=user).delete()
     PublicProfile.objects.filter(user=user).delete()
