@@ -16,6 +16,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY pyproject.toml requirements.lock README.md manage.py gunicorn.conf.py ./
 COPY meshe/ meshe/
+COPY accounts/ accounts/
 COPY credentials/ credentials/
 COPY institutions/ institutions/
 COPY learners/ learners/

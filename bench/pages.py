@@ -51,10 +51,11 @@ def measure(*, quick: bool) -> list[Row]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from accounts.models import User
     from credentials import services
     from credentials.models import MicroCredential
     from learners import services as learner_services
-    from learners.models import ImportedCredential, User
+    from learners.models import ImportedCredential
 
     published = list(
         MicroCredential.objects.filter(status=MicroCredential.Status.PUBLISHED).select_related(

@@ -60,10 +60,11 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from accounts.models import User
     from credentials import services
     from credentials.models import MicroCredential
     from learners import services as learner_services
-    from learners.models import ImportedCredential, User
+    from learners.models import ImportedCredential
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0)

@@ -19,6 +19,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from credentials import pathways
 from credentials.models import (
     CredentialStatus,
@@ -29,7 +30,7 @@ from credentials.models import (
 )
 from institutions.models import Membership
 from learners import credential_summary
-from learners.models import ImportedCredential, User
+from learners.models import ImportedCredential
 
 # Staff ---------------------------------------------------------------------------------------
 

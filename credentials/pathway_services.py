@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from credentials import pathway_selectors, services
 from credentials.exceptions import CredentialError
 from credentials.models import (
@@ -21,7 +22,6 @@ from credentials.models import (
 )
 from institutions import services as institution_services
 from institutions.models import Institution
-from learners.models import User
 
 
 def _check_rule(rule: str, required_count: int | None, required_ects: Decimal | None) -> None:

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from credentials import (
     canonical_templates,
     documents,
@@ -47,7 +48,6 @@ from institutions import publications
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
 from institutions.models import AuditEvent, Institution
-from learners.models import User
 
 # A list is left when this full, so random allocation never hunts long for a free index.
 STATUS_LIST_FILL_LIMIT = 0.75

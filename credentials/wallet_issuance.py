@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from credentials import (
     canonical_templates,
     documents,
@@ -47,7 +48,6 @@ from credentials.oid4vci import OAuthError
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
 from institutions.models import Institution
-from learners.models import User
 
 PRE_AUTHORIZED_CODE_LIFETIME: Final = timedelta(minutes=10)
 ACCESS_TOKEN_LIFETIME: Final = timedelta(minutes=10)

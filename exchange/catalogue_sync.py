@@ -23,6 +23,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from credentials import documents, ob3, vocabularies
 from credentials.achievement import Award, Holder
 from credentials.models import MicroCredential, MicroCredentialVersion
@@ -32,7 +33,6 @@ from exchange.models import NoticeKind, OfferRecognition, Partner, PartnerOffer,
 from institutions import selectors as institution_selectors
 from institutions.models import Institution, Membership
 from institutions.services import audit
-from learners.models import User
 
 logger = logging.getLogger(__name__)
 

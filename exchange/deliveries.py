@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from credentials import verifier
 from credentials.models import CredentialEvent, CredentialStatus, IssuedCredential
 from exchange import messages, outbox, tasks
@@ -37,7 +38,6 @@ from exchange.models import (
     PartnerStatus,
 )
 from institutions.services import audit
-from learners.models import User
 
 # Checks a delivered credential must pass to be stored at all: it is readable, it is a
 # credential, and the sender's key signed it. Status and validity are stored, not refused.

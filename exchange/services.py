@@ -14,13 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from exchange import outbox, transport
 from exchange.discovery import RemoteInstitution, RemoteKey
 from exchange.exceptions import ExchangeError
 from exchange.models import NoticeKind, Partner, PartnerStatus
 from institutions.models import Institution
 from institutions.services import audit
-from learners.models import User
 from meshe import plain_text
 
 S = PartnerStatus

@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class InstitutionsConfig(AppConfig):
     name = "institutions"
     verbose_name = _("Institutions")
-
-    def ready(self) -> None:
-        from institutions import signals  # noqa: F401  # connects the audit receivers

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.models import User
 from institutions.did_documents import PublishedKey, build_did_document
 from institutions.models import (
     ApiToken,
@@ -26,7 +27,6 @@ from institutions.models import (
     SigningKey,
     api_token_digest,
 )
-from learners.models import User
 
 # Who may do what, by role. Admin includes everything an issuer may do.
 MANAGE_STAFF = frozenset({Role.ADMIN})

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from credentials.multiformats import encode_ed25519_public_key
 from institutions import publications, selectors, tasks
 from institutions.exceptions import InstitutionError, KeyCustodyError
@@ -33,7 +34,6 @@ from institutions.models import (
     SigningKey,
     api_token_digest,
 )
-from learners.models import LearnerEvent, User
 
 INVITATION_LIFETIME = timedelta(days=14)
 
@@ -48,12 +48,9 @@ def audit(
 
 
 @transaction.atomic
-def account_security_event(*, user: User, action: str, subject: str = "", **detail: Any) -> None:
-    """Records a security event of an account (a LearnerEvent.Action such as "signed_in"): in
-    the account's own history, which its owner downloads and which is deleted with it, and
-    for staff also as "account.<action>" in the audit log of each institution they work for.
-    `subject` (never personal data) goes on the account's record, `detail` on the audit's."""
-    LearnerEvent.objects.create(user=user, action=action, subject=subject)
+def account_security_audit(*, user: User, action: str, **detail: Any) -> None:
+    """Records a security event of a staff member's account (an action such as "signed_in") as
+    "account.<action>" in the audit log of each institution they work for; nothing for others."""
     memberships = Membership.objects.filter(user=user).values_list("institution_id", flat=True)
     AuditEvent.objects.bulk_create(
         AuditEvent(

@@ -7,4 +7,4 @@ class LearnersConfig(AppConfig):
     verbose_name = _("Learners")
 
     def ready(self) -> None:
-        from learners import signals  # noqa: F401  # connects the receivers
+        from learners import security_events, signals  # noqa: F401  # connects the receivers

@@ -18,11 +18,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from credentials.content_language import in_active_language
 from credentials.did_resolution import url_to_did_web
 from credentials.models import CredentialStatus, IssuedCredential
 from learners.explanations import concept_label, number_text
-from learners.models import ImportedCredential, LearnerEvent, PublicProfile, ShareLink, User
+from learners.models import ImportedCredential, LearnerEvent, PublicProfile, ShareLink
 
 
 class WalletStatus(TextChoices):

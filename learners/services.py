@@ -18,15 +18,27 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from credentials import badge_images, verifier
 from credentials import services as credential_services
 from credentials.models import IssuedCredential
 from credentials.services import claim_token_hash
 from credentials.verification import DEFAULT_MAX_BYTES
 from institutions import selectors as institution_selectors
+from institutions import services as institution_services
 from learners import credential_summary, data_export, selectors
 from learners.exceptions import ClaimError, WalletError
-from learners.models import ImportedCredential, LearnerEvent, PublicProfile, ShareLink, User
+from learners.models import ImportedCredential, LearnerEvent, PublicProfile, ShareLink
+
+
+@transaction.atomic
+def account_security_event(*, user: User, action: str, subject: str = "", **detail: Any) -> None:
+    """Records a security event of an account (a LearnerEvent.Action such as "signed_in") in
+    the account's own history, which its owner downloads and which is deleted with it, and for
+    staff also in their institutions' audit logs. `subject` (never personal data) goes on the
+    account's record, `detail` on the audit's."""
+    LearnerEvent.objects.create(user=user, action=action, subject=subject)
+    institution_services.account_security_audit(user=user, action=action, **detail)
 
 
 def _verified_addresses(user: User) -> list[str]:

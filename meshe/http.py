@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 
-from learners.models import User
+from accounts.models import User
 
 
 class AuthenticatedHttpRequest(HttpRequest):

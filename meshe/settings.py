@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "allauth.socialaccount.providers.saml",
     "meshe",
+    "accounts",
     "learners",
     "institutions",
     "credentials",
@@ -250,7 +251,7 @@ MESHE_OUTBOUND_ALLOW_LOOPBACK = env_bool("MESHE_OUTBOUND_ALLOW_LOOPBACK", DEBUG)
 # ESCO skills for the type-ahead, built by bin/build-esco-index (which mirrors this default).
 MESHE_ESCO_INDEX = BASE_DIR / env_str("MESHE_ESCO_INDEX", "build/esco/skills.tsv.gz")
 
-AUTH_USER_MODEL = "learners.User"
+AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

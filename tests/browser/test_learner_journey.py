@@ -21,8 +21,9 @@ from urllib.parse import urljoin
 import pytest
 from playwright.sync_api import APIResponse, Browser, Locator, Page, expect
 
+from accounts.models import User
 from learners import services as learner_services
-from learners.models import ImportedCredential, ShareLink, User
+from learners.models import ImportedCredential, ShareLink
 from tests.factories import PASSWORD, MicroCredentialFactory, UserFactory, issue
 from tests.interop import Interop
 from tests.learners.elsewhere import ob3_credential

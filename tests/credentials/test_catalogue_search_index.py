@@ -1,5 +1,5 @@
 """The catalogue's text search: what it finds, and on PostgreSQL the trigram indexes that let
-it read only the offers that match (migration 0009), which SQLite goes without."""
+it read only the offers that match (migration 0002_catalogue_search_trigram), which SQLite goes without."""
 
 import re
 

@@ -12,6 +12,7 @@ from datetime import date
 from django.conf import settings
 from django.test import Client
 
+from accounts.models import User
 from credentials import services as credential_services
 from credentials.models import IssuedCredential
 from credentials.multiformats import decode_ed25519_public_key
@@ -20,7 +21,6 @@ from exchange.manifest import endpoint_urls
 from exchange.models import Partner, PartnerStatus
 from institutions import selectors as institution_selectors
 from institutions.models import Institution, Role
-from learners.models import User
 from tests.factories import InstitutionFactory, MembershipFactory, MicroCredentialFactory
 
 

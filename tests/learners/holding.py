@@ -8,10 +8,11 @@ from decimal import Decimal
 import factory
 from django.core import mail
 
+from accounts.models import User
 from credentials import services as credential_services
 from credentials.models import IssuedCredential
 from learners import services as learner_services
-from learners.models import ImportedCredential, User
+from learners.models import ImportedCredential
 from tests.factories import UserFactory, issue
 from tests.mail import claim_token
 

@@ -14,7 +14,7 @@ from cryptography.x509.oid import NameOID
 from django.core import mail
 from django.urls import reverse
 
-from learners.models import User
+from accounts.models import User
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 import pytest
 from django.db import IntegrityError
 
-from learners.models import User
+from accounts.models import User
 
 pytestmark = pytest.mark.django_db
 

@@ -6,11 +6,12 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.urls import reverse
 
+from accounts.models import User
 from credentials.models import CredentialEvent, IssuedCredential
 from credentials.verifier import verify
 from learners import services as learner_services
 from learners.exceptions import WalletError
-from learners.models import ImportedCredential, LearnerEvent, PublicProfile, ShareLink, User
+from learners.models import ImportedCredential, LearnerEvent, PublicProfile, ShareLink
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
 from tests.learners.elsewhere import signed_elsewhere
 from tests.learners.holding import held_credential

@@ -4,10 +4,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from accounts.models import User
 from credentials import verifier
 from credentials.models import IssuedCredential, MicroCredential
 from institutions.models import Institution, Membership
-from learners.models import User
 
 
 @pytest.mark.django_db

@@ -88,7 +88,7 @@ for line in sys.stdin.buffer:
 _SEED_INSTITUTION = """
 from allauth.account.models import EmailAddress
 from institutions import services
-from learners.models import User
+from accounts.models import User
 
 admin = User.objects.create_user(email, password=None, name=name + " administrator")
 EmailAddress.objects.create(user=admin, email=email, verified=True, primary=True)

@@ -8,12 +8,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from credentials import services as credential_services
 from credentials.models import IssuedCredential, MicroCredential, StatusList
 from credentials.verification import issuer_id
 from institutions import services as institution_services
 from institutions.models import Institution, Membership, Role
-from learners.models import User
 
 DEMO_PASSWORD = "meshe-demo-2026"  # noqa: S105  # published on purpose: demo data only
 

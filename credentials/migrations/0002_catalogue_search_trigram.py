@@ -35,7 +35,7 @@ def drop_indexes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("credentials", "0008_holder_sharing_choice"),
+        ("credentials", "0001_initial"),
     ]
 
     operations = [

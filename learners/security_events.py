@@ -1,7 +1,8 @@
 """Security events of accounts, from Django's and allauth's signals, into the audit logs.
 
-Learners' events go to their own account history (LearnerEvent); staff's also to the audit log
-of each institution they work for (institutions.services.account_security_event).
+Every account's events go to its own history (LearnerEvent); staff's also to the audit log of
+each institution they work for (learners.services.account_security_event). They live here, in
+the app above both the accounts and the institutions, so neither has to know of the other's log.
 """
 
 from typing import Any
@@ -17,8 +18,9 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from institutions import services
-from learners.models import LearnerEvent, User
+from accounts.models import User
+from learners import services
+from learners.models import LearnerEvent
 from meshe.rate_limits import client_address
 
 Action = LearnerEvent.Action
@@ -28,12 +30,12 @@ def _where(request: HttpRequest | None) -> dict[str, str]:
     return {"ip": client_address(request)} if request is not None else {}
 
 
-@receiver(user_logged_in, dispatch_uid="institutions.audit.signed_in")
+@receiver(user_logged_in, dispatch_uid="learners.audit.signed_in")
 def audit_signed_in(sender: object, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     services.account_security_event(user=user, action=Action.SIGNED_IN, **_where(request))
 
 
-@receiver(user_login_failed, dispatch_uid="institutions.audit.sign_in_failed")
+@receiver(user_login_failed, dispatch_uid="learners.audit.sign_in_failed")
 def audit_sign_in_failed(
     sender: object, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
@@ -46,7 +48,7 @@ def audit_sign_in_failed(
         )
 
 
-@receiver(authentication_failed, dispatch_uid="institutions.audit.second_factor_failed")
+@receiver(authentication_failed, dispatch_uid="learners.audit.second_factor_failed")
 def audit_second_factor_failed(
     sender: object, request: HttpRequest | None, user: User, authenticator: Any, **kwargs: Any
 ) -> None:
@@ -79,14 +81,14 @@ def _mfa_changed(change: str) -> Any:
 audit_mfa_added = _mfa_changed("added")
 audit_mfa_removed = _mfa_changed("removed")
 audit_mfa_reset = _mfa_changed("reset")
-authenticator_added.connect(audit_mfa_added, dispatch_uid="institutions.audit.mfa_added")
-authenticator_removed.connect(audit_mfa_removed, dispatch_uid="institutions.audit.mfa_removed")
-authenticator_reset.connect(audit_mfa_reset, dispatch_uid="institutions.audit.mfa_reset")
+authenticator_added.connect(audit_mfa_added, dispatch_uid="learners.audit.mfa_added")
+authenticator_removed.connect(audit_mfa_removed, dispatch_uid="learners.audit.mfa_removed")
+authenticator_reset.connect(audit_mfa_reset, dispatch_uid="learners.audit.mfa_reset")
 
 
-@receiver(password_changed, dispatch_uid="institutions.audit.password_changed")
-@receiver(password_set, dispatch_uid="institutions.audit.password_set")
-@receiver(password_reset, dispatch_uid="institutions.audit.password_reset")
+@receiver(password_changed, dispatch_uid="learners.audit.password_changed")
+@receiver(password_set, dispatch_uid="learners.audit.password_set")
+@receiver(password_reset, dispatch_uid="learners.audit.password_reset")
 def audit_password_changed(
     sender: object, request: HttpRequest | None, user: User, **kwargs: Any
 ) -> None:
