@@ -19,12 +19,11 @@ from django.http import Http404, QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from credentials import documents, ob3
+from credentials import documents, explanations, ob3
 from credentials.content_language import in_active_language
 from credentials.models import MicroCredential
 from exchange.models import PartnerOffer, PartnerStatus
 from institutions.models import Institution
-from learners import explanations
 
 MAX_COMPARED = 3
 

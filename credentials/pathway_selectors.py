@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from credentials import pathways
+from credentials import credential_summary, pathways
 from credentials.models import (
     CredentialStatus,
     IssuedCredential,
@@ -29,7 +29,6 @@ from credentials.models import (
     PathwayComponent,
 )
 from institutions.models import Membership
-from learners import credential_summary
 from learners.models import ImportedCredential
 
 # Staff ---------------------------------------------------------------------------------------

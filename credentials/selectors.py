@@ -9,6 +9,7 @@ from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.models import User
 from credentials.models import (
     BulkIssueJob,
     BulkIssueRow,
@@ -83,6 +84,16 @@ def public_credential(*, public_id: UUID) -> IssuedCredential:
     if not credential.public_page:
         raise PrivateCredential
     return credential
+
+
+def held_credential(*, user: User, public_id: UUID) -> IssuedCredential:
+    """One credential the user holds, with what its pages show; 404 for anyone else's."""
+    try:
+        return IssuedCredential.objects.select_related(
+            "institution", "version__micro_credential", "revocation_list", "suspension_list"
+        ).get(public_id=public_id, holder=user)
+    except IssuedCredential.DoesNotExist:
+        raise Http404 from None
 
 
 def published_status_list(*, slug: str, purpose: str, number: int) -> StatusList:

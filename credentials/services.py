@@ -22,6 +22,7 @@ from accounts.models import User
 from credentials import (
     canonical_templates,
     documents,
+    hooks,
     recipients,
     signing,
     spreadsheets,
@@ -43,7 +44,6 @@ from credentials.models import (
     StatusList,
     StatusPurpose,
 )
-from exchange import deliveries as exchange_deliveries
 from institutions import publications
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
@@ -364,7 +364,7 @@ def _transition(
     )
     current.status = target
     wallet_issuance.token_status_sync(credential=current, status=target)
-    exchange_deliveries.status_notices_enqueue(credential=current)
+    hooks.credential_status_changed.send(sender=IssuedCredential, credential=current)
     return current
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from credentials import (
     charts,
     documents,
@@ -33,7 +34,6 @@ from credentials.models import CredentialStatus, MicroCredential, Pathway
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
 from meshe.csv_cells import safe_row
-from meshe.http import AuthenticatedHttpRequest
 
 
 @staff_required

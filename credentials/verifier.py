@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from credentials import selectors
+from credentials import hooks, selectors
 from credentials.did_resolution import (
     DidResolver,
     ResolutionError,
@@ -26,7 +26,6 @@ from credentials.did_resolution import (
     url_to_did_web,
 )
 from credentials.verification import CheckedStatusList, verify_credential
-from exchange import selectors as exchange_selectors
 from institutions import publications
 from institutions import selectors as institution_selectors
 
@@ -132,7 +131,7 @@ class _NodeView:
         """Known issuers: institutions of this node and partners both sides confirmed."""
         slug = _local_slug(did)
         if slug is None:
-            return exchange_selectors.agreed_partner_name(did=did)
+            return hooks.partner_issuer_name(did=did)
         name = self._recall("name", did)
         if name is None:
             try:

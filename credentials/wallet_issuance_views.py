@@ -14,11 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from credentials import oid4vci, strict_json, wallet_issuance
+from accounts.http import AuthenticatedHttpRequest
+from credentials import oid4vci, selectors, strict_json, wallet_issuance
 from credentials.exceptions import CredentialError
 from institutions.models import Institution
-from learners import selectors as learner_selectors
-from meshe.http import AuthenticatedHttpRequest
 
 # Where the offer link waits for its holder between the POST and the page that shows it.
 _SESSION_KEY = "wallet_offer:{}"
@@ -157,7 +156,7 @@ def credential(request: HttpRequest, institution: Institution) -> HttpResponse:
 @require_POST
 @login_required
 def offer_create(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
-    held = learner_selectors.wallet_credential(user=request.user, public_id=public_id)
+    held = selectors.held_credential(user=request.user, public_id=public_id)
     try:
         new = wallet_issuance.wallet_offer_create(user=request.user, credential=held)
     except CredentialError as exc:
@@ -175,7 +174,7 @@ def offer_create(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResp
 @require_GET
 @login_required
 def offer(request: AuthenticatedHttpRequest, public_id: UUID, offer_id: UUID) -> HttpResponse:
-    held = learner_selectors.wallet_credential(user=request.user, public_id=public_id)
+    held = selectors.held_credential(user=request.user, public_id=public_id)
     current = wallet_issuance.open_offer_for_holder(
         user=request.user, credential=held, offer_id=offer_id
     )

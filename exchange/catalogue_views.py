@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.http import AuthenticatedHttpRequest
 from credentials import catalogue
 from credentials.content_language import in_active_language
 from exchange import catalogue_feed, catalogue_sync, selectors
@@ -20,7 +21,6 @@ from exchange.exceptions import ExchangeError
 from exchange.inbound import problem, signed_endpoint
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
-from meshe.http import AuthenticatedHttpRequest
 
 
 class AdoptForm(forms.Form):

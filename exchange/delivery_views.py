@@ -21,7 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from credentials import verifier
+from accounts.http import AuthenticatedHttpRequest
+from credentials import explanations, verifier
+from credentials import selectors as credential_selectors
 from credentials.models import IssuedCredential
 from exchange import catalogue_sync, deliveries, selectors
 from exchange import messages as exchange_messages
@@ -29,9 +31,6 @@ from exchange.inbound import ExchangeRequest, problem, signed_endpoint
 from exchange.models import Decision, OutboxStatus, Partner
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
-from learners import explanations
-from learners import selectors as learner_selectors
-from meshe.http import AuthenticatedHttpRequest
 
 # Filters: "pending" stands for the empty decision, which a query string cannot tell from none.
 DECISION_FILTERS = [
@@ -436,7 +435,7 @@ def incoming_recheck(request: AuthenticatedHttpRequest, slug: str, public_id: UU
 
 @login_required
 def recognition(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
-    credential = learner_selectors.wallet_credential(user=request.user, public_id=public_id)
+    credential = credential_selectors.held_credential(user=request.user, public_id=public_id)
     partners = selectors.confirmed_partners(institution=credential.institution)
     chosen_id = request.POST.get("partner") or request.GET.get("partner") or ""
     chosen = None

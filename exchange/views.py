@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.http import AuthenticatedHttpRequest
 from exchange import discovery, forms, selectors, services
 from exchange import messages as protocol
 from exchange.exceptions import ExchangeError
@@ -15,7 +16,6 @@ from exchange.models import Partner
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
 from institutions.models import Institution
-from meshe.http import AuthenticatedHttpRequest
 
 
 @require_safe

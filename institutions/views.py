@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from credentials import catalogue
 from exchange import selectors as exchange_selectors
 from institutions import forms, selectors, services
@@ -26,7 +27,6 @@ from institutions.decorators import staff_required
 from institutions.exceptions import InstitutionError
 from institutions.models import AuditEvent
 from meshe.csv_cells import safe_row
-from meshe.http import AuthenticatedHttpRequest
 
 
 @staff_required

@@ -19,10 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from credentials import selectors as credential_selectors
 from credentials.content_language import in_active_language
 from credentials.did_resolution import url_to_did_web
+from credentials.explanations import concept_label, number_text
 from credentials.models import CredentialStatus, IssuedCredential
-from learners.explanations import concept_label, number_text
 from learners.models import ImportedCredential, LearnerEvent, PublicProfile, ShareLink
 
 
@@ -268,12 +269,7 @@ def wallet_credential_url(public_id: UUID) -> str:
 
 def wallet_credential(*, user: User, public_id: UUID) -> IssuedCredential:
     """One credential in the user's wallet, with what its page shows; 404 for anyone else's."""
-    try:
-        return IssuedCredential.objects.select_related(
-            "institution", "version__micro_credential", "revocation_list", "suspension_list"
-        ).get(public_id=public_id, holder=user)
-    except IssuedCredential.DoesNotExist:
-        raise Http404 from None
+    return credential_selectors.held_credential(user=user, public_id=public_id)
 
 
 def share_links(*, user: User, credential: IssuedCredential) -> QuerySet[ShareLink]:

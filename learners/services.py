@@ -19,14 +19,14 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from credentials import badge_images, verifier
+from credentials import badge_images, credential_summary, verifier
 from credentials import services as credential_services
 from credentials.models import IssuedCredential
 from credentials.services import claim_token_hash
 from credentials.verification import DEFAULT_MAX_BYTES
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
-from learners import credential_summary, data_export, selectors
+from learners import data_export, selectors
 from learners.exceptions import ClaimError, WalletError
 from learners.models import ImportedCredential, LearnerEvent, PublicProfile, ShareLink
 

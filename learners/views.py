@@ -13,14 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from credentials import documents, pathway_selectors, verifier
+from accounts.http import AuthenticatedHttpRequest
+from credentials import documents, explanations, hooks, pathway_selectors, verifier
 from credentials import selectors as credential_selectors
-from exchange import selectors as exchange_selectors
-from learners import explanations, forms, linkedin, selectors, services
+from learners import forms, linkedin, selectors, services
 from learners.exceptions import ClaimError, WalletError
 from learners.models import ShareLink
 from meshe import rate_limits
-from meshe.http import AuthenticatedHttpRequest
 
 
 @require_GET
@@ -103,7 +102,7 @@ def credential_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> Htt
             "credential": credential,
             "status": selectors.issued_status(credential, now=timezone.now()),
             "status_reason": credential_selectors.status_reason(credential=credential),
-            "deliveries": exchange_selectors.deliveries_of_credential(credential=credential),
+            "deliveries": hooks.deliveries_of_credential(credential=credential),
             "verification": verifier.labelled(verifier.verify(credential.document)),
             "elements": explanations.standard_elements(
                 snapshot=snapshot,

@@ -6,8 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from accounts.http import AuthenticatedHttpRequest
 from institutions import selectors
-from meshe.http import AuthenticatedHttpRequest
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -5,12 +5,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from credentials import pathway_selectors, pathway_services, pathways, services
+from credentials import credential_summary, pathway_selectors, pathway_services, pathways, services
 from credentials.exceptions import CredentialError
 from credentials.models import IssuedCredential, Pathway, PathwayComponent
 from credentials.pathways import Component, Holding, evaluate
 from institutions.models import AuditEvent, Role
-from learners import credential_summary
 from tests.factories import (
     PARTNER,
     MembershipFactory,

@@ -3,9 +3,8 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
-from credentials import services
+from credentials import explanations, services
 from credentials.documents import specification_snapshot
-from learners import explanations
 from tests.factories import MicroCredentialFactory, UserFactory
 from tests.learners.holding import held_credential
 
