@@ -3,11 +3,14 @@
 Exchange answers the questions and receives the signal in its AppConfig.ready().
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.dispatch import Signal
 
+from credentials import pathways
 from meshe.hooks import Hook
 
 
@@ -27,6 +30,38 @@ partner_issuer_name: Hook[..., str | None] = Hook("partner_issuer_name", default
 deliveries_of_credential: Hook[..., Iterable[Any]] = Hook(
     "deliveries_of_credential", default=_not_sent
 )
+
+
+def _nothing_imported(
+    *, user_id: int | None = None, mentioning: Sequence[str] = (), now: datetime
+) -> list[tuple[int, pathways.Holding]]:
+    return []
+
+
+# What learners imported into their wallets, as (owner id, holding) toward pathways: one
+# user's (`user_id`), or everyone's that mention one of the URLs in `mentioning`.
+imported_holdings: Hook[..., list[tuple[int, pathways.Holding]]] = Hook(
+    "imported_holdings", default=_nothing_imported
+)
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    """Credentials an institution sent to partners for recognition, and what became of them."""
+
+    sent: int = 0
+    delivered: int = 0
+    recognised: int = 0
+    declined: int = 0
+    failed: int = 0
+
+
+def _nothing_sent(*, institution_id: int) -> DeliveryCounts:
+    return DeliveryCounts()
+
+
+# For the dashboard: what the institution sent to partners (one query).
+delivery_counts: Hook[..., DeliveryCounts] = Hook("delivery_counts", default=_nothing_sent)
 
 # Sent inside the transaction that changed an issued credential's status (revoked, suspended,
 # reinstated), with `credential=`: partners that received it are told.

@@ -4,8 +4,6 @@ Kept beside selectors.py, as certificate_services.py is beside services.py: the 
 reads share helpers that turn rows into the plain values credentials.pathways evaluates.
 """
 
-import functools
-import operator
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from credentials import credential_summary, pathways
+from credentials import hooks, pathways
 from credentials.models import (
     CredentialStatus,
     IssuedCredential,
@@ -29,7 +27,6 @@ from credentials.models import (
     PathwayComponent,
 )
 from institutions.models import Membership
-from learners.models import ImportedCredential
 
 # Staff ---------------------------------------------------------------------------------------
 
@@ -106,11 +103,7 @@ def pathway_learners(*, pathway: Pathway, now: datetime | None = None) -> list[P
         for holder_id, holding in _issued_holdings(issued, now=now):
             holdings[holder_id].append(holding)
     if urls:
-        # A coarse text match narrows the rows; the parsed achievement id decides.
-        mentions = functools.reduce(operator.or_, (Q(document__contains=url) for url in urls))
-        for owner_id, holding in _imported_holdings(
-            ImportedCredential.objects.filter(mentions), now=now
-        ):
+        for owner_id, holding in hooks.imported_holdings(mentioning=urls, now=now):
             holdings[owner_id].append(holding)
     completed = {
         user_id: progress
@@ -241,9 +234,8 @@ def _evaluate(
 def _holdings_of(user: User, *, now: datetime) -> list[pathways.Holding]:
     """Everything the user holds, issued here or imported, as holdings; two queries."""
     issued = IssuedCredential.objects.filter(holder=user)
-    imported = ImportedCredential.objects.filter(owner=user)
     return [holding for _user, holding in _issued_holdings(issued, now=now)] + [
-        holding for _user, holding in _imported_holdings(imported, now=now)
+        holding for _user, holding in hooks.imported_holdings(user_id=user.pk, now=now)
     ]
 
 
@@ -270,23 +262,3 @@ def _issued_holdings(
         )
         for holder_id, micro_credential_id, status, valid_until, ects in rows
     ]
-
-
-def _imported_holdings(
-    imports: QuerySet[ImportedCredential], *, now: datetime
-) -> list[tuple[int, pathways.Holding]]:
-    """(owner id, holding) per import that names its specification: valid when the verifier
-    said so and it has not expired since (the wallet's rule)."""
-    found = []
-    for imported in imports.only("owner_id", "document", "verification", "valid_until", "ects"):
-        try:
-            key = credential_summary.achievement_id(credential_summary.parse(imported.document))
-        except credential_summary.NotACredential:
-            continue
-        if not key or key.startswith("local:"):
-            continue
-        valid = imported.verified and (imported.valid_until is None or imported.valid_until > now)
-        found.append(
-            (imported.owner_id, pathways.Holding(key=key, ects=imported.ects, valid=valid))
-        )
-    return found

@@ -1,6 +1,6 @@
 """Reads of micro-credentials, issued credentials and status lists, with tenancy checks."""
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from credentials import hooks
 from credentials.models import (
     BulkIssueJob,
     BulkIssueRow,
@@ -19,7 +20,6 @@ from credentials.models import (
     MicroCredentialVersion,
     StatusList,
 )
-from exchange.models import Decision, Delivery, OutboxStatus
 from institutions.models import ApiToken, Membership
 
 
@@ -257,7 +257,6 @@ class InstitutionNumbers:
 
 def institution_numbers(*, viewer: Membership, months: int = 12) -> InstitutionNumbers:
     """The dashboard's figures for the viewer's institution, in four queries."""
-    deliveries = Delivery.objects.filter(credential__institution_id=viewer.institution_id)
     credentials = IssuedCredential.objects.filter(institution_id=viewer.institution_id)
     totals = credentials.aggregate(
         issued=Count("pk"),
@@ -287,13 +286,7 @@ def institution_numbers(*, viewer: Membership, months: int = 12) -> InstitutionN
         .order_by("-n", "version__micro_credential__title")
         .values_list("version__micro_credential__title", "n")
     )
-    sent = deliveries.aggregate(
-        sent=Count("pk"),
-        delivered=Count("pk", filter=Q(status=OutboxStatus.DELIVERED)),
-        recognised=Count("pk", filter=Q(decision=Decision.RECOGNISED)),
-        declined=Count("pk", filter=Q(decision=Decision.DECLINED)),
-        failed=Count("pk", filter=Q(status=OutboxStatus.FAILED)),
-    )
+    sent = hooks.delivery_counts(institution_id=viewer.institution_id)
     return InstitutionNumbers(
-        per_month=per_month, per_specification=per_specification, **totals, **sent
+        per_month=per_month, per_specification=per_specification, **totals, **asdict(sent)
     )

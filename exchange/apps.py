@@ -15,6 +15,7 @@ class ExchangeConfig(AppConfig):
 
         hooks.partner_issuer_name.answer_with(selectors.agreed_partner_name)
         hooks.deliveries_of_credential.answer_with(selectors.deliveries_of_credential)
+        hooks.delivery_counts.answer_with(selectors.delivery_counts)
 
         def notify_partners(sender: Any, *, credential: Any, **kwargs: Any) -> None:
             deliveries.status_notices_enqueue(credential=credential)

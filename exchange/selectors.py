@@ -6,10 +6,11 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Prefetch, Q, QuerySet, When
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
 
+from credentials import hooks
 from credentials.models import CredentialStatus, IssuedCredential, MicroCredential
 from exchange.manifest import HostedInstitution
 from exchange.models import (
@@ -194,3 +195,16 @@ def require_decider(viewer: Membership) -> None:
 def deliveries_of_credential(*, credential: IssuedCredential) -> QuerySet[Delivery]:
     """Where the credential was sent, newest first: for its holder's page."""
     return Delivery.objects.filter(credential=credential).select_related("partner")
+
+
+def delivery_counts(*, institution_id: int) -> hooks.DeliveryCounts:
+    """What the institution sent to partners for recognition and what became of it, in one
+    query: for its dashboard (answers credentials.hooks)."""
+    counts = Delivery.objects.filter(credential__institution_id=institution_id).aggregate(
+        sent=Count("pk"),
+        delivered=Count("pk", filter=Q(status=OutboxStatus.DELIVERED)),
+        recognised=Count("pk", filter=Q(decision=Decision.RECOGNISED)),
+        declined=Count("pk", filter=Q(decision=Decision.DECLINED)),
+        failed=Count("pk", filter=Q(status=OutboxStatus.FAILED)),
+    )
+    return hooks.DeliveryCounts(**counts)

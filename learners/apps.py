@@ -7,4 +7,8 @@ class LearnersConfig(AppConfig):
     verbose_name = _("Learners")
 
     def ready(self) -> None:
-        from learners import security_events, signals  # noqa: F401  # connects the receivers
+        from credentials import hooks
+        from learners import security_events, selectors, signals  # noqa: F401  # connects the receivers
+
+        # Imported credentials count toward pathways (credentials.hooks).
+        hooks.imported_holdings.answer_with(selectors.imported_holdings)

@@ -1,8 +1,10 @@
 """Reads of a learner's wallet. Every selector takes who is asking: another learner's
 credential, share link or import is a 404, never a 403 that would confirm it exists."""
 
+import functools
 import json
-from collections.abc import Iterable
+import operator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -11,7 +13,7 @@ from uuid import UUID
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet, TextChoices
+from django.db.models import Q, QuerySet, TextChoices
 from django.db.models.fields.json import KeyTextTransform
 from django.http import Http404
 from django.urls import reverse
@@ -19,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from credentials import credential_summary, pathways
 from credentials import selectors as credential_selectors
 from credentials.content_language import in_active_language
 from credentials.did_resolution import url_to_did_web
@@ -389,3 +392,34 @@ def account_data(*, user: User) -> AccountData:
         ),
         events=list(LearnerEvent.objects.filter(user=user).order_by("pk")),
     )
+
+
+def imported_holdings(
+    *, user_id: int | None = None, mentioning: Sequence[str] = (), now: datetime
+) -> list[tuple[int, pathways.Holding]]:
+    """(owner id, holding) per import that names its specification, toward pathways: one
+    user's imports, or everyone's that mention one of the URLs. Valid when the verifier said
+    so and it has not expired since (the wallet's rule). Answers credentials.hooks."""
+    imports = ImportedCredential.objects.all()
+    if user_id is not None:
+        imports = imports.filter(owner_id=user_id)
+    elif mentioning:
+        # A coarse text match narrows the rows; the parsed achievement id decides.
+        imports = imports.filter(
+            functools.reduce(operator.or_, (Q(document__contains=url) for url in mentioning))
+        )
+    else:
+        return []
+    found = []
+    for imported in imports.only("owner_id", "document", "verification", "valid_until", "ects"):
+        try:
+            key = credential_summary.achievement_id(credential_summary.parse(imported.document))
+        except credential_summary.NotACredential:
+            continue
+        if not key or key.startswith("local:"):
+            continue
+        valid = imported.verified and (imported.valid_until is None or imported.valid_until > now)
+        found.append(
+            (imported.owner_id, pathways.Holding(key=key, ects=imported.ects, valid=valid))
+        )
+    return found
