@@ -2,28 +2,26 @@
 
 Reads only (selectors in all but name): every function returns published offers, never
 drafts or retired ones, whoever asks. Offers imported from agreed partners' catalogue feeds
-(exchange.PartnerOffer) are listed beside our own unless withdrawn, once each however many of
-our institutions imported them.
+are listed beside our own unless withdrawn, once each however many of our institutions
+imported them: exchange answers the catalogue's questions about them (below).
 """
 
-import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Exists, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
 from django.http import Http404, QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from credentials import documents, explanations, ob3
-from credentials.content_language import in_active_language
+from credentials import documents, explanations
 from credentials.models import MicroCredential
-from exchange.models import PartnerOffer, PartnerStatus
 from institutions.models import Institution
+from meshe.hooks import Hook
 
 MAX_COMPARED = 3
 
@@ -110,140 +108,32 @@ def _local_offers(filters: Filters) -> QuerySet[MicroCredential]:
     return found.order_by("title", "pk")
 
 
-def _code(uri: str) -> str:
-    """The last segment of a vocabulary URI, as partner feeds give it: ".../eqf/6" → "6"."""
-    return uri.rstrip("/").rsplit("/", 1)[-1]
+# Partners' offers (exchange.PartnerOffer) join ours through these questions, which exchange
+# answers (exchange/partner_catalogue.py): the catalogue knows rows with a pk and a title, and
+# listings that templates show, nothing of partners.
 
 
-def visible_partner_offers() -> QuerySet[PartnerOffer]:
-    """Partner offers anyone may see: not withdrawn, from a partnership both sides agreed."""
-    return PartnerOffer.objects.filter(
-        withdrawn_at__isnull=True, partner__status=PartnerStatus.CONFIRMED
-    )
+def _no_partner_offers(filters: Filters) -> QuerySet[Any] | None:
+    return None
 
 
-def _partner_offers(filters: Filters) -> QuerySet[PartnerOffer] | None:
-    """Partner offers matching the filters, one row per offer (the first imported); None
-    when the filters ask for one of our institutions."""
-    if filters.institution:
-        return None
-    found = visible_partner_offers()
-    if filters.text:
-        found = found.filter(
-            Q(title__icontains=filters.text)
-            | Q(document__achievement__description__icontains=filters.text)
-            | Q(partner__name__icontains=filters.text)
-        )
-    if filters.country:
-        found = found.filter(partner__country=filters.country)
-    if filters.eqf_level:
-        level = _code(filters.eqf_level)
-        if not level.isdigit():
-            return found.none()
-        found = found.filter(eqf_level=int(level))
-    if filters.isced_field:
-        found = found.filter(isced_field__startswith=_code(filters.isced_field))
-    if filters.participation:
-        found = found.filter(participation=_code(filters.participation))
-    if filters.language:
-        found = found.filter(
-            Q(language=filters.language) | Q(language__startswith=filters.language + "-")
-        )
-    if filters.ects_min is not None:
-        found = found.filter(ects__gte=filters.ects_min)
-    if filters.ects_max is not None:
-        found = found.filter(ects__lte=filters.ects_max)
-    if filters.stacks:
-        found = found.filter(document__summary__has_key="stacksInto")
-    # The same offer (partner DID and feed id) imported by several of our institutions.
-    first = found.values("partner__did", "remote_id").annotate(first=Min("pk")).values("first")
-    return PartnerOffer.objects.filter(pk__in=Subquery(first))
+def _no_listings(ids: list[int]) -> dict[int, Any]:
+    return {}
 
 
-@dataclass(frozen=True)
-class Recognition:
-    institution: Institution
-    ects: Decimal
+def _not_recognised(*, micro_credential: MicroCredential) -> list[Any]:
+    return []
 
 
-@dataclass(frozen=True)
-class PartnerListing:
-    """A partner's offer as the catalogue shows it: the offer, which of our institutions have
-    this partner (its origin), and which of them recognise it for how many ECTS."""
-
-    is_partner: ClassVar[bool] = True
-    offer: PartnerOffer
-    hosts: tuple[Institution, ...]
-    recognitions: tuple[Recognition, ...] = field(default=())
-
-    @property
-    def public_id(self) -> UUID:
-        return self.offer.public_id
-
-    @property
-    def title(self) -> str:
-        return self.offer.title
-
-    @property
-    def localized_title(self) -> str:
-        """The title in the visitor's language when the partner's Achievement names one."""
-        snapshot = partner_offer_snapshot(self.offer.document)
-        return in_active_language(snapshot["title"], main=snapshot["language"]) or self.offer.title
-
-    @property
-    def ects(self) -> Decimal | None:
-        return self.offer.ects
-
-    @property
-    def partner_name(self) -> str:
-        return self.offer.partner.name
-
-    @property
-    def country(self) -> str:
-        return self.offer.partner.country
-
-    @property
-    def is_partial(self) -> bool:
-        summary = self.offer.document.get("summary")
-        return isinstance(summary, dict) and "stacksInto" in summary
-
-
-def _listings(ids: list[int]) -> dict[int, PartnerListing]:
-    """The listings of these representative rows, by row id, with every visible copy of the
-    same offer (our other institutions' imports), in one query."""
-    if not ids:
-        return {}
-    chosen = PartnerOffer.objects.filter(pk__in=ids)
-    copies = (
-        visible_partner_offers()
-        .filter(
-            remote_id__in=Subquery(chosen.values("remote_id")),
-            partner__did__in=Subquery(chosen.values("partner__did")),
-        )
-        .select_related("partner__institution")
-        .order_by("partner__institution__name", "pk")
-    )
-    groups: dict[tuple[str, str], list[PartnerOffer]] = {}
-    for copy in copies:
-        groups.setdefault((copy.partner.did, copy.remote_id), []).append(copy)
-    listings = {}
-    for group in groups.values():
-        for offer in group:
-            if offer.pk not in ids:
-                continue
-            listings[offer.pk] = PartnerListing(
-                offer=offer,
-                hosts=tuple(copy.partner.institution for copy in group),
-                recognitions=tuple(
-                    Recognition(institution=copy.partner.institution, ects=copy.recognised_ects)
-                    for copy in group
-                    if copy.adopted_at is not None and copy.recognised_ects is not None
-                ),
-            )
-    return listings
-
-
-Listing = MicroCredential | PartnerListing
+# Partner offers matching the filters, one row (pk, title) per offer, or None when the
+# filters ask for one of our institutions.
+partner_offers_matching: Hook[[Filters], QuerySet[Any] | None] = Hook(
+    "partner_offers_matching", default=_no_partner_offers
+)
+# The listings of those rows, by pk, as the catalogue's templates show a partner's offer.
+partner_listings: Hook[[list[int]], dict[int, Any]] = Hook("partner_listings", default=_no_listings)
+# Where one of our offers is recognised by partners, for its page.
+offer_recognitions: Hook[..., list[Any]] = Hook("offer_recognitions", default=_not_recognised)
 
 
 class Results:
@@ -254,9 +144,7 @@ class Results:
     each kind.
     """
 
-    def __init__(
-        self, local: QuerySet[MicroCredential], partner: QuerySet[PartnerOffer] | None
-    ) -> None:
+    def __init__(self, local: QuerySet[MicroCredential], partner: QuerySet[Any] | None) -> None:
         self.local = local
         self.partner = partner
         self._count: int | None = None
@@ -282,10 +170,10 @@ class Results:
     def __bool__(self) -> bool:
         return self.count() > 0
 
-    def __iter__(self) -> Iterator[Listing]:
+    def __iter__(self) -> Iterator[Any]:
         return iter(self[0 : self.count()])
 
-    def __getitem__(self, index: slice) -> list[Listing]:
+    def __getitem__(self, index: slice) -> list[Any]:
         if not isinstance(index, slice):
             raise TypeError("catalogue results are read in pages")
         if self.partner is None:
@@ -294,8 +182,8 @@ class Results:
         local_ids = [pk for kind, pk, _title in keys if kind == 0]
         partner_ids = [pk for kind, pk, _title in keys if kind == 1]
         ours = self.local.in_bulk(local_ids) if local_ids else {}
-        theirs = _listings(partner_ids)
-        found: list[Listing] = []
+        theirs = partner_listings(partner_ids)
+        found: list[Any] = []
         for kind, pk, _title in keys:
             listing = ours.get(pk) if kind == 0 else theirs.get(pk)
             if listing is not None:
@@ -316,119 +204,7 @@ def institutions_with_offers() -> QuerySet[Institution]:
 
 def offers(filters: Filters) -> Results:
     """Published offers, ours and agreed partners', matching every given filter, by title."""
-    return Results(_local_offers(filters), _partner_offers(filters))
-
-
-def partner_offer(*, public_id: UUID) -> PartnerListing:
-    """One visible partner offer with its origin and recognitions; 404 for anything else."""
-    ids = list(visible_partner_offers().filter(public_id=public_id).values_list("pk", flat=True))
-    if not ids:
-        raise Http404
-    return _listings(ids)[ids[0]]
-
-
-_NUMBERED = re.compile(r"\d{1,3}\. (.+)")
-
-
-def _text(value: object, limit: int = 5000) -> str:
-    return value[:limit] if isinstance(value, str) else ""
-
-
-# More languages than a title is ever given in; the rest of a hostile feed's map is ignored.
-MAX_FEED_LANGUAGES = 30
-
-
-def _texts(value: object, language: str) -> dict[str, str]:
-    """A feed's text by language: a string is in `language`; a JSON-LD language map
-    ({"fr": "…"}), value object ({"@value": "…", "@language": "fr"}) or list of value objects
-    keeps the language of each text."""
-    if isinstance(value, str):
-        return {language: value[:5000]} if value else {}
-    if isinstance(value, dict) and "@value" in value:
-        return _texts(value["@value"], _text(value.get("@language"), 10) or language)
-    found: dict[str, str] = {}
-    if isinstance(value, dict):
-        for tag, text in list(value.items())[:MAX_FEED_LANGUAGES]:
-            if isinstance(tag, str) and tag and (text := _text(text)):
-                found[tag[:10]] = text
-    elif isinstance(value, list):
-        for item in value[:MAX_FEED_LANGUAGES]:
-            if isinstance(item, dict) and "@value" in item:
-                found.update(_texts(item, language))
-    return found
-
-
-def _outcomes(narrative: str) -> list[dict[str, Any]]:
-    """The learning outcomes of a criteria narrative as ob3 writes it: its first numbered list."""
-    for block in narrative.split("\n\n"):
-        lines = block.strip().splitlines()
-        matches = [_NUMBERED.fullmatch(line.strip()) for line in lines]
-        if lines and all(matches):
-            return [{"text": match.group(1), "esco": []} for match in matches if match]
-    return [{"text": narrative, "esco": []}] if narrative else []
-
-
-def partner_offer_snapshot(document: Mapping[str, Any]) -> dict[str, Any]:
-    """What a partner's feed item says, in the shape of a specification snapshot; whatever
-    is missing or not a string stays empty."""
-    achievement = document.get("achievement")
-    achievement = achievement if isinstance(achievement, dict) else {}
-    summary = document.get("summary")
-    summary = summary if isinstance(summary, dict) else {}
-    alignments = [a for a in achievement.get("alignment") or [] if isinstance(a, dict)]
-
-    def target(target_type: str, key: str = "targetUrl") -> str:
-        return next(
-            (_text(a.get(key)) for a in alignments if a.get("targetType") == target_type), ""
-        )
-
-    criteria = achievement.get("criteria")
-    narrative = _text(criteria.get("narrative"), 20000) if isinstance(criteria, dict) else ""
-    language = _text(summary.get("language"), 10) or "en"
-    # OB 3.0's inLanguage says which language the Achievement's own texts are in.
-    written_in = _text(achievement.get("inLanguage"), 10) or language
-    titles = _texts(achievement.get("name"), written_in)
-    if _text(summary.get("title")):
-        titles[language] = _text(summary.get("title"))
-    ects = summary.get("ects")
-    return {
-        "language": language,
-        "title": {language: "", **titles},
-        "description": {language: "", **_texts(achievement.get("description"), written_in)},
-        "learning_outcomes": _outcomes(narrative),
-        "ects": str(ects) if isinstance(ects, int | float) and not isinstance(ects, bool) else "",
-        "workload_hours": None,
-        "eqf_level": target(ob3.TARGET_EQF),
-        "isced_field": target(ob3.TARGET_ISCED_F),
-        "assessment_type": target(ob3.TARGET_ASSESSMENT),
-        "form_of_participation": target(ob3.TARGET_PARTICIPATION),
-        "quality_assurance": target(ob3.TARGET_QUALITY_ASSURANCE),
-        "quality_assurance_note": target(ob3.TARGET_QUALITY_ASSURANCE, "targetDescription"),
-        "supervision_verification": target(ob3.TARGET_SUPERVISION),
-        "criteria_narrative": narrative,
-        "stacks_into": [url for url in summary.get("stacksInto") or [] if isinstance(url, str)],
-    }
-
-
-def partner_offer_elements(listing: PartnerListing) -> list[explanations.Element]:
-    """The eleven EU elements of a partner's offer, read from its Achievement."""
-    listed = explanations.standard_elements(
-        snapshot=partner_offer_snapshot(listing.offer.document),
-        holder_name=_("The person who earns it"),
-        awarding_body=listing.offer.partner.name,
-        country_code=listing.offer.partner.country,
-        issued_at=listing.offer.modified_at,
-    )
-    return [
-        explanations.Element(
-            number=element.number,
-            name=element.name,
-            value=_("Stated on each credential") if element.number == 5 else element.value,
-            explanation=element.explanation,
-            items=element.items,
-        )
-        for element in listed
-    ]
+    return Results(_local_offers(filters), partner_offers_matching(filters))
 
 
 def offer(*, public_id: UUID) -> MicroCredential:

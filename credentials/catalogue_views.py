@@ -16,7 +16,6 @@ from credentials import (
     selectors,
     vocabularies,
 )
-from exchange import selectors as exchange_selectors
 
 # JSON placed inside a <script> element: <, > and & as JSON escapes, as Django's json_script.
 SCRIPT_SAFE_JSON = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
@@ -59,9 +58,7 @@ def offer(request: HttpRequest, public_id: UUID) -> HttpResponse:
         {
             "offer": micro_credential,
             "elements": catalogue_offers.elements(micro_credential),
-            "recognitions": exchange_selectors.offer_recognitions(
-                micro_credential=micro_credential
-            ),
+            "recognitions": catalogue_offers.offer_recognitions(micro_credential=micro_credential),
             # Rendered inside <script>: staff text must not close the element.
             "course_json_ld": json.dumps(
                 catalogue_offers.course_json_ld(micro_credential), ensure_ascii=False

@@ -9,13 +9,18 @@ class ExchangeConfig(AppConfig):
     verbose_name = _("Exchange")
 
     def ready(self) -> None:
-        # Answers what credentials asks of the exchange (credentials.hooks).
-        from credentials import hooks
-        from exchange import deliveries, selectors
+        # Answers what credentials asks of the exchange (credentials.hooks, credentials.catalogue).
+        from credentials import catalogue, hooks
+        from exchange import deliveries, partner_catalogue, selectors
+        from institutions import hooks as institution_hooks
 
         hooks.partner_issuer_name.answer_with(selectors.agreed_partner_name)
         hooks.deliveries_of_credential.answer_with(selectors.deliveries_of_credential)
         hooks.delivery_counts.answer_with(selectors.delivery_counts)
+        catalogue.partner_offers_matching.answer_with(partner_catalogue.partner_offers_matching)
+        catalogue.partner_listings.answer_with(partner_catalogue.partner_listings)
+        catalogue.offer_recognitions.answer_with(selectors.offer_recognitions)
+        institution_hooks.public_partners.answer_with(selectors.confirmed_partners)
 
         def notify_partners(sender: Any, *, credential: Any, **kwargs: Any) -> None:
             deliveries.status_notices_enqueue(credential=credential)

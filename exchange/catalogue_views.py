@@ -14,9 +14,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.http import AuthenticatedHttpRequest
-from credentials import catalogue
 from credentials.content_language import in_active_language
-from exchange import catalogue_feed, catalogue_sync, selectors
+from exchange import catalogue_feed, catalogue_sync, partner_catalogue, selectors
 from exchange.exceptions import ExchangeError
 from exchange.inbound import problem, signed_endpoint
 from institutions import selectors as institution_selectors
@@ -195,8 +194,8 @@ def offer_unadopt(request: AuthenticatedHttpRequest, slug: str, public_id: UUID)
 
 @require_safe
 def offer_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    listing = catalogue.partner_offer(public_id=public_id)
-    snapshot = catalogue.partner_offer_snapshot(listing.offer.document)
+    listing = partner_catalogue.partner_offer(public_id=public_id)
+    snapshot = partner_catalogue.partner_offer_snapshot(listing.offer.document)
     return render(
         request,
         "exchange/offers_public.html",
@@ -205,6 +204,6 @@ def offer_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "offer": listing.offer,
             "description": in_active_language(snapshot["description"], main=snapshot["language"]),
             "stacks_into": snapshot["stacks_into"],
-            "elements": catalogue.partner_offer_elements(listing),
+            "elements": partner_catalogue.partner_offer_elements(listing),
         },
     )

@@ -20,9 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from credentials import catalogue
-from exchange import selectors as exchange_selectors
-from institutions import forms, selectors, services
+from institutions import forms, hooks, selectors, services
 from institutions.decorators import staff_required
 from institutions.exceptions import InstitutionError
 from institutions.models import AuditEvent
@@ -71,9 +69,9 @@ def public_profile(request: HttpRequest, slug: str) -> HttpResponse:
         "institutions/public.html",
         {
             "institution": institution,
-            "offers": catalogue.offers(catalogue.Filters(institution=slug)),
+            "offers": hooks.public_offers(institution=institution),
             "keys": selectors.published_keys(institution=institution),
-            "partners": exchange_selectors.confirmed_partners(institution=institution),
+            "partners": hooks.public_partners(institution=institution),
         },
     )
 
