@@ -102,6 +102,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:

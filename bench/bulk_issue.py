@@ -58,7 +58,7 @@ def measure(*, quick: bool) -> list[Row]:
 def reference_signing(count: int) -> float:
     """Seconds to sign `count` realistic credentials with one Signer (fast path), one core."""
     from bench import sample
-    from credentials import canonical_templates, signing
+    from credentials.standards import canonical_templates, signing
     from institutions.models import SigningKey
 
     key = SigningKey.objects.filter(status="active").first()
@@ -87,7 +87,7 @@ def run_variant(number: int, *, rows: int, jobs: int) -> list[Row]:
     harness.migrate_and_seed()
     harness.progress(f"bulk issue, {variant.label}: seeded in {workdir}")
 
-    from credentials import services
+    from credentials.issuing import services
     from credentials.models import BulkIssueJob, BulkIssueRow, IssuedCredential, MicroCredential
 
     reference = reference_signing(rows)

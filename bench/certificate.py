@@ -10,7 +10,7 @@ skills, a PNG logo, every optional element) in each of these ways, in one run on
 - cold: the first render in a fresh Python process (median over --cold-runs processes). This is
   what a freshly recycled PDF worker pays once: fontconfig, the bundled fonts, the template.
   Importing weasyprint, which that first render also does, is timed apart.
-- warm: credentials.certificate.render, the portal's path (median over --renders renders).
+- warm: credentials.issuing.certificate.render, the portal's path (median over --renders renders).
 - naive: the same HTML through weasyprint's defaults, `HTML(string=...).write_pdf()`, which set it
   in the system's fonts and subset them on every render; once with HarfBuzz subsetting (what
   weasyprint uses when libharfbuzz-subset is installed, as here and in the Dockerfile) and once
@@ -45,8 +45,8 @@ import django  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from bench import report  # noqa: E402
-from credentials import certificate  # noqa: E402
-from credentials.certificate import Certificate, LearningOutcome, Logo  # noqa: E402
+from credentials.issuing import certificate  # noqa: E402
+from credentials.issuing.certificate import Certificate, LearningOutcome, Logo  # noqa: E402
 
 TARGET_MS = 150.0
 PUBLIC_ID = "3f9a6c1e-2b7d-4c1a-9e58-0d4b7a6f21c3"

@@ -1,4 +1,4 @@
-"""Type-ahead searches/s of credentials.esco over the real ESCO skills index, on one core.
+"""Type-ahead searches/s of credentials.catalogue.esco over the real ESCO skills index, on one core.
 
 Run from the repository root, after `make esco-index`:
 
@@ -46,7 +46,7 @@ def main() -> None:
     # The module reads one setting; the rest of the project's settings are not needed.
     settings.configure(MESHE_ESCO_INDEX=args.index, USE_I18N=False)
 
-    from credentials import esco
+    from credentials.catalogue import esco
 
     started = time.perf_counter()
     count = len(esco.search("a", limit=100_000))

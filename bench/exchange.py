@@ -70,7 +70,7 @@ if done:
 
 VERIFY_ALL = """
 import json, time
-from credentials import verifier
+from credentials.issuing import verifier
 from credentials.models import IssuedCredential
 
 started = time.perf_counter()

@@ -8,8 +8,8 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
-from credentials import ob3
-from credentials.achievement import Holder, hash_email
+from credentials.standards import ob3
+from credentials.standards.achievement import Holder, hash_email
 from tests.credentials.builder_samples import AWARD, HOLDER, ISSUER, SPECIFICATION
 
 _NAMES = ("Ana Kowalska", "Jan de Vries", "Zoë Ødegård", "Μαρία Παπαδοπούλου", "Łukasz Wąs")

@@ -44,8 +44,8 @@ from importlib.metadata import version  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 from bench import report, sample  # noqa: E402
-from credentials import canonical_templates, didkey, signing  # noqa: E402
-from credentials.multiformats import decode_ed25519_private_key  # noqa: E402
+from credentials.standards import canonical_templates, didkey, signing  # noqa: E402
+from credentials.standards.multiformats import decode_ed25519_private_key  # noqa: E402
 
 # Where `make interop` installs the vc-js harness of tests/vcjs (overridable).
 DEFAULT_INTEROP_DIR = REPOSITORY / "var" / "interop"

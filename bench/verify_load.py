@@ -82,7 +82,7 @@ def load(port: int, body: Path, *, seconds: float, connections: int) -> dict[str
 
 def in_process_rate(document: str, *, seconds: float) -> float:
     """verifier.verify calls per second in this process, pinned to one core."""
-    from credentials import verifier
+    from credentials.issuing import verifier
 
     allowed = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {max(allowed)})
@@ -111,7 +111,7 @@ def measure(*, quick: bool) -> list[Row]:
     harness.setup_django(environment)
     harness.migrate_and_seed()
 
-    from credentials import services
+    from credentials.issuing import services
     from credentials.models import MicroCredential
 
     specification = MicroCredential.objects.get(title="Data Literacy for Public Administration")

@@ -61,7 +61,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import User
-    from credentials import services
+    from credentials.issuing import services
     from credentials.models import MicroCredential
     from learners import services as learner_services
     from learners.models import ImportedCredential

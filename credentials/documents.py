@@ -10,8 +10,15 @@ import segno
 from django.conf import settings
 from django.utils import timezone
 
-from credentials import edc, ob3
-from credentials.achievement import (
+from credentials.models import (
+    IssuedCredential,
+    MicroCredential,
+    MicroCredentialVersion,
+    StatusList,
+    StatusPurpose,
+)
+from credentials.standards import edc, ob3
+from credentials.standards.achievement import (
     Award,
     CredentialReference,
     DisplayImage,
@@ -24,13 +31,6 @@ from credentials.achievement import (
     Specification,
     StatusEntry,
     hash_email,
-)
-from credentials.models import (
-    IssuedCredential,
-    MicroCredential,
-    MicroCredentialVersion,
-    StatusList,
-    StatusPurpose,
 )
 from institutions.models import Institution
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from credentials import pathways
+from credentials.standards import pathways
 from meshe.hooks import Hook
 
 

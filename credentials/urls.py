@@ -1,6 +1,8 @@
 from django.urls import path
 
-from credentials import catalogue_views, staff_views, views
+from credentials.catalogue import views as catalogue_views
+from credentials.issuing import views
+from credentials.staff import views as staff_views
 
 app_name = "credentials"
 

@@ -9,8 +9,9 @@ class ExchangeConfig(AppConfig):
     verbose_name = _("Exchange")
 
     def ready(self) -> None:
-        # Answers what credentials asks of the exchange (credentials.hooks, credentials.catalogue).
-        from credentials import catalogue, hooks
+        # Answers what credentials asks of the exchange (credentials.hooks, credentials.catalogue.offers).
+        from credentials import hooks
+        from credentials.catalogue import offers as catalogue
         from exchange import deliveries, partner_catalogue, selectors
         from institutions import hooks as institution_hooks
 

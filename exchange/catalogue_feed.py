@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
-from credentials import strict_json
+from credentials.standards import strict_json
 
 DEFAULT_LIMIT: Final = 100
 MAX_LIMIT: Final = 500

@@ -24,9 +24,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from credentials import documents, ob3, vocabularies
-from credentials.achievement import Award, Holder
+from credentials import documents
 from credentials.models import MicroCredential, MicroCredentialVersion
+from credentials.standards import ob3, vocabularies
+from credentials.standards.achievement import Award, Holder
 from exchange import catalogue_feed, outbox, transport
 from exchange.exceptions import ExchangeError
 from exchange.models import NoticeKind, OfferRecognition, Partner, PartnerOffer, PartnerStatus

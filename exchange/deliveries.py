@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from credentials import verifier
+from credentials.issuing import verifier
 from credentials.models import CredentialEvent, CredentialStatus, IssuedCredential
 from exchange import messages, outbox, tasks
 from exchange.exceptions import ExchangeError

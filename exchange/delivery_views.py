@@ -22,8 +22,9 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from credentials import explanations, verifier
-from credentials import selectors as credential_selectors
+from credentials.catalogue import explanations
+from credentials.issuing import selectors as credential_selectors
+from credentials.issuing import verifier
 from credentials.models import IssuedCredential
 from exchange import catalogue_sync, deliveries, selectors
 from exchange import messages as exchange_messages

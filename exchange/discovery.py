@@ -1,6 +1,6 @@
 """What a partner's node says about itself: its manifest, and each institution's DID keys.
 
-Everything fetched goes through the vetted fetcher (credentials.verifier.fetch_json): https only,
+Everything fetched goes through the vetted fetcher (credentials.issuing.verifier.fetch_json): https only,
 no private addresses unless settings allow loopback, time and size caps.
 """
 
@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
 
-from credentials import verifier
-from credentials.did_resolution import ResolutionError, did_web_to_url
+from credentials.issuing import verifier
+from credentials.standards.did_resolution import ResolutionError, did_web_to_url
 from exchange.exceptions import ExchangeError
 from exchange.inbound import authentication_keys
 from exchange.manifest import ENDPOINTS, PROTOCOL, PROTOCOL_VERSION

@@ -24,13 +24,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from http_message_signatures import HTTPMessageSignaturesException
 
-from credentials import verifier
-from credentials.did_resolution import (
+from credentials.issuing import verifier
+from credentials.standards.did_resolution import (
     ResolutionError,
     find_verification_method,
     public_key_of,
 )
-from credentials.multiformats import MultiformatError, decode_ed25519_public_key
+from credentials.standards.multiformats import MultiformatError, decode_ed25519_public_key
 from exchange import http_signatures as hs
 from exchange.models import Partner, PartnerStatus, SeenNonce
 from institutions import services as institution_services

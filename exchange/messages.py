@@ -11,8 +11,8 @@ from typing import Any, Final
 
 from django.utils.translation import gettext as _
 
-from credentials import strict_json
 from credentials.models import CredentialStatus
+from credentials.standards import strict_json
 from exchange.models import Decision
 from meshe import plain_text
 

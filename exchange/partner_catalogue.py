@@ -1,5 +1,5 @@
 """Partners' offers in the public catalogue: which match a search, how each is listed (its
-origin and recognitions) and what its page says. Answers the questions credentials.catalogue
+origin and recognitions) and what its page says. Answers the questions credentials.catalogue.offers
 asks, so the catalogue lists partners' offers beside ours without importing the exchange.
 """
 
@@ -14,9 +14,10 @@ from django.db.models import Min, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from credentials import explanations, ob3
-from credentials.catalogue import Filters
+from credentials.catalogue import explanations
+from credentials.catalogue.offers import Filters
 from credentials.content_language import in_active_language
+from credentials.standards import ob3
 from exchange.models import PartnerOffer, PartnerStatus
 from institutions.models import Institution
 

@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.utils.datastructures import CaseInsensitiveMapping
 
-from credentials import strict_json
-from credentials.did_resolution import ResolutionError, ResolutionFailure, send_https
-from credentials.multiformats import MultiformatError, decode_ed25519_public_key
+from credentials.standards import strict_json
+from credentials.standards.did_resolution import ResolutionError, ResolutionFailure, send_https
+from credentials.standards.multiformats import MultiformatError, decode_ed25519_public_key
 from exchange import http_signatures as hs
 from exchange.inbound import partner_keys_refresh
 from exchange.models import Partner

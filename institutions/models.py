@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from credentials.did_resolution import url_to_did_web
+from credentials.standards.did_resolution import url_to_did_web
 from institutions.key_storage import open_private_key
 
 

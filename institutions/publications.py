@@ -1,6 +1,6 @@
 """The version of what this node publishes about its institutions: DID documents, status lists
 and names. It lives in Django's cache (Redis in production), which every web and worker
-process shares, so a process may keep what it read and checked of them (credentials.verifier)
+process shares, so a process may keep what it read and checked of them (credentials.issuing.verifier)
 for as long as the version it read them under is still the current one.
 
 Writers call `changed()` in the transaction that changes a DID document, a status list or an

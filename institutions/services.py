@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from credentials.multiformats import encode_ed25519_public_key
+from credentials.standards.multiformats import encode_ed25519_public_key
 from institutions import publications, selectors, tasks
 from institutions.exceptions import InstitutionError, KeyCustodyError
 from institutions.key_storage import KeyStorageError, open_private_key, seal_private_key

@@ -7,9 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from credentials.badge_images import MAX_IMAGE_BYTES
 from credentials.models import IssuedCredential
-from credentials.verification import DEFAULT_MAX_BYTES
+from credentials.standards.badge_images import MAX_IMAGE_BYTES
+from credentials.standards.verification import DEFAULT_MAX_BYTES
 from learners.selectors import WalletSort, WalletStatus
 
 

@@ -21,12 +21,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from credentials import credential_summary, pathways
-from credentials import selectors as credential_selectors
+from credentials.catalogue.explanations import concept_label, number_text
 from credentials.content_language import in_active_language
-from credentials.did_resolution import url_to_did_web
-from credentials.explanations import concept_label, number_text
+from credentials.issuing import selectors as credential_selectors
 from credentials.models import CredentialStatus, IssuedCredential
+from credentials.standards import credential_summary, pathways
+from credentials.standards.did_resolution import url_to_did_web
 from learners.models import ImportedCredential, LearnerEvent, PublicProfile, ShareLink
 
 

@@ -19,11 +19,12 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from credentials import badge_images, credential_summary, verifier
-from credentials import services as credential_services
+from credentials.issuing import services as credential_services
+from credentials.issuing import verifier
+from credentials.issuing.services import claim_token_hash
 from credentials.models import IssuedCredential
-from credentials.services import claim_token_hash
-from credentials.verification import DEFAULT_MAX_BYTES
+from credentials.standards import badge_images, credential_summary
+from credentials.standards.verification import DEFAULT_MAX_BYTES
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
 from learners import data_export, selectors

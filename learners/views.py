@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from credentials import documents, explanations, hooks, pathway_selectors, verifier
-from credentials import selectors as credential_selectors
+from credentials import documents, hooks
+from credentials.catalogue import explanations, pathway_selectors
+from credentials.issuing import selectors as credential_selectors
+from credentials.issuing import verifier
 from learners import forms, linkedin, selectors, services
 from learners.exceptions import ClaimError, WalletError
 from learners.models import ShareLink

@@ -7,7 +7,7 @@ leaks in), its own var dir (SQLite file, filesystem broker, cache, mail, logs), 
 DATABASE_URL/REDIS_URL its own PostgreSQL database and Redis db number.
 
 Nodes serve HTTPS with a certificate from a throw-away CA that the nodes trust through
-SSL_CERT_FILE: did:web always resolves to https:// (credentials.did_resolution.did_web_to_url),
+SSL_CERT_FILE: did:web always resolves to https:// (credentials.standards.did_resolution.did_web_to_url),
 so two plain-http nodes cannot resolve each other's DIDs, and so cannot become partners.
 `certificates=None` still gives a plain-http node for what does not need that.
 

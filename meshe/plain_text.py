@@ -11,7 +11,7 @@ from typing import Final
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-# The same set credentials.signing refuses in literals.
+# The same set credentials.standards.signing refuses in literals.
 CONTROL_CHARACTERS: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # One-line fields (names, grades, titles) hold no tabs or line breaks either.
 LINE_BREAKS: Final = re.compile(r"[\t\n\r\x85\u2028\u2029]")

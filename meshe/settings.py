@@ -178,8 +178,8 @@ CELERY_TASK_QUEUES = [
 _MAIL = {"queue": MESHE_MAIL_QUEUE or CELERY_TASK_DEFAULT_QUEUE}
 _EXCHANGE = {"queue": MESHE_EXCHANGE_QUEUE or CELERY_TASK_DEFAULT_QUEUE}
 CELERY_TASK_ROUTES = {
-    "credentials.tasks.notify_holders": _MAIL,
-    "credentials.tasks.resend_claim_link": _MAIL,
+    "credentials.issuing.tasks.notify_holders": _MAIL,
+    "credentials.issuing.tasks.resend_claim_link": _MAIL,
     "exchange.tasks.deliver": _EXCHANGE,
     "exchange.tasks.notice_send": _EXCHANGE,
 }
@@ -225,12 +225,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     # Enqueues again bulk jobs that stopped moving: their worker or queue message was lost.
     "credentials-bulk-jobs-resume": {
-        "task": "credentials.tasks.bulk_jobs_resume",
+        "task": "credentials.issuing.tasks.bulk_jobs_resume",
         "schedule": float(MESHE_WORK_SWEEP_SECONDS),
     },
     # Sends claim e-mails that were never enqueued, e.g. while the broker was down.
     "credentials-holders-notify-sweep": {
-        "task": "credentials.tasks.holders_notify_sweep",
+        "task": "credentials.issuing.tasks.holders_notify_sweep",
         "schedule": float(MESHE_WORK_SWEEP_SECONDS),
     },
     # E-mails learners partners' recognition decisions that were never enqueued.

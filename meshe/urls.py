@@ -23,8 +23,8 @@ urlpatterns = [
     path("", include("institutions.urls")),
     path("", include("learners.urls")),
     path("", include("credentials.urls")),
-    path("", include("credentials.api_urls")),
-    path("", include("credentials.wallet_issuance_urls")),
+    path("", include("credentials.api.urls")),
+    path("", include("credentials.wallet.urls")),
     path("", include("exchange.urls")),
 ]
 

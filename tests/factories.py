@@ -7,8 +7,8 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.models import User
-from credentials import pathway_services
-from credentials import services as credential_services
+from credentials.catalogue import pathway_services
+from credentials.issuing import services as credential_services
 from credentials.models import IssuedCredential, MicroCredential, Pathway
 from institutions import services
 from institutions.models import ApiScope, Institution, Invitation, Membership, Role

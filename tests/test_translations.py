@@ -16,7 +16,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from credentials import certificate, forms, vocabularies
+from credentials.issuing import certificate
+from credentials.staff import forms
+from credentials.standards import vocabularies
 from exchange.models import Partner, PartnerOffer, PartnerStatus
 from tests.credentials.certificates import sample as certificate_sample
 from tests.factories import InstitutionFactory, MicroCredentialFactory, UserFactory, issue

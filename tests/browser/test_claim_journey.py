@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
-from credentials import services
+from credentials.issuing import services
 from tests.factories import PASSWORD, a_pathway, issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

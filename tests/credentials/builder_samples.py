@@ -6,7 +6,7 @@ import zlib
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from credentials.achievement import (
+from credentials.standards.achievement import (
     Award,
     CredentialReference,
     DisplayImage,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from weasyprint.formatting_structure.boxes import TextBox
 
-from credentials import certificate
+from credentials.issuing import certificate
 
 
 def sample(**overrides) -> certificate.Certificate:

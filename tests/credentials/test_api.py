@@ -13,7 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from credentials import api, verifier
+from credentials.api import views as api
+from credentials.issuing import verifier
 from credentials.models import CredentialStatus, IssuedCredential, MicroCredential
 from institutions import services as institution_services
 from institutions.exceptions import InstitutionError

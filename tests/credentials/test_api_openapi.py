@@ -20,7 +20,8 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from jsonschema import Draft202012Validator
 
-from credentials import api_urls, openapi
+from credentials.api import openapi
+from credentials.api import urls as api_urls
 from credentials.models import IssuedCredential
 from tests.factories import MicroCredentialFactory, issue, make_token
 

@@ -7,8 +7,9 @@ from xml.etree import ElementTree
 import pytest
 from PIL import Image
 
-from credentials import badge_artwork, badge_images
-from credentials.badge_images import BadgeImageError
+from credentials.issuing import badge_artwork
+from credentials.standards import badge_images
+from credentials.standards.badge_images import BadgeImageError
 from tests.factories import UserFactory, issue
 from tests.learners.holding import held_credential
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from credentials import edc, signing, vocabularies
-from credentials.achievement import Holder, LearningOutcome
-from credentials.vocabularies import UnknownConcept
+from credentials.standards import edc, signing, vocabularies
+from credentials.standards.achievement import Holder, LearningOutcome
+from credentials.standards.vocabularies import UnknownConcept
 from tests.credentials import builder_samples as samples
 from tests.credentials.standards_paths import STANDARDS_DIR, read_json
 from tests.credentials.validation import shacl_report

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from credentials import ob3, signing
-from credentials.achievement import (
+from credentials.standards import ob3, signing
+from credentials.standards.achievement import (
     Award,
     Holder,
     LearningOutcome,
     QualityAssurance,
     hash_email,
 )
-from credentials.vocabularies import UnknownConcept
+from credentials.standards.vocabularies import UnknownConcept
 from tests.credentials import builder_samples as samples
 from tests.credentials.validation import schema_errors
 

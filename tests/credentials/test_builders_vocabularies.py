@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from credentials import vocabularies
-from credentials.vocabularies import VOCAB_DIR, UnknownConcept
+from credentials.standards import vocabularies
+from credentials.standards.vocabularies import VOCAB_DIR, UnknownConcept
 
 EU_MEMBER_STATES = [
     "AT",

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook
 
-from credentials import services, spreadsheets, verifier
 from credentials.exceptions import CredentialError
+from credentials.issuing import services, spreadsheets, verifier
 from credentials.models import BulkIssueJob, BulkIssueRow, IssuedCredential
 from institutions.models import Role
 from tests.conftest import wait_for

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.db import connection, transaction
 
-from credentials import catalogue
+from credentials.catalogue import offers as catalogue
 from tests.factories import InstitutionFactory, MicroCredentialFactory
 
 pytestmark = pytest.mark.django_db

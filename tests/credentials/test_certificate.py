@@ -18,7 +18,7 @@ from django.urls import reverse
 from PIL import Image
 from weasyprint.images import RasterImage, SVGImage
 
-from credentials import certificate, certificate_services, services, tasks
+from credentials.issuing import certificate, certificate_services, services, tasks
 from tests.conftest import wait_for
 from tests.credentials.certificates import sample, text_of
 from tests.factories import issue
@@ -354,7 +354,7 @@ def test_web_processes_serve_certificates_without_loading_weasyprint():
     # Web processes only read stored PDFs; weasyprint would cost each one 0.4 s and 45 MB.
     code = (
         "import sys, django; django.setup(); "
-        "import credentials.urls, credentials.certificate_services; "
+        "import credentials.urls, credentials.issuing.certificate_services; "
         "sys.exit('weasyprint' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)

@@ -5,8 +5,9 @@ from datetime import UTC, date, datetime
 import pytest
 from django.urls import reverse
 
-from credentials import charts, services
-from credentials.selectors import institution_numbers
+from credentials.issuing import services
+from credentials.issuing.selectors import institution_numbers
+from credentials.staff import charts
 from exchange.models import Decision, Delivery, OutboxStatus, Partner, PartnerStatus
 from institutions.models import Role
 from learners import services as learner_services

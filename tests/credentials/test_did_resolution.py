@@ -26,8 +26,8 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credentials import didkey
-from credentials.did_resolution import (
+from credentials.standards import didkey
+from credentials.standards.did_resolution import (
     CACHE_KEY_PREFIX,
     DidResolver,
     ResolutionError,
@@ -41,7 +41,7 @@ from credentials.did_resolution import (
     url_to_did_web,
     vet_address,
 )
-from credentials.multiformats import encode_ed25519_public_key, multibase_encode
+from credentials.standards.multiformats import encode_ed25519_public_key, multibase_encode
 from institutions.did_documents import PublishedKey, build_did_document
 
 DID = "did:web:uni-a.example:institutions:uni-a"

@@ -11,7 +11,7 @@ from types import ModuleType
 import pytest
 from django.template.loader import render_to_string
 
-from credentials import esco
+from credentials.catalogue import esco
 from institutions.models import Role
 from tests.factories import MembershipFactory
 

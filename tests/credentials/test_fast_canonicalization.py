@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from credentials import canonical_templates, didkey, ob3, signing
-from credentials.canonical_templates import ShapeCache, canonicalize_fast, document_shape
-from credentials.multiformats import decode_ed25519_private_key
-from credentials.signing import Failure, Step
+from credentials.standards import canonical_templates, didkey, ob3, signing
+from credentials.standards.canonical_templates import ShapeCache, canonicalize_fast, document_shape
+from credentials.standards.multiformats import decode_ed25519_private_key
+from credentials.standards.signing import Failure, Step
 from tests.credentials import builder_samples as samples
 from tests.credentials.standards_paths import OB3_IMPL_VECTOR, W3C_EDDSA_VECTORS, read_json
 

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from credentials import ob3, signing
-from credentials.achievement import Award, Evidence, Holder, StatusEntry
-from credentials.canonical_templates import ShapeCache
+from credentials.standards import ob3, signing
+from credentials.standards.achievement import Award, Evidence, Holder, StatusEntry
+from credentials.standards.canonical_templates import ShapeCache
 from tests.credentials import builder_samples as samples
 
 # Strings that have broken canonicalisers: escapes, separators, other scripts, look-alikes of

@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
-from credentials import services, tasks
+from credentials.issuing import services, tasks
 from credentials.models import CredentialEvent, IssuedCredential
 from meshe.celery import app as celery_app
 from tests.factories import MicroCredentialFactory
@@ -140,9 +140,9 @@ def test_mail_failures_are_retried_by_the_task():
 
 def test_claim_e_mails_and_partner_messages_have_queues_of_their_own_a_plain_worker_consumes():
     router = celery_app.amqp.router
-    assert router.route({}, "credentials.tasks.notify_holders")["queue"].name == "mail"
-    assert router.route({}, "credentials.tasks.resend_claim_link")["queue"].name == "mail"
-    assert router.route({}, "credentials.tasks.run_bulk_issue")["queue"].name == "celery"
+    assert router.route({}, "credentials.issuing.tasks.notify_holders")["queue"].name == "mail"
+    assert router.route({}, "credentials.issuing.tasks.resend_claim_link")["queue"].name == "mail"
+    assert router.route({}, "credentials.issuing.tasks.run_bulk_issue")["queue"].name == "celery"
     assert router.route({}, "exchange.tasks.deliver")["queue"].name == "exchange"
     assert router.route({}, "exchange.tasks.notice_send")["queue"].name == "exchange"
     # `celery -A meshe worker` without -Q (make run, CI) reads them all.

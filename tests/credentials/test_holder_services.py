@@ -3,7 +3,7 @@ attaching it to its learner, spending a claim link, showing its page, detaching 
 
 import pytest
 
-from credentials import services
+from credentials.issuing import services
 from credentials.models import CredentialEvent, IssuedCredential
 from tests.factories import MicroCredentialFactory, UserFactory, issue
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from credentials import services
+from credentials.issuing import services
 from tests.factories import issue
 
 pytestmark = pytest.mark.django_db(transaction=True)

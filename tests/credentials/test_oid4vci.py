@@ -13,10 +13,11 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from credentials import jose, oid4vci, sd_jwt, services, signing, token_status_list
-from credentials import wallet_issuance as wi
+from credentials.issuing import services
 from credentials.models import CredentialStatus, WalletCredential, WalletOffer
-from credentials.multiformats import base64url_decode, decode_ed25519_public_key
+from credentials.standards import jose, oid4vci, sd_jwt, signing, token_status_list
+from credentials.standards.multiformats import base64url_decode, decode_ed25519_public_key
+from credentials.wallet import issuance as wi
 from institutions import selectors as institution_selectors
 from institutions.models import AuditEvent
 from tests.factories import UserFactory

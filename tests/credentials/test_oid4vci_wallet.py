@@ -17,9 +17,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from credentials import services
-from credentials import wallet_issuance as wi
+from credentials.issuing import services
 from credentials.models import WalletCredential
+from credentials.wallet import issuance as wi
 from tests.factories import UserFactory
 from tests.learners.holding import held_credential
 from tests.mail import pin_in

@@ -5,10 +5,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from credentials import credential_summary, pathway_selectors, pathway_services, pathways, services
+from credentials.catalogue import pathway_selectors, pathway_services
 from credentials.exceptions import CredentialError
+from credentials.issuing import services
 from credentials.models import IssuedCredential, Pathway, PathwayComponent
-from credentials.pathways import Component, Holding, evaluate
+from credentials.standards import credential_summary, pathways
+from credentials.standards.pathways import Component, Holding, evaluate
 from institutions.models import AuditEvent, Role
 from tests.factories import (
     PARTNER,

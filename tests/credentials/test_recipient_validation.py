@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from credentials import recipients, services
+from credentials.issuing import recipients, services
 from credentials.models import IssuedCredential
 from institutions.models import Role
 from tests.factories import MembershipFactory, MicroCredentialFactory, make_token

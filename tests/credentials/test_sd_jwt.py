@@ -5,8 +5,8 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from credentials import jose, sd_jwt, sd_jwt_vc, token_status_list
-from credentials.multiformats import base64url_decode, base64url_encode
+from credentials.standards import jose, sd_jwt, sd_jwt_vc, token_status_list
+from credentials.standards.multiformats import base64url_decode, base64url_encode
 from tests.credentials import builder_samples
 
 

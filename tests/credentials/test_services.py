@@ -5,8 +5,8 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from credentials import services, status_list, verifier
 from credentials.exceptions import CredentialError
+from credentials.issuing import services, verifier
 from credentials.models import (
     CredentialEvent,
     CredentialStatus,
@@ -14,8 +14,9 @@ from credentials.models import (
     MicroCredential,
     StatusList,
 )
-from credentials.multiformats import decode_ed25519_public_key
-from credentials.signing import verify_proof
+from credentials.standards import status_list
+from credentials.standards.multiformats import decode_ed25519_public_key
+from credentials.standards.signing import verify_proof
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
 from tests.credentials.validation import schema_errors

@@ -1,8 +1,9 @@
 import pytest
 from django.urls import reverse
 
-from credentials import esco, services
+from credentials.catalogue import esco
 from credentials.exceptions import CredentialError
+from credentials.issuing import services
 from credentials.models import MicroCredential
 from institutions.models import AuditEvent, Role
 from tests.factories import (

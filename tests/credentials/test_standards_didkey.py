@@ -1,7 +1,7 @@
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from credentials.didkey import (
+from credentials.standards.didkey import (
     DidKeyError,
     did_key_for,
     public_key_for,
@@ -9,7 +9,7 @@ from credentials.didkey import (
     resolve_verification_method,
     verification_method_id_for,
 )
-from credentials.multiformats import decode_ed25519_public_key
+from credentials.standards.multiformats import decode_ed25519_public_key
 from tests.credentials.standards_paths import W3C_EDDSA_VECTORS, read_json
 
 KEY = "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"

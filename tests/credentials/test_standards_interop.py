@@ -9,8 +9,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from credentials import didkey, signing
-from credentials.signing import Failure, Step
+from credentials.standards import didkey, signing
+from credentials.standards.signing import Failure, Step
 
 
 def credential_issued_by(issuer: str) -> dict:

@@ -9,9 +9,9 @@ import pytest
 from cachetools import LRUCache
 from pyld import jsonld
 
-from credentials import signing
-from credentials.jsonld import loader
-from credentials.jsonld.loader import (
+from credentials.standards import signing
+from credentials.standards.jsonld import loader
+from credentials.standards.jsonld.loader import (
     CONTEXT_SHA256,
     CONTEXTS_DIR,
     BundledContextsTampered,

@@ -4,7 +4,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credentials.multiformats import (
+from credentials.standards.multiformats import (
     MultiformatError,
     base58btc_decode,
     base58btc_encode,

@@ -7,9 +7,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credentials import didkey, signing
-from credentials.multiformats import base58btc_decode, decode_ed25519_private_key, multibase_encode
-from credentials.signing import Failure, Step
+from credentials.standards import didkey, signing
+from credentials.standards.multiformats import (
+    base58btc_decode,
+    decode_ed25519_private_key,
+    multibase_encode,
+)
+from credentials.standards.signing import Failure, Step
 from tests.credentials.standards_paths import OB3_IMPL_VECTOR, W3C_EDDSA_VECTORS, read_json
 
 RDFC = W3C_EDDSA_VECTORS / "eddsa-rdfc-2022"

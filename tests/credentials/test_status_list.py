@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credentials import didkey, signing, status_list
-from credentials.status_list import MIN_ENTRIES, StatusListError
+from credentials.standards import didkey, signing, status_list
+from credentials.standards.status_list import MIN_ENTRIES, StatusListError
 
 # Bitstring Status List v1.0, §2.2 Example 2: an empty list of 131,072 entries.
 SPEC_ENCODED_LIST = "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from credentials import strict_json
-from credentials.strict_json import JsonRefused, Problem
+from credentials.standards import strict_json
+from credentials.standards.strict_json import JsonRefused, Problem
 
 
 def refusal(data, **caps) -> JsonRefused:

@@ -1,5 +1,5 @@
 """The W3C VC-API endpoints, and the proof sets, chains, VC 1.1 credentials and presentations
-they verify (credentials.proof_sets).
+they verify (credentials.standards.proof_sets).
 
 Proofs for sets, chains and presentations are made here by an independent, test-only
 implementation of the Data Integrity algorithms, so the verifier is not checked against itself.
@@ -15,9 +15,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.test import Client
 
-from credentials import didkey, proof_sets, signing
-from credentials.did_resolution import DidResolver
-from credentials.multiformats import decode_ed25519_public_key, multibase_encode
+from credentials.standards import didkey, proof_sets, signing
+from credentials.standards.did_resolution import DidResolver
+from credentials.standards.multiformats import decode_ed25519_public_key, multibase_encode
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
 from institutions.models import ApiScope, AuditEvent, SigningKey

@@ -17,10 +17,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credentials import didkey, signing, status_list
-from credentials.did_resolution import DidResolver, ResolutionError, ResolutionFailure
-from credentials.multiformats import encode_ed25519_public_key
-from credentials.verification import (
+from credentials.standards import didkey, signing, status_list
+from credentials.standards.did_resolution import DidResolver, ResolutionError, ResolutionFailure
+from credentials.standards.multiformats import encode_ed25519_public_key
+from credentials.standards.verification import (
     CheckName,
     VerificationResult,
     parse_date_time_stamp,

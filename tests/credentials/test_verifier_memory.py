@@ -18,10 +18,10 @@ from django.conf import settings
 from django.db import transaction
 from django.test.utils import override_settings
 
-from credentials import services, verifier
-from credentials.did_resolution import did_web_to_url
+from credentials.issuing import services, verifier
 from credentials.models import IssuedCredential
-from credentials.verification import CheckedStatusList, verify_credential
+from credentials.standards.did_resolution import did_web_to_url
+from credentials.standards.verification import CheckedStatusList, verify_credential
 from institutions import publications
 from institutions import services as institution_services
 from tests.factories import MicroCredentialFactory
@@ -120,7 +120,7 @@ def test_a_revocation_in_another_process_is_seen_here_at_once(django_assert_num_
         )
     script = (
         "import django; django.setup()\n"
-        "from credentials import services\n"
+        "from credentials.issuing import services\n"
         "from credentials.models import IssuedCredential\n"
         f"credential = IssuedCredential.objects.get(pk={credential.pk})\n"
         "services.credential_revoke(credential=credential, actor=None, reason='elsewhere')\n"

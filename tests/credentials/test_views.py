@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from credentials import services, verifier
+from credentials.issuing import services, verifier
 from credentials.models import CredentialStatus, IssuedCredential
 from institutions.models import Role
 from tests.credentials.validation import shacl_report

@@ -8,7 +8,7 @@ import jsonschema
 import rdflib
 from pyshacl import validate
 
-from credentials import signing
+from credentials.standards import signing
 from tests.credentials.standards_paths import STANDARDS_DIR, read_json
 
 SCHEMA = STANDARDS_DIR / "ob3" / "schema" / "achievementcredential.json"

@@ -13,9 +13,9 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
-from credentials import services as credential_services
+from credentials.issuing import services as credential_services
 from credentials.models import IssuedCredential
-from credentials.multiformats import decode_ed25519_public_key
+from credentials.standards.multiformats import decode_ed25519_public_key
 from exchange import http_signatures as hs
 from exchange.manifest import endpoint_urls
 from exchange.models import Partner, PartnerStatus

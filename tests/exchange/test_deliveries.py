@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from credentials import services as credential_services
+from credentials.issuing import services as credential_services
 from credentials.models import IssuedCredential
 from exchange import deliveries, transport
 from exchange import messages as exchange_messages

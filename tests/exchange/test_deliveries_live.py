@@ -10,7 +10,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from credentials import services as credential_services
+from credentials.issuing import services as credential_services
 from credentials.models import CredentialEvent
 from exchange import deliveries, outbox, transport
 from exchange.models import (

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from credentials import services as credential_services
+from credentials.issuing import services as credential_services
 from exchange import deliveries, outbox
 from exchange import messages as exchange_messages
 from exchange.models import (

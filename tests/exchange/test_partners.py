@@ -1,7 +1,8 @@
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from credentials import didkey, signing, verifier
+from credentials.issuing import verifier
+from credentials.standards import didkey, signing
 from exchange import selectors
 from exchange.models import Partner, PartnerStatus
 from tests.factories import InstitutionFactory

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from credentials.multiformats import encode_ed25519_public_key
+from credentials.standards.multiformats import encode_ed25519_public_key
 from exchange import http_signatures as hs
 from exchange import transport
 from institutions.selectors import active_signing_key

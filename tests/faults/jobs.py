@@ -7,7 +7,7 @@ from django.db import connections
 from django.db.models import Count
 from django.utils import timezone
 
-from credentials import services
+from credentials.issuing import services
 from credentials.models import (
     BulkIssueJob,
     BulkIssueRow,

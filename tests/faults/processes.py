@@ -93,7 +93,7 @@ def private_workers() -> Iterator[Workers]:
     """Routes the credentials tasks to a fresh queue and stops its workers at the end."""
     workers = Workers(queue=f"faults-{uuid.uuid4().hex[:8]}")
     before_routes, before_eager = celery_app.conf.task_routes, celery_app.conf.task_always_eager
-    _route({"credentials.tasks.*": {"queue": workers.queue}})
+    _route({"credentials.issuing.tasks.*": {"queue": workers.queue}})
     celery_app.conf.task_always_eager = False
     try:
         yield workers

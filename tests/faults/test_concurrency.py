@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from credentials import services, status_list
+from credentials.issuing import services
 from credentials.models import CredentialEvent, CredentialStatus, StatusList
+from credentials.standards import status_list
 from institutions.models import AuditEvent
 from tests.factories import MembershipFactory, MicroCredentialFactory, issue
 from tests.faults import jobs

@@ -4,7 +4,7 @@ every row is issued exactly once. Only against PostgreSQL (CI's second step)."""
 import pytest
 from django.db import connections
 
-from credentials import services
+from credentials.issuing import services
 from credentials.models import BulkIssueJob, IssuedCredential
 from tests.factories import MicroCredentialFactory
 from tests.faults import jobs, processes

@@ -10,7 +10,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from credentials import services
+from credentials.issuing import services
 from credentials.models import CredentialEvent, IssuedCredential
 from tests.factories import MembershipFactory, MicroCredentialFactory, issue
 from tests.faults import jobs, processes

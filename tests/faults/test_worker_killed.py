@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from credentials import services
+from credentials.issuing import services
 from credentials.models import BulkIssueJob, IssuedCredential
 from tests.factories import MicroCredentialFactory
 from tests.faults import jobs, processes

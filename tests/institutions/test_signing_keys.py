@@ -4,7 +4,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.urls import reverse
 
-from credentials.multiformats import decode_ed25519_public_key
+from credentials.standards.multiformats import decode_ed25519_public_key
 from institutions import selectors, services
 from institutions.key_storage import KeyStorageError, open_private_key, seal_private_key
 from institutions.models import AuditEvent, KeyStatus, Role, SigningKey

@@ -7,7 +7,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from credentials import didkey, signing
+from credentials.standards import didkey, signing
 
 
 def ob3_credential(issuer_did: str, **changes: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import factory
 from django.core import mail
 
 from accounts.models import User
-from credentials import services as credential_services
+from credentials.issuing import services as credential_services
 from credentials.models import IssuedCredential
 from learners import services as learner_services
 from learners.models import ImportedCredential

@@ -4,7 +4,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from credentials import services
+from credentials.issuing import services
 from credentials.models import CredentialEvent, IssuedCredential
 from learners import services as learner_services
 from learners.exceptions import ClaimError

@@ -3,8 +3,9 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
-from credentials import explanations, services
+from credentials.catalogue import explanations
 from credentials.documents import specification_snapshot
+from credentials.issuing import services
 from tests.factories import MicroCredentialFactory, UserFactory
 from tests.learners.holding import held_credential
 

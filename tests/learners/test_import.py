@@ -5,8 +5,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from credentials import credential_summary
-from credentials.verification import DEFAULT_MAX_BYTES
+from credentials.standards import credential_summary
+from credentials.standards.verification import DEFAULT_MAX_BYTES
 from learners import services as learner_services
 from learners.exceptions import WalletError
 from learners.models import ImportedCredential, LearnerEvent

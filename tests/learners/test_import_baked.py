@@ -2,7 +2,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from credentials import badge_images
+from credentials.standards import badge_images
 from learners.models import ImportedCredential, LearnerEvent
 from tests.factories import UserFactory, issue
 

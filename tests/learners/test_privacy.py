@@ -7,8 +7,8 @@ from allauth.account.models import EmailAddress
 from django.urls import reverse
 
 from accounts.models import User
+from credentials.issuing.verifier import verify
 from credentials.models import CredentialEvent, IssuedCredential
-from credentials.verifier import verify
 from learners import services as learner_services
 from learners.exceptions import WalletError
 from learners.models import ImportedCredential, LearnerEvent, PublicProfile, ShareLink

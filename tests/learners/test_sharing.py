@@ -8,7 +8,7 @@ from django.db import close_old_connections
 from django.urls import reverse
 from django.utils import timezone
 
-from credentials import services
+from credentials.issuing import services
 from credentials.models import IssuedCredential
 from learners import linkedin
 from learners import services as learner_services

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from credentials import services
+from credentials.issuing import services
 from credentials.models import IssuedCredential
 from learners import selectors
 from tests.factories import InstitutionFactory, MicroCredentialFactory, UserFactory

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from credentials import services
+from credentials.issuing import services
 from credentials.models import IssuedCredential
 from learners import selectors
 from tests.factories import MicroCredentialFactory, UserFactory

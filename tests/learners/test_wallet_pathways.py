@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from credentials import services
+from credentials.issuing import services
 from tests.factories import PARTNER, UserFactory, a_pathway, imported_document
 from tests.learners.holding import ImportedCredentialFactory, held_credential
 

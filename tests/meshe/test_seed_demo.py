@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import User
-from credentials import verifier
+from credentials.issuing import verifier
 from credentials.models import IssuedCredential, MicroCredential
 from institutions.models import Institution, Membership
 

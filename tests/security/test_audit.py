@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from credentials import services as credential_services
+from credentials.issuing import services as credential_services
 from institutions.models import AuditEvent, Role
 from learners.models import LearnerEvent
 from meshe.csv_cells import safe_cell

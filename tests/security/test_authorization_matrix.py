@@ -37,9 +37,10 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from credentials import pathway_services, wallet_issuance
-from credentials import services as credential_services
+from credentials.catalogue import pathway_services
+from credentials.issuing import services as credential_services
 from credentials.models import Pathway
+from credentials.wallet import issuance as wallet_issuance
 from exchange import deliveries
 from exchange import messages as exchange_messages
 from exchange.models import Partner

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credentials import verifier
 from credentials.exceptions import CredentialUnsignable
+from credentials.issuing import verifier
 from credentials.models import (
     BulkIssueRow,
     CredentialEvent,
@@ -20,7 +20,7 @@ from credentials.models import (
     MicroCredentialVersion,
     StatusList,
 )
-from credentials.verification import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH
+from credentials.standards.verification import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH
 from institutions.models import AuditEvent
 from learners.models import ImportedCredential, LearnerEvent
 from tests.factories import MicroCredentialFactory, UserFactory, issue, make_token

@@ -12,7 +12,7 @@ from django.urls import reverse
 from hypothesis import given
 from openpyxl import Workbook
 
-from credentials import services, spreadsheets, verifier
+from credentials.issuing import services, spreadsheets, verifier
 from credentials.models import (
     BulkIssueJob,
     BulkIssueRow,

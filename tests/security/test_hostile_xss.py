@@ -14,8 +14,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from credentials import certificate, certificate_services
-from credentials import services as credential_services
+from credentials.issuing import certificate, certificate_services
+from credentials.issuing import services as credential_services
 from credentials.models import IssuedCredential
 from exchange import deliveries
 from exchange import messages as exchange_messages

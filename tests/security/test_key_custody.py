@@ -7,7 +7,7 @@ import stat
 import pytest
 from django.core.management import CommandError, call_command
 
-from credentials.verifier import verify
+from credentials.issuing.verifier import verify
 from institutions import key_backup
 from institutions import services as institution_services
 from institutions.exceptions import KeyCustodyError

@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from credentials.multiformats import encode_ed25519_private_key
+from credentials.standards.multiformats import encode_ed25519_private_key
 from institutions.models import SigningKey
 from institutions.selectors import API_TOKEN_TEXT
 from meshe.log_redaction import RedactSecretUrls, redact

@@ -98,7 +98,7 @@ result = institution.did
 
 _PUBLISH_SPECIFICATION = """
 from decimal import Decimal
-from credentials import services
+from credentials.issuing import services
 from credentials.models import MicroCredential
 from institutions.models import Institution
 
@@ -116,7 +116,7 @@ _ISSUE_CREDENTIAL = """
 import json
 from datetime import date
 from django.utils import timezone
-from credentials import services
+from credentials.issuing import services
 from credentials.models import MicroCredential
 
 specification = MicroCredential.objects.select_related("institution").get(public_id=specification)
@@ -133,7 +133,7 @@ result = {"public_id": str(credential.public_id), "document": json.loads(credent
 """
 
 _REVOKE_CREDENTIAL = """
-from credentials import services
+from credentials.issuing import services
 from credentials.models import IssuedCredential
 
 credential = IssuedCredential.objects.get(public_id=public_id)
@@ -142,7 +142,7 @@ result = services.credential_revoke(credential=credential, actor=None, reason=re
 
 _ISSUE_MANY = """
 from datetime import date
-from credentials import services
+from credentials.issuing import services
 from credentials.models import MicroCredential
 
 specification = MicroCredential.objects.select_related("institution").get(public_id=specification)

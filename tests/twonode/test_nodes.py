@@ -67,7 +67,7 @@ def test_node_a_resolves_node_b_did_document_over_https(node_a, node_b, proxy_b)
     assert did_b == f"did:web:127.0.0.1%3A{node_b.port}:institutions:uni-b"
     document = node_a.run(
         """
-        from credentials.verifier import node_dependencies
+        from credentials.issuing.verifier import node_dependencies
 
         result = node_dependencies()["resolver"].resolve(did)
         """,
@@ -96,7 +96,7 @@ def test_a_credential_issued_on_a_verifies_on_b_until_a_revokes_it(node_a, node_
 
 
 RESOLVE_WITHOUT_CACHE = """
-from credentials.did_resolution import DidResolver, ResolutionError, fetch_json_https
+from credentials.standards.did_resolution import DidResolver, ResolutionError, fetch_json_https
 
 resolver = DidResolver(fetch=lambda url: fetch_json_https(url, allow_insecure_loopback=True))
 try:

@@ -2,7 +2,7 @@
 // loader, did:key and loopback did:web resolution, key files and the eddsa-rdfc-2022 suite.
 //
 // Nothing here reaches the network: JSON-LD contexts come from the files the portal itself
-// ships (credentials/jsonld/contexts, through its index.json), did:key is resolved in-process,
+// ships (credentials/standards/jsonld/contexts, through its index.json), did:key is resolved in-process,
 // and did:web and --map look-ups only ever go to a loopback address.
 
 import {readFileSync} from 'node:fs';
@@ -19,7 +19,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 // The MESHE repository: MESHE_REPOSITORY (the Python tests set it), else two folders up, which
 // holds both for tests/vcjs and for its installed copy in var/interop.
 export const REPOSITORY = path.resolve(process.env.MESHE_REPOSITORY || path.join(HERE, '..', '..'));
-export const CONTEXTS_DIR = path.join(REPOSITORY, 'credentials', 'jsonld', 'contexts');
+export const CONTEXTS_DIR = path.join(REPOSITORY, 'credentials', 'standards', 'jsonld', 'contexts');
 export const STANDARDS_DIR = path.join(REPOSITORY, 'tests', 'standards');
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -144,7 +144,7 @@ export function makeDocumentLoader({maps = []} = {}) {
       }
     }
     const error = new Error(`strictly local document loader refused "${url}" ` +
-      '(not in credentials/jsonld/contexts/index.json, not did:key or did:web, no --map)');
+      '(not in credentials/standards/jsonld/contexts/index.json, not did:key or did:web, no --map)');
     error.name = 'NotFoundError';
     throw error;
   };

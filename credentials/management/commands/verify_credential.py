@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from credentials import verifier
-from credentials.verification import DEFAULT_MAX_BYTES
+from credentials.issuing import verifier
+from credentials.standards.verification import DEFAULT_MAX_BYTES
 
 
 class Command(BaseCommand):

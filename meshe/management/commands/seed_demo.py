@@ -9,9 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from credentials import services as credential_services
+from credentials.issuing import services as credential_services
 from credentials.models import IssuedCredential, MicroCredential, StatusList
-from credentials.verification import issuer_id
+from credentials.standards.verification import issuer_id
 from institutions import services as institution_services
 from institutions.models import Institution, Membership, Role
 

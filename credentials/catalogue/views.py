@@ -1,0 +1,90 @@
+"""The public catalogue: search, an offer's page, the compare view and published versions."""
+
+import json
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from credentials.catalogue import offers as catalogue_offers
+from credentials.issuing import selectors
+from credentials.standards import vocabularies
+
+# JSON placed inside a <script> element: <, > and & as JSON escapes, as Django's json_script.
+SCRIPT_SAFE_JSON = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+@require_GET
+def catalogue(request: HttpRequest) -> HttpResponse:
+    filters = catalogue_offers.Filters.from_query(request.GET)
+    results: Any = catalogue_offers.offers(filters)  # a Results: sized and sliceable
+    page = Paginator(results, 20).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "credentials/catalogue.html",
+        {
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "institutions": catalogue_offers.institutions_with_offers(),
+            "eqf_levels": vocabularies.choices(vocabularies.EQF),
+            "isced_fields": [
+                (uri, label)
+                for uri, label in vocabularies.choices(vocabularies.ISCED_F)
+                if len(uri.rsplit("/", 1)[-1]) == 2
+            ],
+            "participations": vocabularies.choices(vocabularies.MODE),
+            "languages": settings.MESHE_CONTENT_LANGUAGES,
+            "guide_url": reverse("guide_home"),
+        },
+    )
+
+
+@require_GET
+def offer(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    micro_credential = catalogue_offers.offer(public_id=public_id)
+    return render(
+        request,
+        "credentials/offer.html",
+        {
+            "offer": micro_credential,
+            "elements": catalogue_offers.elements(micro_credential),
+            "recognitions": catalogue_offers.offer_recognitions(micro_credential=micro_credential),
+            # Rendered inside <script>: staff text must not close the element.
+            "course_json_ld": json.dumps(
+                catalogue_offers.course_json_ld(micro_credential), ensure_ascii=False
+            ).translate(SCRIPT_SAFE_JSON),
+        },
+    )
+
+
+@require_GET
+def compare(request: HttpRequest) -> HttpResponse:
+    ids = request.GET.getlist("offer")[: catalogue_offers.MAX_COMPARED]
+    offers = []
+    for value in ids:
+        try:
+            offers.append(catalogue_offers.offer(public_id=UUID(value)))
+        except (ValueError, Http404):
+            continue
+    rows = [
+        (elements[0], list(elements))
+        for elements in zip(
+            *(catalogue_offers.elements(micro_credential) for micro_credential in offers),
+            strict=True,
+        )
+    ]
+    return render(request, "credentials/compare.html", {"offers": offers, "rows": rows})
+
+
+@require_GET
+def specification_version(request: HttpRequest, public_id: UUID, number: int) -> HttpResponse:
+    version = selectors.micro_credential_version(public_id=public_id, number=number)
+    return render(request, "credentials/specification_version.html", {"version": version})

@@ -1,0 +1,947 @@
+"""Issuing credentials and changing their status. Atomic, audited, idempotent where it can be."""
+
+import hashlib
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce, Lower
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from credentials import documents, hooks
+from credentials.exceptions import CredentialError, CredentialUnsignable
+from credentials.issuing import recipients, spreadsheets, tasks
+from credentials.models import (
+    SPECIFICATION_FIELDS,
+    BulkIssueJob,
+    BulkIssueRow,
+    CredentialEvent,
+    CredentialStatus,
+    IssuedCredential,
+    MicroCredential,
+    MicroCredentialVersion,
+    StatusList,
+    StatusPurpose,
+)
+from credentials.standards import canonical_templates, signing, status_list, vocabularies
+from institutions import publications
+from institutions import selectors as institution_selectors
+from institutions import services as institution_services
+from institutions.models import AuditEvent, Institution
+
+# A list is left when this full, so random allocation never hunts long for a free index.
+STATUS_LIST_FILL_LIMIT = 0.75
+
+Action = CredentialEvent.Action
+# status → the transitions allowed from it (docs/architecture.md: explicit transitions).
+TRANSITIONS: dict[str, set[str]] = {
+    CredentialStatus.ISSUED: {CredentialStatus.SUSPENDED, CredentialStatus.REVOKED},
+    CredentialStatus.SUSPENDED: {CredentialStatus.ISSUED, CredentialStatus.REVOKED},
+    CredentialStatus.REVOKED: set(),
+}
+
+
+def _sign(institution: Institution, document: dict[str, object], *, at: datetime) -> str:
+    key = institution_selectors.active_signing_key(institution=institution)
+    signed = signing.sign_document(
+        document,
+        private_key=key.private_key,
+        verification_method=key.verification_method,
+        created=signing.format_created(at),
+        canonicalizer=canonical_templates.canonicalize_fast,
+    )
+    return json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+
+
+def _publish(status_list_row: StatusList, *, bits: bytes) -> None:
+    """Signs the list credential for `bits` and stores it with a fresh ETag; moves the node's
+    publication version (institutions.publications)."""
+    now = timezone.now()
+    document = status_list.build_status_list_credential(
+        list_url=status_list_row.url,
+        issuer_did=status_list_row.institution.did,
+        purpose=status_list_row.purpose,  # type: ignore[arg-type]
+        encoded_list=status_list.encode_list(bits),
+        valid_from=now,
+    )
+    status_list_row.bits = bits
+    status_list_row.document = _sign(status_list_row.institution, document, at=now)
+    status_list_row.etag = hashlib.sha256(status_list_row.document.encode()).hexdigest()[:32]
+    # Verifiers in every process stop trusting what they remember of the list (now and on commit).
+    publications.changed()
+
+
+def _lock_institution(institution: Institution) -> None:
+    """Serialises issuing and versioning per institution: a new version or status list has
+    no row to lock yet, so two writers could otherwise both create number 1."""
+    Institution.objects.select_for_update().filter(pk=institution.pk).first()
+
+
+def _open_status_list(institution: Institution, purpose: str) -> StatusList:
+    """The institution's list with room for new credentials; the caller holds the
+    institution's lock (see _issue_many)."""
+    current = (
+        StatusList.objects.select_for_update()
+        .select_related("institution")
+        .filter(institution=institution, purpose=purpose)
+        .order_by("-number")
+        .first()
+    )
+    if current is not None and current.allocated_count < current.size * STATUS_LIST_FILL_LIMIT:
+        return current
+    empty = status_list.empty_bitstring()
+    new = StatusList(
+        institution=institution,
+        purpose=purpose,
+        number=current.number + 1 if current else 1,
+        size=status_list.MIN_ENTRIES,
+        allocated=empty,
+    )
+    _publish(new, bits=empty)
+    new.save()
+    return new
+
+
+def _allocate_indexes(
+    institution: Institution, purpose: str, count: int
+) -> list[tuple[StatusList, int]]:
+    """`count` random free indexes, moving on to a new list when one fills up; never reused,
+    so one credential's status can never leak to another."""
+    allocated: list[tuple[StatusList, int]] = []
+    while len(allocated) < count:
+        row = _open_status_list(institution, purpose)
+        room = int(row.size * STATUS_LIST_FILL_LIMIT) - row.allocated_count
+        # Marked in place, in the status_list bit order: copying 16 KiB per index would
+        # dominate bulk issuing.
+        bits = bytearray(row.allocated)
+        for _slot in range(min(room, count - len(allocated))):
+            while True:
+                index = secrets.randbelow(row.size)
+                if not bits[index // 8] & (0x80 >> (index % 8)):
+                    break
+            bits[index // 8] |= 0x80 >> (index % 8)
+            allocated.append((row, index))
+            row.allocated_count += 1
+        row.allocated = bytes(bits)
+        row.save(update_fields=["allocated", "allocated_count", "updated_at"])
+    return allocated
+
+
+def _version_to_issue(
+    micro_credential: MicroCredential, actor: User | None
+) -> MicroCredentialVersion:
+    """The latest version if it still matches the specification, else a new snapshot."""
+    snapshot = documents.specification_snapshot(micro_credential)
+    latest = micro_credential.versions.order_by("-number").first()
+    if latest is not None and latest.snapshot == snapshot:
+        return latest
+    return MicroCredentialVersion.objects.create(
+        micro_credential=micro_credential,
+        number=latest.number + 1 if latest else 1,
+        snapshot=snapshot,
+        created_by=actor,
+    )
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One learner to issue to, with what differs per credential."""
+
+    holder_name: str
+    holder_email: str
+    awarded_date: date
+    grade: str = ""
+    evidence_url: str = ""
+    evidence_narrative: str = ""
+
+
+def _issue_many(
+    *,
+    actor: User | None,
+    institution: Institution,
+    micro_credential: MicroCredential,
+    recipients: Sequence[Recipient],
+    valid_from: datetime | None = None,
+) -> list[IssuedCredential]:
+    """Issues to every recipient in the caller's transaction, or raises CredentialError and
+    issues nothing. Status indexes, signatures and rows are made in batches."""
+    if micro_credential.institution_id != institution.pk:
+        raise CredentialError(_("This micro-credential belongs to another institution."))
+    if micro_credential.status != MicroCredential.Status.PUBLISHED:
+        raise CredentialError(_("Only published micro-credentials can be issued."))
+    _lock_institution(institution)
+    now = timezone.now().replace(microsecond=0)
+    valid_from = (valid_from or now).replace(microsecond=0)
+    valid_until = (
+        valid_from + timedelta(days=30 * micro_credential.validity_months)
+        if micro_credential.validity_months
+        else None
+    )
+    version = _version_to_issue(micro_credential, actor)
+    revocations = _allocate_indexes(institution, StatusPurpose.REVOCATION, len(recipients))
+    suspensions = _allocate_indexes(institution, StatusPurpose.SUSPENSION, len(recipients))
+    key = institution_selectors.active_signing_key(institution=institution)
+    signer = signing.Signer(
+        private_key=key.private_key,
+        verification_method=key.verification_method,
+        created=signing.format_created(now),
+        canonicalizer=canonical_templates.canonicalize_fast,
+    )
+    credentials = []
+    for recipient, (revocation, r_index), (suspension, s_index) in zip(
+        recipients, revocations, suspensions, strict=True
+    ):
+        credential = IssuedCredential(
+            institution=institution,
+            version=version,
+            holder_name=recipient.holder_name.strip(),
+            holder_email=recipient.holder_email.strip(),
+            identity_salt=secrets.token_hex(16),
+            issued_at=now,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            awarded_date=recipient.awarded_date,
+            grade=recipient.grade.strip(),
+            evidence_url=recipient.evidence_url,
+            evidence_narrative=recipient.evidence_narrative.strip(),
+            revocation_list=revocation,
+            revocation_index=r_index,
+            suspension_list=suspension,
+            suspension_index=s_index,
+            issued_by=actor,
+        )
+        try:
+            unsigned = documents.achievement_credential(credential)
+        except (ValueError, vocabularies.UnknownConcept) as exc:
+            raise CredentialError(
+                _("The micro-credential is missing something the EU standard requires: %(problem)s")
+                % {"problem": exc}
+            ) from exc
+        try:
+            signed = signer.sign(unsigned)
+        except signing.CanonicalizationError as exc:
+            raise CredentialUnsignable(
+                _("The credential for %(name)s could not be signed: %(problem)s")
+                % {"name": credential.holder_name, "problem": exc.detail},
+                detail=exc.detail,
+            ) from exc
+        credential.document = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+        credentials.append(credential)
+    IssuedCredential.objects.bulk_create(credentials, batch_size=500)
+    CredentialEvent.objects.bulk_create(
+        [CredentialEvent(credential=c, actor=actor, action=Action.ISSUED) for c in credentials],
+        batch_size=500,
+    )
+    # The institution's audit log names each credential too, as it does every revocation.
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                institution=institution,
+                actor=actor,
+                action="credential.issued",
+                detail={
+                    "credential": str(c.public_id),
+                    "micro_credential": str(micro_credential.public_id),
+                    "version": version.number,
+                },
+            )
+            for c in credentials
+        ],
+        batch_size=500,
+    )
+    tasks.notify_holders.delay_on_commit([credential.pk for credential in credentials])
+    return credentials
+
+
+@transaction.atomic
+def credential_issue_many(
+    *,
+    actor: User | None,
+    institution: Institution,
+    micro_credential: MicroCredential,
+    recipients: Sequence[Recipient],
+    valid_from: datetime | None = None,
+) -> list[IssuedCredential]:
+    """Issues to every recipient, or to none (CredentialError); e-mails them on commit."""
+    return _issue_many(
+        actor=actor,
+        institution=institution,
+        micro_credential=micro_credential,
+        recipients=recipients,
+        valid_from=valid_from,
+    )
+
+
+@transaction.atomic
+def credential_issue(
+    *,
+    actor: User | None,
+    institution: Institution,
+    micro_credential: MicroCredential,
+    holder_name: str,
+    holder_email: str,
+    awarded_date: date,
+    valid_from: datetime | None = None,
+    grade: str = "",
+    evidence_url: str = "",
+    evidence_narrative: str = "",
+) -> IssuedCredential:
+    """Builds, signs and stores a credential with fresh status indexes; e-mails the learner
+    on commit. Raises CredentialError when the specification is not published or lacks a
+    mandatory EU element."""
+    recipient = Recipient(
+        holder_name=holder_name,
+        holder_email=holder_email,
+        awarded_date=awarded_date,
+        grade=grade,
+        evidence_url=evidence_url,
+        evidence_narrative=evidence_narrative,
+    )
+    (credential,) = _issue_many(
+        actor=actor,
+        institution=institution,
+        micro_credential=micro_credential,
+        recipients=[recipient],
+        valid_from=valid_from,
+    )
+    return credential
+
+
+def _set_status_bit(row: StatusList, index: int, value: bool) -> None:
+    row = StatusList.objects.select_for_update().select_related("institution").get(pk=row.pk)
+    _publish(row, bits=status_list.set_bit(bytes(row.bits), index, value))
+    row.save(update_fields=["bits", "document", "etag", "updated_at"])
+
+
+def _transition(
+    *, credential: IssuedCredential, actor: User | None, target: str, action: str, reason: str
+) -> IssuedCredential:
+    current = IssuedCredential.objects.select_for_update().get(pk=credential.pk)
+    if current.status == target:
+        return current
+    if target not in TRANSITIONS[current.status]:
+        raise CredentialError(
+            _("A %(status)s credential cannot be changed any more.")
+            % {"status": current.get_status_display().lower()}
+        )
+    updated = IssuedCredential.objects.filter(pk=current.pk, status=current.status).update(
+        status=target
+    )
+    if not updated:
+        raise CredentialError(_("The credential changed meanwhile. Reload and try again."))
+    if target == CredentialStatus.REVOKED:
+        _set_status_bit(current.revocation_list, current.revocation_index, True)
+    if current.status == CredentialStatus.SUSPENDED or target == CredentialStatus.SUSPENDED:
+        _set_status_bit(
+            current.suspension_list, current.suspension_index, target == CredentialStatus.SUSPENDED
+        )
+    CredentialEvent.objects.create(credential=current, actor=actor, action=action, reason=reason)
+    AuditEvent.objects.create(
+        institution_id=current.institution_id,
+        actor=actor,
+        action=f"credential.{action}",
+        detail={"credential": str(current.public_id), "reason": reason},
+    )
+    current.status = target
+    hooks.credential_status_changed.send(sender=IssuedCredential, credential=current)
+    return current
+
+
+@transaction.atomic
+def credential_revoke(
+    *, credential: IssuedCredential, actor: User | None, reason: str = ""
+) -> IssuedCredential:
+    """Revokes for good and re-signs the revocation list. Idempotent."""
+    return _transition(
+        credential=credential,
+        actor=actor,
+        target=CredentialStatus.REVOKED,
+        action=Action.REVOKED,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def credential_suspend(
+    *, credential: IssuedCredential, actor: User | None, reason: str = ""
+) -> IssuedCredential:
+    """Suspends until reinstated and re-signs the suspension list. Idempotent."""
+    return _transition(
+        credential=credential,
+        actor=actor,
+        target=CredentialStatus.SUSPENDED,
+        action=Action.SUSPENDED,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def credential_reinstate(
+    *, credential: IssuedCredential, actor: User | None, reason: str = ""
+) -> IssuedCredential:
+    """Lifts a suspension and re-signs the suspension list. Idempotent; refused once revoked."""
+    return _transition(
+        credential=credential,
+        actor=actor,
+        target=CredentialStatus.ISSUED,
+        action=Action.REINSTATED,
+        reason=reason,
+    )
+
+
+STATUS_SERVICES = {
+    "revoke": credential_revoke,
+    "suspend": credential_suspend,
+    "reinstate": credential_reinstate,
+}
+
+
+@transaction.atomic
+def credentials_change_status(
+    *, credentials: Sequence[IssuedCredential], actor: User | None, action: str, reason: str
+) -> tuple[int, list[str]]:
+    """Applies one status change to many credentials with one reason; all or nothing.
+    Returns how many changed and, for those that could not, why (then nothing changed)."""
+    service = STATUS_SERVICES[action]
+    changed, problems = 0, []
+    for credential in credentials:
+        before = credential.status
+        try:
+            after = service(credential=credential, actor=actor, reason=reason)
+        except CredentialError as exc:
+            problems.append(f"{credential.holder_name}: {exc.message}")
+            continue
+        changed += after.status != before
+    if problems:
+        transaction.set_rollback(True)
+        return 0, problems
+    return changed, []
+
+
+def holders_notify(*, credential_ids: Sequence[int]) -> None:
+    """E-mails each learner of these credentials a single-use claim link, once, as holder_notify
+    does, but in one transaction over one mail connection for the whole chunk. A credential is
+    marked notified (and its event written) only once its message was accepted; if the mail
+    server fails midway, those sent so far are recorded and the OSError is raised, so the
+    task's retry sends only the rest."""
+    failure: OSError | None = None
+    with transaction.atomic():
+        credentials = list(
+            IssuedCredential.objects.select_for_update(of=("self",))
+            .select_related("institution", "version__micro_credential")
+            .filter(pk__in=credential_ids, notified_at__isnull=True)
+            .order_by("pk")
+        )
+        if not credentials:
+            return
+        sent: list[IssuedCredential] = []
+        try:
+            with mailers.default as mailer:
+                for credential in credentials:
+                    mailer.send_messages([_claim_link_message(credential)])
+                    sent.append(credential)
+        except OSError as exc:  # smtplib's errors are OSErrors too
+            failure = exc
+        IssuedCredential.objects.bulk_update(
+            sent, ["claim_token_hash", "claim_expires_at", "notified_at"], batch_size=500
+        )
+        CredentialEvent.objects.bulk_create(
+            [_notified_event(credential) for credential in sent], batch_size=500
+        )
+    if failure is not None:
+        raise failure
+
+
+CLAIM_LINK_LIFETIME = timedelta(days=60)
+
+
+def claim_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def holder_notify(*, credential_id: int, resend: bool = False) -> None:
+    """E-mails the learner a new single-use claim link, once (or again with `resend`), and
+    records it on the credential's event log. The link's token is stored only hashed."""
+    credential = (
+        IssuedCredential.objects.select_for_update()
+        .select_related("institution", "version__micro_credential")
+        .filter(pk=credential_id)
+        .first()
+    )
+    if credential is None or (credential.notified_at is not None and not resend):
+        return
+    if credential.holder_id is not None and resend:
+        return  # already in the learner's wallet
+    message = _claim_link_message(credential)
+    credential.save(update_fields=["claim_token_hash", "claim_expires_at", "notified_at"])
+    _notified_event(credential).save()
+    mailers.default.send_messages([message])
+
+
+def _claim_link_message(credential: IssuedCredential) -> EmailMultiAlternatives:
+    """The claim e-mail for a fresh single-use link; sets the credential's claim fields and
+    notified_at (unsaved). The link's token is kept only hashed."""
+    token = secrets.token_urlsafe(32)
+    credential.claim_token_hash = claim_token_hash(token)
+    credential.claim_expires_at = timezone.now() + CLAIM_LINK_LIFETIME
+    credential.notified_at = timezone.now()
+    context = {
+        "credential": credential,
+        "public_url": settings.MESHE_BASE_URL + credential.get_absolute_url(),
+        "claim_url": settings.MESHE_BASE_URL + reverse("learners:claim", kwargs={"token": token}),
+        "expires_at": credential.claim_expires_at,
+    }
+    message = EmailMultiAlternatives(
+        subject=render_to_string("emails/credential_issued_subject.txt", context).strip(),
+        body=render_to_string("emails/credential_issued.txt", context),
+        to=[credential.holder_email],
+    )
+    message.attach_alternative(
+        render_to_string("emails/credential_issued.html", context), "text/html"
+    )
+    return message
+
+
+def _notified_event(credential: IssuedCredential) -> CredentialEvent:
+    return CredentialEvent(
+        credential=credential,
+        actor=None,
+        action=Action.NOTIFIED,
+        reason=_("Claim link e-mailed to %(email)s") % {"email": credential.holder_email},
+    )
+
+
+@transaction.atomic
+def credential_resend_claim(*, credential: IssuedCredential, actor: User | None) -> None:
+    """Sends a fresh claim link on commit; the previous link stops working at once."""
+    IssuedCredential.objects.filter(pk=credential.pk, holder__isnull=True).update(
+        claim_token_hash="", claim_expires_at=None
+    )
+    tasks.resend_claim_link.delay_on_commit(credential.pk)
+
+
+# Holders: what the learners app changes on an issued credential goes through these ----------
+
+
+@transaction.atomic
+def credentials_holder_attach(*, holder: User, addresses: Sequence[str]) -> int:
+    """Gives `holder` every credential with no holder yet issued to one of `addresses`
+    (lower-cased), each with a CLAIMED event; returns how many. Idempotent."""
+    if not addresses:
+        return 0
+    # Issuers type addresses as they like: compare lower-cased, which the index covers.
+    found = list(
+        IssuedCredential.objects.select_for_update()
+        .annotate(email_lower=Lower("holder_email"))
+        .filter(holder__isnull=True, email_lower__in=addresses)
+        .only("pk")
+    )
+    IssuedCredential.objects.filter(pk__in=[c.pk for c in found], holder__isnull=True).update(
+        holder=holder, claimed_at=timezone.now()
+    )
+    CredentialEvent.objects.bulk_create(
+        CredentialEvent(credential=c, actor=holder, action=CredentialEvent.Action.CLAIMED)
+        for c in found
+    )
+    return len(found)
+
+
+@transaction.atomic
+def credential_claim_link_spend(*, credential: IssuedCredential) -> None:
+    """The credential's claim link stops working; the credential is refreshed. Idempotent."""
+    IssuedCredential.objects.filter(pk=credential.pk).update(
+        claim_token_hash="", claim_expires_at=None
+    )
+    credential.refresh_from_db()
+
+
+@transaction.atomic
+def credential_page_set_public(*, holder: User, credential: IssuedCredential, public: bool) -> bool:
+    """Shows or hides the holder's credential at its own address; returns whether that
+    changed. Nothing happens when it is already so; the caller logs the holder's event."""
+    changed = IssuedCredential.objects.filter(
+        pk=credential.pk, holder=holder, public_page=not public
+    ).update(public_page=public)
+    if credential.holder_id == holder.pk:
+        credential.public_page = public
+    return bool(changed)
+
+
+@transaction.atomic
+def credentials_holder_detach(*, holder: User) -> int:
+    """Detaches every credential `holder` holds (they stay valid); returns how many."""
+    return IssuedCredential.objects.filter(holder=holder).update(holder=None)
+
+
+# Specifications --------------------------------------------------------------------------
+
+
+def _check_complete(micro_credential: MicroCredential) -> None:
+    """Raises CredentialError naming what the EU standard still misses."""
+    probe = MicroCredentialVersion(
+        micro_credential=micro_credential,
+        number=1,
+        snapshot=documents.specification_snapshot(micro_credential),
+    )
+    try:
+        documents.specification(probe)
+        for field, scheme in vocabularies.SPECIFICATION_FIELD_SCHEMES.items():
+            if uri := getattr(micro_credential, field):
+                vocabularies.concept(uri, scheme=scheme)
+    except (ValueError, vocabularies.UnknownConcept) as exc:
+        raise CredentialError(
+            _("The micro-credential is missing something the EU standard requires: %(problem)s")
+            % {"problem": exc}
+        ) from exc
+
+
+def _refresh_published_version(micro_credential: MicroCredential, actor: User | None) -> None:
+    """Keeps the latest version equal to the specification once it is published.
+
+    A version nobody was issued under is rewritten in place; one with issued credentials
+    stays as it is and a new version follows, so issued credentials keep theirs.
+    """
+    _lock_institution(micro_credential.institution)
+    snapshot = documents.specification_snapshot(micro_credential)
+    latest = micro_credential.versions.order_by("-number").first()
+    if latest is not None and latest.snapshot == snapshot:
+        return
+    if latest is not None and not latest.issued_credentials.exists():
+        latest.snapshot = snapshot
+        latest.save(update_fields=["snapshot"])
+        return
+    MicroCredentialVersion.objects.create(
+        micro_credential=micro_credential,
+        number=latest.number + 1 if latest else 1,
+        snapshot=snapshot,
+        created_by=actor,
+    )
+
+
+@transaction.atomic
+def micro_credential_save(
+    *,
+    actor: User | None,
+    institution: Institution,
+    micro_credential: MicroCredential | None = None,
+    **fields: Any,
+) -> MicroCredential:
+    """Creates a draft or edits a specification; editing a published one that has issued
+    credentials makes a new version. Raises CredentialError when a published one would
+    lose a mandatory element."""
+    creating = micro_credential is None
+    if micro_credential is None:
+        micro_credential = MicroCredential(institution=institution)
+    elif micro_credential.institution_id != institution.pk:
+        raise CredentialError(_("This micro-credential belongs to another institution."))
+    for name, value in fields.items():
+        if name not in SPECIFICATION_FIELDS:
+            raise TypeError(f"{name} is not a field of a specification")
+        setattr(micro_credential, name, value)
+    if micro_credential.status == MicroCredential.Status.PUBLISHED:
+        _check_complete(micro_credential)
+    micro_credential.save()
+    if micro_credential.status == MicroCredential.Status.PUBLISHED:
+        _refresh_published_version(micro_credential, actor)
+    institution_services.audit(
+        institution=institution,
+        actor=actor,
+        action="micro_credential.created" if creating else "micro_credential.edited",
+        public_id=str(micro_credential.public_id),
+        title=micro_credential.title,
+    )
+    return micro_credential
+
+
+# draft → published → retired, and a retired one may be published again.
+LIFECYCLE: dict[str, set[str]] = {
+    MicroCredential.Status.DRAFT: {MicroCredential.Status.PUBLISHED},
+    MicroCredential.Status.PUBLISHED: {MicroCredential.Status.RETIRED},
+    MicroCredential.Status.RETIRED: {MicroCredential.Status.PUBLISHED},
+}
+
+
+@transaction.atomic
+def micro_credential_set_status(
+    *, actor: User | None, micro_credential: MicroCredential, status: str
+) -> MicroCredential:
+    """Publishes (only when every mandatory element is there) or retires. Idempotent."""
+    current = MicroCredential.objects.select_for_update().get(pk=micro_credential.pk)
+    if current.status == status:
+        return current
+    if status not in LIFECYCLE[current.status]:
+        raise CredentialError(_("That change of status is not possible."))
+    if status == MicroCredential.Status.PUBLISHED:
+        _check_complete(current)
+    current.status = status
+    current.save(update_fields=["status", "updated_at"])
+    if status == MicroCredential.Status.PUBLISHED:
+        _refresh_published_version(current, actor)
+    institution_services.audit(
+        institution=current.institution,
+        actor=actor,
+        action=f"micro_credential.{status}",
+        public_id=str(current.public_id),
+        title=current.title,
+    )
+    return current
+
+
+# Bulk issuing ------------------------------------------------------------------------------
+
+BULK_CHUNK = 250
+
+
+def _row_errors(values: dict[str, str], today: date) -> tuple[list[str], date | None]:
+    problems = recipients.recipient_problems(
+        holder_name=values["name"],
+        holder_email=values["email"],
+        awarded_date=values["awarded_date"],
+        grade=values["grade"],
+        evidence_url=values["evidence_url"],
+        evidence_narrative=values["evidence_narrative"],
+        today=today,
+    )
+    awarded = (
+        None
+        if "awarded_date" in problems
+        else recipients.awarded_date_parse(values["awarded_date"])
+    )
+    return list(problems.values()), awarded
+
+
+@transaction.atomic
+def bulk_job_create(
+    *,
+    actor: User,
+    institution: Institution,
+    micro_credential: MicroCredential,
+    filename: str,
+    content: bytes,
+) -> BulkIssueJob:
+    """Reads and checks every row; nothing is issued. Raises CredentialError when the file
+    cannot be read at all or the micro-credential cannot be issued."""
+    if micro_credential.institution_id != institution.pk:
+        raise CredentialError(_("This micro-credential belongs to another institution."))
+    if micro_credential.status != MicroCredential.Status.PUBLISHED:
+        raise CredentialError(_("Only published micro-credentials can be issued."))
+    try:
+        sheet = spreadsheets.read_rows(
+            content,
+            filename=filename,
+            max_rows=settings.MESHE_SPREADSHEET_MAX_ROWS,
+            max_inflated_bytes=settings.MESHE_SPREADSHEET_MAX_INFLATED_BYTES,
+        )
+    except spreadsheets.SpreadsheetError as exc:
+        raise CredentialError(str(exc)) from exc
+    today = timezone.localdate()
+    latest = micro_credential.versions.order_by("-number").first()
+    already: dict[str, date] = {}
+    if latest is not None and latest.snapshot == documents.specification_snapshot(micro_credential):
+        for email, issued_at in (
+            IssuedCredential.objects.filter(version=latest)
+            .exclude(status=CredentialStatus.REVOKED)
+            .values_list("holder_email", "issued_at")
+        ):
+            already[email.lower()] = timezone.localdate(issued_at)
+    job = BulkIssueJob.objects.create(
+        institution=institution,
+        micro_credential=micro_credential,
+        created_by=actor,
+        filename=filename[:255],
+        total_rows=len(sheet),
+    )
+    first_row_of: dict[str, int] = {}
+    rows = []
+    for sheet_row in sheet:
+        values = sheet_row.values
+        errors, awarded = _row_errors(values, today)
+        email = values["email"].lower()
+        if email in first_row_of:
+            errors.append(
+                _("The same e-mail address as row %(row)s.") % {"row": first_row_of[email]}
+            )
+        else:
+            first_row_of[email] = sheet_row.number
+        if email in already:
+            errors.append(
+                _("Already holds this micro-credential (issued %(date)s).")
+                % {"date": already[email].isoformat()}
+            )
+        rows.append(
+            BulkIssueRow(
+                job=job,
+                number=sheet_row.number,
+                name=values["name"][:200],
+                email=values["email"][:254],
+                awarded_date=awarded,
+                grade=values["grade"][:100],
+                evidence_url=values["evidence_url"][:500],
+                evidence_narrative=values["evidence_narrative"],
+                errors=errors,
+                status=BulkIssueRow.Status.INVALID if errors else BulkIssueRow.Status.PENDING,
+            )
+        )
+    BulkIssueRow.objects.bulk_create(rows, batch_size=1000)
+    job.valid_rows = sum(1 for row in rows if not row.errors)
+    job.save(update_fields=["valid_rows"])
+    institution_services.audit(
+        institution=institution,
+        actor=actor,
+        action="bulk_issue.uploaded",
+        job=str(job.public_id),
+        rows=job.total_rows,
+        valid=job.valid_rows,
+    )
+    return job
+
+
+@transaction.atomic
+def bulk_job_start(*, actor: User | None, job: BulkIssueJob) -> BulkIssueJob:
+    """Confirms the valid rows and enqueues the issuing on commit. Idempotent."""
+    job = BulkIssueJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != BulkIssueJob.Status.VALIDATED:
+        return job
+    if job.valid_rows == 0:
+        raise CredentialError(_("No row is valid: there is nothing to issue."))
+    job.status = BulkIssueJob.Status.RUNNING
+    job.started_at = timezone.now()
+    job.save(update_fields=["status", "started_at"])
+    institution_services.audit(
+        institution=job.institution,
+        actor=actor,
+        action="bulk_issue.started",
+        job=str(job.public_id),
+        rows=job.valid_rows,
+    )
+    tasks.run_bulk_issue.delay_on_commit(job.pk)
+    return job
+
+
+def _mark_rows_issued(
+    rows: Sequence[BulkIssueRow], credentials: Sequence[IssuedCredential]
+) -> None:
+    """Marks each row issued with its credential, in one statement. Django's bulk_update
+    builds a CASE of one WHEN per row and field, which cost a chunk more time than its SQL;
+    this is plain SQL (a CTE before UPDATE) that PostgreSQL and SQLite both run."""
+    quote = connection.ops.quote_name
+    table = quote(BulkIssueRow._meta.db_table)
+    pairs = list(zip(rows, credentials, strict=True))
+    values = ", ".join(["(%s, %s)"] * len(pairs))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH issued (row_id, credential_id) AS (VALUES {values}) "  # noqa: S608  # placeholders only
+            f"UPDATE {table} SET {quote('status')} = %s, {quote('credential_id')} = "
+            f"(SELECT credential_id FROM issued WHERE issued.row_id = {table}.{quote('id')}) "
+            f"WHERE {quote('id')} IN (SELECT row_id FROM issued)",
+            [
+                *(value for row, credential in pairs for value in (row.pk, credential.pk)),
+                BulkIssueRow.Status.ISSUED,
+            ],
+        )
+    for row, credential in pairs:
+        row.status = BulkIssueRow.Status.ISSUED
+        row.credential = credential
+
+
+def bulk_job_run(*, job_id: int) -> None:
+    """Issues the job's pending rows, a chunk per transaction. A chunk's credentials and its
+    rows' "issued" marks commit together, so a job that dies midway resumes where it was
+    and never issues a row twice."""
+    job = BulkIssueJob.objects.select_related("institution", "micro_credential", "created_by").get(
+        pk=job_id
+    )
+    if job.status != BulkIssueJob.Status.RUNNING:
+        return
+    error = ""
+    while not error:
+        with transaction.atomic():
+            rows = list(
+                BulkIssueRow.objects.select_for_update()
+                .filter(job=job, status=BulkIssueRow.Status.PENDING)
+                .order_by("number")[:BULK_CHUNK]
+            )
+            if not rows:
+                break
+            try:
+                credentials = _issue_many(
+                    actor=job.created_by,
+                    institution=job.institution,
+                    micro_credential=job.micro_credential,
+                    recipients=[
+                        Recipient(
+                            holder_name=row.name,
+                            holder_email=row.email,
+                            awarded_date=row.awarded_date,  # type: ignore[arg-type]  # pending rows have one
+                            grade=row.grade,
+                            evidence_url=row.evidence_url,
+                            evidence_narrative=row.evidence_narrative,
+                        )
+                        for row in rows
+                    ],
+                )
+            except CredentialError as exc:
+                # Nothing of this chunk may stay: not its versions, not its status indexes.
+                transaction.set_rollback(True)
+                error = exc.message
+                continue
+            _mark_rows_issued(rows, credentials)
+            BulkIssueJob.objects.filter(pk=job.pk).update(
+                issued_count=F("issued_count") + len(rows), progressed_at=timezone.now()
+            )
+    BulkIssueJob.objects.filter(pk=job.pk, status=BulkIssueJob.Status.RUNNING).update(
+        status=BulkIssueJob.Status.FAILED if error else BulkIssueJob.Status.DONE,
+        finished_at=timezone.now(),
+        error=error,
+    )
+
+
+def bulk_jobs_resume(*, stalled_after: timedelta) -> int:
+    """Enqueues again each running job whose last chunk (or start) is older than
+    `stalled_after`: its worker was lost, or the queue lost its message. Safe even when the
+    job is still running elsewhere, since each chunk locks its rows. Returns how many."""
+    cutoff = timezone.now() - stalled_after
+    stalled = list(
+        BulkIssueJob.objects.filter(status=BulkIssueJob.Status.RUNNING)
+        .annotate(moved_at=Coalesce("progressed_at", "started_at"))
+        .filter(moved_at__lte=cutoff)
+        .values_list("pk", flat=True)
+    )
+    for job_id in stalled:
+        tasks.run_bulk_issue.delay(job_id)
+    return len(stalled)
+
+
+# Older unnotified credentials are left alone: their learners would not expect the e-mail.
+NOTIFY_SWEEP_HORIZON = timedelta(days=7)
+
+
+def holders_notify_sweep(*, older_than: timedelta) -> int:
+    """Enqueues the claim e-mail of credentials issued more than `older_than` ago (within
+    NOTIFY_SWEEP_HORIZON) that no one was notified of, e.g. because the queue was down when
+    they were issued. holder_notify sends each at most once. Returns how many."""
+    now = timezone.now()
+    pending = list(
+        IssuedCredential.objects.filter(
+            notified_at__isnull=True,
+            holder__isnull=True,
+            status=CredentialStatus.ISSUED,
+            issued_at__lte=now - older_than,
+            issued_at__gte=now - NOTIFY_SWEEP_HORIZON,
+        ).values_list("pk", flat=True)
+    )
+    for start in range(0, len(pending), 500):
+        tasks.notify_holders.delay(pending[start : start + 500])
+    return len(pending)

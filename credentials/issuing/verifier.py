@@ -1,0 +1,279 @@
+"""The node's verifier: the pure pipeline (credentials.standards.verification) wired to this node.
+
+Institutions hosted here are resolved from the database, never over HTTP; everything
+else goes through the vetted HTTPS fetcher, which refuses private addresses.
+"""
+
+import json
+import time
+from functools import lru_cache
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from credentials import hooks
+from credentials.issuing import selectors
+from credentials.standards.did_resolution import (
+    DidResolver,
+    ResolutionError,
+    fetch_json_https,
+    url_to_did_web,
+)
+from credentials.standards.verification import CheckedStatusList, verify_credential
+from institutions import publications
+from institutions import selectors as institution_selectors
+
+# The checks' names in plain words, for people reading a verdict.
+CHECK_LABELS = {
+    "json": gettext_lazy("Readable document"),
+    "data_model": gettext_lazy("Credential format"),
+    "contexts": gettext_lazy("Vocabularies"),
+    "proof": gettext_lazy("Signature"),
+    "issuer_key": gettext_lazy("Issuer's key"),
+    "validity": gettext_lazy("Validity dates"),
+    "status": gettext_lazy("Revocation and suspension"),
+    "issuer_known": gettext_lazy("Known issuer"),
+}
+
+
+def labelled(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The verdict with each check's name in plain words, as /verify shows it."""
+    if result is None:
+        return None
+    checks = [
+        {**check, "label": CHECK_LABELS.get(check["check"], check["check"])}
+        for check in result["checks"]
+    ]
+    return {**result, "checks": checks}
+
+
+def fetch_json(url: str) -> dict[str, Any]:
+    """The JSON object at url, through the vetted fetcher (loopback only where settings allow)."""
+    return fetch_json_https(url, allow_insecure_loopback=settings.MESHE_OUTBOUND_ALLOW_LOOPBACK)
+
+
+def did_resolver(*, fresh: bool = False) -> DidResolver:
+    """This node's DID resolver; `fresh` skips the cache, to see a partner's key rotation."""
+    return _NodeView().resolver(fresh=fresh)
+
+
+# What this process has read and checked of its own institutions (DID documents, status lists
+# verified and decoded, names), each under the publication version it was read at
+# (institutions.publications): re-publishing a status list, rotating a key or renaming an
+# institution moves the version, and every process reads afresh. REMEMBER_SECONDS bounds what
+# could stay stale if the version could not be moved (a writer that died between its commit
+# and moving it, or the cache unreachable meanwhile); re-reading once a minute costs nothing.
+REMEMBER_SECONDS: Final = 60
+REMEMBER_MAX_ENTRIES: Final = 1024
+_remembered: dict[tuple[str, str], tuple[str, float, Any]] = {}
+# Status lists of other nodes, checked, with when they were fetched: only verifications that
+# ask to reuse them (verify's reuse_remote_status_seconds) read them back.
+_remote_status_lists: dict[str, tuple[float, CheckedStatusList]] = {}
+
+
+def forget() -> None:
+    """Drops what this process remembers (the next verifications read the database again)."""
+    _remembered.clear()
+    _remote_status_lists.clear()
+
+
+class _NodeView:
+    """This node as one verification sees it: the publication version, read once and before
+    any row, and what this process remembers under it."""
+
+    def __init__(self, *, remote_status_seconds: float = 0) -> None:
+        self._version: str | None = None
+        self._version_read = False
+        self._remote_status_seconds = remote_status_seconds
+
+    def resolver(self, *, fresh: bool = False) -> DidResolver:
+        return DidResolver(
+            local=self.did_document, fetch=fetch_json, cache=None if fresh else cache
+        )
+
+    def did_document(self, did: str) -> dict[str, Any] | None:
+        """The DID document of an institution of this node, None for any other DID."""
+        slug = _local_slug(did)
+        if slug is None:
+            return None
+        # Kept as text, so no caller can change what the next one is given.
+        text = self._recall("did", did)
+        if text is None:
+            try:
+                text = json.dumps(institution_selectors.did_document(slug=slug))
+            except Http404:
+                return None
+            self._remember("did", did, text)
+        document: dict[str, Any] = json.loads(text)
+        return document
+
+    def status_list(self, url: str) -> dict[str, Any]:
+        """Lists published by this node are read from the database; others are fetched."""
+        kwargs = _local_status_list(url)
+        if kwargs is not None:
+            try:
+                document: dict[str, Any] = json.loads(
+                    selectors.published_status_list(**kwargs).document
+                )
+            except Http404:
+                pass
+            else:
+                return document
+        return fetch_json(url)
+
+    def issuer_name(self, did: str) -> str | None:
+        """Known issuers: institutions of this node and partners both sides confirmed."""
+        slug = _local_slug(did)
+        if slug is None:
+            return hooks.partner_issuer_name(did=did)
+        name = self._recall("name", did)
+        if name is None:
+            try:
+                name = institution_selectors.public_institution(slug=slug).name
+            except Http404:
+                return None
+            self._remember("name", did, name)
+        return str(name)
+
+    # The status list memo of credentials.standards.verification: this node's own lists, and other
+    # nodes' lists when the verification may reuse them.
+
+    def get(self, url: str) -> CheckedStatusList | None:
+        if _local_status_list(url) is None:
+            if url not in _remote_status_lists or self._remote_status_seconds <= 0:
+                return None
+            fetched_at, remote = _remote_status_lists[url]
+            return remote if time.monotonic() - fetched_at <= self._remote_status_seconds else None
+        checked = self._recall("status", url)
+        return checked if isinstance(checked, CheckedStatusList) else None
+
+    def put(self, url: str, checked: CheckedStatusList) -> None:
+        if _local_status_list(url) is not None:
+            self._remember("status", url, checked)
+            return
+        if len(_remote_status_lists) >= REMEMBER_MAX_ENTRIES:
+            _remote_status_lists.clear()
+        _remote_status_lists[url] = (time.monotonic(), checked)
+
+    def _current_version(self) -> str | None:
+        if not self._version_read:
+            self._version = publications.version()
+            self._version_read = True
+            if self._version is None:
+                # The cache keeps no version (unreachable?): a change may go unseen meanwhile.
+                forget()
+        return self._version
+
+    def _recall(self, kind: str, key: str) -> Any:
+        version = self._current_version()
+        entry = _remembered.get((kind, key))
+        if version is None or entry is None:
+            return None
+        kept_version, kept_at, value = entry
+        if kept_version != version or time.monotonic() - kept_at > REMEMBER_SECONDS:
+            return None
+        return value
+
+    def _remember(self, kind: str, key: str, value: Any) -> None:
+        version = self._current_version()
+        if version is None or publications.unsettled():
+            return
+        if len(_remembered) >= REMEMBER_MAX_ENTRIES:
+            _remembered.clear()
+        _remembered[(kind, key)] = (version, time.monotonic(), value)
+
+
+def _local_slug(did: str) -> str | None:
+    """The slug of an institution of this node named by `did`, if it is one."""
+    slug = did.removeprefix(_local_did_prefix(settings.MESHE_BASE_URL))
+    return None if slug == did or ":" in slug else slug
+
+
+def _local_status_list(url: str) -> dict[str, Any] | None:
+    """The arguments of published_status_list for a list of this node's, None for any other URL."""
+    if not url.startswith(settings.MESHE_BASE_URL + "/"):
+        return None
+    found = _status_list_route(urlsplit(url).path)
+    return dict(found) if found is not None else None
+
+
+@lru_cache(maxsize=8)
+def _local_did_prefix(base_url: str) -> str:
+    return url_to_did_web(base_url, ("institutions",)) + ":"
+
+
+@lru_cache(maxsize=256)
+def _status_list_route(path: str) -> tuple[tuple[str, Any], ...] | None:
+    """The URL arguments of a status list path of this node (resolving walks every route)."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    if match.view_name != "credentials:status_list":
+        return None
+    return tuple(match.kwargs.items())
+
+
+def node_dependencies() -> dict[str, Any]:
+    """What the pure pipelines need to see the world as this node does: its own DIDs and
+    status lists from the database (or this process's memory of them), everything else
+    through the vetted HTTPS fetcher."""
+    return _dependencies(_NodeView())
+
+
+def _dependencies(view: _NodeView) -> dict[str, Any]:
+    return {
+        "resolver": view.resolver(),
+        "fetch_status_list": view.status_list,
+        "issuer_directory": view.issuer_name,
+        "now": timezone.now(),
+    }
+
+
+def verify(
+    raw: bytes | str | dict[str, Any], *, reuse_remote_status_seconds: float = 0
+) -> dict[str, Any]:
+    """Verifies a credential as this node sees it; the answer is the public JSON contract.
+    This node's own status lists are checked once per publication, not per verification.
+    Other nodes' lists are fetched each time, unless the caller accepts one fetched at most
+    `reuse_remote_status_seconds` ago."""
+    view = _NodeView(remote_status_seconds=reuse_remote_status_seconds)
+    return verify_credential(raw, **_dependencies(view), status_list_memo=view).as_dict()
+
+
+def verify_url(url: str) -> dict[str, Any]:
+    """Verifies the credential a link points to: this node's from the database, others fetched."""
+    if url.startswith(settings.MESHE_BASE_URL + "/"):
+        try:
+            match = resolve(urlsplit(url).path)
+        except Resolver404:
+            match = None
+        if match is not None and match.view_name in {"credentials:public", "credentials:document"}:
+            try:
+                credential = selectors.public_credential(public_id=match.kwargs["public_id"])
+            except Http404:
+                pass
+            else:
+                return verify(credential.document)
+    try:
+        document = fetch_json(url)
+    except ResolutionError as exc:
+        return refusal(_("The link could not be read: %(problem)s") % {"problem": exc})
+    return verify(document)
+
+
+def refusal(detail: str) -> dict[str, Any]:
+    """The answer for input that never reached the pipeline, in the same JSON shape."""
+    return {
+        "verified": False,
+        "checks": [{"check": "json", "ok": False, "detail": detail}],
+        "errors": [detail],
+        "warnings": [],
+    }

@@ -1,0 +1,770 @@
+"""Staff pages: specifications, issued credentials, the dashboard, bulk issue and pathways."""
+
+import csv
+import json
+from collections.abc import Callable
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.http import AuthenticatedHttpRequest
+from credentials import documents
+from credentials.catalogue import esco, pathway_selectors, pathway_services
+from credentials.exceptions import CredentialError
+from credentials.issuing import selectors, services, spreadsheets
+from credentials.models import CredentialStatus, MicroCredential, Pathway
+from credentials.staff import charts, forms
+from credentials.standards import vocabularies
+from institutions import selectors as institution_selectors
+from institutions.decorators import staff_required
+from meshe.csv_cells import safe_row
+
+
+@staff_required
+def micro_credential_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    return render(
+        request,
+        "credentials/micro_credential_list.html",
+        {
+            "institution": viewer.institution,
+            "viewer": viewer,
+            "micro_credentials": selectors.micro_credentials_for_staff(viewer=viewer),
+        },
+    )
+
+
+def _outcomes_initial(micro_credential: MicroCredential | None) -> list[dict[str, str]]:
+    if micro_credential is None:
+        return []
+    return [
+        {"text": outcome["text"], "skills": "\n".join(s["uri"] for s in outcome["esco"])}
+        for outcome in micro_credential.learning_outcomes
+    ]
+
+
+def _translations_initial(micro_credential: MicroCredential | None) -> list[dict[str, str]]:
+    if micro_credential is None:
+        return []
+    return [
+        {
+            "language": language,
+            "title": title,
+            "description": micro_credential.description_translations.get(language, ""),
+        }
+        for language, title in micro_credential.title_translations.items()
+    ]
+
+
+@staff_required
+def micro_credential_edit(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID | None = None
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    micro_credential = (
+        selectors.micro_credential_for_staff(viewer=viewer, public_id=public_id)
+        if public_id
+        else None
+    )
+    posted = request.method == "POST"
+    form = forms.MicroCredentialForm(request.POST if posted else None, instance=micro_credential)
+    outcomes = forms.LearningOutcomeFormSet(
+        request.POST if posted else None,
+        initial=_outcomes_initial(micro_credential),
+        prefix="outcomes",
+    )
+    translations = forms.TranslationFormSet(
+        request.POST if posted else None,
+        initial=_translations_initial(micro_credential),
+        prefix="translations",
+    )
+    if posted and form.is_valid() and outcomes.is_valid() and translations.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        fields["learning_outcomes"] = [
+            {"text": row["text"], "esco": row["skills"]}
+            for row in outcomes.cleaned_data
+            if row and not row.get("DELETE")
+        ]
+        kept = [
+            row
+            for row in translations.cleaned_data
+            if row.get("language")
+            and not row.get("DELETE")
+            and row["language"] != fields["language"]
+        ]
+        fields["title_translations"] = {row["language"]: row["title"] for row in kept}
+        fields["description_translations"] = {row["language"]: row["description"] for row in kept}
+        try:
+            saved = services.micro_credential_save(
+                actor=request.user,
+                institution=viewer.institution,
+                micro_credential=micro_credential,
+                **fields,
+            )
+        except CredentialError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Saved %(title)s.") % {"title": saved.title})
+            return redirect("credentials:micro_credential", slug=slug, public_id=saved.public_id)
+    return render(
+        request,
+        "credentials/micro_credential_form.html",
+        {
+            "institution": viewer.institution,
+            "micro_credential": micro_credential,
+            "form": form,
+            "outcomes": outcomes,
+            "translations": translations,
+        },
+    )
+
+
+@staff_required
+def micro_credential_detail(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    micro_credential = selectors.micro_credential_for_staff(viewer=viewer, public_id=public_id)
+    return render(
+        request,
+        "credentials/micro_credential_detail.html",
+        {
+            "institution": viewer.institution,
+            "viewer": viewer,
+            "micro_credential": micro_credential,
+            "versions": micro_credential.versions.annotate(
+                issued_count=Count("issued_credentials")
+            ).order_by("-number"),
+            "can_edit": viewer.role in institution_selectors.ISSUE,
+            "labels": vocabulary_labels(micro_credential),
+        },
+    )
+
+
+def vocabulary_labels(micro_credential: MicroCredential) -> dict[str, str]:
+    """English labels of the vocabulary URIs the specification uses."""
+    labels = {}
+    for field in vocabularies.SPECIFICATION_FIELD_SCHEMES:
+        uri = getattr(micro_credential, field)
+        if uri:
+            try:
+                labels[field] = vocabularies.concept(uri).localized_label
+            except vocabularies.UnknownConcept:
+                labels[field] = uri
+    return labels
+
+
+@require_POST
+@staff_required
+def micro_credential_status(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID, status: str
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    micro_credential = selectors.micro_credential_for_staff(viewer=viewer, public_id=public_id)
+    if status not in MicroCredential.Status.values:
+        raise Http404
+    _lifecycle_change(
+        request,
+        lambda: services.micro_credential_set_status(
+            actor=request.user, micro_credential=micro_credential, status=status
+        ),
+    )
+    return redirect("credentials:micro_credential", slug=slug, public_id=public_id)
+
+
+def _lifecycle_change(
+    request: AuthenticatedHttpRequest, change: Callable[[], MicroCredential | Pathway]
+) -> None:
+    """Publishes, retires or drafts through `change` and tells the user how it went."""
+    try:
+        changed = change()
+    except CredentialError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(title)s is now %(status)s.")
+            % {"title": changed.title, "status": changed.get_status_display().lower()},
+        )
+
+
+@staff_required
+def credential_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    search = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    page = Paginator(
+        selectors.issued_credentials(viewer=viewer, search=search, status=status), 50
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "credentials/staff_list.html",
+        {
+            "institution": viewer.institution,
+            "viewer": viewer,
+            "page": page,
+            "credentials": page.object_list,
+            "search": search,
+            "status": status,
+            "statuses": CredentialStatus.choices,
+            "can_issue": viewer.role in institution_selectors.ISSUE,
+        },
+    )
+
+
+@require_POST
+@staff_required
+def credentials_status_bulk(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    form = forms.BulkStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose credentials and what to do with them."))
+        return redirect("credentials:staff_list", slug=slug)
+    credentials = selectors.issued_credentials_by_public_id(
+        viewer=viewer, public_ids=form.cleaned_data["credentials"]
+    )
+    changed, problems = services.credentials_change_status(
+        credentials=list(credentials),
+        actor=request.user,
+        action=form.cleaned_data["action"],
+        reason=form.cleaned_data["reason"],
+    )
+    if problems:
+        messages.error(
+            request,
+            _("Nothing was changed: %(problems)s") % {"problems": "; ".join(problems)},
+        )
+    else:
+        messages.success(
+            request,
+            ngettext("%(count)s credential changed.", "%(count)s credentials changed.", changed)
+            % {"count": changed},
+        )
+    return redirect("credentials:staff_list", slug=slug)
+
+
+@staff_required
+def credential_issue(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    """Two steps: a preview of exactly what will be signed, then the signature."""
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    posted = request.method == "POST"
+    form = forms.IssueForm(
+        request.POST if posted else None,
+        initial={"micro_credential": request.GET.get("micro_credential")},
+        micro_credentials=selectors.issuable_micro_credentials(viewer=viewer),
+    )
+    preview = None
+    if posted and form.is_valid():
+        if "confirm" not in request.POST:
+            try:
+                preview = documents.preview(institution=viewer.institution, **form.cleaned_data)
+            except (ValueError, vocabularies.UnknownConcept) as exc:
+                form.add_error(None, str(exc))
+        else:
+            try:
+                credential = services.credential_issue(
+                    actor=request.user, institution=viewer.institution, **form.cleaned_data
+                )
+            except CredentialError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("Credential issued to %(name)s. They will receive an e-mail.")
+                    % {"name": credential.holder_name},
+                )
+                return redirect(
+                    "credentials:staff_detail", slug=slug, public_id=credential.public_id
+                )
+    return render(
+        request,
+        "credentials/issue.html",
+        {
+            "institution": viewer.institution,
+            "form": form,
+            "preview": preview,
+            "preview_json": json.dumps(preview, indent=2, ensure_ascii=False) if preview else "",
+        },
+    )
+
+
+@staff_required
+def credential_staff_detail(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    credential = selectors.issued_credential_for_staff(viewer=viewer, public_id=public_id)
+    return render(
+        request,
+        "credentials/staff_detail.html",
+        {
+            "institution": viewer.institution,
+            "viewer": viewer,
+            "credential": credential,
+            "events": credential.events.select_related("actor"),
+            "form": forms.StatusChangeForm(),
+            "can_issue": viewer.role in institution_selectors.ISSUE,
+        },
+    )
+
+
+@require_POST
+@staff_required
+def credential_resend_claim(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    credential = selectors.issued_credential_for_staff(viewer=viewer, public_id=public_id)
+    services.credential_resend_claim(credential=credential, actor=request.user)
+    messages.success(
+        request,
+        _("A new claim link is on its way to %(email)s; the old one no longer works.")
+        % {"email": credential.holder_email},
+    )
+    return redirect("credentials:staff_detail", slug=slug, public_id=public_id)
+
+
+STATUS_ACTIONS = {
+    "revoke": (services.credential_revoke, gettext_lazy("The credential is revoked.")),
+    "suspend": (services.credential_suspend, gettext_lazy("The credential is suspended.")),
+    "reinstate": (services.credential_reinstate, gettext_lazy("The credential is valid again.")),
+}
+
+
+@require_POST
+@staff_required
+def credential_status_change(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID, action: str
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    if action not in STATUS_ACTIONS:
+        raise Http404
+    credential = selectors.issued_credential_for_staff(viewer=viewer, public_id=public_id)
+    service, done = STATUS_ACTIONS[action]
+    form = forms.StatusChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The reason is too long."))
+    else:
+        try:
+            service(credential=credential, actor=request.user, reason=form.cleaned_data["reason"])
+        except CredentialError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, str(done))
+    return redirect("credentials:staff_detail", slug=slug, public_id=public_id)
+
+
+@staff_required
+def dashboard(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    numbers = selectors.institution_numbers(viewer=viewer)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{slug}-numbers.csv"'
+        # Specification titles are staff text: no cell may run as a formula.
+        writer = csv.writer(response)
+        writer.writerow(["measure", "key", "value"])
+        for name in (
+            "issued",
+            "claimed",
+            "revoked",
+            "suspended",
+            "sent",
+            "delivered",
+            "recognised",
+            "declined",
+            "failed",
+        ):
+            writer.writerow(safe_row([name, "", getattr(numbers, name)]))
+        writer.writerow(safe_row(["claim_rate_percent", "", numbers.claim_rate]))
+        for month, count in numbers.per_month:
+            writer.writerow(safe_row(["issued_per_month", month.strftime("%Y-%m"), count]))
+        for title, count in numbers.per_specification:
+            writer.writerow(safe_row(["issued_per_specification", title, count]))
+        return response
+    month_chart = charts.bar_chart(
+        [charts.Bar(month.strftime("%b %Y"), count) for month, count in numbers.per_month],
+        title=_("Credentials issued per month"),
+    )
+    specification_chart = charts.bar_chart(
+        [charts.Bar(title, count) for title, count in numbers.per_specification],
+        title=_("Credentials issued per micro-credential"),
+    )
+    return render(
+        request,
+        "credentials/dashboard.html",
+        {
+            "institution": viewer.institution,
+            "numbers": numbers,
+            "month_chart": mark_safe(month_chart),  # noqa: S308  # charts.bar_chart escapes every label
+            "specification_chart": mark_safe(specification_chart),  # noqa: S308  # likewise
+        },
+    )
+
+
+@staff_required
+def bulk_upload(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    posted = request.method == "POST"
+    form = forms.BulkUploadForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        initial={"micro_credential": request.GET.get("micro_credential")},
+        micro_credentials=selectors.issuable_micro_credentials(viewer=viewer),
+    )
+    if posted and form.is_valid():
+        upload = form.cleaned_data["spreadsheet"]
+        try:
+            job = services.bulk_job_create(
+                actor=request.user,
+                institution=viewer.institution,
+                micro_credential=form.cleaned_data["micro_credential"],
+                filename=upload.name,
+                content=upload.read(),
+            )
+        except CredentialError as exc:
+            form.add_error("spreadsheet", exc.message)
+        else:
+            return redirect("credentials:bulk_job", slug=slug, public_id=job.public_id)
+    return render(
+        request, "credentials/bulk_upload.html", {"institution": viewer.institution, "form": form}
+    )
+
+
+@require_GET
+@staff_required
+def bulk_template(request: AuthenticatedHttpRequest, slug: str, kind: str) -> HttpResponse:
+    institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    if kind == "csv":
+        response = HttpResponse(spreadsheets.template_csv(), content_type="text/csv")
+    elif kind == "xlsx":
+        response = HttpResponse(
+            spreadsheets.template_xlsx(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="meshe-learners.{kind}"'
+    return response
+
+
+@staff_required
+def bulk_job(request: AuthenticatedHttpRequest, slug: str, public_id: UUID) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    job = selectors.bulk_job_for_staff(viewer=viewer, public_id=public_id)
+    if request.method == "POST":
+        institution_selectors.membership_for_staff(
+            user=request.user, slug=slug, roles=institution_selectors.ISSUE
+        )
+        try:
+            services.bulk_job_start(actor=request.user, job=job)
+        except CredentialError as exc:
+            messages.error(request, exc.message)
+        return redirect("credentials:bulk_job", slug=slug, public_id=public_id)
+    return render(
+        request,
+        "credentials/bulk_job.html",
+        {
+            "institution": viewer.institution,
+            "job": job,
+            "invalid_rows": selectors.bulk_rows_with_errors(job=job)[:500],
+            "can_issue": viewer.role in institution_selectors.ISSUE,
+        },
+    )
+
+
+@require_GET
+@staff_required
+def bulk_job_progress(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID
+) -> JsonResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    job = selectors.bulk_job_for_staff(viewer=viewer, public_id=public_id)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "issued": job.issued_count,
+            "total": job.valid_rows,
+            "percent": job.percent,
+            "error": job.error,
+        }
+    )
+
+
+@require_GET
+@staff_required
+def bulk_job_report(request: AuthenticatedHttpRequest, slug: str, public_id: UUID) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    job = selectors.bulk_job_for_staff(viewer=viewer, public_id=public_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="report-{job.public_id}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["row", "name", "email", "result", "detail"])
+    base = settings.MESHE_BASE_URL
+    for row in selectors.bulk_rows(job=job).iterator(chunk_size=2000):
+        if row.status == row.Status.ISSUED and row.credential is not None:
+            detail = base + row.credential.get_absolute_url()
+        else:
+            detail = " ".join(row.errors)
+        # Names and e-mails come from an uploaded spreadsheet: no cell may run as a formula.
+        writer.writerow(
+            safe_row([row.number, row.name, row.email, row.get_status_display(), detail])
+        )
+    return response
+
+
+@require_GET
+@staff_required
+def esco_skills(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """The editor's skill type-ahead: for staff of any institution, not learners."""
+    if not institution_selectors.memberships_for_user(user=request.user).exists():
+        return JsonResponse(
+            {"error": _("Only staff of an institution may search skills.")}, status=403
+        )
+    query = request.GET.get("q", "").strip()
+    if len(query) < 2:
+        return JsonResponse({"error": _("Type at least two characters.")}, status=400)
+    try:
+        limit = min(int(request.GET.get("limit", "20")), 50)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        return JsonResponse({"error": _("The limit must be a number from 1 up.")}, status=400)
+    try:
+        skills = esco.search(query, limit=limit)
+    except esco.IndexMissing as exc:
+        return JsonResponse({"error": exc.message}, status=503)
+    results = [
+        {"uri": item.uri, "label": item.label, "description": item.description} for item in skills
+    ]
+    response = JsonResponse({"results": results})
+    # The index changes only with a deploy; repeating a query while typing needs no request.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@staff_required
+def pathway_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    return render(
+        request,
+        "credentials/pathway_list.html",
+        {
+            "institution": viewer.institution,
+            "pathways": pathway_selectors.pathways_for_staff(viewer=viewer),
+            "can_edit": viewer.role in institution_selectors.ISSUE,
+        },
+    )
+
+
+@staff_required
+def pathway_edit(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID | None = None
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    pathway = (
+        pathway_selectors.pathway_for_staff(viewer=viewer, public_id=public_id)
+        if public_id
+        else None
+    )
+    initial = (
+        {
+            "title": pathway.title,
+            "description": pathway.description,
+            "awards": pathway.awards,
+            "rule": pathway.rule,
+            "required_count": pathway.required_count,
+            "required_ects": pathway.required_ects,
+        }
+        if pathway
+        else {}
+    )
+    form = forms.PathwayForm(
+        request.POST or None,
+        initial=initial,
+        awards=pathway_selectors.awardable_micro_credentials(viewer=viewer),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = pathway_services.pathway_save(
+                actor=request.user,
+                institution=viewer.institution,
+                pathway=pathway,
+                **form.cleaned_data,
+            )
+        except CredentialError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Saved %(title)s.") % {"title": saved.title})
+            return redirect("credentials:pathway", slug=slug, public_id=saved.public_id)
+    return render(
+        request,
+        "credentials/pathway_form.html",
+        {"institution": viewer.institution, "pathway": pathway, "form": form},
+    )
+
+
+@staff_required
+def pathway_detail(request: AuthenticatedHttpRequest, slug: str, public_id: UUID) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    pathway = pathway_selectors.pathway_for_staff(viewer=viewer, public_id=public_id)
+    can_edit = viewer.role in institution_selectors.ISSUE
+    return render(
+        request,
+        "credentials/pathway_detail.html",
+        {
+            "institution": viewer.institution,
+            "pathway": pathway,
+            "components": pathway_selectors.pathway_components(pathway=pathway),
+            "can_edit": can_edit,
+            "component_form": forms.PathwayComponentForm(
+                micro_credentials=pathway_selectors.component_micro_credentials()
+            )
+            if can_edit
+            else None,
+        },
+    )
+
+
+@require_POST
+@staff_required
+def pathway_component_add(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    pathway = pathway_selectors.pathway_for_staff(viewer=viewer, public_id=public_id)
+    form = forms.PathwayComponentForm(
+        request.POST, micro_credentials=pathway_selectors.component_micro_credentials()
+    )
+    if form.is_valid():
+        try:
+            component = pathway_services.pathway_component_add(
+                actor=request.user, pathway=pathway, **form.cleaned_data
+            )
+        except CredentialError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Added %(title)s.") % {"title": component.title})
+            return redirect("credentials:pathway", slug=slug, public_id=public_id)
+    return render(
+        request,
+        "credentials/pathway_detail.html",
+        {
+            "institution": viewer.institution,
+            "pathway": pathway,
+            "components": pathway_selectors.pathway_components(pathway=pathway),
+            "can_edit": True,
+            "component_form": form,
+        },
+        status=400,
+    )
+
+
+@require_POST
+@staff_required
+def pathway_component_remove(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID, component_id: UUID
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    pathway = pathway_selectors.pathway_for_staff(viewer=viewer, public_id=public_id)
+    component = pathway_selectors.pathway_component_for_staff(
+        pathway=pathway, public_id=component_id
+    )
+    pathway_services.pathway_component_remove(actor=request.user, component=component)
+    messages.success(request, _("Removed %(title)s.") % {"title": component.title})
+    return redirect("credentials:pathway", slug=slug, public_id=public_id)
+
+
+@require_POST
+@staff_required
+def pathway_status(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID, status: str
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    pathway = pathway_selectors.pathway_for_staff(viewer=viewer, public_id=public_id)
+    if status not in Pathway.Status.values:
+        raise Http404
+    _lifecycle_change(
+        request,
+        lambda: pathway_services.pathway_set_status(
+            actor=request.user, pathway=pathway, status=status
+        ),
+    )
+    return redirect("credentials:pathway", slug=slug, public_id=public_id)
+
+
+@staff_required
+def pathway_learners(request: AuthenticatedHttpRequest, slug: str, public_id: UUID) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    pathway = pathway_selectors.pathway_for_staff(viewer=viewer, public_id=public_id)
+    return render(
+        request,
+        "credentials/pathway_learners.html",
+        {
+            "institution": viewer.institution,
+            "pathway": pathway,
+            "learners": pathway_selectors.pathway_learners(pathway=pathway),
+            "can_issue": viewer.role in institution_selectors.ISSUE,
+        },
+    )
+
+
+@require_POST
+@staff_required
+def pathway_award_issue(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    pathway = pathway_selectors.pathway_for_staff(viewer=viewer, public_id=public_id)
+    learner = pathway_selectors.pathway_learner(
+        pathway=pathway, email=request.POST.get("learner", "")
+    )
+    if learner is None:
+        messages.error(request, _("No learner who completed this pathway has that address."))
+        return redirect("credentials:pathway_learners", slug=slug, public_id=public_id)
+    try:
+        credential = pathway_services.pathway_award_issue(
+            actor=request.user, pathway=pathway, learner=learner
+        )
+    except CredentialError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(title)s issued to %(name)s.")
+            % {"title": pathway.awards.title, "name": credential.holder_name},
+        )
+    return redirect("credentials:pathway_learners", slug=slug, public_id=public_id)

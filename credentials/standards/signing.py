@@ -1,0 +1,632 @@
+"""The eddsa-rdfc-2022 Data Integrity cryptosuite (W3C VC DI EdDSA 1.0, §3.2) over plain values.
+
+Canonicalisation is RDFC-1.0 through pyld, restricted to the bundled contexts and run in a
+"safe mode" like jsonld.js's: input that pyld would silently drop (an undefined term, a relative
+IRI) is refused instead, because a signature must cover everything the document says.
+"""
+
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pyld import jsonld
+from pyld.canon import URDNA2015
+
+from credentials.standards.jsonld.loader import ContextNotBundled, load_document
+from credentials.standards.multiformats import MultiformatError, base58btc_decode, multibase_encode
+
+PROOF_TYPE: Final = "DataIntegrityProof"
+CRYPTOSUITE: Final = "eddsa-rdfc-2022"
+ASSERTION_METHOD: Final = "assertionMethod"
+CREDENTIALS_V2_CONTEXT: Final = "https://www.w3.org/ns/credentials/v2"
+DATA_INTEGRITY_V2_CONTEXT: Final = "https://w3id.org/security/data-integrity/v2"
+SIGNATURE_LENGTH: Final = 64
+
+# XML Schema dateTime; `created` must carry a time zone when we write it (dateTimeStamp).
+_DATE_TIME: Final = re.compile(
+    r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<zone>Z|[+-]\d{2}:\d{2})?"
+)
+# jsonld.js's absolute-IRI test, with JavaScript's \s spelled out (Python's \s differs).
+_ABSOLUTE_IRI: Final = re.compile(
+    r"[A-Za-z][A-Za-z0-9+-.]*:[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*"
+)
+# Characters that canonical N-Quads (RDF 1.2, used by RDFC-1.0) escapes but pyld 3.3 writes raw;
+# U+0085 also counts as whitespace to Python but not to JavaScript.
+_IRI_UNSUPPORTED: Final = re.compile(r'[\x00-\x20<>"{}|^`\\\x85]')
+_LITERAL_UNSUPPORTED: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LANGUAGE_TAG: Final = re.compile(r"[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*")
+# pyld keeps its resolved contexts in process-wide cachetools caches, which are not thread-safe.
+_PYLD_CACHES: Final = threading.Lock()
+
+
+class Failure(StrEnum):
+    """Why a document could not be canonicalised or a proof did not verify."""
+
+    MALFORMED_DOCUMENT = "malformed-document"
+    MISSING_PROOF = "missing-proof"
+    MULTIPLE_PROOFS = "multiple-proofs"
+    MALFORMED_PROOF = "malformed-proof"
+    WRONG_PROOF_TYPE = "wrong-proof-type"
+    WRONG_CRYPTOSUITE = "wrong-cryptosuite"
+    WRONG_PROOF_PURPOSE = "wrong-proof-purpose"
+    CONTEXT_MISMATCH = "context-mismatch"
+    MALFORMED_PROOF_VALUE = "malformed-proof-value"
+    KEY_NOT_RESOLVED = "key-not-resolved"
+    CONTEXT_NOT_BUNDLED = "context-not-bundled"
+    UNDEFINED_TERM = "undefined-term"
+    RELATIVE_IRI = "relative-iri"
+    UNSUPPORTED_CHARACTER = "unsupported-character"
+    INVALID_JSON_LD = "invalid-json-ld"
+    TOO_COMPLEX = "too-complex"
+    BAD_SIGNATURE = "bad-signature"
+
+
+class Step(StrEnum):
+    """The verification step at which a proof was rejected."""
+
+    READ_PROOF = "read-proof"
+    RESOLVE_KEY = "resolve-key"
+    CANONICALIZE_DOCUMENT = "canonicalize-document"
+    CANONICALIZE_PROOF = "canonicalize-proof-configuration"
+    CHECK_SIGNATURE = "check-signature"
+
+
+class CanonicalizationError(ValueError):
+    """Raised when a document cannot be canonicalised safely; `failure` names the reason."""
+
+    def __init__(self, failure: Failure, detail: str) -> None:
+        super().__init__(f"{failure}: {detail}")
+        self.failure = failure
+        self.detail = detail
+
+
+class KeyNotResolved(LookupError):
+    """Raised by a key resolver that cannot give the public key of a verification method."""
+
+
+KeyResolver = Callable[[str], Ed25519PublicKey]
+# What turns a JSON-LD document into canonical N-Quads: canonicalize (the general path, the
+# default everywhere) or anything proven to give its bytes, e.g. canonical_templates.canonicalize_fast.
+Canonicalizer = Callable[[Mapping[str, Any]], str]
+
+
+@dataclass(frozen=True, slots=True)
+class HashData:
+    """The intermediate values of the cryptosuite: both canonical forms and their SHA-256 hashes."""
+
+    canonical_document: str
+    canonical_proof_configuration: str
+    document_hash: bytes
+    proof_configuration_hash: bytes
+
+    @property
+    def signed_bytes(self) -> bytes:
+        """Return proofConfigHash ‖ documentHash, the 64 bytes that Ed25519 signs."""
+        return self.proof_configuration_hash + self.document_hash
+
+
+@dataclass(frozen=True, slots=True)
+class ProofVerification:
+    """The outcome of verify_proof: verified, or the step that failed, a named reason and a detail."""
+
+    verified: bool
+    failed_step: Step | None = None
+    failure: Failure | None = None
+    detail: str = ""
+    verification_method: str | None = None
+
+
+# ---------------------------------------------------------------- canonicalisation
+
+
+def canonicalize(document: Mapping[str, Any]) -> str:
+    """Return the RDFC-1.0 canonical N-Quads of a JSON-LD document; raises CanonicalizationError."""
+    if not isinstance(document, Mapping):
+        raise CanonicalizationError(
+            Failure.MALFORMED_DOCUMENT, "a JSON-LD document must be a JSON object"
+        )
+    options = {
+        "documentLoader": load_document,
+        # jsonld.js canonicalises with base null: a relative IRI stays relative and is refused.
+        # pyld's default base '' would instead resolve it against http://example.org/base/.
+        "base": None,
+        "rdfDirection": "i18n-datatype",
+        "processingMode": "json-ld-1.1",
+    }
+    try:
+        _check_compact(document)
+        with _PYLD_CACHES:
+            dataset = _SafeProcessor().to_rdf(dict(document), options)
+        return str(_BoundedCanonicalizer().main(dataset, {"format": "application/n-quads"}))
+    except CanonicalizationError:
+        raise
+    except jsonld.JsonLdError as exc:
+        not_bundled = _cause_of_type(exc, ContextNotBundled)
+        if not_bundled is not None:
+            raise CanonicalizationError(Failure.CONTEXT_NOT_BUNDLED, str(not_bundled)) from exc
+        raise CanonicalizationError(Failure.INVALID_JSON_LD, _describe_jsonld_error(exc)) from exc
+    except Exception as exc:
+        # pyld is not hardened against arbitrary JSON (it can fail with TypeError, KeyError,
+        # RecursionError…); any such failure on untrusted input is invalid JSON-LD, not a crash.
+        raise CanonicalizationError(
+            Failure.INVALID_JSON_LD, f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
+class _SafeProcessor(jsonld.JsonLdProcessor):
+    """A pyld processor that refuses, as jsonld.js's safe mode does, what it would silently drop."""
+
+    def __init__(self) -> None:
+        super().__init__(on_property_dropped=_refuse_dropped_property)
+
+    def expand(self, input_: Any, options: Any) -> Any:
+        # to_rdf() expands through self.expand, so this check sees the document exactly once.
+        expanded = super().expand(input_, options)
+        if not expanded:
+            raise CanonicalizationError(Failure.INVALID_JSON_LD, "the document makes no statements")
+        _check_expanded(expanded)
+        return expanded
+
+
+class _BoundedCanonicalizer(URDNA2015):
+    """pyld's URDNA2015 with RDFC-1.0's limit on deep iterations (rdf-canonize's default bound)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._deep_iterations_left: int | None = None
+
+    def hash_n_degree_quads(self, id_: str, issuer: Any) -> Any:
+        if self._deep_iterations_left is None:
+            # Called first from step 6, when only blank nodes with shared hashes remain.
+            self._deep_iterations_left = sum(len(ids) for ids in self.hash_to_blank_nodes.values())
+        if self._deep_iterations_left == 0:
+            raise CanonicalizationError(
+                Failure.TOO_COMPLEX,
+                "blank nodes too alike to canonicalise within the RDFC-1.0 work bound",
+            )
+        self._deep_iterations_left -= 1
+        return super().hash_n_degree_quads(id_, issuer)
+
+
+def _refuse_dropped_property(expanded_property: str | None) -> None:
+    """Raise for a property that has no definition in the active context."""
+    raise CanonicalizationError(
+        Failure.UNDEFINED_TERM, f"term {expanded_property!r} is not defined by any @context"
+    )
+
+
+def _check_compact(element: Any) -> None:
+    """Raise for the value objects that pyld drops silently but jsonld.js's safe mode refuses."""
+    if isinstance(element, list):
+        for item in element:
+            _check_compact(item)
+    elif isinstance(element, dict):
+        if element.get("@value", "") is None and element.get("@type") != "@json":
+            raise CanonicalizationError(Failure.INVALID_JSON_LD, "a value object has a null @value")
+        if element.keys() == {"@language"}:
+            raise CanonicalizationError(Failure.INVALID_JSON_LD, "an object has only @language")
+        for key, value in element.items():
+            if key != "@context":
+                _check_compact(value)
+
+
+def _check_expanded(element: Any) -> None:
+    """Raise unless every IRI in expanded JSON-LD is absolute and every literal is serialisable."""
+    if isinstance(element, list):
+        for item in element:
+            _check_expanded(item)
+        return
+    if not isinstance(element, dict):
+        return
+    if "@value" in element:
+        _check_value_object(element)
+        return
+    for key, value in element.items():
+        if key == "@id":
+            _check_iri(value, what="@id", blank_allowed=True)
+        elif key == "@type":
+            for type_iri in value:
+                _check_iri(type_iri, what="@type", blank_allowed=True)
+        elif key == "@reverse":
+            for reverse_property, reverse_values in value.items():
+                _check_iri(reverse_property, what="property", blank_allowed=False)
+                _check_expanded(reverse_values)
+        elif key in ("@list", "@set", "@graph", "@included"):
+            _check_expanded(value)
+        elif not key.startswith("@"):
+            _check_iri(key, what="property", blank_allowed=False)
+            _check_expanded(value)
+
+
+def _check_value_object(element: Mapping[str, Any]) -> None:
+    """Raise unless a value object's datatype is absolute and its text needs no N-Quads \\u escape."""
+    datatype = element.get("@type")
+    if datatype == "@json":
+        return
+    if datatype is not None:
+        _check_iri(datatype, what="datatype", blank_allowed=False)
+    language = element.get("@language")
+    if language is not None and not (
+        isinstance(language, str) and _LANGUAGE_TAG.fullmatch(language)
+    ):
+        raise CanonicalizationError(
+            Failure.INVALID_JSON_LD, f"invalid @language value {language!r}"
+        )
+    value = element["@value"]
+    if isinstance(value, str) and (match := _LITERAL_UNSUPPORTED.search(value)):
+        raise CanonicalizationError(
+            Failure.UNSUPPORTED_CHARACTER,
+            f"control character U+{ord(match.group()):04X} in a literal is not supported",
+        )
+
+
+def _check_iri(iri: Any, *, what: str, blank_allowed: bool) -> None:
+    """Raise unless iri is an absolute IRI (or allowed blank node) that pyld writes canonically."""
+    if not isinstance(iri, str):
+        raise CanonicalizationError(Failure.INVALID_JSON_LD, f"{what} {iri!r} is not a string")
+    if iri.startswith("_:"):
+        if blank_allowed:
+            return
+        raise CanonicalizationError(Failure.INVALID_JSON_LD, f"blank node {iri!r} used as a {what}")
+    if not _ABSOLUTE_IRI.fullmatch(iri):
+        raise CanonicalizationError(Failure.RELATIVE_IRI, f"{what} {iri!r} is not an absolute IRI")
+    if match := _IRI_UNSUPPORTED.search(iri):
+        raise CanonicalizationError(
+            Failure.UNSUPPORTED_CHARACTER, f"character U+{ord(match.group()):04X} in {what} {iri!r}"
+        )
+
+
+def _cause_of_type[E: BaseException](exc: BaseException, wanted: type[E]) -> E | None:
+    """Return the first exception of type wanted in exc's chain of causes, if any."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, wanted):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _describe_jsonld_error(exc: BaseException) -> str:
+    """Return the innermost pyld error message with its JSON-LD error code, for a human."""
+    innermost = exc
+    while isinstance(innermost.__cause__, jsonld.JsonLdError):
+        innermost = innermost.__cause__
+    code = getattr(innermost, "code", None)
+    message = str(getattr(innermost, "message", innermost))
+    return f"{message} ({code})" if code else message
+
+
+# ---------------------------------------------------------------- proof configuration and hashes
+
+
+def format_created(moment: datetime) -> str:
+    """Return an aware datetime as a UTC dateTimeStamp to the second ('2024-05-01T12:00:00Z')."""
+    if moment.tzinfo is None:
+        raise ValueError("created must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def proof_configuration(
+    *,
+    context: Any,
+    verification_method: str,
+    created: str,
+    proof_purpose: str = ASSERTION_METHOD,
+) -> dict[str, Any]:
+    """Return eddsa-rdfc-2022 proof options carrying the document's @context (§3.2.5)."""
+    if not _is_date_time(created, zone_required=True):
+        raise ValueError(
+            f"created must be an XML Schema dateTimeStamp with a time zone, got {created!r}"
+        )
+    return {
+        "@context": _context_with_data_integrity(context),
+        "type": PROOF_TYPE,
+        "cryptosuite": CRYPTOSUITE,
+        "created": created,
+        "verificationMethod": verification_method,
+        "proofPurpose": proof_purpose,
+    }
+
+
+def hash_data(unsecured_document: Mapping[str, Any], proof_config: Mapping[str, Any]) -> HashData:
+    """Return both canonical forms and their SHA-256 hashes; raises CanonicalizationError."""
+    canonical_proof = canonicalize(proof_config)
+    canonical_document = canonicalize(unsecured_document)
+    return HashData(
+        canonical_document=canonical_document,
+        canonical_proof_configuration=canonical_proof,
+        document_hash=_sha256(canonical_document),
+        proof_configuration_hash=_sha256(canonical_proof),
+    )
+
+
+def _context_with_data_integrity(context: Any) -> Any:
+    """Return context, plus the Data Integrity context when neither it nor VC 2.0 is present.
+
+    This is the "context injection" of VC Data Integrity 1.0 §2.4.1, done as vc-js does it, so a
+    proof over a document without those contexts still has definitions for its own terms.
+    """
+    entries = context if isinstance(context, list) else [context]
+    if CREDENTIALS_V2_CONTEXT in entries or DATA_INTEGRITY_V2_CONTEXT in entries:
+        return context
+    return (
+        [*entries, DATA_INTEGRITY_V2_CONTEXT] if context is not None else DATA_INTEGRITY_V2_CONTEXT
+    )
+
+
+def _is_date_time(value: Any, *, zone_required: bool) -> bool:
+    """Return True when value is an XML Schema dateTime (with a time zone, if required)."""
+    if not isinstance(value, str):
+        return False
+    match = _DATE_TIME.fullmatch(value)
+    if match is None or (zone_required and match["zone"] is None):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _sha256(text: str) -> bytes:
+    """Return the SHA-256 digest of text encoded as UTF-8."""
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+# ---------------------------------------------------------------- signing
+
+
+class Signer:
+    """Signs documents with one key, verification method and `created`, caching proof hashes.
+
+    The proof configuration is the document's @context plus fixed options, so documents that
+    share an @context share its canonical form and hash: it is computed once per @context.
+    A canonicalizer other than the general path's canonicalize (the default) may be given.
+    """
+
+    def __init__(
+        self,
+        *,
+        private_key: Ed25519PrivateKey,
+        verification_method: str,
+        created: str,
+        canonicalizer: Canonicalizer | None = None,
+    ) -> None:
+        self._private_key = private_key
+        self._verification_method = verification_method
+        self._created = created
+        self._canonicalizer = canonicalizer
+        # Raise now, not at the first sign(), on a malformed `created`.
+        proof_configuration(context=None, verification_method=verification_method, created=created)
+        self._proof_hashes: dict[tuple[str, ...] | str, tuple[str, bytes]] = {}
+
+    def hash_data(self, unsecured_document: Mapping[str, Any]) -> HashData:
+        """Return the hash data of a document without a proof; raises CanonicalizationError."""
+        context = unsecured_document.get("@context")
+        context_key = _context_key(context)
+        cached = self._proof_hashes.get(context_key)
+        if cached is None:
+            config = proof_configuration(
+                context=context,
+                verification_method=self._verification_method,
+                created=self._created,
+            )
+            canonical_proof = (self._canonicalizer or canonicalize)(config)
+            cached = (canonical_proof, _sha256(canonical_proof))
+            self._proof_hashes[context_key] = cached
+        canonical_document = (self._canonicalizer or canonicalize)(unsecured_document)
+        return HashData(
+            canonical_document=canonical_document,
+            canonical_proof_configuration=cached[0],
+            document_hash=_sha256(canonical_document),
+            proof_configuration_hash=cached[1],
+        )
+
+    def sign(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """Return a copy of document with a one-element `proof` array; raises CanonicalizationError."""
+        if "proof" in document:
+            raise ValueError("the document already has a proof; proof sets are not supported")
+        signature = self._private_key.sign(self.hash_data(document).signed_bytes)
+        proof = {
+            "type": PROOF_TYPE,
+            "cryptosuite": CRYPTOSUITE,
+            "created": self._created,
+            "verificationMethod": self._verification_method,
+            "proofPurpose": ASSERTION_METHOD,
+            "proofValue": multibase_encode(signature),
+        }
+        # The OB 3.0 JSON Schema requires `proof` to be an array.
+        return {**document, "proof": [proof]}
+
+
+def _context_key(context: Any) -> tuple[str, ...] | str:
+    """Return a key that tells @context values apart: a tuple for a list of URLs, else JSON text."""
+    if context.__class__ is list and all(entry.__class__ is str for entry in context):
+        return tuple(context)
+    return json.dumps(context, separators=(",", ":"), ensure_ascii=False)
+
+
+def sign_document(
+    document: Mapping[str, Any],
+    *,
+    private_key: Ed25519PrivateKey,
+    verification_method: str,
+    created: str,
+    canonicalizer: Canonicalizer | None = None,
+) -> dict[str, Any]:
+    """Return a copy of document secured by one eddsa-rdfc-2022 proof; raises CanonicalizationError."""
+    signer = Signer(
+        private_key=private_key,
+        verification_method=verification_method,
+        created=created,
+        canonicalizer=canonicalizer,
+    )
+    return signer.sign(document)
+
+
+# ---------------------------------------------------------------- verification
+
+
+def verify_proof(
+    document: Any,
+    *,
+    public_key: Ed25519PublicKey | KeyResolver,
+    proof_purpose: str = ASSERTION_METHOD,
+    canonicalizer: Canonicalizer | None = None,
+) -> ProofVerification:
+    """Return whether document's single eddsa-rdfc-2022 proof verifies; never raises on bad input.
+
+    public_key is the expected key, or a resolver from verificationMethod to key that raises
+    KeyNotResolved (or another LookupError / ValueError) when it cannot. canonicalizer defaults
+    to the general path, canonicalize.
+    """
+    if not isinstance(document, Mapping):
+        return _rejected(
+            Step.READ_PROOF, Failure.MALFORMED_DOCUMENT, "the document is not a JSON object"
+        )
+    proof = _single_proof(document)
+    if isinstance(proof, ProofVerification):
+        return proof
+    problem = _check_proof_options(proof, proof_purpose=proof_purpose)
+    if problem is not None:
+        return problem
+    method: str = proof["verificationMethod"]
+    proof_context = proof.get("@context", document.get("@context"))
+    if not _context_starts_with(document.get("@context"), proof_context):
+        return _rejected(
+            Step.READ_PROOF,
+            Failure.CONTEXT_MISMATCH,
+            "the proof's @context is not a prefix of the document's",
+            method,
+        )
+    try:
+        signature = _decode_proof_value(proof["proofValue"])
+    except MultiformatError as exc:
+        return _rejected(Step.READ_PROOF, Failure.MALFORMED_PROOF_VALUE, str(exc), method)
+
+    if isinstance(public_key, Ed25519PublicKey):
+        key = public_key
+    else:
+        try:
+            key = public_key(method)
+        except (LookupError, ValueError) as exc:
+            return _rejected(Step.RESOLVE_KEY, Failure.KEY_NOT_RESOLVED, str(exc), method)
+        if not isinstance(key, Ed25519PublicKey):
+            detail = f"the resolver gave {type(key).__name__}, not an Ed25519 public key"
+            return _rejected(Step.RESOLVE_KEY, Failure.KEY_NOT_RESOLVED, detail, method)
+
+    unsecured = {name: value for name, value in document.items() if name != "proof"}
+    options = {name: value for name, value in proof.items() if name != "proofValue"}
+    options["@context"] = _context_with_data_integrity(proof_context)
+    canonical = canonicalizer or canonicalize
+    try:
+        canonical_proof = canonical(options)
+    except CanonicalizationError as exc:
+        return _rejected(Step.CANONICALIZE_PROOF, exc.failure, exc.detail, method)
+    try:
+        canonical_document = canonical(unsecured)
+    except CanonicalizationError as exc:
+        return _rejected(Step.CANONICALIZE_DOCUMENT, exc.failure, exc.detail, method)
+
+    try:
+        key.verify(signature, _sha256(canonical_proof) + _sha256(canonical_document))
+    except InvalidSignature:
+        return _rejected(
+            Step.CHECK_SIGNATURE,
+            Failure.BAD_SIGNATURE,
+            "the signature does not match the document and key",
+            method,
+        )
+    return ProofVerification(verified=True, verification_method=method)
+
+
+def _single_proof(document: Mapping[str, Any]) -> Mapping[str, Any] | ProofVerification:
+    """Return the one proof of document (an object or a one-element array), or a rejection."""
+    proof = document.get("proof")
+    if proof is None or proof == []:
+        return _rejected(Step.READ_PROOF, Failure.MISSING_PROOF, "the document has no proof")
+    if isinstance(proof, list):
+        if len(proof) != 1:
+            detail = f"found {len(proof)} proofs; proof sets and chains are not supported"
+            return _rejected(Step.READ_PROOF, Failure.MULTIPLE_PROOFS, detail)
+        proof = proof[0]
+    if not isinstance(proof, Mapping):
+        return _rejected(Step.READ_PROOF, Failure.MALFORMED_PROOF, "the proof is not a JSON object")
+    return proof
+
+
+def _check_proof_options(
+    proof: Mapping[str, Any], *, proof_purpose: str
+) -> ProofVerification | None:
+    """Return a rejection unless proof is a well-formed eddsa-rdfc-2022 proof for proof_purpose."""
+    method = proof.get("verificationMethod")
+    if proof.get("type") != PROOF_TYPE:
+        return _rejected(
+            Step.READ_PROOF, Failure.WRONG_PROOF_TYPE, f"proof type {proof.get('type')!r}"
+        )
+    if proof.get("cryptosuite") != CRYPTOSUITE:
+        return _rejected(
+            Step.READ_PROOF,
+            Failure.WRONG_CRYPTOSUITE,
+            f"cryptosuite {proof.get('cryptosuite')!r}",
+        )
+    if not isinstance(method, str) or not method:
+        return _rejected(
+            Step.READ_PROOF, Failure.MALFORMED_PROOF, "verificationMethod must be a string"
+        )
+    if proof.get("proofPurpose") != proof_purpose:
+        return _rejected(
+            Step.READ_PROOF,
+            Failure.WRONG_PROOF_PURPOSE,
+            f"proofPurpose {proof.get('proofPurpose')!r}, expected {proof_purpose!r}",
+            method,
+        )
+    if "created" in proof and not _is_date_time(proof["created"], zone_required=False):
+        return _rejected(
+            Step.READ_PROOF, Failure.MALFORMED_PROOF, f"created {proof['created']!r}", method
+        )
+    if not isinstance(proof.get("proofValue"), str):
+        return _rejected(
+            Step.READ_PROOF, Failure.MALFORMED_PROOF_VALUE, "proofValue must be a string", method
+        )
+    return None
+
+
+def _decode_proof_value(proof_value: str) -> bytes:
+    """Return the 64-byte signature of a base58btc multibase proofValue; raises MultiformatError."""
+    if not proof_value.startswith("z"):
+        raise MultiformatError("proofValue must be multibase base58btc (start with 'z')")
+    signature = base58btc_decode(proof_value[1:])
+    if len(signature) != SIGNATURE_LENGTH:
+        raise MultiformatError(
+            f"an Ed25519 signature has {SIGNATURE_LENGTH} bytes, got {len(signature)}"
+        )
+    return signature
+
+
+def _context_starts_with(document_context: Any, proof_context: Any) -> bool:
+    """Return True when the proof's @context entries begin the document's, in order."""
+    document_entries = (
+        document_context if isinstance(document_context, list) else [document_context]
+    )
+    proof_entries = proof_context if isinstance(proof_context, list) else [proof_context]
+    return document_entries[: len(proof_entries)] == proof_entries
+
+
+def _rejected(step: Step, failure: Failure, detail: str, method: Any = None) -> ProofVerification:
+    """Return a failed ProofVerification."""
+    return ProofVerification(
+        verified=False,
+        failed_step=step,
+        failure=failure,
+        detail=detail,
+        verification_method=method if isinstance(method, str) else None,
+    )

@@ -1,0 +1,809 @@
+"""The one verification pipeline for W3C VC 2.0 credentials secured with eddsa-rdfc-2022.
+
+It is pure: DID resolution, status list fetching and the issuer directory are injected, so the
+JSON API, the management command and the web page share it. Each named check lands in the
+result in a fixed order; a check whose prerequisite failed is listed as not ok with a detail
+starting "not checked: ", and nothing malformed ever escapes as an exception.
+"""
+
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from enum import StrEnum
+from typing import Any, Final, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from credentials.standards import canonical_templates, strict_json
+from credentials.standards.did_resolution import (
+    ResolutionError,
+    ResolutionFailure,
+    assertion_key_in,
+    did_of,
+    find_verification_method,
+    public_key_of,
+)
+from credentials.standards.jsonld.loader import bundled_index
+from credentials.standards.signing import (
+    CREDENTIALS_V2_CONTEXT,
+    CRYPTOSUITE,
+    Failure,
+    KeyNotResolved,
+    ProofVerification,
+    verify_proof,
+)
+from credentials.standards.status_list import (
+    STATUS_LIST_ENTRY_TYPE,
+    STATUS_PURPOSES,
+    StatusListError,
+    get_bit,
+    parse_index,
+    status_bits,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES: Final = 512 * 1024
+DEFAULT_MAX_DEPTH: Final = strict_json.DEFAULT_MAX_DEPTH
+# vc-js's default tolerance between the issuer's clock and ours.
+DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=5)
+# Each entry costs a fetch and a signature check; our credentials carry two.
+MAX_STATUS_ENTRIES: Final = 8
+VERIFIABLE_CREDENTIAL: Final = "VerifiableCredential"
+NOT_CHECKED: Final = "not checked: "
+
+# XML Schema dateTimeStamp (a dateTime with a time zone), which VC 2.0 requires of its dates.
+_DATE_TIME_STAMP: Final = re.compile(
+    r"(?P<year>-?(?:[1-9][0-9]{3,}|0[0-9]{3}))-(?P<month>0[1-9]|1[0-2])-(?P<day>0[1-9]|[12][0-9]|3[01])"
+    r"T(?:(?P<hour>[01][0-9]|2[0-3]):(?P<minute>[0-5][0-9]):(?P<second>[0-5][0-9])"
+    r"(?:\.(?P<fraction>[0-9]+))?|(?P<midnight>24:00:00(?:\.0+)?))"
+    r"(?P<zone>Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
+)
+_URL_LIKE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
+
+
+class CheckName(StrEnum):
+    """The checks of a verification, in the order they are reported."""
+
+    JSON = "json"
+    DATA_MODEL = "data_model"
+    CONTEXTS = "contexts"
+    PROOF = "proof"
+    ISSUER_KEY = "issuer_key"
+    VALIDITY = "validity"
+    STATUS = "status"
+    ISSUER_KNOWN = "issuer_known"
+
+
+# What each check needs to have passed before it runs, and what to say when it could not.
+_PREREQUISITES: Final[Mapping[CheckName, CheckName | None]] = {
+    CheckName.JSON: None,
+    CheckName.DATA_MODEL: CheckName.JSON,
+    CheckName.CONTEXTS: CheckName.DATA_MODEL,
+    CheckName.PROOF: CheckName.CONTEXTS,
+    CheckName.ISSUER_KEY: CheckName.PROOF,
+    CheckName.VALIDITY: CheckName.DATA_MODEL,
+    CheckName.STATUS: CheckName.ISSUER_KEY,
+    CheckName.ISSUER_KNOWN: CheckName.DATA_MODEL,
+}
+_WHY_NOT_CHECKED: Final[Mapping[CheckName, str]] = {
+    CheckName.JSON: "the document could not be read",
+    CheckName.DATA_MODEL: "the document is not a well-formed credential",
+    CheckName.CONTEXTS: "the credential uses a context this verifier does not hold",
+    CheckName.PROOF: "the signature is not valid",
+    CheckName.ISSUER_KEY: "the signing key is not the issuer's",
+}
+
+
+class DidDocumentResolver(Protocol):
+    """Anything that turns a DID into its DID document, raising ResolutionError (DidResolver does)."""
+
+    def resolve(self, did: str) -> Mapping[str, Any]: ...
+
+
+StatusListFetcher = Callable[[str], Mapping[str, Any]]
+IssuerDirectory = Callable[[str], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One named check: whether it passed and a sentence saying why, fit to show an employer."""
+
+    check: CheckName
+    ok: bool
+    detail: str
+    ran: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    """The verdict: verified only when every check but issuer_known passed."""
+
+    verified: bool
+    checks: tuple[Check, ...]
+    errors: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+    def check(self, name: CheckName | str) -> Check:
+        """Return the check called name; raises KeyError if it is not in the result."""
+        for check in self.checks:
+            if check.check == name:
+                return check
+        raise KeyError(name)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the JSON shape {verified, checks: [{check, ok, detail}], errors, warnings}."""
+        return {
+            "verified": self.verified,
+            "checks": [
+                {"check": str(check.check), "ok": check.ok, "detail": check.detail}
+                for check in self.checks
+            ],
+            "errors": list(self.errors),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(slots=True)
+class _Facts:
+    """What the data model check read from a credential, for the checks after it."""
+
+    problems: list[str] = field(default_factory=list)
+    issuer: str | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    valid_from_text: str = ""
+    valid_until_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedStatusList:
+    """A status list credential whose id, data model, proof and signing key have been checked,
+    with its bitstrings decoded once. Its issuer and dates are still checked against each
+    credential and each moment it answers for."""
+
+    credential: Mapping[str, Any]
+    issuer: str | None
+    facts: _Facts
+    _bits: dict[str, bytes | StatusListError] = field(default_factory=dict)
+
+    def read(self, *, purpose: str, index: int) -> bool:
+        """Return the bit at index for purpose; raises StatusListError."""
+        if purpose not in self._bits:
+            try:
+                self._bits[purpose] = status_bits(self.credential, purpose=purpose)
+            except StatusListError as exc:
+                self._bits[purpose] = exc
+        bits = self._bits[purpose]
+        if isinstance(bits, StatusListError):
+            raise bits
+        return get_bit(bits, index)
+
+
+class StatusListMemo(Protocol):
+    """Where a caller keeps status lists already checked, for as long as it knows them unchanged
+    (the node keeps its own lists until it publishes again; see credentials.issuing.verifier)."""
+
+    def get(self, url: str) -> CheckedStatusList | None: ...
+
+    def put(self, url: str, checked: CheckedStatusList) -> None: ...
+
+
+class _Documents:
+    """DID documents resolved once per verification, failures included."""
+
+    def __init__(self, resolver: DidDocumentResolver) -> None:
+        self._resolver = resolver
+        self._memo: dict[str, dict[str, Any] | ResolutionError] = {}
+
+    def resolve(self, did: str) -> dict[str, Any]:
+        """Return did's document; raises ResolutionError (the same one each time it is asked)."""
+        if did not in self._memo:
+            self._memo[did] = self._resolve_once(did)
+        outcome = self._memo[did]
+        if isinstance(outcome, ResolutionError):
+            raise outcome
+        return outcome
+
+    def _resolve_once(self, did: str) -> dict[str, Any] | ResolutionError:
+        """Return the document or the error of one call to the injected resolver."""
+        try:
+            document = self._resolver.resolve(did)
+        except ResolutionError as exc:
+            return exc
+        except Exception as exc:
+            # The resolver is injected; anything it raises means "could not resolve", not a crash.
+            logger.exception("DID resolver failed unexpectedly for %s", did)
+            return ResolutionError(
+                ResolutionFailure.CONNECTION_FAILED, f"{type(exc).__name__}: {exc}"
+            )
+        if not isinstance(document, Mapping):
+            return ResolutionError(
+                ResolutionFailure.NOT_JSON, f"the DID document of {did} is not a JSON object"
+            )
+        return dict(document)
+
+
+@dataclass(slots=True)
+class _Run:
+    """The state of one verification: inputs, what earlier checks found, collected results."""
+
+    documents: _Documents
+    fetch_status_list: StatusListFetcher
+    issuer_directory: IssuerDirectory
+    now: datetime
+    max_clock_skew: timedelta
+    document: dict[str, Any] | None = None
+    facts: _Facts = field(default_factory=_Facts)
+    verification_method: str | None = None
+    checks: list[Check] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    status_lists: dict[str, CheckedStatusList | str] = field(default_factory=dict)
+    status_list_memo: StatusListMemo | None = None
+
+
+def verify_credential(
+    raw: bytes | str | Mapping[str, Any],
+    *,
+    resolver: DidDocumentResolver,
+    fetch_status_list: StatusListFetcher,
+    issuer_directory: IssuerDirectory,
+    now: datetime,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    status_list_memo: StatusListMemo | None = None,
+) -> VerificationResult:
+    """Return the verdict on a credential with every check named; never raises on any input.
+
+    `status_list_memo` lets the caller keep status lists checked once (proof, key, data model)
+    for later verifications; their issuer and dates are checked every time.
+    Only a naive `now` raises ValueError: that is a programming error, not a bad credential.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    run = _Run(
+        documents=_Documents(resolver),
+        fetch_status_list=fetch_status_list,
+        issuer_directory=issuer_directory,
+        now=now,
+        max_clock_skew=max_clock_skew,
+        status_list_memo=status_list_memo,
+    )
+    steps: dict[CheckName, Callable[[_Run], Check]] = {
+        CheckName.JSON: lambda state: _check_json(
+            state, raw, max_bytes=max_bytes, max_depth=max_depth
+        ),
+        CheckName.DATA_MODEL: _check_data_model,
+        CheckName.CONTEXTS: _check_contexts,
+        CheckName.PROOF: _check_proof,
+        CheckName.ISSUER_KEY: _check_issuer_key,
+        CheckName.VALIDITY: _check_validity,
+        CheckName.STATUS: _check_status,
+        CheckName.ISSUER_KNOWN: _check_issuer_known,
+    }
+    passed: set[CheckName] = set()
+    for name, step in steps.items():
+        check = _run_step(name, step, run, passed)
+        run.checks.append(check)
+        if check.ok:
+            passed.add(name)
+
+    verified = all(check.ok for check in run.checks if check.check != CheckName.ISSUER_KNOWN)
+    errors = [
+        check.detail
+        for check in run.checks
+        if check.ran and not check.ok and check.check != CheckName.ISSUER_KNOWN
+    ]
+    warnings = list(run.warnings)
+    known = run.checks[-1]
+    if known.ran and not known.ok:
+        warnings.append(known.detail)
+    return VerificationResult(
+        verified=verified, checks=tuple(run.checks), errors=tuple(errors), warnings=tuple(warnings)
+    )
+
+
+def _run_step(
+    name: CheckName, step: Callable[[_Run], Check], run: _Run, passed: set[CheckName]
+) -> Check:
+    """Return the step's check, or "not checked" after a failed prerequisite, or an internal error."""
+    chain = []
+    prerequisite = _PREREQUISITES[name]
+    while prerequisite is not None:
+        chain.append(prerequisite)
+        prerequisite = _PREREQUISITES[prerequisite]
+    # Name the earliest failure, the cause, rather than the check that merely did not run.
+    for needed in reversed(chain):
+        if needed not in passed:
+            return Check(name, False, NOT_CHECKED + _WHY_NOT_CHECKED[needed], ran=False)
+    try:
+        return step(run)
+    except Exception:
+        # Every known bad input has a named failure; this net keeps an unforeseen one a failed
+        # check (and a logged bug) rather than a server error on the public verification page.
+        logger.exception("verification check %s failed unexpectedly", name)
+        return Check(name, False, "This check could not be completed because of an internal error")
+
+
+# ---------------------------------------------------------------- json
+
+
+def _check_json(run: _Run, raw: Any, *, max_bytes: int, max_depth: int) -> Check:
+    """Parse raw into run.document: well-formed, within max_bytes and max_depth, one object."""
+    name = CheckName.JSON
+    if isinstance(raw, Mapping):
+        try:
+            raw = json.dumps(raw, ensure_ascii=False, allow_nan=False)
+        except RecursionError:
+            return Check(name, False, _too_deep(max_depth))
+        except (TypeError, ValueError) as exc:
+            return Check(name, False, f"The document is not JSON data: {exc}")
+    elif not isinstance(raw, bytes | bytearray | memoryview | str):
+        return Check(name, False, "The document is not JSON data")
+    try:
+        document = strict_json.load_object(raw, max_bytes=max_bytes, max_depth=max_depth)
+    except strict_json.JsonRefused as exc:
+        match exc.problem:
+            case strict_json.Problem.TOO_LARGE:
+                return Check(name, False, _too_large(max_bytes))
+            case strict_json.Problem.TOO_DEEP:
+                return Check(name, False, _too_deep(max_depth))
+            case strict_json.Problem.NOT_OBJECT:
+                return Check(name, False, "The document is JSON but not a JSON object")
+            case _:
+                return Check(name, False, f"The document is not valid JSON: {exc}")
+    run.document = document
+    size = len(raw) if not isinstance(raw, str) else len(raw.encode("utf-8"))
+    return Check(name, True, f"Well-formed JSON ({size} bytes)")
+
+
+def _too_large(max_bytes: int) -> str:
+    """Return the detail for a document over the size cap."""
+    return f"The document is too large (over {max_bytes // 1024} KiB)"
+
+
+def _too_deep(max_depth: int) -> str:
+    """Return the detail for a document nested past the depth cap."""
+    return f"The document is too deeply nested (more than {max_depth} levels)"
+
+
+# ---------------------------------------------------------------- data model
+
+
+def _check_data_model(run: _Run) -> Check:
+    """Check the VC 2.0 data model: context, type, issuer, subject, dates and a proof."""
+    assert run.document is not None  # the json check passed
+    run.facts = _read_facts(run.document)
+    if run.facts.problems:
+        return Check(CheckName.DATA_MODEL, False, "; ".join(run.facts.problems))
+    return Check(CheckName.DATA_MODEL, True, "A W3C Verifiable Credential (data model 2.0)")
+
+
+def _read_facts(document: Mapping[str, Any]) -> _Facts:
+    """Return the issuer and dates of a credential, with a sentence for each data model problem."""
+    facts = _Facts()
+    problems = facts.problems
+    context = document.get("@context")
+    if not isinstance(context, list) or not context or context[0] != CREDENTIALS_V2_CONTEXT:
+        problems.append(f"The first @context must be {CREDENTIALS_V2_CONTEXT} (VC 2.0)")
+    types = _as_list(document.get("type"))
+    if not types or not all(isinstance(value, str) for value in types):
+        problems.append("The type must be a string or a list of strings")
+    elif VERIFIABLE_CREDENTIAL not in types:
+        problems.append(f"The type does not include {VERIFIABLE_CREDENTIAL}")
+    issuer = issuer_id(document.get("issuer"))
+    if issuer is None:
+        problems.append("The credential names no issuer (a URL, or an object with an id)")
+    facts.issuer = issuer
+    problems.extend(_subject_problems(document.get("credentialSubject")))
+    for name in ("validFrom", "validUntil"):
+        if name not in document:
+            continue
+        value = document[name]
+        try:
+            moment = parse_date_time_stamp(value)
+        except ValueError as exc:
+            problems.append(f"{name} is not a valid date and time with a time zone: {exc}")
+            continue
+        if name == "validFrom":
+            facts.valid_from, facts.valid_from_text = moment, value
+        else:
+            facts.valid_until, facts.valid_until_text = moment, value
+    if document.get("proof") in (None, [], {}):
+        problems.append("The credential is not signed (it has no proof)")
+    return facts
+
+
+def issuer_id(issuer: Any) -> str | None:
+    """Return the issuer's URL, given as a string or as an object's id, or None if malformed."""
+    if isinstance(issuer, Mapping):
+        issuer = issuer.get("id")
+    if isinstance(issuer, str) and _URL_LIKE.fullmatch(issuer):
+        return issuer
+    return None
+
+
+def _subject_problems(subject: Any) -> list[str]:
+    """Return the problems with credentialSubject: one or more non-empty objects, ids that are URLs."""
+    subjects = subject if isinstance(subject, list) else [subject]
+    if subject is None or not subjects:
+        return ["The credential has no credentialSubject"]
+    problems = []
+    for each in subjects:
+        if not isinstance(each, Mapping) or not each:
+            problems.append("Each credentialSubject must be an object that makes a claim")
+        elif "id" in each and not (isinstance(each["id"], str) and _URL_LIKE.fullmatch(each["id"])):
+            problems.append("A credentialSubject id must be a URL")
+    return problems
+
+
+def parse_date_time_stamp(value: Any) -> datetime:
+    """Return the aware datetime of an XML Schema dateTimeStamp; raises ValueError, naming the flaw."""
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a string")
+    match = _DATE_TIME_STAMP.fullmatch(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not of the form 2024-01-31T12:00:00Z")
+    year = int(match["year"])
+    if not 1 <= year <= 9999:
+        raise ValueError(f"{value!r} is outside the years 0001 to 9999")
+    zone_text = match["zone"]
+    if zone_text == "Z":
+        zone = UTC
+    else:
+        sign = -1 if zone_text[0] == "-" else 1
+        zone = timezone(sign * timedelta(hours=int(zone_text[1:3]), minutes=int(zone_text[4:6])))
+    if match["midnight"]:
+        hour, minute, second, microsecond, extra = 0, 0, 0, 0, timedelta(days=1)
+    else:
+        hour, minute, second = int(match["hour"]), int(match["minute"]), int(match["second"])
+        microsecond = int((match["fraction"] or "0")[:6].ljust(6, "0"))
+        extra = timedelta()
+    try:
+        moment = datetime(
+            year, int(match["month"]), int(match["day"]), hour, minute, second, microsecond, zone
+        )
+        return moment + extra
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"{value!r} is not a real date ({exc})") from exc
+
+
+# ---------------------------------------------------------------- contexts
+
+
+def _check_contexts(run: _Run) -> Check:
+    """Check that every context URL the document names is bundled; nothing is ever fetched."""
+    assert run.document is not None  # the json check passed
+    urls: list[str] = []
+    malformed: list[str] = []
+    _collect_context_urls(run.document, urls, malformed)
+    bundled = bundled_index()
+    unknown = list(dict.fromkeys(url for url in urls if url not in bundled))
+    if malformed:
+        return Check(CheckName.CONTEXTS, False, f"Malformed @context entry {malformed[0]}")
+    if unknown:
+        noun = "context" if len(unknown) == 1 else "contexts"
+        return Check(
+            CheckName.CONTEXTS,
+            False,
+            f"Unknown {noun} {', '.join(unknown)} (this verifier never fetches contexts)",
+        )
+    count = len(set(urls))
+    noun = "context" if count == 1 else "contexts"
+    return Check(CheckName.CONTEXTS, True, f"Uses {count} {noun}, all bundled with this verifier")
+
+
+def _collect_context_urls(element: Any, urls: list[str], malformed: list[str]) -> None:
+    """Add to urls every context URL in element (top level, nested, scoped and @import)."""
+    if isinstance(element, list):
+        for item in element:
+            _collect_context_urls(item, urls, malformed)
+        return
+    if not isinstance(element, Mapping):
+        return
+    for key, value in element.items():
+        if key == "@context":
+            for entry in _as_list(value):
+                if isinstance(entry, str):
+                    urls.append(entry)
+                elif isinstance(entry, Mapping):
+                    _collect_context_urls(entry, urls, malformed)
+                elif entry is not None:
+                    malformed.append(json.dumps(entry)[:80])
+        elif key == "@import" and isinstance(value, str):
+            urls.append(value)
+        else:
+            _collect_context_urls(value, urls, malformed)
+
+
+# ---------------------------------------------------------------- proof and issuer key
+
+
+def _check_proof(run: _Run) -> Check:
+    """Check the single eddsa-rdfc-2022 assertionMethod proof with the key its DID document gives."""
+    assert run.document is not None  # the json check passed
+    result, key_error = _verify_signature(run.document, run.documents)
+    if not result.verified:
+        return Check(CheckName.PROOF, False, _describe_proof_failure(result, key_error))
+    run.verification_method = result.verification_method
+    return Check(
+        CheckName.PROOF,
+        True,
+        f"Valid {CRYPTOSUITE} signature by key {result.verification_method}",
+    )
+
+
+def _verify_signature(
+    document: Mapping[str, Any], documents: _Documents
+) -> tuple[ProofVerification, ResolutionError | None]:
+    """Return verify_proof's outcome, and why the key could not be had if that was the failure."""
+    key_errors: list[ResolutionError] = []
+
+    def key_for(method_id: str) -> Ed25519PublicKey:
+        try:
+            method = find_verification_method(documents.resolve(did_of(method_id)), method_id)
+            return public_key_of(method)
+        except ResolutionError as exc:
+            key_errors.append(exc)
+            raise KeyNotResolved(exc.message) from exc
+
+    # A shape seen before is canonicalised from its template, proven byte-identical to pyld;
+    # a new shape takes the general path.
+    result = verify_proof(
+        document, public_key=key_for, canonicalizer=canonical_templates.canonicalize_fast
+    )
+    return result, key_errors[0] if key_errors else None
+
+
+def _describe_proof_failure(result: ProofVerification, key_error: ResolutionError | None) -> str:
+    """Return a plain sentence for a failed proof."""
+    detail = result.detail
+    match result.failure:
+        case Failure.MISSING_PROOF:
+            return "The credential is not signed (it has no proof)"
+        case Failure.MULTIPLE_PROOFS:
+            return f"The credential carries several proofs; this verifier accepts exactly one ({detail})"
+        case Failure.WRONG_PROOF_TYPE:
+            found = detail.removeprefix("proof type ")
+            return f"Unsupported proof type {found}; expected DataIntegrityProof"
+        case Failure.WRONG_CRYPTOSUITE:
+            found = detail.removeprefix("cryptosuite ")
+            return f"Unsupported cryptosuite {found}; expected {CRYPTOSUITE}"
+        case Failure.WRONG_PROOF_PURPOSE:
+            return f"The proof is not an assertion by the issuer ({detail})"
+        case Failure.MALFORMED_PROOF | Failure.MALFORMED_PROOF_VALUE:
+            return f"The proof is malformed: {detail}"
+        case Failure.CONTEXT_MISMATCH:
+            return "The proof's @context does not match the credential's"
+        case Failure.KEY_NOT_RESOLVED:
+            reason = key_error.message if key_error is not None else detail
+            return f"The signing key {result.verification_method} could not be found: {reason}"
+        case Failure.BAD_SIGNATURE:
+            return (
+                "The signature does not match: the credential was changed after it was signed, "
+                "or it was signed with another key"
+            )
+        case _:
+            return f"The credential cannot be checked ({result.failure}): {detail}"
+
+
+def _check_issuer_key(run: _Run) -> Check:
+    """Check the signing key may assert for its DID (assertionMethod) and that DID is the issuer."""
+    assert run.verification_method is not None  # the proof check passed
+    problem = _issuer_key_problem(run.verification_method, run.facts.issuer, run.documents)
+    if problem is not None:
+        return Check(CheckName.ISSUER_KEY, False, problem)
+    return Check(
+        CheckName.ISSUER_KEY,
+        True,
+        f"Signed by {run.facts.issuer} with key {run.verification_method}",
+    )
+
+
+def _issuer_key_problem(method_id: str, issuer: str | None, documents: _Documents) -> str | None:
+    """Return why method_id may not sign for issuer, or None when it may."""
+    try:
+        key = assertion_key_in(documents.resolve(did_of(method_id)), method_id)
+    except ResolutionError as exc:
+        return f"The signing key is not usable for credentials: {exc.message}"
+    if key.controller != issuer:
+        return (
+            f"The signing key belongs to {key.controller}, "
+            f"but the credential names {issuer} as its issuer"
+        )
+    return None
+
+
+# ---------------------------------------------------------------- validity
+
+
+def _check_validity(run: _Run) -> Check:
+    """Check validFrom ≤ now < validUntil, allowing max_clock_skew either way."""
+    problem = _validity_problem(run.facts, run.now, run.max_clock_skew)
+    if problem is not None:
+        return Check(CheckName.VALIDITY, False, problem)
+    facts = run.facts
+    start = f"Valid from {facts.valid_from_text}" if facts.valid_from else "Valid"
+    end = f"until {facts.valid_until_text}" if facts.valid_until else "no expiry date"
+    joiner = " " if facts.valid_until else ", "
+    return Check(CheckName.VALIDITY, True, start + joiner + end)
+
+
+def _validity_problem(facts: _Facts, now: datetime, skew: timedelta) -> str | None:
+    """Return "Expired on …" or "Not valid before …" when now is outside the window, else None."""
+    if facts.valid_until is not None and now - facts.valid_until >= skew:
+        return f"Expired on {facts.valid_until_text}"
+    if facts.valid_from is not None and facts.valid_from - now > skew:
+        return f"Not valid before {facts.valid_from_text}"
+    return None
+
+
+# ---------------------------------------------------------------- status
+
+
+def _check_status(run: _Run) -> Check:
+    """Check each BitstringStatusListEntry against its signed list, from the same issuer."""
+    assert run.document is not None  # the json check passed
+    status = run.document.get("credentialStatus")
+    entries = _as_list(status)
+    if not entries:
+        return Check(CheckName.STATUS, True, "No status list")
+    if len(entries) > MAX_STATUS_ENTRIES:
+        return Check(
+            CheckName.STATUS,
+            False,
+            f"The credential has {len(entries)} status entries; at most {MAX_STATUS_ENTRIES} are checked",
+        )
+    problems: list[str] = []
+    findings: list[str] = []
+    for entry in entries:
+        outcome = _entry_outcome(run, entry)
+        if outcome.problem is not None:
+            problems.append(outcome.problem)
+        elif outcome.finding is not None:
+            findings.append(outcome.finding)
+    if problems:
+        return Check(CheckName.STATUS, False, "; ".join(dict.fromkeys(problems)))
+    if not findings:
+        return Check(CheckName.STATUS, True, "No revocation or suspension list")
+    return Check(CheckName.STATUS, True, ", ".join(findings).capitalize())
+
+
+@dataclass(frozen=True, slots=True)
+class _EntryOutcome:
+    """A status entry's result: a problem (failure), a finding ("not revoked"), or neither."""
+
+    problem: str | None = None
+    finding: str | None = None
+
+
+def _entry_outcome(run: _Run, entry: Any) -> _EntryOutcome:
+    """Return what one credentialStatus entry says, reading and checking its status list."""
+    if not isinstance(entry, Mapping):
+        return _EntryOutcome(problem="A credentialStatus entry is not an object")
+    types = _as_list(entry.get("type"))
+    if STATUS_LIST_ENTRY_TYPE not in types:
+        # Passing an entry we cannot read would call a possibly revoked credential valid.
+        shown = ", ".join(map(str, types)) or "none"
+        return _EntryOutcome(
+            problem=f"Unsupported status type ({shown}): this verifier cannot tell whether it was revoked"
+        )
+    purpose = entry.get("statusPurpose")
+    if purpose not in STATUS_PURPOSES:
+        # vc-js also reads only revocation and suspension bits; other purposes carry messages.
+        run.warnings.append(f"A status entry with purpose {purpose!r} was not checked")
+        return _EntryOutcome()
+    if entry.get("statusSize", 1) != 1:
+        return _EntryOutcome(problem=f"Unsupported statusSize {entry.get('statusSize')!r} (only 1)")
+    url = entry.get("statusListCredential")
+    if not isinstance(url, str) or not _URL_LIKE.fullmatch(url):
+        return _EntryOutcome(problem="A status entry has no statusListCredential URL")
+    if entry.get("id") == url:
+        return _EntryOutcome(
+            problem="A status entry's id must differ from its statusListCredential"
+        )
+    try:
+        index = parse_index(entry.get("statusListIndex"))
+    except StatusListError as exc:
+        return _EntryOutcome(problem=f"A status entry is malformed: {exc}")
+
+    checked = _status_list(run, url)
+    if isinstance(checked, str):
+        return _EntryOutcome(problem=checked)
+    try:
+        is_set = checked.read(purpose=purpose, index=index)
+    except StatusListError as exc:
+        return _EntryOutcome(problem=f"The status list {url} cannot be read: {exc}")
+    if is_set:
+        return _EntryOutcome(
+            problem="Revoked by the issuer"
+            if purpose == "revocation"
+            else "Suspended by the issuer"
+        )
+    return _EntryOutcome(finding="not revoked" if purpose == "revocation" else "not suspended")
+
+
+def _status_list(run: _Run, url: str) -> CheckedStatusList | str:
+    """Return the verified status list credential at url, or why it cannot be trusted (memoised
+    for the run, and in the caller's memo once checked)."""
+    if url not in run.status_lists:
+        remembered = run.status_list_memo.get(url) if run.status_list_memo is not None else None
+        if remembered is not None:
+            run.status_lists[url] = _still_valid(run, url, remembered)
+        else:
+            outcome = _fetch_verified_status_list(run, url)
+            if run.status_list_memo is not None and isinstance(outcome, CheckedStatusList):
+                run.status_list_memo.put(url, outcome)
+            run.status_lists[url] = outcome
+    return run.status_lists[url]
+
+
+def _still_valid(run: _Run, url: str, checked: CheckedStatusList) -> CheckedStatusList | str:
+    """Return a remembered list if it is the credential's issuer's and in date now, else why not."""
+    if checked.issuer != run.facts.issuer:
+        return (
+            f"The status list {url} was issued by {checked.issuer}, not by the credential's issuer"
+        )
+    problem = _validity_problem(checked.facts, run.now, run.max_clock_skew)
+    if problem is not None:
+        return f"The status list {url} is out of date: {problem}"
+    return checked
+
+
+def _fetch_verified_status_list(run: _Run, url: str) -> CheckedStatusList | str:
+    """Return the list credential at url if issuer, proof, key and dates hold, else why not."""
+    try:
+        list_credential = run.fetch_status_list(url)
+    except Exception as exc:
+        # The fetcher is injected (HTTP, database, cache); any failure means "unreachable".
+        reason = exc.message if isinstance(exc, ResolutionError) else f"{type(exc).__name__}: {exc}"
+        return f"The status list {url} could not be fetched: {reason}"
+    if not isinstance(list_credential, Mapping):
+        return f"The status list {url} is not a JSON object"
+    if list_credential.get("id") != url:
+        return f"The status list at {url} has the id {list_credential.get('id')!r}"
+    list_issuer = issuer_id(list_credential.get("issuer"))
+    if list_issuer != run.facts.issuer:
+        return f"The status list {url} was issued by {list_issuer}, not by the credential's issuer"
+    facts = _read_facts(list_credential)
+    if facts.problems:
+        return f"The status list {url} is not a valid credential: {'; '.join(facts.problems)}"
+    result, key_error = _verify_signature(list_credential, run.documents)
+    if not result.verified:
+        return f"The status list {url} is not validly signed: {_describe_proof_failure(result, key_error)}"
+    assert result.verification_method is not None  # a verified proof names its key
+    problem = _issuer_key_problem(result.verification_method, list_issuer, run.documents)
+    if problem is not None:
+        return f"The status list {url} is not signed by its issuer: {problem}"
+    problem = _validity_problem(facts, run.now, run.max_clock_skew)
+    if problem is not None:
+        return f"The status list {url} is out of date: {problem}"
+    return CheckedStatusList(credential=list_credential, issuer=list_issuer, facts=facts)
+
+
+# ---------------------------------------------------------------- issuer directory
+
+
+def _check_issuer_known(run: _Run) -> Check:
+    """Say whether the issuer is an institution or partner this portal knows (a warning if not)."""
+    issuer = run.facts.issuer
+    assert issuer is not None  # the data model check passed
+    name = run.issuer_directory(issuer)
+    if name:
+        return Check(CheckName.ISSUER_KNOWN, True, f"Known issuer: {name}")
+    return Check(
+        CheckName.ISSUER_KNOWN,
+        False,
+        f"The issuer {issuer} is not an institution or partner known to this portal",
+    )
+
+
+def _as_list(value: Any) -> list[Any]:
+    """Return a JSON value as a list (absent → [])."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
