@@ -22,6 +22,11 @@ class Hook[**P, R]:
         self._answer = answer
         return answer
 
+    @property
+    def answered(self) -> bool:
+        """Whether an app registered its answer (all of them are once the apps are ready)."""
+        return self._answer is not None
+
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         answer = self._answer or self._default
         return answer(*args, **kwargs)
