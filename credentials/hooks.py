@@ -1,6 +1,7 @@
 """What credentials asks of, and tells, the apps above it, which it must not import.
 
-Exchange answers the questions and receives the signal in its AppConfig.ready().
+Exchange and learners answer the questions in their AppConfig.ready(); the exchange and the
+wallet (credentials.apps) receive the signal.
 """
 
 from collections.abc import Iterable, Sequence
