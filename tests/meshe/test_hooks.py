@@ -8,26 +8,37 @@ from institutions import hooks as institution_hooks
 from meshe.hooks import Hook
 
 
+def zero(*, n: int) -> int:
+    return 0
+
+
+def double(*, n: int) -> int:
+    return n * 2
+
+
+def same(*, n: int) -> int:
+    return n
+
+
 def test_an_unanswered_hook_gives_its_default():
-    hook: Hook[..., int] = Hook("answer", default=lambda *, n: 0)
+    hook: Hook[..., int] = Hook("answer", default=zero)
+    assert not hook.answered
     assert hook(n=7) == 0
 
 
 def test_an_answered_hook_gives_the_answer():
-    hook: Hook[..., int] = Hook("answer", default=lambda *, n: 0)
-    hook.answer_with(lambda *, n: n * 2)
+    hook: Hook[..., int] = Hook("answer", default=zero)
+    hook.answer_with(double)
+    assert hook.answered
     assert hook(n=7) == 14
 
 
 def test_a_second_answerer_is_refused_and_the_same_one_again_changes_nothing():
-    def double(*, n: int) -> int:
-        return n * 2
-
-    hook: Hook[..., int] = Hook("answer", default=lambda *, n: 0)
+    hook: Hook[..., int] = Hook("answer", default=zero)
     hook.answer_with(double)
     hook.answer_with(double)
     with pytest.raises(RuntimeError, match="answer already has an answer"):
-        hook.answer_with(lambda *, n: n)
+        hook.answer_with(same)
     assert hook(n=2) == 4
 
 
