@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # allauth's lock after repeated failed sign-ins answers 429 with Retry-After, not 200.
+    "accounts.middleware.LoginLockoutMiddleware",
 ]
 
 ROOT_URLCONF = "meshe.urls"
@@ -393,6 +395,15 @@ MESHE_SPREADSHEET_MAX_BYTES = env_int("MESHE_SPREADSHEET_MAX_BYTES", 20 * 1024 *
 MESHE_SPREADSHEET_MAX_ROWS = env_int("MESHE_SPREADSHEET_MAX_ROWS", 50_000, minimum=1)
 MESHE_SPREADSHEET_MAX_INFLATED_BYTES = env_int(
     "MESHE_SPREADSHEET_MAX_INFLATED_BYTES", 100 * 1024 * 1024, minimum=1
+)
+# Work budget of one read (credentials.issuing.spreadsheets): the header may name at most
+# MAX_COLUMNS columns, a row hold at most MAX_ROW_CELLS cells, the file MAX_CELLS cells and
+# MAX_TEXT_CHARS characters; reading stops at the first cap exceeded.
+MESHE_SPREADSHEET_MAX_COLUMNS = env_int("MESHE_SPREADSHEET_MAX_COLUMNS", 16, minimum=6)
+MESHE_SPREADSHEET_MAX_ROW_CELLS = env_int("MESHE_SPREADSHEET_MAX_ROW_CELLS", 64, minimum=6)
+MESHE_SPREADSHEET_MAX_CELLS = env_int("MESHE_SPREADSHEET_MAX_CELLS", 400_000, minimum=1)
+MESHE_SPREADSHEET_MAX_TEXT_CHARS = env_int(
+    "MESHE_SPREADSHEET_MAX_TEXT_CHARS", 20_000_000, minimum=1
 )
 
 # Security: HTTPS everywhere outside development.

@@ -36,7 +36,7 @@ from credentials.standards.verification import issuer_id, parse_date_time_stamp
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
 from institutions.models import ApiScope, ApiToken
-from meshe import rate_limits
+from meshe import plain_text, rate_limits
 from meshe.errors import UserFacingError
 
 View = Callable[..., HttpResponse]
@@ -53,15 +53,15 @@ MAX_PAGE: Final = 100
 _DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _UUID: Final = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _UUID_EXAMPLE: Final = "3f6f2c1e-8a55-4b8f-9d0e-2f4c1a7b9e21"
-# Canonical N-Quads (and so signing) refuse these in literals; in one-line fields, also tabs
-# and line breaks.
-_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_BREAK: Final = re.compile(r"[\t\n\r\x85\u2028\u2029]")
 _STATUS_TEXT: Final = {"true": True, "1": True, "false": False, "0": False}
 _CANONICALIZATION_CODES: Final = {
     signing.Failure.UNDEFINED_TERM: "undefined_term",
     signing.Failure.CONTEXT_NOT_BUNDLED: "unknown_context",
     signing.Failure.RELATIVE_IRI: "relative_iri",
+    # Work budgets (docs/security.md, "Work budgets"): refused by name, never worked on for long.
+    signing.Failure.TOO_LARGE: "too_large",
+    signing.Failure.TOO_MANY_BLANK_NODES: "too_many_blank_nodes",
+    signing.Failure.TOO_COMPLEX: "too_complex",
 }
 
 
@@ -258,7 +258,7 @@ class _Reader:
             self.add(name, _("This field is required."))
         elif len(value) > max_length:
             self.add(name, _("This is longer than %(max)s characters.") % {"max": max_length})
-        elif _CONTROL.search(value) or (not multiline and _LINE_BREAK.search(value)):
+        elif plain_text.typed_text_problem(value, multiline=multiline):
             self.add(name, _("This contains control characters."))
         return value
 

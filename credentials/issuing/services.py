@@ -741,8 +741,14 @@ def bulk_job_create(
         sheet = spreadsheets.read_rows(
             content,
             filename=filename,
-            max_rows=settings.MESHE_SPREADSHEET_MAX_ROWS,
-            max_inflated_bytes=settings.MESHE_SPREADSHEET_MAX_INFLATED_BYTES,
+            limits=spreadsheets.Limits(
+                rows=settings.MESHE_SPREADSHEET_MAX_ROWS,
+                inflated_bytes=settings.MESHE_SPREADSHEET_MAX_INFLATED_BYTES,
+                columns=settings.MESHE_SPREADSHEET_MAX_COLUMNS,
+                row_cells=settings.MESHE_SPREADSHEET_MAX_ROW_CELLS,
+                cells=settings.MESHE_SPREADSHEET_MAX_CELLS,
+                text_chars=settings.MESHE_SPREADSHEET_MAX_TEXT_CHARS,
+            ),
         )
     except spreadsheets.SpreadsheetError as exc:
         raise CredentialError(str(exc)) from exc

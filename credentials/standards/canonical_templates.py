@@ -742,6 +742,10 @@ def _merged(parts: list[str | int]) -> list[str | int]:
 # ---------------------------------------------------------------- the cache
 
 
+# Compiling runs the general path up to _COMPILE_ROUNDS more times: a shape whose general path did
+# more work than this (signing's units; this node's OB 3.0 and EDC credentials need about 900 and
+# 1,600) stays on the general path, so no document costs five times its own budget.
+MAX_COMPILE_WORK: Final = 4_000
 _UNCOMPILABLE: Final = None
 _ABSENT: Final = object()
 
@@ -797,7 +801,9 @@ class ShapeCache:
                 return canonical
             return self._general_path(document)
         canonical = self._general_path(document)
-        if template is _UNCOMPILABLE or not self._seen_enough(key):
+        if template is _UNCOMPILABLE or signing.last_canonicalization_work() > MAX_COMPILE_WORK:
+            return canonical
+        if not self._seen_enough(key):
             return canonical
         try:
             compiled = compile_template(document, strings, canonical)

@@ -19,6 +19,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pyld import jsonld
 from pyld.canon import URDNA2015
+from pyld.canon import permutations as canon_permutations
+from pyld.identifier_issuer import IdentifierIssuer
 
 from credentials.standards.jsonld.loader import ContextNotBundled, load_document
 from credentials.standards.multiformats import MultiformatError, base58btc_decode, multibase_encode
@@ -46,6 +48,36 @@ _LANGUAGE_TAG: Final = re.compile(r"[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*")
 # pyld keeps its resolved contexts in process-wide cachetools caches, which are not thread-safe.
 _PYLD_CACHES: Final = threading.Lock()
 
+# Work budgets (RDFC-1.0 §4.4 asks implementations to bound the algorithm): each input under the
+# verifiers' 512 KiB cap is canonicalised, or refused by name, within about 0.3 s of CPU, however
+# its blank nodes are arranged. docs/security.md ("Work budgets") gives the measurements.
+# JSON values (objects, arrays and scalars, @context included) a document may hold: pyld's
+# expansion and node map grow faster than linearly with them (a 470 KB array of 10,000 node
+# references took 33 s). The richest credentials seen hold about 900 (an EDC sample, 311 objects).
+MAX_JSON_VALUES: Final = 4_000
+# Items in any one JSON array: pyld compares each new value of a property with all the earlier
+# ones, so a long array costs its length squared.
+MAX_ARRAY_ITEMS: Final = 512
+# Term definitions pyld may create while expanding (about 10 µs each). pyld processes a type-scoped
+# context again for every node of that type: a 1,500-term scoped context on 500 nodes took 8.7 s.
+# This node's OB 3.0 credential needs about 560, its EDC credential about 390; 5,000 cost about
+# 0.1 s (0.3 s on a loaded machine).
+MAX_TERM_DEFINITIONS: Final = 5_000
+# Value comparisons pyld's node map may make (a few µs each): it compares each value of a node's
+# property with all those before it, including the values of other objects with the same @id, so
+# n values of one property cost n(n-1)/2: a 500-node chain in one list took 1 to 4 s of CPU. This
+# node's OB 3.0 credential needs 111, its EDC credential 507; 20,000 allow one list of 200 values.
+MAX_NODE_MAP_WORK: Final = 20_000
+# What the last canonicalize() of this thread cost, in the units of the budgets above.
+_LAST_WORK: Final = threading.local()
+# Distinct blank nodes in the dataset. An OB 3.0 credential of this node holds about 25 (one per
+# alignment and identifier), the W3C and 1EdTech vectors at most 4.
+MAX_BLANK_NODES: Final = 512
+# Work units of the Hash N-Degree Quads step (RDFC-1.0 §4.8): each call costs one plus the quads
+# it hashes plus the identifiers it copies. Legitimate graphs need none (their blank nodes have
+# distinct first-degree hashes) or a few hundred; a 20-node clique would need millions.
+MAX_N_DEGREE_WORK: Final = 5_000
+
 
 class Failure(StrEnum):
     """Why a document could not be canonicalised or a proof did not verify."""
@@ -65,6 +97,8 @@ class Failure(StrEnum):
     RELATIVE_IRI = "relative-iri"
     UNSUPPORTED_CHARACTER = "unsupported-character"
     INVALID_JSON_LD = "invalid-json-ld"
+    TOO_LARGE = "too-large"
+    TOO_MANY_BLANK_NODES = "too-many-blank-nodes"
     TOO_COMPLEX = "too-complex"
     BAD_SIGNATURE = "bad-signature"
 
@@ -141,14 +175,22 @@ def canonicalize(document: Mapping[str, Any]) -> str:
         "rdfDirection": "i18n-datatype",
         "processingMode": "json-ld-1.1",
     }
+    _LAST_WORK.units = 0
     try:
+        values = _check_size(document)
         _check_compact(document)
+        processor = _SafeProcessor()
         with _PYLD_CACHES:
-            dataset = _SafeProcessor().to_rdf(dict(document), options)
-        return str(_BoundedCanonicalizer().main(dataset, {"format": "application/n-quads"}))
+            dataset = processor.to_rdf(dict(document), options)
+        _check_blank_nodes(dataset)
+        canonicalizer = _BoundedCanonicalizer()
+        canonical = str(canonicalizer.main(dataset, {"format": "application/n-quads"}))
     except CanonicalizationError:
         raise
     except jsonld.JsonLdError as exc:
+        budget = _cause_of_type(exc, CanonicalizationError)
+        if budget is not None:
+            raise budget from exc
         not_bundled = _cause_of_type(exc, ContextNotBundled)
         if not_bundled is not None:
             raise CanonicalizationError(Failure.CONTEXT_NOT_BUNDLED, str(not_bundled)) from exc
@@ -159,6 +201,20 @@ def canonicalize(document: Mapping[str, Any]) -> str:
         raise CanonicalizationError(
             Failure.INVALID_JSON_LD, f"{type(exc).__name__}: {exc}"
         ) from exc
+    _LAST_WORK.units = (
+        values
+        + (MAX_TERM_DEFINITIONS - processor.term_definitions_left)
+        + processor.node_map_work
+        + (MAX_N_DEGREE_WORK - canonicalizer.work_left)
+    )
+    return canonical
+
+
+def last_canonicalization_work() -> int:
+    """Return the work units (JSON values, term definitions, node-map comparisons, n-degree steps)
+    of this thread's last successful canonicalize(), 0 after a refusal: a caller can tell a costly
+    document apart."""
+    return int(getattr(_LAST_WORK, "units", 0))
 
 
 class _SafeProcessor(jsonld.JsonLdProcessor):
@@ -166,6 +222,18 @@ class _SafeProcessor(jsonld.JsonLdProcessor):
 
     def __init__(self) -> None:
         super().__init__(on_property_dropped=_refuse_dropped_property)
+        self.term_definitions_left = MAX_TERM_DEFINITIONS
+        self.node_map_work = 0
+
+    def _create_term_definition(self, *args: Any, **kwargs: Any) -> Any:
+        self.term_definitions_left -= 1
+        if self.term_definitions_left < 0:
+            raise CanonicalizationError(
+                Failure.TOO_COMPLEX,
+                "expanding the credential would take more work than this node allows "
+                f"(over {MAX_TERM_DEFINITIONS:,} JSON-LD term definitions)",
+            )
+        return super()._create_term_definition(*args, **kwargs)
 
     def expand(self, input_: Any, options: Any) -> Any:
         # to_rdf() expands through self.expand, so this check sees the document exactly once.
@@ -173,17 +241,33 @@ class _SafeProcessor(jsonld.JsonLdProcessor):
         if not expanded:
             raise CanonicalizationError(Failure.INVALID_JSON_LD, "the document makes no statements")
         _check_expanded(expanded)
+        self.node_map_work = _node_map_work(expanded)
+        if self.node_map_work > MAX_NODE_MAP_WORK:
+            raise CanonicalizationError(
+                Failure.TOO_COMPLEX,
+                "mapping the credential's nodes would take more work than this node allows "
+                f"(over {MAX_NODE_MAP_WORK:,} value comparisons: too many values of one property)",
+            )
         return expanded
 
 
 class _BoundedCanonicalizer(URDNA2015):
-    """pyld's URDNA2015 with RDFC-1.0's limit on deep iterations (rdf-canonize's default bound)."""
+    """pyld's URDNA2015 with RDFC-1.0's limit on deep iterations (rdf-canonize's default bound)
+    and a budget of work units for the Hash N-Degree Quads step.
 
-    def __init__(self) -> None:
+    Every permutation that Hash N-Degree Quads does not skip recurses, so counting the calls
+    (weighted by the quads each one hashes and the identifiers its issuer copies) bounds the
+    permutations as well as the recursion.
+    """
+
+    def __init__(self, work_budget: int = MAX_N_DEGREE_WORK) -> None:
         super().__init__()
         self._deep_iterations_left: int | None = None
+        self.work_left = work_budget
 
     def hash_n_degree_quads(self, id_: str, issuer: Any) -> Any:
+        """RDFC-1.0 §4.8 as pyld writes it (same permutation order, same result), charging each
+        call and each permutation to the work budget and copying the issuer without deepcopy."""
         if self._deep_iterations_left is None:
             # Called first from step 6, when only blank nodes with shared hashes remain.
             self._deep_iterations_left = sum(len(ids) for ids in self.hash_to_blank_nodes.values())
@@ -193,7 +277,108 @@ class _BoundedCanonicalizer(URDNA2015):
                 "blank nodes too alike to canonicalise within the RDFC-1.0 work bound",
             )
         self._deep_iterations_left -= 1
-        return super().hash_n_degree_quads(id_, issuer)
+        self._charge(1 + len(self.blank_node_info[id_]["quads"]) + len(issuer.order))
+        hash_to_related = self.create_hash_to_related(id_, issuer)
+        md = self.create_hash()
+        for related_hash, blank_nodes in sorted(hash_to_related.items()):
+            md.update(related_hash.encode("utf8"))
+            chosen_path = ""
+            chosen_issuer = None
+            for permutation in canon_permutations(blank_nodes):
+                # Each permutation, even one skipped at its first node, copies the issuer: a
+                # group of n alike neighbours has n! of them.
+                self._charge(1 + len(permutation) + len(issuer.order))
+                issuer_copy = _copy_issuer(issuer)
+                path = ""
+                recursion_list = []
+                skip = False
+                for related in permutation:
+                    if self.canonical_issuer.has_id(related):
+                        path += self.canonical_issuer.get_id(related)
+                    else:
+                        if not issuer_copy.has_id(related):
+                            recursion_list.append(related)
+                        path += issuer_copy.get_id(related)
+                    if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
+                        skip = True
+                        break
+                if skip:
+                    continue
+                for related in recursion_list:
+                    result = self.hash_n_degree_quads(related, issuer_copy)
+                    path += issuer_copy.get_id(related)
+                    path += "<" + result["hash"] + ">"
+                    issuer_copy = result["issuer"]
+                    if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
+                        skip = True
+                        break
+                if skip:
+                    continue
+                if not chosen_path or path < chosen_path:
+                    chosen_path = path
+                    chosen_issuer = issuer_copy
+            md.update(chosen_path.encode("utf8"))
+            issuer = chosen_issuer
+        return {"hash": md.hexdigest(), "issuer": issuer}
+
+    def _charge(self, units: int) -> None:
+        self.work_left -= units
+        if self.work_left < 0:
+            raise CanonicalizationError(
+                Failure.TOO_COMPLEX,
+                "canonicalising the credential would take more work than this node allows "
+                f"({MAX_N_DEGREE_WORK:,} RDFC-1.0 hash steps); its blank nodes are too alike",
+            )
+
+
+def _copy_issuer(issuer: IdentifierIssuer) -> IdentifierIssuer:
+    """Return a copy of a pyld identifier issuer (its state is a counter, a dict and a list of
+    strings): what copy.deepcopy gives, at a fraction of the cost."""
+    copied = IdentifierIssuer(issuer.prefix)
+    copied.counter = issuer.counter
+    copied.existing = dict(issuer.existing)
+    copied.order = list(issuer.order)
+    return copied
+
+
+def _check_size(document: Any) -> int:
+    """Return how many JSON values document holds; raise if over MAX_JSON_VALUES, or if an array
+    has more than MAX_ARRAY_ITEMS items."""
+    count = 0
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        count += 1
+        if count > MAX_JSON_VALUES:
+            raise CanonicalizationError(
+                Failure.TOO_LARGE,
+                f"the credential holds more than {MAX_JSON_VALUES:,} JSON values",
+            )
+        if isinstance(value, Mapping):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            if len(value) > MAX_ARRAY_ITEMS:
+                raise CanonicalizationError(
+                    Failure.TOO_LARGE,
+                    f"the credential has a list of more than {MAX_ARRAY_ITEMS:,} items",
+                )
+            pending.extend(value)
+    return count
+
+
+def _check_blank_nodes(dataset: Mapping[str, Any]) -> None:
+    """Raise when the RDF dataset (pyld's to_rdf output) has more than MAX_BLANK_NODES blank nodes."""
+    blank_nodes = {name for name in dataset if name.startswith("_:")}
+    for quads in dataset.values():
+        for quad in quads:
+            for position in ("subject", "object"):
+                if quad[position]["type"] == "blank node":
+                    blank_nodes.add(quad[position]["value"])
+            if len(blank_nodes) > MAX_BLANK_NODES:
+                raise CanonicalizationError(
+                    Failure.TOO_MANY_BLANK_NODES,
+                    f"the credential has more than {MAX_BLANK_NODES:,} blank nodes",
+                )
 
 
 def _refuse_dropped_property(expanded_property: str | None) -> None:
@@ -244,6 +429,41 @@ def _check_expanded(element: Any) -> None:
         elif not key.startswith("@"):
             _check_iri(key, what="property", blank_allowed=False)
             _check_expanded(value)
+
+
+def _node_map_work(expanded: Any) -> int:
+    """Return the value comparisons pyld's node map will make for expanded JSON-LD: n(n-1)/2 for
+    each property with n values on one node (objects with the same @id are one node)."""
+    counts: dict[tuple[Any, str], int] = {}
+    pending = [expanded]
+    while pending:
+        element = pending.pop()
+        if isinstance(element, list):
+            pending.extend(element)
+            continue
+        if not isinstance(element, dict) or "@value" in element:
+            continue
+        node = element.get("@id")
+        node = node if isinstance(node, str) else id(element)
+        for key, value in element.items():
+            if key == "@reverse" and isinstance(value, dict):
+                # Each value gets this node as a value of the reverse property.
+                for reverse_property, reverse_values in value.items():
+                    for item in reverse_values if isinstance(reverse_values, list) else []:
+                        target = item.get("@id") if isinstance(item, dict) else None
+                        target = target if isinstance(target, str) else id(item)
+                        slot = (target, reverse_property)
+                        counts[slot] = counts.get(slot, 0) + 1
+                    pending.append(reverse_values)
+            elif key in ("@list", "@set", "@graph", "@included"):
+                pending.append(value)
+            elif key == "@type" or not key.startswith("@"):
+                values = value if isinstance(value, list) else [value]
+                slot = (node, key)
+                counts[slot] = counts.get(slot, 0) + len(values)
+                if key != "@type":
+                    pending.extend(values)
+    return sum(n * (n - 1) // 2 for n in counts.values())
 
 
 def _check_value_object(element: Mapping[str, Any]) -> None:

@@ -6,7 +6,6 @@ implementation of the Data Integrity algorithms, so the verifier is not checked 
 """
 
 import copy
-import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -17,19 +16,18 @@ from django.test import Client
 
 from credentials.standards import didkey, proof_sets, signing
 from credentials.standards.did_resolution import DidResolver
-from credentials.standards.multiformats import decode_ed25519_public_key, multibase_encode
+from credentials.standards.multiformats import decode_ed25519_public_key
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
 from institutions.models import ApiScope, AuditEvent, SigningKey
+from tests.credentials.proofs import CREATED, V2, make_proof, presentation
 from tests.credentials.standards_paths import W3C_EDDSA_VECTORS, read_json
 from tests.factories import InstitutionFactory, MicroCredentialFactory, issue, make_token
 
 pytestmark = pytest.mark.django_db
 
-V2 = "https://www.w3.org/ns/credentials/v2"
 V1 = "https://www.w3.org/2018/credentials/v1"
 EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
-CREATED = "2026-01-01T00:00:00Z"
 
 
 def unsigned(issuer: Any, **extra: Any) -> dict[str, Any]:
@@ -42,32 +40,6 @@ def unsigned(issuer: Any, **extra: Any) -> dict[str, Any]:
         "credentialSubject": {"id": "did:example:ana", "achievement": "Data Literacy"},
         **extra,
     }
-
-
-def make_proof(
-    document: dict[str, Any],
-    *,
-    key: Ed25519PrivateKey,
-    method: str,
-    purpose: str = "assertionMethod",
-    **options: Any,
-) -> dict[str, Any]:
-    """A Data Integrity eddsa-rdfc-2022 proof over `document` exactly as given (so for a chain,
-    pass the document holding the previous proofs)."""
-    proof = {
-        "type": "DataIntegrityProof",
-        "cryptosuite": "eddsa-rdfc-2022",
-        "created": CREATED,
-        "verificationMethod": method,
-        "proofPurpose": purpose,
-        **options,
-    }
-    configuration = signing.canonicalize({"@context": document["@context"], **proof})
-    signed = (
-        hashlib.sha256(configuration.encode()).digest()
-        + hashlib.sha256(signing.canonicalize(document).encode()).digest()
-    )
-    return {**proof, "proofValue": multibase_encode(key.sign(signed))}
 
 
 def two_keys(institution) -> tuple[SigningKey, SigningKey]:
@@ -419,24 +391,6 @@ def test_a_vc_1_1_credential_without_an_issuance_date_does_not_verify(client, in
 
 
 # ---------------------------------------------------------------- presentations
-
-
-def presentation(credential: dict[str, Any], holder_key: Ed25519PrivateKey, **proof_options: Any):
-    holder = didkey.did_key_for(holder_key.public_key())
-    document = {
-        "@context": [V2],
-        "type": ["VerifiablePresentation"],
-        "holder": holder,
-        "verifiableCredential": [credential],
-    }
-    proof = make_proof(
-        document,
-        key=holder_key,
-        method=didkey.verification_method_id_for(holder_key.public_key()),
-        purpose="authentication",
-        **proof_options,
-    )
-    return {**document, "proof": proof}
 
 
 def verify_presentation(client: Client, document: Any, **options: Any) -> Any:

@@ -1,0 +1,372 @@
+"""Work budgets of verification (issue 18): a poison corpus of blank-node graphs, each answered
+by /api/v1/verify and /vc-api/credentials/verify with a named refusal in well under a second of
+CPU, and signing refusing them too, while a legitimate credential with blank nodes verifies.
+
+CPU is measured with time.process_time() around the request: the test client runs the view in
+this process, so the figure is the work of the request, whatever else the machine is doing.
+"""
+
+import copy
+import functools
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.cache import cache
+from django.urls import reverse
+
+from credentials.standards import canonical_templates, signing
+from institutions.models import AuditEvent
+from learners.models import ImportedCredential
+from tests.credentials.proofs import presentation
+from tests.factories import InstitutionFactory, UserFactory, issue, make_token
+from tests.security import hostile
+
+pytestmark = pytest.mark.django_db
+
+CPU_BUDGET = 1.0  # seconds of process CPU per request (issue 18)
+V2 = "https://www.w3.org/ns/credentials/v2"
+OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+# A term whose values are node references, so that a reference costs one JSON value.
+LINKS = {
+    "nodes": {"@id": "https://example.org/nodes", "@container": "@set"},
+    "rel": {"@id": "https://example.org/rel", "@type": "@id", "@container": "@set"},
+    "Node": "https://example.org/Node",
+}
+
+
+def related(document: dict[str, Any], nodes: list[Any]) -> dict[str, Any]:
+    """The credential with `nodes` as credentialSubject.achievement.related."""
+    document = copy.deepcopy(document)
+    document["credentialSubject"]["achievement"]["related"] = nodes
+    return document
+
+
+def clique(document: dict[str, Any], size: int) -> dict[str, Any]:
+    """`size` blank nodes, each related to all the others (the issue's input at 165)."""
+    return related(
+        document,
+        [
+            {
+                "id": f"_:b{i}",
+                "type": ["Achievement"],
+                "related": [{"id": f"_:b{j}"} for j in range(size) if j != i],
+            }
+            for i in range(size)
+        ],
+    )
+
+
+def dense_clique(document: dict[str, Any], size: int) -> dict[str, Any]:
+    """A clique written compactly (references as strings), so it stays under the size budgets
+    and reaches the RDFC-1.0 n-degree step."""
+    document = copy.deepcopy(document)
+    document["@context"] = [*document["@context"], LINKS]
+    document["nodes"] = [
+        {"id": f"_:b{i}", "type": "Node", "rel": [f"_:b{j}" for j in range(size) if j != i]}
+        for i in range(size)
+    ]
+    return document
+
+
+def alike(document: dict[str, Any], size: int) -> dict[str, Any]:
+    """Blank nodes with identical content, each pointing to the next: a ring of look-alikes."""
+    return related(
+        document,
+        [
+            {"id": f"_:b{i}", "type": ["Achievement"], "related": [{"id": f"_:b{(i + 1) % size}"}]}
+            for i in range(size)
+        ],
+    )
+
+
+def chain(document: dict[str, Any], size: int) -> dict[str, Any]:
+    """A long chain of blank nodes, each related to the next one only."""
+    return related(
+        document,
+        [
+            {"id": f"_:b{i}", "type": ["Achievement"], "related": [{"id": f"_:b{i + 1}"}]}
+            for i in range(size)
+        ],
+    )
+
+
+def blank_tree(document: dict[str, Any], size: int) -> dict[str, Any]:
+    """About `size` untyped blank nodes in short lists, 30 under each of `size / 30` others: no
+    type-scoped context to process and no long list to map, so only the blank-node cap stops it."""
+    document = copy.deepcopy(document)
+    document["@context"] = [*document["@context"], LINKS]
+    document["nodes"] = [{"nodes": [{} for _ in range(30)]} for _ in range(size // 30)]
+    return document
+
+
+def split_list(document: dict[str, Any], size: int) -> dict[str, Any]:
+    """`size` references of one node, in lists of 100 on objects that share its @id: each list is
+    short, but pyld's node map merges them and compares every value with all before it."""
+    document = copy.deepcopy(document)
+    document["@context"] = [*document["@context"], LINKS]
+    document["nodes"] = [
+        {"id": "urn:x:hub", "rel": [f"urn:x:{start + j}" for j in range(100)]}
+        for start in range(0, size, 100)
+    ]
+    return document
+
+
+def wide(document: dict[str, Any], size: int) -> dict[str, Any]:
+    """`size` node references in one list: pyld's node map compares each with all before it."""
+    return related(document, [{"id": f"urn:x:{j}", "type": ["Achievement"]} for j in range(size)])
+
+
+def scoped_context_bomb(document: dict[str, Any], size: int) -> dict[str, Any]:
+    """A type-scoped context of 1,500 terms on `size` nodes: pyld processes it once per node."""
+    document = copy.deepcopy(document)
+    terms = {f"t{i}": f"https://example.org/t{i}" for i in range(1_500)}
+    document["@context"] = [
+        *document["@context"],
+        {"T": {"@id": "https://example.org/T", "@context": terms}, **LINKS},
+    ]
+    document["nodes"] = [{"type": "T", "t1": "x"} for _ in range(size)]
+    return document
+
+
+Poison = Callable[[dict[str, Any]], dict[str, Any]]
+# Each poison, and words of the refusal it must get.
+POISONS: dict[str, tuple[Poison, str]] = {
+    "clique-20": (lambda d: clique(d, 20), "too alike"),
+    "clique-60": (lambda d: clique(d, 60), "more than 4,000 JSON values"),
+    "clique-165": (lambda d: clique(d, 165), "more than 4,000 JSON values"),
+    "dense-clique-25": (lambda d: dense_clique(d, 25), "too alike"),
+    "alike-ring-300": (lambda d: alike(d, 300), "more work than this node allows"),
+    "chain-500": (lambda d: chain(d, 500), "over 5,000 JSON-LD term definitions"),
+    "blank-tree-600": (lambda d: blank_tree(d, 600), "more than 512 blank nodes"),
+    "split-list-500": (lambda d: split_list(d, 500), "over 20,000 value comparisons"),
+    "wide-list-10000": (lambda d: wide(d, 10_000), "list of more than 512 items"),
+    "scoped-context-bomb": (lambda d: scoped_context_bomb(d, 100), "more work than this node"),
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits_and_shapes() -> Iterator[None]:
+    cache.clear()
+    canonical_templates.SHAPES.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    with hostile.nothing_logged_at_error(caplog):
+        yield
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    """An OB 3.0 credential shaped like this node's, without its proof."""
+    return {
+        "@context": [V2, OB3],
+        "id": "urn:uuid:5c1e3f4a-9b7d-4e2a-8f6c-1a2b3c4d5e6f",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": "did:example:issuer", "type": ["Profile"], "name": "Uni A"},
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "achievement": {
+                "id": "urn:uuid:0b5a1a3e-1c4e-4a47-9d56-1b0c1a4c2b10",
+                "type": ["Achievement"],
+                "name": "Data Literacy",
+                "description": "Reading data.",
+                "criteria": {"narrative": "Pass the exam."},
+            },
+        },
+    }
+
+
+@pytest.fixture
+def signed_document() -> dict[str, Any]:
+    """A real credential of this node, with its proof (the key resolves locally)."""
+    return json.loads(issue().document)
+
+
+def poisoned(signed: dict[str, Any], poison: Poison) -> dict[str, Any]:
+    """The signed credential with a poison added, its proof kept: the key resolves, so the
+    verifier canonicalises the document before it can find the signature wrong."""
+    unsecured = {name: value for name, value in signed.items() if name != "proof"}
+    return {**poison(unsecured), "proof": signed["proof"]}
+
+
+def within_cpu_budget[T](request: Callable[[], T]) -> T:
+    started = time.process_time()
+    result = request()
+    spent = time.process_time() - started
+    assert spent < CPU_BUDGET, f"the request took {spent:.2f} s of CPU"
+    return result
+
+
+def proof_detail(result: dict[str, Any]) -> str:
+    (check,) = [check for check in result["checks"] if check["check"] == "proof"]
+    assert check["ok"] is False
+    return str(check.get("detail") or check.get("message") or check)
+
+
+@pytest.mark.parametrize("name", POISONS)
+def test_the_verify_api_refuses_each_poison_by_name_within_the_cpu_budget(signed_document, name):
+    poison, words = POISONS[name]
+    body = json.dumps(poisoned(signed_document, poison))
+    assert len(body) < 512 * 1024  # under the size cap: only a work budget can stop it
+    client = hostile.quiet_client()
+    for _ in range(2):  # the second time, the shape is known: no costlier path either
+        response = within_cpu_budget(
+            lambda: client.post("/api/v1/verify", data=body, content_type="application/json")
+        )
+        assert response.status_code == 200
+        result = hostile.json_body(response)
+        assert result["verified"] is False
+        assert words in proof_detail(result)
+
+
+@pytest.mark.parametrize("name", POISONS)
+def test_the_vc_api_refuses_each_poison_by_name_within_the_cpu_budget(signed_document, name):
+    poison, words = POISONS[name]
+    body = {"verifiableCredential": poisoned(signed_document, poison), "options": {}}
+    response = within_cpu_budget(
+        lambda: hostile.quiet_client().post(
+            "/vc-api/credentials/verify", body, content_type="application/json"
+        )
+    )
+    assert response.status_code == 400, response.content[:300]
+    assert words in response.content.decode()
+
+
+def test_the_issues_own_input_was_refused_after_seconds_and_now_within_the_budget(
+    signed_document,
+):
+    # 165 blank nodes each related to all the others, about 430 KB: 18.5 s of CPU before.
+    body = json.dumps(poisoned(signed_document, lambda d: clique(d, 165)))
+    assert 400 * 1024 < len(body) < 512 * 1024
+    response = within_cpu_budget(
+        lambda: hostile.quiet_client().post(
+            "/api/v1/verify", data=body, content_type="application/json"
+        )
+    )
+    assert "too-large" in proof_detail(hostile.json_body(response))
+
+
+def test_a_legitimate_credential_with_blank_nodes_still_verifies(signed_document):
+    dataset = signing._SafeProcessor().to_rdf(
+        {k: v for k, v in signed_document.items() if k != "proof"},
+        {"documentLoader": signing.load_document, "base": None},
+    )
+    blank_nodes = {
+        quad[position]["value"]
+        for quad in dataset["@default"]
+        for position in ("subject", "object")
+        if quad[position]["type"] == "blank node"
+    }
+    assert len(blank_nodes) >= 10  # alignments, identifiers, the subject: a realistic graph
+    body = json.dumps(signed_document)
+    for path in ("/api/v1/verify", "/vc-api/credentials/verify"):
+        payload: Any = (
+            body if path == "/api/v1/verify" else {"verifiableCredential": signed_document}
+        )
+        response = within_cpu_budget(
+            functools.partial(
+                hostile.quiet_client().post, path, payload, content_type="application/json"
+            )
+        )
+        assert response.status_code == 200, response.content[:300]
+        assert response.json()["verified"] is True
+
+
+@pytest.mark.parametrize("name", ["dense-clique-25", "alike-ring-300", "blank-tree-600"])
+def test_signing_refuses_a_poison_with_a_named_reason_instead_of_hanging(template, name):
+    poison, words = POISONS[name]
+    with pytest.raises(signing.CanonicalizationError, match=words):
+        within_cpu_budget(
+            lambda: signing.sign_document(
+                poison(template),
+                private_key=Ed25519PrivateKey.generate(),
+                verification_method="did:example:issuer#key-1",
+                created="2026-01-01T00:00:00Z",
+            )
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("dense-clique-25", "too_complex"),
+        ("chain-500", "too_complex"),
+        ("blank-tree-600", "too_many_blank_nodes"),
+        ("wide-list-10000", "too_large"),
+    ],
+)
+def test_the_vc_api_refuses_to_sign_a_poison_with_a_stable_code_within_the_cpu_budget(
+    template, name, code
+):
+    institution = InstitutionFactory()
+    token = make_token(institution)
+    poison, words = POISONS[name]
+    credential = {**poison(template), "issuer": {**template["issuer"], "id": institution.did}}
+    response = within_cpu_budget(
+        lambda: hostile.quiet_client().post(
+            "/vc-api/credentials/issue",
+            {"credential": credential},
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    )
+    assert response.status_code == 400, response.content[:300]
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert words in error["message"]
+    assert not AuditEvent.objects.filter(action="vc_api.credential_signed").exists()
+
+
+@pytest.mark.parametrize("name", ["dense-clique-25", "chain-500", "split-list-500"])
+def test_a_presentation_carrying_a_poison_is_refused_within_the_cpu_budget(signed_document, name):
+    # Signed over a legitimate credential, then given the poisoned one: the verifier must
+    # canonicalise the presentation (and the credential) before it can tell.
+    legitimate = presentation(
+        signed_document, Ed25519PrivateKey.generate(), challenge="c-1", domain="v.example"
+    )
+    document = {
+        **legitimate,
+        "verifiableCredential": [poisoned(signed_document, POISONS[name][0])],
+    }
+    response = within_cpu_budget(
+        lambda: hostile.quiet_client().post(
+            "/vc-api/presentations/verify",
+            {"verifiablePresentation": document, "options": {"challenge": "c-1"}},
+            content_type="application/json",
+        )
+    )
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["verified"] is False
+    assert POISONS[name][1] in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["dense-clique-25", "alike-ring-300", "blank-tree-600"])
+def test_a_wallet_import_of_a_poison_is_kept_unverified_with_the_reason_within_the_cpu_budget(
+    signed_document, logged_in, name
+):
+    learner = UserFactory()
+    client = logged_in(learner)
+    document = json.dumps(poisoned(signed_document, POISONS[name][0]))
+    within_cpu_budget(lambda: client.post(reverse("learners:import"), {"document": document}))
+    imported = ImportedCredential.objects.get(owner=learner)
+    assert imported.verified is False
+    assert POISONS[name][1] in json.dumps(imported.verification)
+
+
+@pytest.mark.parametrize("name", ["dense-clique-25", "chain-500", "split-list-500"])
+def test_the_verify_page_refuses_a_poison_by_name_within_the_cpu_budget(signed_document, name):
+    poison, words = POISONS[name]
+    document = json.dumps(poisoned(signed_document, poison))
+    response = within_cpu_budget(
+        lambda: hostile.quiet_client().post("/verify", {"document": document})
+    )
+    assert response.status_code == 200
+    assert words in response.content.decode()
