@@ -1,10 +1,12 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
 from institutions import publications, services
 from institutions.models import AuditEvent, Institution, Invitation, Membership
+from meshe.plain_text import validate_one_line_text
 
 
 class MembershipInline(admin.TabularInline):
@@ -13,8 +15,22 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ("user",)
 
 
+class InstitutionAdminForm(forms.ModelForm):
+    """The name is signed into every credential as the issuer's: plain text on one line."""
+
+    class Meta:
+        model = Institution
+        fields = ("name",)  # the admin adds the others it shows
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"]
+        validate_one_line_text(name)
+        return name
+
+
 @admin.register(Institution)
 class InstitutionAdmin(admin.ModelAdmin):
+    form = InstitutionAdminForm
     list_display = ("name", "slug", "country", "schac_code", "erasmus_code", "require_mfa")
     list_filter = ("country", "require_mfa")
     search_fields = ("name", "slug", "schac_code", "erasmus_code", "pic")

@@ -63,7 +63,7 @@ def recipient_problems(
         problems["holder_name"] = _("The name is missing.")
     elif len(holder_name) > NAME_MAX:
         problems["holder_name"] = _("The name is longer than 200 characters.")
-    elif problem := plain_text.control_character_problem(holder_name, multiline=False):
+    elif problem := plain_text.typed_text_problem(holder_name, multiline=False):
         problems["holder_name"] = _("The name: %(problem)s") % {"problem": problem}
     if not holder_email:
         problems["holder_email"] = _("The e-mail address is missing.")
@@ -79,7 +79,7 @@ def recipient_problems(
         }
     elif awarded > today:
         problems["awarded_date"] = _("The date of achievement is in the future.")
-    if len(grade) > GRADE_MAX or plain_text.control_character_problem(grade, multiline=False):
+    if len(grade) > GRADE_MAX or plain_text.typed_text_problem(grade, multiline=False):
         problems["grade"] = _("The grade must be at most 100 characters of plain text.")
     if evidence_url:
         if len(evidence_url) > EVIDENCE_URL_MAX:
@@ -92,7 +92,7 @@ def recipient_problems(
         problems["evidence_narrative"] = _("The evidence is longer than %(limit)s characters.") % {
             "limit": NARRATIVE_MAX
         }
-    elif problem := plain_text.control_character_problem(evidence_narrative):
+    elif problem := plain_text.typed_text_problem(evidence_narrative):
         problems["evidence_narrative"] = _("The evidence: %(problem)s") % {"problem": problem}
     return problems
 

@@ -7,6 +7,7 @@ from uuid import UUID
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -51,7 +52,9 @@ class _IssuerView(Protocol):
 
 def _protocol_endpoint(view: _IssuerView) -> Any:
     """A POST endpoint for wallets: no CSRF (no cookies are used), the institution resolved from
-    the slug, and an OAuthError turned into its JSON error response."""
+    the slug, and an OAuthError turned into its JSON error response, as is a body over Django's
+    upload caps (DATA_UPLOAD_MAX_MEMORY_SIZE, DATA_UPLOAD_MAX_NUMBER_FIELDS), which would
+    otherwise get the HTML 400 page."""
 
     @csrf_exempt
     @require_POST
@@ -61,6 +64,10 @@ def _protocol_endpoint(view: _IssuerView) -> Any:
             return view(request, _issuer(slug))
         except oid4vci.OAuthError as exc:
             return _error(exc)
+        except RequestDataTooBig:
+            return _error(oid4vci.OAuthError("invalid_request", "The request body is too large."))
+        except (TooManyFieldsSent, TooManyFilesSent):
+            return _error(oid4vci.OAuthError("invalid_request", "The request has too many fields."))
 
     return wrapper
 

@@ -147,3 +147,28 @@ def test_claim_e_mails_and_partner_messages_have_queues_of_their_own_a_plain_wor
     assert router.route({}, "exchange.tasks.notice_send")["queue"].name == "exchange"
     # `celery -A meshe worker` without -Q (make run, CI) reads them all.
     assert {"celery", "mail", "exchange"} <= set(celery_app.amqp.queues.consume_from)
+
+
+def test_the_text_part_shows_names_and_titles_as_typed_and_the_html_part_escapes_them():
+    name = 'Zoë "Q" <O\'Neil> & Co'
+    micro_credential = MicroCredentialFactory(title='Data & "AI" <Basics>')
+    credential = services.credential_issue(
+        actor=None,
+        institution=micro_credential.institution,
+        micro_credential=micro_credential,
+        holder_name=name,
+        holder_email="zoe@example.eu",
+        awarded_date=date(2026, 11, 20),
+    )
+    mail.outbox.clear()
+    services.holders_notify(credential_ids=[credential.pk])
+    (message,) = mail.outbox
+    assert isinstance(message, EmailMultiAlternatives)
+    assert message.subject == 'Your micro-credential: Data & "AI" <Basics>'
+    assert f"Dear {name}," in message.body
+    assert 'the micro-credential "Data & "AI" <Basics>".' in message.body
+    for entity in ("&quot;", "&lt;", "&gt;", "&amp;", "&#x27;", "&#39;"):
+        assert entity not in message.body
+    html, _mimetype = message.alternatives[0]
+    assert "Zoë &quot;Q&quot; &lt;O&#x27;Neil&gt; &amp; Co" in str(html)
+    assert name not in str(html)

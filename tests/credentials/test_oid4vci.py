@@ -438,3 +438,77 @@ def test_revoking_through_the_service_flips_the_token_status_bit(
     services.credential_revoke(credential=held, actor=None)
     _served, packed = statuses_served(client, issued.token_status_list)
     assert token_status_list.get_status(packed, issued.token_status_index) == 1
+
+
+# Hostile bodies --------------------------------------------------------------------------------
+
+
+def oauth_refusal(response) -> str:
+    """The RFC 6749 §5.2 error of a refused request: JSON, not stored, never Django's HTML page."""
+    assert response.status_code == 400, response.content[:200]
+    assert response["Content-Type"] == "application/json"
+    assert response["Cache-Control"] == "no-store"
+    body = response.json()
+    assert body["error_description"]
+    return body["error"]
+
+
+def test_a_token_request_with_too_many_fields_gets_an_oauth_error(wallet, settings):
+    fields = "&".join(f"f{n}=1" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    response = wallet.client.post(
+        wallet.url("token"), fields, content_type="application/x-www-form-urlencoded"
+    )
+    assert oauth_refusal(response) == "invalid_request"
+
+
+def test_an_oversized_token_request_gets_an_oauth_error(wallet, settings):
+    padding = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    response = wallet.client.post(
+        wallet.url("token"),
+        f"grant_type={oid4vci.PRE_AUTHORIZED_CODE_GRANT}&pad={padding}",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert oauth_refusal(response) == "invalid_request"
+
+
+def test_an_oversized_credential_request_gets_an_oauth_error(wallet, access_token, settings):
+    response = wallet.client.post(
+        wallet.url("credential"),
+        json.dumps({"pad": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
+    assert oauth_refusal(response) == "invalid_request"
+
+
+def test_a_credential_request_with_too_many_form_fields_gets_an_oauth_error(wallet, access_token):
+    fields = "&".join(f"f{n}=1" for n in range(100_000))
+    response = wallet.client.post(
+        wallet.url("credential"),
+        fields,
+        content_type="application/x-www-form-urlencoded",
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
+    assert oauth_refusal(response) == "invalid_credential_request"
+
+
+@pytest.mark.parametrize(
+    ("now", "until"),
+    [
+        ("2026-01-15T01:51:00+01:00", "until 02:01 CET."),  # winter time in Brussels
+        ("2027-07-15T01:51:00+02:00", "until 02:01 CEST."),  # summer time
+    ],
+)
+def test_the_pin_e_mail_says_until_when_in_24_hour_time_naming_the_zone(
+    time_machine, django_capture_on_commit_callbacks, now, until
+):
+    time_machine.move_to(now, tick=False)
+    learner = UserFactory(email="ana@example.eu")
+    credential = held_credential(learner)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        wi.wallet_offer_create(user=learner, credential=credential)
+    (message,) = mail.outbox
+    assert until in message.body
+    assert ".." not in message.body
+    assert pin_in(message)

@@ -52,6 +52,27 @@ BAD = {
         "e" * 10_001,
         "The evidence is longer than 10000 characters.",
     ),
+    # Bidirectional overrides and isolates would show another name than the one signed.
+    "name with a right-to-left override": (
+        "holder_name",
+        "Ana \u202eakswolaK",
+        "The name: This contains control characters; remove them and try again.",
+    ),
+    "name with an isolate": (
+        "holder_name",
+        "Ana \u2067Kowalska\u2069",
+        "The name: This contains control characters; remove them and try again.",
+    ),
+    "grade with an override": (
+        "grade",
+        "\u202d8.5",
+        "The grade must be at most 100 characters of plain text.",
+    ),
+    "evidence with an embedding": (
+        "evidence_narrative",
+        "Built \u202bit",
+        "The evidence: This contains control characters; remove them and try again.",
+    ),
 }
 FUTURE = "The date of achievement is in the future."
 

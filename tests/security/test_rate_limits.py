@@ -255,14 +255,19 @@ def test_sign_in_answers_429_with_retry_after_over_allauths_limit(client, settin
 
 
 @pytest.mark.django_db
-def test_repeated_wrong_passwords_lock_the_account_for_a_while(client, settings):
+def test_repeated_wrong_passwords_lock_the_account_for_a_while(client, settings, frozen):
     user = UserFactory()
     path = reverse("account_login")
     for _ in range(5):
-        client.post(path, {"login": user.email, "password": "wrong"})
+        assert client.post(path, {"login": user.email, "password": "wrong"}).status_code == 200
     page = client.post(path, {"login": user.email, "password": PASSWORD})
-    assert page.status_code == 200
+    assert refused(page, seconds=300)  # login_failed's "5/300s/key": every attempt has expired
+    assert page["Cache-Control"] == "no-store"
     assert "Too many failed login attempts" in page.text
+    frozen.shift(299)
+    assert refused(client.post(path, {"login": user.email, "password": PASSWORD}))
+    frozen.shift(2)
+    assert client.post(path, {"login": user.email, "password": PASSWORD}).status_code == 302
 
 
 def test_allauths_limits_are_configured_explicitly(settings):
