@@ -98,7 +98,7 @@ def read_rows(
         EOFError,
         IndexError,
         KeyError,
-        NotImplementedError,
+        NotImplementedError,  # zipfile's word for a compression method it lacks
         OSError,
         OverflowError,
         RuntimeError,

@@ -15,8 +15,12 @@ openbadges-specification, ob_v3p0/docformat.md; no copy is kept in tests/standar
 
 Bakers write the credential text exactly as given, so unbaking returns it byte for byte and the
 signature still verifies. Readers are strict (signature, chunk lengths, CRCs, one credential,
-size caps) and, for SVG, refuse entity declarations and external entities, so a hostile upload
-costs at most MAX_IMAGE_BYTES of parsing.
+size caps) and, for SVG, refuse entity declarations and external entities. Besides the size
+cap, each format has a work budget, so that no image under the cap costs more than a few
+hundredths of a second of CPU or a few megabytes: a PNG is read chunk by chunk, keeping only the
+iTXt chunks, and refused past MAX_PNG_CHUNKS chunks; an SVG is refused past MAX_SVG_NODES
+elements, attributes and CDATA sections, MAX_SVG_ATTRIBUTES attributes in one tag, or
+MAX_SVG_DEPTH levels of nesting (docs/security.md, "Badge images").
 """
 
 import re
@@ -40,6 +44,23 @@ MAX_IMAGE_BYTES: Final = 4 * 1024 * 1024
 MAX_CREDENTIAL_BYTES: Final = 512 * 1024
 # The PNG specification's largest chunk length (2^31 - 1).
 _PNG_MAX_CHUNK_LENGTH: Final = 0x7FFFFFFF
+# Work budgets. A real badge PNG has a handful to a few dozen chunks (encoders split the image
+# data into IDAT chunks of 8 KiB or more, so 4 MiB makes at most a few hundred); 12-byte chunks
+# would fit 350,000 in the size cap, each costing a Python loop turn and a CRC.
+MAX_PNG_CHUNKS: Final = 10_000
+# Elements, attributes and CDATA sections in an SVG, counted over the whole document: each
+# costs a Python callback or object. Badge artwork has tens to a few thousand elements of a few
+# attributes each; the baked credential, one element and one CDATA section per "]]>" or carriage
+# return it holds.
+MAX_SVG_NODES: Final = 200_000
+# Attributes of one element. expat and pyexpat build every attribute of a start tag before any
+# handler sees it (360,000 in one tag cost 0.4 s and 90 MB), so this is checked on the bytes
+# before parsing: XML forbids "<" in attribute values, so the attributes of a tag all lie
+# between its "<" and the next one, each with its own "=".
+MAX_SVG_ATTRIBUTES: Final = 1_000
+_TOO_MANY_ATTRIBUTES = re.compile(rb"<(?:[^<=]*+=){%d}" % (MAX_SVG_ATTRIBUTES + 1))
+# Nesting of SVG elements: expat keeps a stack entry per open element.
+MAX_SVG_DEPTH: Final = 256
 _CHUNK_TYPE = re.compile(rb"[A-Za-z]{4}")
 # Characters XML 1.0 cannot carry at all, not even as a character reference.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -88,16 +109,29 @@ def unbake(data: bytes) -> str:
 
 def png_chunks(png: bytes) -> list[Chunk]:
     """The chunks of a PNG, strictly: signature, IHDR first, IEND last and nothing after it,
-    every length within the file and every CRC right. Raises BadgeImageError."""
+    every length within the file and every CRC right, at most MAX_PNG_CHUNKS of them.
+    Raises BadgeImageError."""
+    view = memoryview(png)
+    return [Chunk(type=kind, data=bytes(view[start:end])) for kind, start, end in _png_scan(png)]
+
+
+def _png_scan(png: bytes) -> list[tuple[bytes, int, int]]:
+    """Each chunk's type and the bounds of its data, checked as png_chunks says; no chunk's
+    data is copied. Raises BadgeImageError."""
     if len(png) > MAX_IMAGE_BYTES:
         raise BadgeImageError(
             f"the image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MiB; no badge is that large"
         )
     if not is_png(png):
         raise BadgeImageError("this is not a PNG image (the PNG signature is missing)")
-    chunks: list[Chunk] = []
+    view = memoryview(png)
+    chunks: list[tuple[bytes, int, int]] = []
     offset = len(PNG_SIGNATURE)
     while True:
+        if len(chunks) >= MAX_PNG_CHUNKS:
+            raise BadgeImageError(
+                f"the PNG image has more than {MAX_PNG_CHUNKS:,} chunks; no badge has that many"
+            )
         if offset + 8 > len(png):
             raise BadgeImageError("the PNG image is truncated (it ends before its IEND chunk)")
         length, chunk_type = struct.unpack(">I4s", png[offset : offset + 8])
@@ -107,15 +141,14 @@ def png_chunks(png: bytes) -> list[Chunk]:
             raise BadgeImageError(
                 f"the PNG image is truncated (its {chunk_type.decode()} chunk is cut short)"
             )
-        data = png[offset + 8 : offset + 8 + length]
-        (crc,) = struct.unpack(">I", png[offset + 8 + length : offset + 12 + length])
-        if zlib.crc32(chunk_type + data) != crc:
+        (crc,) = struct.unpack_from(">I", png, offset + 8 + length)
+        if zlib.crc32(view[offset + 8 : offset + 8 + length], zlib.crc32(chunk_type)) != crc:
             raise BadgeImageError(
                 f"the PNG image is damaged (the CRC of its {chunk_type.decode()} chunk is wrong)"
             )
         if not chunks and chunk_type != b"IHDR":
             raise BadgeImageError("the PNG image is malformed (it does not start with IHDR)")
-        chunks.append(Chunk(type=chunk_type, data=data))
+        chunks.append((chunk_type, offset + 8, offset + 8 + length))
         offset += 12 + length
         if chunk_type == b"IEND":
             break
@@ -183,7 +216,12 @@ def _itxt_text(data: bytes) -> str:
 def unbake_png(png: bytes) -> str:
     """The credential text of the image's one openbadgecredential iTXt chunk, exactly as baked.
     Raises BadgeImageError for a damaged PNG, none or more than one credential."""
-    texts = [c for c in png_chunks(png) if c.type == b"iTXt"]
+    view = memoryview(png)
+    texts = [
+        Chunk(type=kind, data=bytes(view[start:end]))
+        for kind, start, end in _png_scan(png)
+        if kind == b"iTXt"
+    ]
     keywords = [_itxt_keyword(c.data) for c in texts]
     found = [c for c in texts if _itxt_keyword(c.data) == PNG_KEYWORD]
     if len(found) > 1:
@@ -205,8 +243,11 @@ def bake_png(png: bytes, credential: str) -> bytes:
     uncompressed; every other byte is kept. Raises BadgeImageError for a damaged PNG or one that
     already carries a credential."""
     _check_credential_text(credential)
-    chunks = png_chunks(png)
-    if any(c.type == b"iTXt" and _itxt_keyword(c.data) == PNG_KEYWORD for c in chunks):
+    view = memoryview(png)
+    if any(
+        kind == b"iTXt" and _itxt_keyword(bytes(view[start:end])) == PNG_KEYWORD
+        for kind, start, end in _png_scan(png)
+    ):
         raise BadgeImageError("the PNG image already carries a credential; one image holds one")
     iend = len(png) - 12  # png_chunks proved the file ends with an empty IEND chunk.
     return png[:iend] + png_chunk(b"iTXt", itxt_data(PNG_KEYWORD, credential)) + png[iend:]
@@ -225,6 +266,9 @@ class _SvgScan:
     credentials: int = 0
     ob2_assertion: bool = False
     verify: str | None = None
+    # Elements, attributes and CDATA sections seen, and elements open: the work budget.
+    nodes: int = 0
+    depth: int = 0
     depth_in_credential: int = 0
     cdata: bool = False
     # The credential element's character data in document order, each part marked as inside a
@@ -242,8 +286,17 @@ def _scan_svg(svg: bytes) -> _SvgScan:
         raise BadgeImageError(
             f"the image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MiB; no badge is that large"
         )
+    if svg.count(b"=") > MAX_SVG_ATTRIBUTES and _TOO_MANY_ATTRIBUTES.search(svg):
+        raise BadgeImageError(
+            f"the SVG image has an element with more than {MAX_SVG_ATTRIBUTES:,} attributes; "
+            "no badge has one"
+        )
     scan = _SvgScan()
     parser = expat.ParserCreate(namespace_separator=" ")
+    # Contiguous text reaches Python in one call (up to the buffer's size), not one per line or
+    # per character reference; the CDATA handlers still see where each section starts and ends.
+    parser.buffer_text = True
+    parser.buffer_size = 64 * 1024
     # No DTD is ever read: no parameter entities, no external entities, no entity declarations
     # (which is what makes "billion laughs" and external-entity reads impossible).
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
@@ -258,7 +311,21 @@ def _scan_svg(svg: bytes) -> _SvgScan:
     def xml_declaration(_version: str, encoding: str | None, _standalone: int) -> None:
         scan.encoding = encoding
 
+    def count(nodes: int) -> None:
+        scan.nodes += nodes
+        if scan.nodes > MAX_SVG_NODES:
+            raise BadgeImageError(
+                f"the SVG image has more than {MAX_SVG_NODES:,} elements, attributes and CDATA "
+                "sections; no badge has that many"
+            )
+
     def start(name: str, attributes: dict[str, str]) -> None:
+        count(1 + len(attributes))
+        scan.depth += 1
+        if scan.depth > MAX_SVG_DEPTH:
+            raise BadgeImageError(
+                f"the SVG image nests elements more than {MAX_SVG_DEPTH} deep; no badge does"
+            )
         if not scan.root:
             scan.root, scan.root_offset = name, parser.CurrentByteIndex
         if scan.depth_in_credential:
@@ -273,6 +340,7 @@ def _scan_svg(svg: bytes) -> _SvgScan:
             scan.ob2_assertion = True
 
     def end(_name: str) -> None:
+        scan.depth -= 1
         scan.depth_in_credential = 0
 
     def text(data: str) -> None:
@@ -280,6 +348,7 @@ def _scan_svg(svg: bytes) -> _SvgScan:
             scan.parts.append((scan.cdata, data))
 
     def cdata_start() -> None:
+        count(1)
         scan.cdata = True
 
     def cdata_end() -> None:
