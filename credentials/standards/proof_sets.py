@@ -38,6 +38,7 @@ from credentials.standards.signing import (
     Canonicalizer,
     KeyNotResolved,
     canonicalize,
+    request_work_budget,
     verify_proof,
 )
 from credentials.standards.verification import (
@@ -723,6 +724,8 @@ class PresentationVerification:
         }
 
 
+# A presentation and all its credentials share one request's work budget.
+@request_work_budget()
 def verify_presentation(
     document: Any,
     *,
