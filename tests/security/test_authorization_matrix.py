@@ -316,6 +316,11 @@ DOORS: dict[str, Entry] = {
     # wallet_issuance: OID4VCI ---------------------------------------------------------------------
     "wallet_issuance:issuer_metadata": entry(get(everyone(200)), slug="a"),
     "wallet_issuance:authorization_server_metadata": entry(get(everyone(200)), slug="a"),
+    "wallet_issuance:issuer_metadata_appended": entry(get(everyone(200)), slug="a"),
+    "wallet_issuance:authorization_server_metadata_appended": entry(get(everyone(200)), slug="a"),
+    "wallet_issuance:well_known_not_served": entry(  # a JSON 404 for draft clients' probes
+        get(everyone(404)), slug="a", name="well_known_name"
+    ),
     "wallet_issuance:token": entry(post(everyone(400)), slug="a"),  # no pre-authorised code
     "wallet_issuance:nonce": entry(post(everyone(200)), slug="a"),
     "wallet_issuance:credential": entry(post(everyone(401)), slug="a"),  # no access token
@@ -511,6 +516,7 @@ def _build_world() -> World:
         a=uni_a.slug,
         b=uni_b.slug,
         guide="faq",
+        well_known_name="openid-configuration",
         learner_email=learner.email,
         credential=str(credential.public_id),
         micro_credential=str(spec.public_id),
