@@ -38,6 +38,7 @@ from credentials.standards.signing import (
     CRYPTOSUITE,
     PROOF_TYPE,
     Canonicalizer,
+    Failure,
     KeyNotResolved,
     canonicalize,
     hash_data,
@@ -86,6 +87,8 @@ class ProofOutcome:
     verified: bool
     verification_method: str | None
     detail: str
+    # The document ran past a work budget of canonicalisation: so would every other proof's.
+    over_budget: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,24 +139,43 @@ def verify_proof_set(
                 )
             by_id[proof_id] = proof
     unsecured = {name: value for name, value in document.items() if name != "proof"}
-    outcomes = tuple(
-        _verify_member(
-            index,
-            proof,
-            unsecured,
-            by_id,
-            public_key=public_key,
-            proof_purpose=proof_purpose,
-            challenge=challenge,
-            domain=domain,
-            now=now,
-            root_canonicalizer=root_canonicalizer,
+    outcomes: list[ProofOutcome] = []
+    for index, proof in enumerate(proofs):
+        over = next((outcome for outcome in outcomes if outcome.over_budget), None)
+        if over is not None:
+            # Each proof canonicalises the document again: one refusal answers for all.
+            method = proof.get("verificationMethod")
+            outcomes.append(
+                ProofOutcome(
+                    index=index,
+                    verified=False,
+                    verification_method=method if isinstance(method, str) else None,
+                    detail=f"not checked: {over.detail}",
+                )
+            )
+            continue
+        outcomes.append(
+            _verify_member(
+                index,
+                proof,
+                unsecured,
+                by_id,
+                public_key=public_key,
+                proof_purpose=proof_purpose,
+                challenge=challenge,
+                domain=domain,
+                now=now,
+                root_canonicalizer=root_canonicalizer,
+            )
         )
-        for index, proof in enumerate(proofs)
-    )
     return ProofSetVerification(
-        verified=all(outcome.verified for outcome in outcomes), proofs=outcomes
+        verified=all(outcome.verified for outcome in outcomes), proofs=tuple(outcomes)
     )
+
+
+_BUDGET_FAILURES: Final = frozenset(
+    {Failure.TOO_LARGE, Failure.TOO_MANY_BLANK_NODES, Failure.TOO_COMPLEX}
+)
 
 
 def _proof_list(proof: Any) -> list[Mapping[str, Any]] | str:
@@ -210,7 +232,13 @@ def _verify_member(
         canonicalizer=canonical,
     )
     if not result.verified:
-        return failed(f"{result.failure}: {result.detail}")
+        return ProofOutcome(
+            index=index,
+            verified=False,
+            verification_method=method,
+            detail=f"{result.failure}: {result.detail}",
+            over_budget=result.failure in _BUDGET_FAILURES,
+        )
     return ProofOutcome(
         index=index,
         verified=True,
