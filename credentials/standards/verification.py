@@ -87,7 +87,6 @@ _PREREQUISITES: Final[Mapping[CheckName, CheckName | None]] = {
     CheckName.CONTEXTS: CheckName.DATA_MODEL,
     CheckName.PROOF: CheckName.CONTEXTS,
     CheckName.ISSUER_KEY: CheckName.PROOF,
-    CheckName.SIGNERS: CheckName.CONTEXTS,
     CheckName.VALIDITY: CheckName.DATA_MODEL,
     CheckName.STATUS: CheckName.ISSUER_KEY,
     CheckName.ISSUER_KNOWN: CheckName.DATA_MODEL,
