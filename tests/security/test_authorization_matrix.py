@@ -194,6 +194,7 @@ DOORS: dict[str, Entry] = {
         post(staff(ADMIN, 302)), slug="a", membership_id="membership"
     ),
     "institutions:key_rotate": entry(post(page(ADMIN, 302)), slug="a"),
+    "institutions:output_set": entry(post(page(ADMIN, 302)), slug="a"),
     "institutions:audit": entry(get(page(ADMIN)), slug="a"),
     "institutions:audit_csv": entry(get(page(ADMIN)), slug="a"),
     "institutions:api_tokens": entry(get(page(ADMIN)), post(page(ADMIN)), slug="a"),
