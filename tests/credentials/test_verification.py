@@ -902,9 +902,12 @@ def test_any_mutation_of_a_signed_credential_yields_named_checks_and_never_raise
         mutated[key] = value
     result = verify(mutated)
     several = isinstance(mutated.get("proof"), list) and len(mutated["proof"]) > 1
-    # A proof set or chain adds its signers line after the issuer key check.
-    expected = [*CHECK_NAMES[:5], "signers", *CHECK_NAMES[5:]] if several else CHECK_NAMES
-    assert [check.check for check in result.checks] == expected
+    names = [check.check for check in result.checks]
+    # A proof set or chain whose proofs can be read adds its signers line after the issuer key
+    # check; a single proof never does.
+    if several and names[5:6] == ["signers"]:
+        del names[5]
+    assert names == CHECK_NAMES
     if result.verified:
         assert all(check.ok for check in result.checks[:-1])
 
