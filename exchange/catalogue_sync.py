@@ -117,7 +117,9 @@ def specification_feed_item(
         participation=_code(snapshot["form_of_participation"]),
         stacks_into=[ref["url"] for ref in snapshot["part_of"]] if snapshot["is_partial"] else None,
         # From the specification itself: practical information is not versioned.
-        practical=practical.feed_summary(practical.from_micro_credential(spec)),
+        practical=practical.feed_summary(
+            practical.from_micro_credential(spec, assume_main_language=False)
+        ),
     )
 
 

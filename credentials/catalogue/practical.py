@@ -80,9 +80,12 @@ def _dates(values: Sequence[Any]) -> tuple[date, ...]:
     return tuple(sorted(found))
 
 
-def from_micro_credential(micro_credential: Any) -> Practical:
-    """The practical information staff entered on one of our offers."""
+def from_micro_credential(micro_credential: Any, *, assume_main_language: bool = True) -> Practical:
+    """The practical information staff entered on one of our offers. Without languages of
+    instruction, the course is taken to be taught in its main language unless
+    assume_main_language is false (the feed sends only what staff entered)."""
     mc = micro_credential
+    main = (mc.language,) if assume_main_language else ()
     return Practical(
         enrolment_url=mc.enrolment_url,
         enrolment_contact=mc.enrolment_contact,
@@ -95,7 +98,7 @@ def from_micro_credential(micro_credential: Any) -> Practical:
         price=mc.price,
         currency=mc.currency,
         cost_note=mc.cost_note,
-        languages=tuple(mc.instruction_languages) or (mc.language,),
+        languages=tuple(mc.instruction_languages) or main,
         mode=mc.form_of_participation,
         place=mc.place,
     )
