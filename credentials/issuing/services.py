@@ -23,6 +23,7 @@ from credentials import documents, hooks
 from credentials.exceptions import CredentialError, CredentialUnsignable
 from credentials.issuing import recipients, spreadsheets, tasks
 from credentials.models import (
+    PRACTICAL_FIELDS,
     SPECIFICATION_FIELDS,
     BulkIssueJob,
     BulkIssueRow,
@@ -659,7 +660,7 @@ def micro_credential_save(
     elif micro_credential.institution_id != institution.pk:
         raise CredentialError(_("This micro-credential belongs to another institution."))
     for name, value in fields.items():
-        if name not in SPECIFICATION_FIELDS:
+        if name not in SPECIFICATION_FIELDS and name not in PRACTICAL_FIELDS:
             raise TypeError(f"{name} is not a field of a specification")
         setattr(micro_credential, name, value)
     if micro_credential.status == MicroCredential.Status.PUBLISHED:

@@ -1,5 +1,5 @@
 import re
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from credentials.catalogue import esco
 from credentials.issuing import recipients
-from credentials.models import SPECIFICATION_FIELDS, MicroCredential, Pathway
-from credentials.standards import vocabularies
+from credentials.models import PRACTICAL_FIELDS, SPECIFICATION_FIELDS, MicroCredential, Pathway
+from credentials.standards import currencies, vocabularies
 from meshe.plain_text import validate_multiline_text, validate_one_line_text
 
 
@@ -141,14 +141,22 @@ class MicroCredentialForm(forms.ModelForm):
         help_text=_("Language codes separated by commas, such as en, nl."),
     )
 
+    start_dates = forms.CharField(
+        label=_("Start dates"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("One date per line, such as 2027-03-01."),
+    )
+
     class Meta:
         model = MicroCredential
         fields = [
             name
             for name in SPECIFICATION_FIELDS
             if name not in {"learning_outcomes", "title_translations", "description_translations"}
-        ]
+        ] + PRACTICAL_FIELDS
         widgets = {
+            "schedule": forms.Textarea(attrs={"rows": 2}),
             "description": forms.Textarea(attrs={"rows": 4}),
             "quality_assurance_note": forms.Textarea(attrs={"rows": 2}),
             "prerequisites": forms.Textarea(attrs={"rows": 2}),
@@ -169,9 +177,14 @@ class MicroCredentialForm(forms.ModelForm):
             self.fields[name].validators.append(
                 validate_one_line_text if name == "title" else validate_multiline_text
             )
+        # Shown on the public offer page and sent in the partner feed.
+        for name in ("enrolment_contact", "cost_note", "place"):
+            self.fields[name].validators.append(validate_one_line_text)
+        self.fields["schedule"].validators.append(validate_multiline_text)
         if self.instance.pk:
             self.initial["part_of"] = "\n".join(ref["url"] for ref in self.instance.part_of)
             self.initial["instruction_languages"] = ", ".join(self.instance.instruction_languages)
+            self.initial["start_dates"] = "\n".join(self.instance.start_dates)
 
     def clean_part_of(self) -> list[dict[str, Any]]:
         validate = URLValidator(schemes=["https", "http"])
@@ -198,13 +211,57 @@ class MicroCredentialForm(forms.ModelForm):
             )
         return codes
 
+    def clean_start_dates(self) -> list[str]:
+        return practical_start_dates(self.cleaned_data["start_dates"])
+
+    def clean_currency(self) -> str:
+        code = self.cleaned_data["currency"].strip().upper()
+        if code and not currencies.is_currency(code):
+            raise ValidationError(
+                _("%(code)s is not a currency code. Use the ISO 4217 code, such as EUR.")
+                % {"code": code}
+            )
+        return code
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("part_of") and not data.get("is_partial"):
             self.add_error(
                 "is_partial", _("Tick this when the micro-credential stacks into another one.")
             )
+        practical_check(self, data)
         return data
+
+
+def practical_start_dates(text: str) -> list[str]:
+    """Start dates typed one per line (or separated by commas), as ISO dates in order."""
+    found = set()
+    for part in re.split(r"[\s,;]+", text.strip()):
+        if not part:
+            continue
+        try:
+            found.add(date.fromisoformat(part).isoformat())
+        except ValueError:
+            raise ValidationError(
+                _("%(text)s is not a date. Write dates as year-month-day, such as 2027-03-01.")
+                % {"text": part[:40]}
+            ) from None
+    return sorted(found)
+
+
+def practical_check(form: forms.BaseForm, data: dict[str, Any]) -> None:
+    """The practical fields that only make sense together."""
+    if data.get("cost") == MicroCredential.Cost.FEE:
+        if data.get("price") is None:
+            form.add_error("price", _("Give the fee, or choose free or funded."))
+        if not data.get("currency"):
+            form.add_error("currency", _("Give the currency of the fee, such as EUR."))
+    elif data.get("price") is not None:
+        form.add_error("cost", _("Choose “A fee” to state an amount."))
+    if data.get("duration_amount") and not data.get("duration_unit"):
+        form.add_error("duration_unit", _("Say whether the duration is in days, weeks or months."))
+    if data.get("starts_any_time") and data.get("start_dates"):
+        form.add_error("start_dates", _("Give start dates, or tick “any time”, but not both."))
 
 
 class LearningOutcomeForm(forms.Form):
