@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credentials', '0002_catalogue_search_trigram'),
+        ('credentials', '0003_issuedcredential_offers_suspension'),
         ('institutions', '0001_initial'),
     ]
 
