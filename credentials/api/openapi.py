@@ -284,7 +284,7 @@ SCHEMAS: Final[dict[str, Any]] = {
             "reason": {
                 "type": ["string", "null"],
                 "maxLength": 1000,
-                "description": "Kept in the audit log; shown on the public page.",
+                "description": "Kept in the audit log and shown to the learner; never public.",
             }
         },
         "additionalProperties": False,
