@@ -249,11 +249,10 @@ def credentials_status_bulk(request: AuthenticatedHttpRequest, slug: str) -> Htt
         return redirect("credentials:staff_list", slug=slug)
     action = selection.cleaned_data["action"]
     step = STATUS_ACTIONS[action]
-    count = len(credentials)
     form = forms.StatusChangeForm(
         request.POST if "confirm_step" in request.POST else None,
         action=action,
-        confirm_label=step.bulk_confirm(count),
+        confirm_label=_bulk_confirmation(action, len(credentials)),
     )
     if form.is_bound and form.is_valid():
         changed, problems = services.credentials_change_status(
@@ -383,13 +382,8 @@ class StatusAction:
     heading: str
     warning: str
     confirm: str
-    bulk_confirm_one: str
-    bulk_confirm_many: str
     button: str
     done: str
-
-    def bulk_confirm(self, count: int) -> str:
-        return ngettext(self.bulk_confirm_one, self.bulk_confirm_many, count) % {"count": count}
 
 
 STATUS_ACTIONS = {
@@ -402,8 +396,6 @@ STATUS_ACTIONS = {
             "certificate and every verification will say it was revoked, and when."
         ),
         confirm=gettext_noop("Yes, revoke %(title)s of %(name)s for good."),
-        bulk_confirm_one=gettext_noop("Yes, revoke this %(count)s credential for good."),
-        bulk_confirm_many=gettext_noop("Yes, revoke these %(count)s credentials for good."),
         button=gettext_noop("Revoke"),
         done=gettext_noop("The credential is revoked."),
     ),
@@ -416,8 +408,6 @@ STATUS_ACTIONS = {
             "every verification say so. You can reinstate it later."
         ),
         confirm=gettext_noop("Yes, suspend %(title)s of %(name)s."),
-        bulk_confirm_one=gettext_noop("Yes, suspend this %(count)s credential."),
-        bulk_confirm_many=gettext_noop("Yes, suspend these %(count)s credentials."),
         button=gettext_noop("Suspend"),
         done=gettext_noop("The credential is suspended."),
     ),
@@ -427,12 +417,31 @@ STATUS_ACTIONS = {
         heading=gettext_noop("Reinstate a credential"),
         warning=gettext_noop("The credential becomes valid again, everywhere it is checked."),
         confirm=gettext_noop("Yes, make %(title)s of %(name)s valid again."),
-        bulk_confirm_one=gettext_noop("Yes, make this %(count)s credential valid again."),
-        bulk_confirm_many=gettext_noop("Yes, make these %(count)s credentials valid again."),
         button=gettext_noop("Reinstate"),
         done=gettext_noop("The credential is valid again."),
     ),
 }
+
+
+def _bulk_confirmation(action: str, count: int) -> str:
+    """The bulk confirmation's tick box, in the active language and number."""
+    if action == "revoke":
+        text = ngettext(
+            "Yes, revoke this credential for good.",
+            "Yes, revoke these %(count)s credentials for good.",
+            count,
+        )
+    elif action == "suspend":
+        text = ngettext(
+            "Yes, suspend this credential.", "Yes, suspend these %(count)s credentials.", count
+        )
+    else:
+        text = ngettext(
+            "Yes, make this credential valid again.",
+            "Yes, make these %(count)s credentials valid again.",
+            count,
+        )
+    return text % {"count": count}
 
 
 @staff_required
