@@ -33,6 +33,7 @@ from credentials.models import (
     MicroCredentialVersion,
     StatusList,
     StatusPurpose,
+    StatusReason,
 )
 from credentials.standards import canonical_templates, signing, status_list, vocabularies
 from institutions import publications
@@ -333,6 +334,8 @@ def _transition(
     reason: str,
     reason_code: str,
 ) -> IssuedCredential:
+    if reason_code and reason_code not in StatusReason.values:
+        raise CredentialError(_("Choose a reason from the list."))
     current = IssuedCredential.objects.select_for_update().get(pk=credential.pk)
     if current.status == target:
         return current

@@ -8,11 +8,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from credentials.api import openapi
+from credentials.exceptions import CredentialError
 from credentials.issuing import selectors, services
-from credentials.models import CredentialStatus, IssuedCredential
+from credentials.models import CredentialStatus, IssuedCredential, StatusReason
 from institutions.models import AuditEvent, Role
 from learners import services as learner_services
-from tests.factories import MembershipFactory, MicroCredentialFactory, UserFactory, issue
+from tests.factories import (
+    MembershipFactory,
+    MicroCredentialFactory,
+    UserFactory,
+    issue,
+    make_token,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -337,3 +345,59 @@ def test_the_badge_downloads_warn_that_the_picture_does_not_show_a_later_revocat
 ):
     page = client.get(credential.get_absolute_url()).text
     assert "it will not show a later suspension or revocation" in page
+
+
+# The services --------------------------------------------------------------------------------
+
+
+def test_a_status_change_records_its_listed_reason_once_and_refuses_an_unknown_one(credential):
+    services.credential_suspend(
+        credential=credential, actor=None, reason_code="learner_request", reason="By e-mail"
+    )
+    services.credential_suspend(
+        credential=credential, actor=None, reason_code="learner_request", reason="By e-mail"
+    )
+    event = credential.events.get(action="suspended")
+    assert (event.reason_code, event.reason) == ("learner_request", "By e-mail")
+    with pytest.raises(CredentialError):
+        services.credential_revoke(credential=credential, actor=None, reason_code="because")
+    credential.refresh_from_db()
+    assert credential.status == CredentialStatus.SUSPENDED
+    notice = selectors.status_notice(credential=credential)
+    assert notice is not None
+    assert (notice.status, notice.since) == ("suspended", event.created_at)
+    assert notice.reason_text == "At the learner's request: By e-mail"
+
+
+# The issuer API ----------------------------------------------------------------------------
+
+
+def test_the_api_takes_a_listed_reason_refuses_an_unknown_one_and_never_answers_with_it(
+    client, credential
+):
+    token = make_token(credential.institution)
+    url = reverse("api:credential_revoke", kwargs={"public_id": credential.public_id})
+    refused = client.post(
+        url,
+        {"reason_code": "because"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert refused.status_code == 422
+    assert "reason_code" in refused.json()["error"]["fields"]
+    credential.refresh_from_db()
+    assert credential.status == CredentialStatus.ISSUED
+    answer = client.post(
+        url,
+        {"reason_code": "academic_misconduct", "reason": REASON},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "revoked"
+    assert REASON not in answer.content.decode()
+    assert credential.events.get(action="revoked").reason_code == "academic_misconduct"
+
+
+def test_the_openapi_document_lists_every_status_reason():
+    assert list(openapi.STATUS_REASON_CODES) == list(StatusReason.values)
