@@ -382,6 +382,18 @@ class IssuedCredential(models.Model):
         return f"urn:uuid:{self.public_id}"
 
 
+class StatusReason(models.TextChoices):
+    """Why staff changed a credential's status: a short list, with free text beside it."""
+
+    ISSUED_IN_ERROR = "issued_in_error", _("Issued in error")
+    ACADEMIC_MISCONDUCT = "academic_misconduct", _("Academic misconduct")
+    RESULT_CHANGED = "result_changed", _("Assessment result changed")
+    LEARNER_REQUEST = "learner_request", _("At the learner's request")
+    QUESTION_RESOLVED = "question_resolved", _("The open question is resolved")
+    SUSPENDED_IN_ERROR = "suspended_in_error", _("Suspended in error")
+    OTHER = "other", _("Other")
+
+
 class CredentialEvent(models.Model):
     """Append-only audit log of an issued credential's life."""
 
@@ -400,6 +412,9 @@ class CredentialEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     action = models.CharField(max_length=20, choices=Action.choices)
+    # For status changes: the listed reason, and the staff's words. The learner and staff see
+    # them; the public sees only that and when the status changed.
+    reason_code = models.CharField(max_length=30, choices=StatusReason.choices, blank=True)
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

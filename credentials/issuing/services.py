@@ -34,6 +34,7 @@ from credentials.models import (
     MicroCredentialVersion,
     StatusList,
     StatusPurpose,
+    StatusReason,
 )
 from credentials.standards import canonical_templates, signing, status_list, vocabularies
 from institutions import publications
@@ -330,8 +331,16 @@ def _set_status_bit(row: StatusList, index: int, value: bool) -> None:
 
 
 def _transition(
-    *, credential: IssuedCredential, actor: User | None, target: str, action: str, reason: str
+    *,
+    credential: IssuedCredential,
+    actor: User | None,
+    target: str,
+    action: str,
+    reason: str,
+    reason_code: str,
 ) -> IssuedCredential:
+    if reason_code and reason_code not in StatusReason.values:
+        raise CredentialError(_("Choose a reason from the list."))
     current = IssuedCredential.objects.select_for_update().get(pk=credential.pk)
     if current.status == target:
         return current
@@ -359,12 +368,14 @@ def _transition(
         _set_status_bit(
             current.suspension_list, current.suspension_index, target == CredentialStatus.SUSPENDED
         )
-    CredentialEvent.objects.create(credential=current, actor=actor, action=action, reason=reason)
+    CredentialEvent.objects.create(
+        credential=current, actor=actor, action=action, reason_code=reason_code, reason=reason
+    )
     AuditEvent.objects.create(
         institution_id=current.institution_id,
         actor=actor,
         action=f"credential.{action}",
-        detail={"credential": str(current.public_id), "reason": reason},
+        detail={"credential": str(current.public_id), "reason_code": reason_code, "reason": reason},
     )
     current.status = target
     hooks.credential_status_changed.send(sender=IssuedCredential, credential=current)
@@ -373,7 +384,7 @@ def _transition(
 
 @transaction.atomic
 def credential_revoke(
-    *, credential: IssuedCredential, actor: User | None, reason: str = ""
+    *, credential: IssuedCredential, actor: User | None, reason: str = "", reason_code: str = ""
 ) -> IssuedCredential:
     """Revokes for good and re-signs the revocation list. Idempotent."""
     return _transition(
@@ -382,12 +393,13 @@ def credential_revoke(
         target=CredentialStatus.REVOKED,
         action=Action.REVOKED,
         reason=reason,
+        reason_code=reason_code,
     )
 
 
 @transaction.atomic
 def credential_suspend(
-    *, credential: IssuedCredential, actor: User | None, reason: str = ""
+    *, credential: IssuedCredential, actor: User | None, reason: str = "", reason_code: str = ""
 ) -> IssuedCredential:
     """Suspends until reinstated and re-signs the suspension list. Idempotent."""
     return _transition(
@@ -396,12 +408,13 @@ def credential_suspend(
         target=CredentialStatus.SUSPENDED,
         action=Action.SUSPENDED,
         reason=reason,
+        reason_code=reason_code,
     )
 
 
 @transaction.atomic
 def credential_reinstate(
-    *, credential: IssuedCredential, actor: User | None, reason: str = ""
+    *, credential: IssuedCredential, actor: User | None, reason: str = "", reason_code: str = ""
 ) -> IssuedCredential:
     """Lifts a suspension and re-signs the suspension list. Idempotent; refused once revoked."""
     return _transition(
@@ -410,6 +423,7 @@ def credential_reinstate(
         target=CredentialStatus.ISSUED,
         action=Action.REINSTATED,
         reason=reason,
+        reason_code=reason_code,
     )
 
 
@@ -422,7 +436,12 @@ STATUS_SERVICES = {
 
 @transaction.atomic
 def credentials_change_status(
-    *, credentials: Sequence[IssuedCredential], actor: User | None, action: str, reason: str
+    *,
+    credentials: Sequence[IssuedCredential],
+    actor: User | None,
+    action: str,
+    reason: str,
+    reason_code: str = "",
 ) -> tuple[int, list[str]]:
     """Applies one status change to many credentials with one reason; all or nothing.
     Returns how many changed and, for those that could not, why (then nothing changed)."""
@@ -431,7 +450,9 @@ def credentials_change_status(
     for credential in credentials:
         before = credential.status
         try:
-            after = service(credential=credential, actor=actor, reason=reason)
+            after = service(
+                credential=credential, actor=actor, reason=reason, reason_code=reason_code
+            )
         except CredentialError as exc:
             problems.append(f"{credential.holder_name}: {exc.message}")
             continue

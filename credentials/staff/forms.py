@@ -14,7 +14,13 @@ from django.utils.translation import gettext_lazy as _
 
 from credentials.catalogue import esco
 from credentials.issuing import recipients
-from credentials.models import PRACTICAL_FIELDS, SPECIFICATION_FIELDS, MicroCredential, Pathway
+from credentials.models import (
+    PRACTICAL_FIELDS,
+    SPECIFICATION_FIELDS,
+    MicroCredential,
+    Pathway,
+    StatusReason,
+)
 from credentials.standards import currencies, vocabularies
 from meshe.plain_text import validate_multiline_text, validate_one_line_text
 
@@ -92,13 +98,63 @@ class IssueForm(forms.Form):
         return data
 
 
+# The listed reasons staff choose from, by status change.
+STATUS_REASONS: dict[str, tuple[StatusReason, ...]] = {
+    "revoke": (
+        StatusReason.ISSUED_IN_ERROR,
+        StatusReason.ACADEMIC_MISCONDUCT,
+        StatusReason.RESULT_CHANGED,
+        StatusReason.LEARNER_REQUEST,
+        StatusReason.OTHER,
+    ),
+    "suspend": (
+        StatusReason.ISSUED_IN_ERROR,
+        StatusReason.ACADEMIC_MISCONDUCT,
+        StatusReason.RESULT_CHANGED,
+        StatusReason.LEARNER_REQUEST,
+        StatusReason.OTHER,
+    ),
+    "reinstate": (
+        StatusReason.QUESTION_RESOLVED,
+        StatusReason.SUSPENDED_IN_ERROR,
+        StatusReason.OTHER,
+    ),
+}
+
+
 class StatusChangeForm(forms.Form):
+    """A revocation, suspension or reinstatement, confirmed, with a reason from the list and
+    the staff's own words (required for "Other")."""
+
+    reason_code = forms.ChoiceField(
+        label=_("Reason"), error_messages={"required": _("Choose a reason.")}
+    )
     reason = forms.CharField(
-        label=_("Reason (the learner sees it)"),
-        widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("In your own words"),
+        help_text=_("The learner sees the reason; the public never does. Required for “Other”."),
+        widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=1000,
+        validators=[validate_multiline_text],
     )
+    confirm = forms.BooleanField(
+        error_messages={"required": _("Tick the box to confirm the change.")}
+    )
+
+    def __init__(self, *args: Any, action: str, confirm_label: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason_code"].choices = [  # type: ignore[attr-defined]
+            ("", _("— choose —")),
+            *((reason.value, reason.label) for reason in STATUS_REASONS[action]),
+        ]
+        self.fields["confirm"].label = confirm_label
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        cleaned["reason"] = cleaned.get("reason", "").strip()
+        if cleaned.get("reason_code") == StatusReason.OTHER and not cleaned["reason"]:
+            self.add_error("reason", _("Say in a few words why, when the reason is “Other”."))
+        return cleaned
 
 
 def _vocabulary(scheme: str, *, required: bool = True) -> list[tuple[str, object]]:
@@ -324,19 +380,18 @@ class BulkUploadForm(forms.Form):
         return upload
 
 
-class BulkStatusForm(forms.Form):
+BULK_ACTIONS = [
+    ("suspend", _("Suspend")),
+    ("reinstate", _("Reinstate")),
+    ("revoke", _("Revoke (final)")),
+]
+
+
+class BulkStatusSelectionForm(forms.Form):
+    """The first step of a bulk status change: which credentials, and what to do."""
+
     credentials = forms.TypedMultipleChoiceField(coerce=UUID, choices=[], required=True)
-    action = forms.ChoiceField(
-        label=_("Action"),
-        choices=[
-            ("suspend", _("Suspend")),
-            ("reinstate", _("Reinstate")),
-            ("revoke", _("Revoke (final)")),
-        ],
-    )
-    reason = forms.CharField(
-        label=_("Reason (the learner sees it)"), max_length=1000, required=False
-    )
+    action = forms.ChoiceField(label=_("Action"), choices=BULK_ACTIONS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
