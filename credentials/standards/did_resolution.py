@@ -262,7 +262,7 @@ def resolve_host_with_dns(host: str, port: int) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise ResolutionError(
-            ResolutionFailure.UNRESOLVABLE_HOST, f"cannot resolve {host}: {exc}"
+            ResolutionFailure.UNRESOLVABLE_HOST, f"cannot resolve {host}: no such server name"
         ) from exc
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
@@ -435,12 +435,14 @@ def _fetch_from(
         raise ResolutionError(ResolutionFailure.TIMEOUT, f"timed out fetching {url}") from exc
     except ssl.SSLError as exc:
         raise ResolutionError(
-            ResolutionFailure.CONNECTION_FAILED, f"TLS failed for {url}: {exc}"
+            ResolutionFailure.CONNECTION_FAILED,
+            f"the secure connection (TLS) to {url} failed: its certificate or protocol was refused",
         ) from exc
     except (OSError, http.client.HTTPException) as exc:
+        # The socket's own words ("[Errno 111] Connection refused") are no sentence for a reader.
         raise ResolutionError(
             ResolutionFailure.CONNECTION_FAILED,
-            f"could not fetch {url}: {type(exc).__name__}: {exc}",
+            f"could not fetch {url}: the server could not be reached",
         ) from exc
     finally:
         connection.close()
@@ -578,7 +580,7 @@ class DidResolver:
             # The fetcher is injected; whatever it raises is still a failure to resolve.
             raise ResolutionError(
                 ResolutionFailure.CONNECTION_FAILED,
-                f"could not fetch {url}: {type(exc).__name__}: {exc}",
+                f"could not fetch {url}: the server could not be reached",
             ) from exc
         document = _checked_document(fetched, did, source=url)
         if self._cache is not None:
