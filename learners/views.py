@@ -182,7 +182,7 @@ def shared(request: HttpRequest, slug: str) -> HttpResponse:
             {
                 "credential": credential,
                 "document": documents.signed_document(credential),
-                "verification": verifier.verify(credential.document),
+                "verification": verifier.labelled(verifier.verify(credential.document)),
                 "status_reason": credential_selectors.status_reason(credential=credential),
                 "og": _open_graph(link),
             },

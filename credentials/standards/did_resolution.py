@@ -316,6 +316,31 @@ def fetch_json_https(
 
     allow_insecure_loopback (tests) also allows loopback addresses, and plain http to them only.
     """
+    body = fetch_bytes_https(
+        url,
+        timeout=timeout,
+        max_bytes=max_bytes,
+        allow_private=allow_private,
+        allow_insecure_loopback=allow_insecure_loopback,
+        resolve_host=resolve_host,
+        ssl_context=ssl_context,
+    )
+    return parse_json_object(body, what=url)
+
+
+def fetch_bytes_https(
+    url: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    allow_private: bool = False,
+    allow_insecure_loopback: bool = False,
+    resolve_host: HostResolver = resolve_host_with_dns,
+    ssl_context: ssl.SSLContext | None = None,
+    accept: str | None = None,
+) -> bytes:
+    """Return the body at a public https URL, as fetch_json_https vets it, without parsing it
+    (a credential link may point at a badge image); raises ResolutionError."""
     deadline = time.monotonic() + timeout
     scheme, host, port, target, vetted = _vetted_target(
         url,
@@ -337,6 +362,7 @@ def fetch_json_https(
                 deadline=deadline,
                 max_bytes=max_bytes,
                 url=url,
+                accept=accept or _ACCEPT,
             )
         except ResolutionError as exc:
             if exc.reason not in (ResolutionFailure.CONNECTION_FAILED, ResolutionFailure.TIMEOUT):
@@ -404,8 +430,9 @@ def _fetch_from(
     deadline: float,
     max_bytes: int,
     url: str,
-) -> dict[str, Any]:
-    """Return the JSON object a GET of target gives from one pinned address; raises ResolutionError."""
+    accept: str,
+) -> bytes:
+    """Return the body a GET of target gives from one pinned address; raises ResolutionError."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise ResolutionError(ResolutionFailure.TIMEOUT, f"timed out fetching {url}")
@@ -421,7 +448,7 @@ def _fetch_from(
             "GET",
             target,
             headers={
-                "Accept": _ACCEPT,
+                "Accept": accept,
                 "Accept-Encoding": "identity",
                 "User-Agent": "MESHE-verifier",
             },
@@ -446,7 +473,7 @@ def _fetch_from(
         ) from exc
     finally:
         connection.close()
-    return parse_json_object(body, what=url)
+    return body
 
 
 def _check_response(response: http.client.HTTPResponse, *, url: str, max_bytes: int) -> None:

@@ -844,22 +844,17 @@ def _describe_proof_failure(result: ProofVerification, key_error: ResolutionErro
                 "The signature does not match: the credential was changed after it was signed, "
                 "or it was signed with another key"
             )
-        case Failure.CONTEXT_NOT_BUNDLED:
-            return "The credential uses a context this verifier does not hold"
-        case Failure.UNDEFINED_TERM:
-            return (
-                "The credential uses a term that none of its contexts defines, so its signature "
-                "cannot be checked"
-            )
-        case Failure.TOO_LARGE | Failure.TOO_MANY_BLANK_NODES | Failure.TOO_COMPLEX:
-            return "The credential is too complex for this verifier to check its signature"
-        case _:
+        case Failure.INVALID_JSON_LD | Failure.MALFORMED_DOCUMENT:
             # pyld's and Python's own words (a JSON-LD syntax error, a KeyError) go to the log.
             logger.info("proof not checkable (%s): %s", result.failure, detail)
             return (
                 "The credential is not valid JSON-LD (its @context or a term in it is malformed), "
                 "so its signature cannot be checked"
             )
+        case _:
+            # The canonicaliser's other refusals (budgets, undefined terms, relative IRIs) are
+            # sentences of its own.
+            return f"The credential cannot be checked ({result.failure}): {detail}"
 
 
 def _check_issuer_key(run: _Run) -> Check:
