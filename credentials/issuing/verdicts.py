@@ -45,6 +45,7 @@ CHECK_TEXTS: Final[dict[str, Promise]] = {
         "carries one."
     ),
     "json.not_object": gettext_lazy("This is JSON, but not a JSON object."),
+    "json.empty": gettext_lazy("The document is empty."),
     "json.too_large": gettext_lazy("The document is too large (over %(limit)s KiB)."),
     "json.too_deep": gettext_lazy(
         "The document is too deeply nested (more than %(limit)s levels)."

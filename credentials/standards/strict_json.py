@@ -95,10 +95,10 @@ def loads(
         # nothing to whoever pasted the document; say where, in ours.
         raise JsonRefused(
             Problem.INVALID,
-            f"it is not JSON (the syntax breaks at line {exc.lineno}, column {exc.colno})",
+            f"the syntax breaks at line {exc.lineno}, column {exc.colno}",
         ) from None
     except ValueError:
-        raise JsonRefused(Problem.INVALID, "it is not JSON") from None
+        raise JsonRefused(Problem.INVALID, "it cannot be read as JSON") from None
 
 
 def load_object(

@@ -515,6 +515,8 @@ def _check_json(run: _Run, raw: Any, *, max_bytes: int, max_depth: int) -> Check
                     "(PNG or SVG) that carries one",
                     code="json.not_text",
                 )
+            case _ if not (raw.strip() if isinstance(raw, str) else bytes(raw).strip()):
+                return Check(name, False, "The document is empty", code="json.empty")
             case _:
                 # strict_json's sentences are its own, never the json module's.
                 return Check(

@@ -316,7 +316,7 @@ def test_a_naive_now_is_a_programming_error():
     ("raw", "detail"),
     [
         ("{", "The document is not valid JSON"),
-        ("", "The document is not valid JSON"),
+        ("", "The document is empty"),
         (b"\xff\xfe{}", "The document is not text"),
         ('{"a": NaN}', "NaN is not a JSON value"),
         ('{"a": 1, "a": 2}', "the key 'a' appears twice"),
