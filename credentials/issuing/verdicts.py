@@ -332,7 +332,7 @@ def _sentence(summary: dict[str, Any], trust: str) -> SafeString:
         details.append(_("EQF %(level)s") % {"level": summary["eqf"]})
     if summary.get("grade"):
         details.append(_("grade %(grade)s") % {"grade": summary["grade"]})
-    details_text = " (" + str(conditional_escape(_(", ").join(details))) + ")" if details else ""
+    details_text = " (" + str(conditional_escape(", ".join(details))) + ")" if details else ""
     awarded = summary.get("awarded")
     date_text = date_format(date.fromisoformat(awarded), "DATE_FORMAT") if awarded else ""
     holder = summary.get("holder") or ""

@@ -381,9 +381,9 @@ def test_the_tampered_credentials_of_other_issuers_fail_with_a_stable_code(clien
     [
         (
             "fr",
-            "Vérifié : délivré par University of Aldermoor",
+            "Vérifiée : délivrée par University of Aldermoor",
             "Signature",
-            "Ni révoqué ni suspendu",
+            "Ni révoquée ni suspendue",
         ),
         (
             "de",
@@ -404,3 +404,18 @@ def test_the_verify_page_speaks_the_readers_language(client, language, headline,
     assert f"<strong>{label}</strong>" in text
     assert line in text
     assert "Neither revoked nor suspended" not in text
+
+
+def test_the_award_day_is_the_day_in_brussels_and_an_edcs_holder_is_named():
+    from credentials.standards import credential_summary
+
+    late = ob3_credential("did:key:z6Mk", awardedDate="2026-12-06T23:30:00Z")
+    late["credentialSubject"]["identifier"] = [
+        {"type": "IdentityObject", "identityType": "name", "hashed": False, "identityHash": "Nora"}
+    ]
+    summary = credential_summary.summarise(late)
+    assert summary.awarded_on == date(2026, 12, 7)
+    assert (summary.holder_name, summary.eqf_number) == ("Nora", 7)
+    edc = copy.deepcopy(EDC_DOCUMENT)
+    edc["credentialSubject"]["fullName"] = {"en": "Pablo Ejemplo"}
+    assert credential_summary.summarise(edc).holder_name == "Pablo Ejemplo"
