@@ -142,11 +142,12 @@ class Verdict:
     @property
     def style(self) -> str:
         """The CSS modifier: ok (green) only for a known issuer; unknown is amber, never green."""
-        return {
-            Trust.KNOWN_ISSUER: "ok",
-            Trust.UNKNOWN_ISSUER: "unconfirmed",
-            Trust.NOT_CHECKABLE: "unconfirmed",
-        }.get(Trust(self.trust), "bad")
+        styles = {
+            str(Trust.KNOWN_ISSUER): "ok",
+            str(Trust.UNKNOWN_ISSUER): "unconfirmed",
+            str(Trust.NOT_CHECKABLE): "unconfirmed",
+        }
+        return styles.get(self.trust, "bad")
 
 
 def trust_of(result: dict[str, Any]) -> str:

@@ -167,7 +167,9 @@ class VerificationResult:
     checks: tuple[Check, ...]
     errors: tuple[str, ...]
     warnings: tuple[str, ...]
-    trust: Trust = Trust.INVALID
+    # None when whoever built the result did not say (credentials.standards.proof_sets):
+    # trust_level() then derives it from the verdict and the issuer_known check.
+    trust: Trust | None = None
     summary: credential_summary.Summary | None = None
     issuer_name: str | None = None
     key_fingerprint: str | None = None
@@ -179,6 +181,15 @@ class VerificationResult:
             if check.check == name:
                 return check
         raise KeyError(name)
+
+    def trust_level(self) -> Trust:
+        """How far to trust what the credential says."""
+        if self.trust is not None:
+            return self.trust
+        if not self.verified:
+            return Trust.INVALID
+        known = next((c for c in self.checks if c.check == CheckName.ISSUER_KNOWN), None)
+        return Trust.KNOWN_ISSUER if known is not None and known.ok else Trust.UNKNOWN_ISSUER
 
     def first_failure(self) -> Check | None:
         """The check that failed first (the cause), None when none did."""
@@ -194,7 +205,7 @@ class VerificationResult:
         failure = self.first_failure()
         return {
             "verified": self.verified,
-            "trust": str(self.trust),
+            "trust": str(self.trust_level()),
             "summary": self._summary_dict(),
             "key_fingerprint": self.key_fingerprint,
             "source": self.source,
@@ -227,7 +238,7 @@ class VerificationResult:
                 "id": summary.issuer_id or None,
                 "name": self.issuer_name or summary.issuer_name or None,
                 "declared_name": summary.issuer_name or None,
-                "confirmed": self.trust is Trust.KNOWN_ISSUER,
+                "confirmed": self.trust_level() is Trust.KNOWN_ISSUER,
             },
             "awarded": summary.awarded_on.isoformat() if summary.awarded_on else None,
             "ects": (int(ects) if ects == ects.to_integral_value() else float(ects))

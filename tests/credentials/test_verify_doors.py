@@ -9,6 +9,7 @@ import re
 import socket
 from contextlib import redirect_stdout
 from datetime import date
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -416,6 +417,17 @@ def test_the_award_day_is_the_day_in_brussels_and_an_edcs_holder_is_named():
     summary = credential_summary.summarise(late)
     assert summary.awarded_on == date(2026, 12, 7)
     assert (summary.holder_name, summary.eqf_number) == ("Nora", 7)
-    edc = copy.deepcopy(EDC_DOCUMENT)
+    edc: dict[str, Any] = copy.deepcopy(EDC_DOCUMENT)
     edc["credentialSubject"]["fullName"] = {"en": "Pablo Ejemplo"}
     assert credential_summary.summarise(edc).holder_name == "Pablo Ejemplo"
+
+
+def test_stored_verification_results_carry_the_trust_level(logged_in):
+    from learners.models import ImportedCredential
+
+    learner = UserFactory()
+    logged_in(learner).post(reverse("learners:import"), {"document": signed_elsewhere()})
+    stored = ImportedCredential.objects.get(owner=learner).verification
+    assert stored is not None
+    assert stored["trust"] == "unknown_issuer"
+    assert stored["summary"]["issuer"]["confirmed"] is False
