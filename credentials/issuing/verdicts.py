@@ -26,6 +26,7 @@ CHECK_LABELS: Final[dict[str, Promise]] = {
     "contexts": gettext_lazy("Vocabularies"),
     "proof": gettext_lazy("Signature"),
     "issuer_key": gettext_lazy("Issuer's key"),
+    "signers": gettext_lazy("Signatures"),
     "validity": gettext_lazy("Validity dates"),
     "status": gettext_lazy("Revocation and suspension"),
     "issuer_known": gettext_lazy("Known issuer"),
@@ -160,12 +161,13 @@ def trust_of(result: dict[str, Any]) -> str:
     return str(Trust.KNOWN_ISSUER if known and known.get("ok") else Trust.UNKNOWN_ISSUER)
 
 
-def present(result: dict[str, Any] | None) -> Verdict | None:
-    """The verdict for people: None in, None out."""
+def present(result: dict[str, Any] | None, *, signatures: str = "") -> Verdict | None:
+    """The verdict for people: None in, None out. `signatures` is the signers line of a
+    credential with several proofs, already in the page's language."""
     if result is None:
         return None
     trust = trust_of(result)
-    lines = [_line(check) for check in result.get("checks", [])]
+    lines = [_line(check, signatures=signatures) for check in result.get("checks", [])]
     summary = result.get("summary")
     issuer = (summary or {}).get("issuer") or {}
     headline, explanation = _headline(trust, issuer, lines)
@@ -194,7 +196,7 @@ def _is_unknown_issuer_warning(result: dict[str, Any], warning: str) -> bool:
     )
 
 
-def _line(check: dict[str, Any]) -> CheckLine:
+def _line(check: dict[str, Any], *, signatures: str = "") -> CheckLine:
     name = str(check.get("check", ""))
     code = str(check.get("code", ""))
     detail = str(check.get("detail", ""))
@@ -207,7 +209,7 @@ def _line(check: dict[str, Any]) -> CheckLine:
     )
     params = {key: str(value) for key, value in (check.get("params") or {}).items()}
     label = str(CHECK_LABELS.get(name, name))
-    text = _text(code, outcome, params) or detail
+    text = (signatures if name == "signers" else "") or _text(code, outcome, params) or detail
     technical = detail if code in _TECHNICAL_DETAIL and detail != text else ""
     return CheckLine(check=name, label=label, text=text, outcome=outcome, technical=technical)
 

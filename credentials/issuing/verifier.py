@@ -15,7 +15,8 @@ from django.core.cache import cache
 from django.http import Http404
 from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from credentials import documents, hooks
 from credentials.issuing import selectors, verdicts
@@ -38,16 +39,68 @@ CHECK_LABELS = verdicts.CHECK_LABELS
 def labelled(result: dict[str, Any] | None) -> dict[str, Any] | None:
     """The verdict for a page: the result with each check's name and sentence in the page's
     language, and `verdict` (credentials.issuing.verdicts.Verdict): the credential's sentence,
-    the trust headline, the lines to fold under it."""
+    the trust headline, the lines to fold under it. For a credential with several proofs,
+    `signatures` says in one sentence who signed, also on the signers line."""
     if result is None:
         return None
-    verdict = verdicts.present(result)
+    signatures = signatures_sentence(result.get("proofs") or [])
+    verdict = verdicts.present(result, signatures=signatures)
     assert verdict is not None  # a result in, a verdict out
     checks = [
-        {**check, "label": line.label, "text": line.text, "outcome": line.outcome}
+        {
+            **check,
+            "label": line.label,
+            "text": line.text,
+            "outcome": line.outcome,
+            **({"detail": signatures} if check["check"] == "signers" and signatures else {}),
+        }
         for check, line in zip(result["checks"], verdict.checks, strict=True)
     ]
-    return {**result, "checks": checks, "trust": verdict.trust, "verdict": verdict}
+    return {
+        **result,
+        "checks": checks,
+        "signatures": signatures,
+        "trust": verdict.trust,
+        "verdict": verdict,
+    }
+
+
+def signatures_sentence(proofs: list[dict[str, Any]]) -> str:
+    """Who signed a credential with a proof set or chain, for people ("" for one proof):
+    "Signed by the issuer, and also by did:key:z6Mk… (a witness); both signatures valid." """
+    if len(proofs) < 2:
+        return ""
+
+    def name(proof: dict[str, Any]) -> str:
+        return str(proof.get("signer") or proof.get("verificationMethod") or _("an unnamed key"))
+
+    invalid = list(dict.fromkeys(name(proof) for proof in proofs if not proof.get("valid")))
+    if invalid:
+        return ngettext(
+            "The signature by %(signers)s is not valid.",
+            "The signatures by %(signers)s are not valid.",
+            len(invalid),
+        ) % {"signers": ", ".join(invalid)}
+    witnesses = list(
+        dict.fromkeys(name(proof) for proof in proofs if proof.get("role") != "issuer")
+    )
+    if len(witnesses) == len(proofs):
+        return _("Signed by %(signers)s, none of them the issuer.") % {
+            "signers": ", ".join(witnesses)
+        }
+    if not witnesses:
+        return _("Signed %(count)s times by the issuer; all signatures valid.") % {
+            "count": len(proofs)
+        }
+    if len(proofs) == 2:
+        return _(
+            "Signed by the issuer, and also by %(signer)s (a witness); both signatures valid."
+        ) % {"signer": witnesses[0]}
+    return ngettext(
+        "Signed by the issuer, and also by %(signers)s (a witness); all %(count)s signatures valid.",
+        "Signed by the issuer, and also by %(signers)s (witnesses); all %(count)s signatures valid.",
+        len(witnesses),
+    ) % {"signers": ", ".join(witnesses), "count": len(proofs)}
 
 
 def fetch_json(url: str) -> dict[str, Any]:
