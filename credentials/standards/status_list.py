@@ -101,13 +101,13 @@ def decode_list(
     try:
         compressed = base64url_decode(encoded_list[1:])
     except MultiformatError as exc:
-        raise StatusListError(f"encodedList is not base64url: {exc}") from exc
+        raise StatusListError("encodedList is not base64url text") from exc
     decompressor = zlib.decompressobj(_GZIP_WBITS)
     try:
         # max_length bounds the output, so a small zip bomb cannot allocate its full size.
         bitstring = decompressor.decompress(compressed, max_bytes + 1)
     except zlib.error as exc:
-        raise StatusListError(f"encodedList is not GZIP data: {exc}") from exc
+        raise StatusListError("encodedList is not GZIP data") from exc
     if len(bitstring) > max_bytes:
         raise StatusListError(f"the status list inflates to more than {max_bytes} bytes")
     if not decompressor.eof:
