@@ -17,7 +17,7 @@ from typing import Any, Final, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from credentials.standards import canonical_templates, strict_json
+from credentials.standards import canonical_templates, data_model, strict_json
 from credentials.standards.did_resolution import (
     ResolutionError,
     ResolutionFailure,
@@ -415,6 +415,8 @@ def _read_facts(document: Mapping[str, Any]) -> _Facts:
             facts.valid_until, facts.valid_until_text = moment, value
     if document.get("proof") in (None, [], {}):
         problems.append("The credential is not signed (it has no proof)")
+    # The issuer refuses to sign the same problems (credentials.standards.signing.Signer).
+    problems.extend(problem.message for problem in data_model.problems(document))
     return facts
 
 
