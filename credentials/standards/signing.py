@@ -656,10 +656,11 @@ class Signer:
         or data_model.DataModelError for a credential that breaks the VC 2.0 data model."""
         if "proof" in document:
             raise ValueError("the document already has a proof; proof sets are not supported")
+        signed_bytes = self.hash_data(document).signed_bytes
         if data_model.is_credential(document):
             # Every signing path passes here: nothing the data model forbids is ever signed.
             data_model.check(document)
-        signature = self._private_key.sign(self.hash_data(document).signed_bytes)
+        signature = self._private_key.sign(signed_bytes)
         proof = {
             "type": PROOF_TYPE,
             "cryptosuite": CRYPTOSUITE,
