@@ -148,12 +148,18 @@ def test_a_credential_against_the_data_model_is_refused_and_nothing_is_kept(
     assert not ApiCredential.objects.exists()
 
 
-def test_the_verifier_refuses_what_the_issuer_refuses_with_the_same_words(client, institution):
+@pytest.mark.parametrize("version", ["2.0", "1.1"])
+def test_the_verifier_refuses_what_the_issuer_refuses_with_the_same_words(client, version):
     """Signed outside MESHE (by a test-only signer), so only the verifier can object."""
     key = Ed25519PrivateKey.generate()
     did = didkey.did_key_for(key.public_key())
     method = didkey.verification_method_id_for(key.public_key())
     document = unsigned(did, termsOfUse={"id": "https://example.org/tou"})
+    if version == "1.1":
+        document["@context"] = [V1, "https://w3id.org/security/data-integrity/v2"]
+        document["type"] = ["VerifiableCredential"]
+        document["credentialSubject"] = {"id": "did:example:ana"}
+        document["issuanceDate"] = "2026-01-01T00:00:00Z"
     document["proof"] = make_proof(document, key=key, method=method)
     response = verify(client, document)
     assert response.status_code == 400
@@ -176,6 +182,7 @@ def test_a_vc_api_credential_is_kept_with_status_entries_and_verifies(client, in
     assert kept.with_status and kept.status == CredentialStatus.ISSUED
     purposes = [entry["statusPurpose"] for entry in signed["credentialStatus"]]
     assert purposes == ["revocation", "suspension"]
+    assert kept.revocation_list is not None
     assert signed["credentialStatus"][0]["statusListCredential"] == kept.revocation_list.url
     assert AuditEvent.objects.filter(
         action="vc_api.credential_signed", detail__api_credential=str(kept.public_id)
