@@ -262,6 +262,9 @@ class IssuedCredential(models.Model):
     revocation_index = models.PositiveIntegerField()
     suspension_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="+")
     suspension_index = models.PositiveIntegerField()
+    # Whether the signed document carries the suspension entry: not when the institution chose
+    # Open Badges 3.0-strict output at issue (then the suspension position is kept, unused).
+    offers_suspension = models.BooleanField(default=True)
     document = models.TextField()  # the signed OB 3.0 credential exactly as signed
     notified_at = models.DateTimeField(null=True, blank=True)
     # The single-use claim link e-mailed to the learner; only its SHA-256 is kept.

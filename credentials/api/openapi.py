@@ -297,6 +297,25 @@ SCHEMAS: Final[dict[str, Any]] = {
             "checks": {"type": "array", "items": _CHECK},
             "errors": {"type": "array", "items": {"type": "string"}},
             "warnings": {"type": "array", "items": {"type": "string"}},
+            "proofs": {
+                "type": "array",
+                "description": "Each proof, only for a credential with several (a proof set "
+                "or chain); see docs/standards.md.",
+                "items": {
+                    "type": "object",
+                    "required": ["signer", "purpose", "role", "previousProof", "valid"],
+                    "properties": {
+                        "id": {"type": ["string", "null"]},
+                        "verificationMethod": {"type": ["string", "null"]},
+                        "signer": {"type": ["string", "null"]},
+                        "purpose": {"type": ["string", "null"]},
+                        "role": {"type": "string", "enum": ["issuer", "other"]},
+                        "previousProof": {"type": "array", "items": {"type": "string"}},
+                        "valid": {"type": "boolean"},
+                        "detail": {"type": "string"},
+                    },
+                },
+            },
         },
     },
     "PresentationVerificationResult": {

@@ -91,10 +91,11 @@ def _publish(status_list_row: StatusList, *, bits: bytes) -> None:
     publications.changed()
 
 
-def _lock_institution(institution: Institution) -> None:
+def _lock_institution(institution: Institution) -> Institution | None:
     """Serialises issuing and versioning per institution: a new version or status list has
-    no row to lock yet, so two writers could otherwise both create number 1."""
-    Institution.objects.select_for_update().filter(pk=institution.pk).first()
+    no row to lock yet, so two writers could otherwise both create number 1. Returns the row
+    as locked, so settings are read as they are now."""
+    return Institution.objects.select_for_update().filter(pk=institution.pk).first()
 
 
 def _open_status_list(institution: Institution, purpose: str) -> StatusList:
@@ -189,7 +190,9 @@ def _issue_many(
         raise CredentialError(_("This micro-credential belongs to another institution."))
     if micro_credential.status != MicroCredential.Status.PUBLISHED:
         raise CredentialError(_("Only published micro-credentials can be issued."))
-    _lock_institution(institution)
+    locked = _lock_institution(institution)
+    # Read under the lock: a format changed a moment ago applies to this issue.
+    offers_suspension = not (locked or institution).ob3_strict
     now = timezone.now().replace(microsecond=0)
     valid_from = (valid_from or now).replace(microsecond=0)
     valid_until = (
@@ -228,6 +231,7 @@ def _issue_many(
             revocation_index=r_index,
             suspension_list=suspension,
             suspension_index=s_index,
+            offers_suspension=offers_suspension,
             issued_by=actor,
         )
         try:
@@ -343,6 +347,14 @@ def _transition(
         raise CredentialError(
             _("A %(status)s credential cannot be changed any more.")
             % {"status": current.get_status_display().lower()}
+        )
+    if target == CredentialStatus.SUSPENDED and not current.offers_suspension:
+        raise CredentialError(
+            _(
+                "This credential cannot be suspended: it was issued in the Open Badges "
+                "3.0-strict format, which carries a revocation entry only. Revoke it if it "
+                "must stop being valid."
+            )
         )
     updated = IssuedCredential.objects.filter(pk=current.pk, status=current.status).update(
         status=target

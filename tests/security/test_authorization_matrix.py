@@ -194,6 +194,7 @@ DOORS: dict[str, Entry] = {
         post(staff(ADMIN, 302)), slug="a", membership_id="membership"
     ),
     "institutions:key_rotate": entry(post(page(ADMIN, 302)), slug="a"),
+    "institutions:output_set": entry(post(page(ADMIN, 302)), slug="a"),
     "institutions:audit": entry(get(page(ADMIN)), slug="a"),
     "institutions:audit_csv": entry(get(page(ADMIN)), slug="a"),
     "institutions:api_tokens": entry(get(page(ADMIN)), post(page(ADMIN)), slug="a"),
@@ -322,6 +323,11 @@ DOORS: dict[str, Entry] = {
     # wallet_issuance: OID4VCI ---------------------------------------------------------------------
     "wallet_issuance:issuer_metadata": entry(get(everyone(200)), slug="a"),
     "wallet_issuance:authorization_server_metadata": entry(get(everyone(200)), slug="a"),
+    "wallet_issuance:issuer_metadata_appended": entry(get(everyone(200)), slug="a"),
+    "wallet_issuance:authorization_server_metadata_appended": entry(get(everyone(200)), slug="a"),
+    "wallet_issuance:well_known_not_served": entry(  # a JSON 404 for draft clients' probes
+        get(everyone(404)), slug="a", name="well_known_name"
+    ),
     "wallet_issuance:token": entry(post(everyone(400)), slug="a"),  # no pre-authorised code
     "wallet_issuance:nonce": entry(post(everyone(200)), slug="a"),
     "wallet_issuance:credential": entry(post(everyone(401)), slug="a"),  # no access token
@@ -528,6 +534,7 @@ def _build_world() -> World:
         a=uni_a.slug,
         b=uni_b.slug,
         guide="faq",
+        well_known_name="openid-configuration",
         learner_email=learner.email,
         credential=str(credential.public_id),
         micro_credential=str(spec.public_id),
