@@ -356,6 +356,8 @@ class ApiCredential(models.Model):
         max_length=10, choices=CredentialStatus.choices, default=CredentialStatus.ISSUED
     )
     status_reason = models.TextField(blank=True)
+    # False for an institution's Open Badges 3.0-strict output: the revocation entry only.
+    offers_suspension = models.BooleanField(default=True)
     revocation_list = models.ForeignKey(
         StatusList, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -1037,7 +1037,9 @@ def api_credential_sign(
             )
     # Refused before any status index is spent; the signer checks again with the entries.
     data_model.check(credential)
-    _lock_institution(institution)
+    locked = _lock_institution(institution)
+    # As for the institution's own credentials (_issue_many): OB 3.0-strict offers no suspension.
+    offers_suspension = not (locked or institution).ob3_strict
     now = timezone.now().replace(microsecond=0)
     row = ApiCredential(
         institution=institution,
@@ -1045,6 +1047,7 @@ def api_credential_sign(
         issued_at=now,
         issued_by=token.created_by,
         token_prefix=token.prefix,
+        offers_suspension=offers_suspension,
     )
     document = dict(credential)
     if with_status:
@@ -1052,17 +1055,16 @@ def api_credential_sign(
         ((suspension, s_index),) = _allocate_indexes(institution, StatusPurpose.SUSPENSION, 1)
         row.revocation_list, row.revocation_index = revocation, r_index
         row.suspension_list, row.suspension_index = suspension, s_index
-        document = _with_status_entries(
-            document,
-            [
-                status_list.status_entry(
-                    list_url=revocation.url, purpose="revocation", index=r_index
-                ),
+        entries = [
+            status_list.status_entry(list_url=revocation.url, purpose="revocation", index=r_index)
+        ]
+        if offers_suspension:
+            entries.append(
                 status_list.status_entry(
                     list_url=suspension.url, purpose="suspension", index=s_index
-                ),
-            ],
-        )
+                )
+            )
+        document = _with_status_entries(document, entries)
     key = institution_selectors.active_signing_key(institution=institution)
     signed = signing.sign_document(
         document,
@@ -1112,6 +1114,14 @@ def _api_transition(
         raise CredentialError(
             _("A %(status)s credential cannot be changed any more.")
             % {"status": current.get_status_display().lower()}
+        )
+    if target == CredentialStatus.SUSPENDED and not current.offers_suspension:
+        raise CredentialError(
+            _(
+                "This credential cannot be suspended: it was issued in the Open Badges "
+                "3.0-strict format, which carries a revocation entry only. Revoke it if it "
+                "must stop being valid."
+            )
         )
     updated = ApiCredential.objects.filter(pk=current.pk, status=current.status).update(
         status=target, status_reason=reason

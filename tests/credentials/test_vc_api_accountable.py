@@ -376,3 +376,17 @@ def test_the_staff_list_reads_vc_api_credentials_in_a_fixed_number_of_queries(
     with CaptureQueriesContext(connection) as six:
         assert browser.get(url).status_code == 200
     assert len(six) == len(one)
+
+
+def test_under_ob3_strict_output_a_vc_api_credential_has_the_revocation_entry_only(client):
+    strict = InstitutionFactory(ob3_strict=True)
+    response = vc_issue(client, make_token(strict), unsigned(strict.did))
+    assert response.status_code == 201
+    entries = response.json()["verifiableCredential"]["credentialStatus"]
+    assert [entry["statusPurpose"] for entry in entries] == ["revocation"]
+    kept = ApiCredential.objects.get()
+    assert not kept.offers_suspension
+    with pytest.raises(services.CredentialError):
+        services.api_credential_suspend(credential=kept, actor=None)
+    services.api_credential_revoke(credential=kept, actor=None)
+    assert verify(client, response.json()["verifiableCredential"]).status_code == 400
