@@ -485,7 +485,17 @@ SCHEMAS: Final[dict[str, Any]] = {
             },
             "options": {
                 "type": "object",
-                "properties": {"credentialId": {"type": "string"}},
+                "properties": {
+                    "credentialId": {
+                        "type": "string",
+                        "description": "The credential's id (a URL); must equal credential.id when it has one. Unique on the node.",
+                    },
+                    "credentialStatus": {
+                        "type": "boolean",
+                        "default": True,
+                        "description": "false: sign without this node's revocation and suspension entries (kept as 'without status', never revocable).",
+                    },
+                },
                 "additionalProperties": False,
             },
         },
@@ -831,8 +841,12 @@ PATHS: Final[dict[str, Any]] = {
             "description": (
                 "Needs the scope credentials:issue. Signs with eddsa-rdfc-2022 under the "
                 "institution's did:web with its active key. The issuer must be that DID; "
-                "terms no context defines are refused (JSON-LD safe mode). The credential is "
-                "not stored, so it has no status entry."
+                "terms no context defines are refused (JSON-LD safe mode), and so is a "
+                "credential the VC Data Model 2.0 forbids (the error code names the rule, the "
+                "message its section). The signed credential is kept and listed for the "
+                "institution's staff, with a revocation and a suspension entry unless "
+                "options.credentialStatus is false; its status changes through "
+                "/vc-api/credentials/status. An id another credential on the node has is 409."
             ),
             "requestBody": {
                 "required": True,
@@ -849,7 +863,7 @@ PATHS: Final[dict[str, Any]] = {
                         {"signed": {"verifiableCredential": _EXAMPLE_SIGNED}},
                     ),
                 },
-                **_errors("400", "401", "403", "413"),
+                **_errors("400", "401", "403", "409", "413"),
             },
         }
     },

@@ -151,6 +151,27 @@ def build_status_list_credential(
     }
 
 
+# The terms of a BitstringStatusListEntry as the status/v1 context defines them, inline: a
+# VC 1.1 credential needs them (VC 2.0's base context has them), and a verifier that holds only
+# the VC base contexts, as the W3C test suites do, can still read the credential offline.
+STATUS_ENTRY_TERMS: Final = {
+    "BitstringStatusListEntry": {
+        "@id": "https://www.w3.org/ns/credentials/status#BitstringStatusListEntry",
+        "@context": {
+            "@protected": True,
+            "id": "@id",
+            "type": "@type",
+            "statusListCredential": {
+                "@id": "https://www.w3.org/ns/credentials/status#statusListCredential",
+                "@type": "@id",
+            },
+            "statusListIndex": "https://www.w3.org/ns/credentials/status#statusListIndex",
+            "statusPurpose": "https://www.w3.org/ns/credentials/status#statusPurpose",
+        },
+    }
+}
+
+
 def status_entry(
     *, list_url: str, purpose: StatusPurpose, index: int, entry_id: str | None = None
 ) -> dict[str, Any]:

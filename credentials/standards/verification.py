@@ -25,7 +25,13 @@ from typing import Any, Final, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from credentials.standards import badge_images, canonical_templates, credential_summary, strict_json
+from credentials.standards import (
+    badge_images,
+    canonical_templates,
+    credential_summary,
+    data_model,
+    strict_json,
+)
 from credentials.standards.did_resolution import (
     ResolutionError,
     ResolutionFailure,
@@ -710,6 +716,8 @@ def _read_facts(document: Mapping[str, Any]) -> _Facts:
             facts.valid_until, facts.valid_until_text = moment, value
     if document.get("proof") in (None, [], {}):
         problems.append("The credential is not signed (it has no proof)")
+    # The issuer refuses to sign the same problems (credentials.standards.signing.Signer).
+    problems.extend(problem.message for problem in data_model.problems(document))
     return facts
 
 
