@@ -143,16 +143,28 @@ def test_the_committed_catalogue_is_complete_consistent_and_compiled(language: s
     checker = load_checker()
     folder = ROOT / "locale" / language / "LC_MESSAGES"
     entries = checker.live(checker.parse_po(folder / "django.po"))
+    forms = checker.plural_forms(folder / "django.po")
     assert len(entries) > 1000
     problems = [
         (entry.label, problem)
         for entry in entries.values()
         for problem in (["fuzzy"] if "fuzzy" in entry.flags else [])
         + (["untranslated"] if not all(entry.msgstr.values()) else [])
+        + [f"plural form {index} missing" for index in checker.missing_plural_forms(entry, forms)]
         + checker.placeholder_problems(entry)
     ]
     assert problems == []
     assert checker.mo_problems(entries, folder / "django.mo") == []
+
+
+def test_the_checker_catches_a_plural_entry_with_fewer_forms_than_the_language_has():
+    checker = load_checker()
+    two = checker.Entry(
+        msgid="%(count)s day", msgid_plural="%(count)s days", msgstr={0: "un", 1: "deux"}
+    )
+    assert checker.missing_plural_forms(two, 3) == [2]
+    assert checker.missing_plural_forms(two, 2) == []
+    assert checker.plural_forms(ROOT / "locale" / "fr" / "LC_MESSAGES" / "django.po") == 3
 
 
 def test_the_checker_catches_a_translation_that_drops_or_renames_a_placeholder():
