@@ -187,8 +187,13 @@ def seed(workdir: Path) -> dict[str, Any]:
         ),
         "poison-issue": json.dumps(
             {
+                # No id: the node refuses an id already used before it does any work.
                 "credential": {
-                    **POISONS["dense-clique-25"][0](unsecured),
+                    **{
+                        name: value
+                        for name, value in POISONS["dense-clique-25"][0](unsecured).items()
+                        if name != "id"
+                    },
                     "issuer": {"id": institution.did, "name": institution.name},
                 }
             }
