@@ -364,30 +364,34 @@ def status_change_refusal(*, credential: IssuedCredential | ApiCredential, targe
 
 
 # Either kind of credential signed under an institution's DID: both carry status entries.
-def _change_status_and_publish_lists[Signed: (IssuedCredential, ApiCredential)](
+def _transition[Signed: (IssuedCredential, ApiCredential)](
     credential: Signed,
     *,
     actor: User | None,
     target: str,
+    action: str,
     reason: str,
     reason_code: str,
-    audit_action: str,
-    audit_detail: dict[str, Any],
-    **recorded: str,
-) -> tuple[Signed, bool]:
-    """Moves either kind of credential to `target`: checks the transition, sets the status (and
-    the `recorded` fields) only if nobody changed it meanwhile, flips its bits on the re-signed
-    revocation and suspension lists and writes the audit event with the reason. Returns the
-    locked row and whether it changed (False when it already had that status)."""
+) -> Signed:
+    """Moves either kind of credential to `target`: checks the transition, sets the status only
+    if nobody changed it meanwhile, flips its bits on the re-signed revocation and suspension
+    lists and records the reason (an issued credential's history, a VC-API credential's row)
+    and the audit event. Idempotent: a credential already there is returned unchanged."""
     if reason_code and reason_code not in StatusReason.values:
         raise CredentialError(_("Choose a reason from the list."))
     model = type(credential)
     current = model.objects.select_for_update().get(pk=credential.pk)
     if current.status == target:
-        return current, False
+        return current
     refusal = status_change_refusal(credential=current, target=target)
     if refusal:
         raise CredentialError(refusal)
+    # A VC-API credential has no history table: its row keeps the last reason.
+    recorded: dict[str, str] = (
+        {"status_reason": reason, "status_reason_code": reason_code}
+        if isinstance(current, ApiCredential)
+        else {}
+    )
     updated = model.objects.filter(pk=current.pk, status=current.status).update(
         status=target, **recorded
     )
@@ -402,6 +406,17 @@ def _change_status_and_publish_lists[Signed: (IssuedCredential, ApiCredential)](
         _set_status_bit(
             current.suspension_list, current.suspension_index, target == CredentialStatus.SUSPENDED
         )
+    if isinstance(current, ApiCredential):
+        audit_action = f"vc_api.credential_{action}"
+        audit_detail = {
+            "api_credential": str(current.public_id),
+            "credential_id": current.credential_id,
+        }
+    else:
+        audit_action, audit_detail = f"credential.{action}", {"credential": str(current.public_id)}
+        CredentialEvent.objects.create(
+            credential=current, actor=actor, action=action, reason_code=reason_code, reason=reason
+        )
     AuditEvent.objects.create(
         institution_id=current.institution_id,
         actor=actor,
@@ -411,31 +426,7 @@ def _change_status_and_publish_lists[Signed: (IssuedCredential, ApiCredential)](
     current.status = target
     for name, value in recorded.items():
         setattr(current, name, value)
-    return current, True
-
-
-def _transition(
-    *,
-    credential: IssuedCredential,
-    actor: User | None,
-    target: str,
-    action: str,
-    reason: str,
-    reason_code: str,
-) -> IssuedCredential:
-    current, changed = _change_status_and_publish_lists(
-        credential,
-        actor=actor,
-        target=target,
-        reason=reason,
-        reason_code=reason_code,
-        audit_action=f"credential.{action}",
-        audit_detail={"credential": str(credential.public_id)},
-    )
-    if changed:
-        CredentialEvent.objects.create(
-            credential=current, actor=actor, action=action, reason_code=reason_code, reason=reason
-        )
+    if isinstance(current, IssuedCredential):
         hooks.credential_status_changed.send(sender=IssuedCredential, credential=current)
     return current
 
@@ -446,7 +437,7 @@ def credential_revoke(
 ) -> IssuedCredential:
     """Revokes for good and re-signs the revocation list. Idempotent."""
     return _transition(
-        credential=credential,
+        credential,
         actor=actor,
         target=CredentialStatus.REVOKED,
         action=Action.REVOKED,
@@ -461,7 +452,7 @@ def credential_suspend(
 ) -> IssuedCredential:
     """Suspends until reinstated and re-signs the suspension list. Idempotent."""
     return _transition(
-        credential=credential,
+        credential,
         actor=actor,
         target=CredentialStatus.SUSPENDED,
         action=Action.SUSPENDED,
@@ -476,7 +467,7 @@ def credential_reinstate(
 ) -> IssuedCredential:
     """Lifts a suspension and re-signs the suspension list. Idempotent; refused once revoked."""
     return _transition(
-        credential=credential,
+        credential,
         actor=actor,
         target=CredentialStatus.ISSUED,
         action=Action.REINSTATED,
@@ -1171,41 +1162,14 @@ def api_credential_sign(
     return row
 
 
-def _api_transition(
-    *,
-    credential: ApiCredential,
-    actor: User | None,
-    target: str,
-    action: str,
-    reason: str,
-    reason_code: str,
-) -> ApiCredential:
-    # No event table of its own: the row keeps the last reason, the audit log every change.
-    current, _changed = _change_status_and_publish_lists(
-        credential,
-        actor=actor,
-        target=target,
-        reason=reason,
-        reason_code=reason_code,
-        audit_action=f"vc_api.credential_{action}",
-        audit_detail={
-            "api_credential": str(credential.public_id),
-            "credential_id": credential.credential_id,
-        },
-        status_reason=reason,
-        status_reason_code=reason_code,
-    )
-    return current
-
-
 @transaction.atomic
 def api_credential_revoke(
     *, credential: ApiCredential, actor: User | None, reason: str = "", reason_code: str = ""
 ) -> ApiCredential:
     """Revokes a VC-API credential for good and re-signs the revocation list. Idempotent;
     CredentialError for one signed without status entries."""
-    return _api_transition(
-        credential=credential,
+    return _transition(
+        credential,
         actor=actor,
         target=CredentialStatus.REVOKED,
         action=Action.REVOKED,
@@ -1219,8 +1183,8 @@ def api_credential_suspend(
     *, credential: ApiCredential, actor: User | None, reason: str = "", reason_code: str = ""
 ) -> ApiCredential:
     """Suspends a VC-API credential and re-signs the suspension list. Idempotent."""
-    return _api_transition(
-        credential=credential,
+    return _transition(
+        credential,
         actor=actor,
         target=CredentialStatus.SUSPENDED,
         action=Action.SUSPENDED,
@@ -1234,8 +1198,8 @@ def api_credential_reinstate(
     *, credential: ApiCredential, actor: User | None, reason: str = "", reason_code: str = ""
 ) -> ApiCredential:
     """Lifts a VC-API credential's suspension. Idempotent; refused once revoked."""
-    return _api_transition(
-        credential=credential,
+    return _transition(
+        credential,
         actor=actor,
         target=CredentialStatus.ISSUED,
         action=Action.REINSTATED,

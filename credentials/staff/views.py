@@ -33,7 +33,6 @@ from credentials.staff import charts, forms
 from credentials.standards import vocabularies
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
-from institutions.models import Membership
 from meshe.csv_cells import safe_row
 
 
@@ -488,22 +487,8 @@ def credential_status_change(
 ) -> HttpResponse:
     """A confirmation page naming the learner and the credential, with the reason; only its
     confirmed form changes the status."""
-    viewer = institution_selectors.membership_for_staff(
-        user=request.user, slug=slug, roles=institution_selectors.ISSUE
-    )
-    if action not in STATUS_ACTIONS:
-        raise Http404
-    credential = selectors.issued_credential_for_staff(viewer=viewer, public_id=public_id)
-    step = STATUS_ACTIONS[action]
     return _status_change_page(
-        request,
-        viewer=viewer,
-        credential=credential,
-        action=action,
-        change=step.service,
-        confirm_label=_(step.confirm)
-        % {"title": credential.version.localized_title, "name": credential.holder_name},
-        detail=redirect("credentials:staff_detail", slug=slug, public_id=public_id),
+        request, slug=slug, public_id=public_id, action=action, signed_through_vc_api=False
     )
 
 
@@ -513,21 +498,8 @@ def api_credential_status_change(
 ) -> HttpResponse:
     """The same deliberate confirmation for a credential signed through the VC-API, naming it
     by its id (or subject)."""
-    viewer = institution_selectors.membership_for_staff(
-        user=request.user, slug=slug, roles=institution_selectors.ISSUE
-    )
-    if action not in STATUS_ACTIONS:
-        raise Http404
-    credential = selectors.api_credential_for_staff(viewer=viewer, public_id=public_id)
-    step = STATUS_ACTIONS[action]
     return _status_change_page(
-        request,
-        viewer=viewer,
-        credential=credential,
-        action=action,
-        change=step.api_service,
-        confirm_label=_(step.api_confirm) % {"credential": _api_credential_name(credential)},
-        detail=redirect("credentials:staff_api_detail", slug=slug, public_id=public_id),
+        request, slug=slug, public_id=public_id, action=action, signed_through_vc_api=True
     )
 
 
@@ -538,16 +510,36 @@ def _api_credential_name(credential: ApiCredential) -> str:
 def _status_change_page(
     request: AuthenticatedHttpRequest,
     *,
-    viewer: Membership,
-    credential: IssuedCredential | ApiCredential,
+    slug: str,
+    public_id: UUID,
     action: str,
-    change: Callable[..., IssuedCredential | ApiCredential],
-    confirm_label: str,
-    detail: HttpResponse,
+    signed_through_vc_api: bool,
 ) -> HttpResponse:
-    """Shows the confirmation of `action` and, once confirmed with a reason, calls `change`;
-    a change that does not apply to the credential is not offered, and says why."""
+    """Shows the confirmation of `action` and, once confirmed with a reason, changes the
+    status; a change that does not apply to the credential is not offered, and says why."""
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    if action not in STATUS_ACTIONS:
+        raise Http404
     step = STATUS_ACTIONS[action]
+    credential: IssuedCredential | ApiCredential
+    change: Callable[..., IssuedCredential | ApiCredential]
+    if signed_through_vc_api:
+        credential = selectors.api_credential_for_staff(viewer=viewer, public_id=public_id)
+        name = _api_credential_name(credential)
+        change, warning = step.api_service, step.api_warning
+        confirm_label = _(step.api_confirm) % {"credential": name}
+        detail = redirect("credentials:staff_api_detail", slug=slug, public_id=public_id)
+    else:
+        credential = selectors.issued_credential_for_staff(viewer=viewer, public_id=public_id)
+        name = credential.holder_name
+        change, warning = step.service, step.warning
+        confirm_label = _(step.confirm) % {
+            "title": credential.version.localized_title,
+            "name": credential.holder_name,
+        }
+        detail = redirect("credentials:staff_detail", slug=slug, public_id=public_id)
     posted = request.method == "POST"
     if not posted:
         refusal = (
@@ -559,7 +551,6 @@ def _status_change_page(
         if refusal:
             messages.error(request, refusal)
             return detail
-    signed_through_vc_api = isinstance(credential, ApiCredential)
     form = forms.StatusChangeForm(
         request.POST if posted else None,
         action=action,
@@ -586,15 +577,11 @@ def _status_change_page(
             "institution": viewer.institution,
             "credential": credential,
             "signed_through_vc_api": signed_through_vc_api,
-            "credential_name": (
-                _api_credential_name(credential)
-                if isinstance(credential, ApiCredential)
-                else credential.holder_name
-            ),
+            "credential_name": name,
             "detail_url": detail["Location"],
             "action": action,
             "step": step,
-            "warning": step.api_warning if signed_through_vc_api else step.warning,
+            "warning": warning,
             "form": form,
         },
         status=400 if form.errors else 200,
