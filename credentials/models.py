@@ -449,6 +449,9 @@ class ApiCredential(models.Model):
     status = models.CharField(
         max_length=10, choices=CredentialStatus.choices, default=CredentialStatus.ISSUED
     )
+    # The last status change's listed reason and words, as CredentialEvent keeps them for issued
+    # credentials; staff and the audit log see them, the public never does.
+    status_reason_code = models.CharField(max_length=30, choices=StatusReason.choices, blank=True)
     status_reason = models.TextField(blank=True)
     # False for an institution's Open Badges 3.0-strict output: the revocation entry only.
     offers_suspension = models.BooleanField(default=True)

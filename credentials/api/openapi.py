@@ -932,7 +932,10 @@ PATHS: Final[dict[str, Any]] = {
             "security": TOKEN,
             "description": (
                 "Needs the scope credentials:status. Works on credentials issued through the "
-                "issuer API or the portal (they carry BitstringStatusListEntry statuses)."
+                "issuer API or the portal and on those signed through /vc-api/credentials/issue "
+                "with status entries (they carry BitstringStatusListEntry statuses). The change "
+                "is recorded with the reason code other and the words “Changed through the "
+                "VC-API.”; no answer carries a reason."
             ),
             "requestBody": {
                 "required": True,

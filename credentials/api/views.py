@@ -614,13 +614,6 @@ def credential_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return JsonResponse(_credential_json(credential, with_document=True))
 
 
-STATUS_SERVICES: Final = {
-    "revoke": services.credential_revoke,
-    "suspend": services.credential_suspend,
-    "reinstate": services.credential_reinstate,
-}
-
-
 @json_endpoint("POST")
 def credential_status_change(request: HttpRequest, public_id: UUID, action: str) -> HttpResponse:
     token = _authenticate(request, ApiScope.STATUS)
@@ -638,7 +631,7 @@ def credential_status_change(request: HttpRequest, public_id: UUID, action: str)
     if errors:
         raise _invalid(errors)
     credential = selectors.issued_credential_for_token(token=token, public_id=public_id)
-    changed = STATUS_SERVICES[action](
+    changed = services.STATUS_SERVICES[action](
         credential=credential, actor=token.created_by, reason=reason, reason_code=reason_code
     )
     credential.status = changed.status
@@ -933,9 +926,11 @@ def vc_api_status(request: HttpRequest) -> HttpResponse:
     else:
         action = ""
     if action:
-        reason = _("Changed through the VC-API.")
         credential.status = transitions[action](
-            credential=credential, actor=token.created_by, reason=reason
+            credential=credential,
+            actor=token.created_by,
+            reason=_(services.VC_API_STATUS_REASON),
+            reason_code=services.VC_API_STATUS_REASON_CODE,
         ).status
     return JsonResponse(
         {

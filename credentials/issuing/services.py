@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from credentials import documents, hooks
@@ -339,55 +340,94 @@ def _set_status_bit(row: StatusList, index: int, value: bool) -> None:
     row.save(update_fields=["bits", "document", "etag", "updated_at"])
 
 
-def _transition(
+# What a status change made through the W3C VC-API records: the API carries no reason, so the
+# listed code is "Other" and the words say where the change came from (docs/standards.md).
+VC_API_STATUS_REASON_CODE = StatusReason.OTHER
+VC_API_STATUS_REASON = gettext_noop("Changed through the VC-API.")
+
+
+def status_change_refusal(*, credential: IssuedCredential | ApiCredential, target: str) -> str:
+    """Why this credential cannot move to `target`, in the active language; "" when it can."""
+    if isinstance(credential, ApiCredential) and not credential.with_status:
+        return _("This credential was signed without status entries: its status cannot change.")
+    if target not in TRANSITIONS[credential.status]:
+        return _("A %(status)s credential cannot be changed any more.") % {
+            "status": credential.get_status_display().lower()
+        }
+    if target == CredentialStatus.SUSPENDED and not credential.offers_suspension:
+        return _(
+            "This credential cannot be suspended: it was issued in the Open Badges "
+            "3.0-strict format, which carries a revocation entry only. Revoke it if it "
+            "must stop being valid."
+        )
+    return ""
+
+
+# Either kind of credential signed under an institution's DID: both carry status entries.
+def _transition[Signed: (IssuedCredential, ApiCredential)](
+    credential: Signed,
     *,
-    credential: IssuedCredential,
     actor: User | None,
     target: str,
     action: str,
     reason: str,
     reason_code: str,
-) -> IssuedCredential:
+) -> Signed:
+    """Moves either kind of credential to `target`: checks the transition, sets the status only
+    if nobody changed it meanwhile, flips its bits on the re-signed revocation and suspension
+    lists and records the reason (an issued credential's history, a VC-API credential's row)
+    and the audit event. Idempotent: a credential already there is returned unchanged."""
     if reason_code and reason_code not in StatusReason.values:
         raise CredentialError(_("Choose a reason from the list."))
-    current = IssuedCredential.objects.select_for_update().get(pk=credential.pk)
+    model = type(credential)
+    current = model.objects.select_for_update().get(pk=credential.pk)
     if current.status == target:
         return current
-    if target not in TRANSITIONS[current.status]:
-        raise CredentialError(
-            _("A %(status)s credential cannot be changed any more.")
-            % {"status": current.get_status_display().lower()}
-        )
-    if target == CredentialStatus.SUSPENDED and not current.offers_suspension:
-        raise CredentialError(
-            _(
-                "This credential cannot be suspended: it was issued in the Open Badges "
-                "3.0-strict format, which carries a revocation entry only. Revoke it if it "
-                "must stop being valid."
-            )
-        )
-    updated = IssuedCredential.objects.filter(pk=current.pk, status=current.status).update(
-        status=target
+    refusal = status_change_refusal(credential=current, target=target)
+    if refusal:
+        raise CredentialError(refusal)
+    # A VC-API credential has no history table: its row keeps the last reason.
+    recorded: dict[str, str] = (
+        {"status_reason": reason, "status_reason_code": reason_code}
+        if isinstance(current, ApiCredential)
+        else {}
+    )
+    updated = model.objects.filter(pk=current.pk, status=current.status).update(
+        status=target, **recorded
     )
     if not updated:
         raise CredentialError(_("The credential changed meanwhile. Reload and try again."))
+    # Signed without status entries is refused above: both lists are there.
+    assert current.revocation_list is not None and current.revocation_index is not None
+    assert current.suspension_list is not None and current.suspension_index is not None
     if target == CredentialStatus.REVOKED:
         _set_status_bit(current.revocation_list, current.revocation_index, True)
     if current.status == CredentialStatus.SUSPENDED or target == CredentialStatus.SUSPENDED:
         _set_status_bit(
             current.suspension_list, current.suspension_index, target == CredentialStatus.SUSPENDED
         )
-    CredentialEvent.objects.create(
-        credential=current, actor=actor, action=action, reason_code=reason_code, reason=reason
-    )
+    if isinstance(current, ApiCredential):
+        audit_action = f"vc_api.credential_{action}"
+        audit_detail = {
+            "api_credential": str(current.public_id),
+            "credential_id": current.credential_id,
+        }
+    else:
+        audit_action, audit_detail = f"credential.{action}", {"credential": str(current.public_id)}
+        CredentialEvent.objects.create(
+            credential=current, actor=actor, action=action, reason_code=reason_code, reason=reason
+        )
     AuditEvent.objects.create(
         institution_id=current.institution_id,
         actor=actor,
-        action=f"credential.{action}",
-        detail={"credential": str(current.public_id), "reason_code": reason_code, "reason": reason},
+        action=audit_action,
+        detail={**audit_detail, "reason_code": reason_code, "reason": reason},
     )
     current.status = target
-    hooks.credential_status_changed.send(sender=IssuedCredential, credential=current)
+    for name, value in recorded.items():
+        setattr(current, name, value)
+    if isinstance(current, IssuedCredential):
+        hooks.credential_status_changed.send(sender=IssuedCredential, credential=current)
     return current
 
 
@@ -397,7 +437,7 @@ def credential_revoke(
 ) -> IssuedCredential:
     """Revokes for good and re-signs the revocation list. Idempotent."""
     return _transition(
-        credential=credential,
+        credential,
         actor=actor,
         target=CredentialStatus.REVOKED,
         action=Action.REVOKED,
@@ -412,7 +452,7 @@ def credential_suspend(
 ) -> IssuedCredential:
     """Suspends until reinstated and re-signs the suspension list. Idempotent."""
     return _transition(
-        credential=credential,
+        credential,
         actor=actor,
         target=CredentialStatus.SUSPENDED,
         action=Action.SUSPENDED,
@@ -427,7 +467,7 @@ def credential_reinstate(
 ) -> IssuedCredential:
     """Lifts a suspension and re-signs the suspension list. Idempotent; refused once revoked."""
     return _transition(
-        credential=credential,
+        credential,
         actor=actor,
         target=CredentialStatus.ISSUED,
         action=Action.REINSTATED,
@@ -1122,94 +1162,49 @@ def api_credential_sign(
     return row
 
 
-def _api_transition(
-    *, credential: ApiCredential, actor: User | None, target: str, action: str, reason: str
-) -> ApiCredential:
-    current = ApiCredential.objects.select_for_update().get(pk=credential.pk)
-    if current.status == target:
-        return current
-    if not current.with_status:
-        raise CredentialError(
-            _("This credential was signed without status entries: its status cannot change.")
-        )
-    if target not in TRANSITIONS[current.status]:
-        raise CredentialError(
-            _("A %(status)s credential cannot be changed any more.")
-            % {"status": current.get_status_display().lower()}
-        )
-    if target == CredentialStatus.SUSPENDED and not current.offers_suspension:
-        raise CredentialError(
-            _(
-                "This credential cannot be suspended: it was issued in the Open Badges "
-                "3.0-strict format, which carries a revocation entry only. Revoke it if it "
-                "must stop being valid."
-            )
-        )
-    updated = ApiCredential.objects.filter(pk=current.pk, status=current.status).update(
-        status=target, status_reason=reason
-    )
-    if not updated:
-        raise CredentialError(_("The credential changed meanwhile. Reload and try again."))
-    assert current.revocation_list is not None and current.revocation_index is not None
-    assert current.suspension_list is not None and current.suspension_index is not None
-    if target == CredentialStatus.REVOKED:
-        _set_status_bit(current.revocation_list, current.revocation_index, True)
-    if current.status == CredentialStatus.SUSPENDED or target == CredentialStatus.SUSPENDED:
-        _set_status_bit(
-            current.suspension_list, current.suspension_index, target == CredentialStatus.SUSPENDED
-        )
-    institution_services.audit(
-        institution=current.institution,
-        actor=actor,
-        action=f"vc_api.credential_{action}",
-        api_credential=str(current.public_id),
-        credential_id=current.credential_id,
-        reason=reason,
-    )
-    current.status, current.status_reason = target, reason
-    return current
-
-
 @transaction.atomic
 def api_credential_revoke(
-    *, credential: ApiCredential, actor: User | None, reason: str = ""
+    *, credential: ApiCredential, actor: User | None, reason: str = "", reason_code: str = ""
 ) -> ApiCredential:
     """Revokes a VC-API credential for good and re-signs the revocation list. Idempotent;
     CredentialError for one signed without status entries."""
-    return _api_transition(
-        credential=credential,
+    return _transition(
+        credential,
         actor=actor,
         target=CredentialStatus.REVOKED,
         action=Action.REVOKED,
         reason=reason,
+        reason_code=reason_code,
     )
 
 
 @transaction.atomic
 def api_credential_suspend(
-    *, credential: ApiCredential, actor: User | None, reason: str = ""
+    *, credential: ApiCredential, actor: User | None, reason: str = "", reason_code: str = ""
 ) -> ApiCredential:
     """Suspends a VC-API credential and re-signs the suspension list. Idempotent."""
-    return _api_transition(
-        credential=credential,
+    return _transition(
+        credential,
         actor=actor,
         target=CredentialStatus.SUSPENDED,
         action=Action.SUSPENDED,
         reason=reason,
+        reason_code=reason_code,
     )
 
 
 @transaction.atomic
 def api_credential_reinstate(
-    *, credential: ApiCredential, actor: User | None, reason: str = ""
+    *, credential: ApiCredential, actor: User | None, reason: str = "", reason_code: str = ""
 ) -> ApiCredential:
     """Lifts a VC-API credential's suspension. Idempotent; refused once revoked."""
-    return _api_transition(
-        credential=credential,
+    return _transition(
+        credential,
         actor=actor,
         target=CredentialStatus.ISSUED,
         action=Action.REINSTATED,
         reason=reason,
+        reason_code=reason_code,
     )
 
 

@@ -141,8 +141,21 @@ class StatusChangeForm(forms.Form):
         error_messages={"required": _("Tick the box to confirm the change.")}
     )
 
-    def __init__(self, *args: Any, action: str, confirm_label: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        action: str,
+        confirm_label: str,
+        learner_sees_reason: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if not learner_sees_reason:
+            # A credential signed through the VC-API has no learner on this portal.
+            self.fields["reason"].help_text = _(
+                "Your colleagues and the audit log keep the reason; the public never sees it. "
+                "Required for “Other”."
+            )
         self.fields["reason_code"].choices = [  # type: ignore[attr-defined]
             ("", _("— choose —")),
             *((reason.value, reason.label) for reason in STATUS_REASONS[action]),
@@ -155,15 +168,6 @@ class StatusChangeForm(forms.Form):
         if cleaned.get("reason_code") == StatusReason.OTHER and not cleaned["reason"]:
             self.add_error("reason", _("Say in a few words why, when the reason is “Other”."))
         return cleaned
-
-
-class RevokeForm(forms.Form):
-    """Revoking is final: it takes a reason and a confirmation."""
-
-    reason = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
-    )
-    confirm = forms.BooleanField(label=_("I understand that revoking is final."))
 
 
 def _vocabulary(scheme: str, *, required: bool = True) -> list[tuple[str, object]]:

@@ -22,7 +22,13 @@ from credentials import documents
 from credentials.catalogue import esco, pathway_selectors, pathway_services
 from credentials.exceptions import CredentialError
 from credentials.issuing import selectors, services, spreadsheets
-from credentials.models import CredentialStatus, IssuedCredential, MicroCredential, Pathway
+from credentials.models import (
+    ApiCredential,
+    CredentialStatus,
+    IssuedCredential,
+    MicroCredential,
+    Pathway,
+)
 from credentials.staff import charts, forms
 from credentials.standards import vocabularies
 from institutions import selectors as institution_selectors
@@ -377,15 +383,20 @@ def credential_resend_claim(
 
 @dataclass(frozen=True, slots=True)
 class StatusAction:
-    """What the confirmation page of one status change says, and the service it calls."""
+    """What the confirmation page of one status change says, and the services it calls, for a
+    credential MESHE issued and for one signed through the VC-API."""
 
     service: Callable[..., IssuedCredential]
-    # The statuses this change applies to; from any other, the page is not offered.
+    api_service: Callable[..., ApiCredential]
+    # The status it leads to, and those it applies to; from any other, the page is not offered.
+    target: str
     applies_to: frozenset[str]
     # English msgids, marked with gettext_noop and translated where shown.
     heading: str
     warning: str
+    api_warning: str  # a VC-API credential has no public page or certificate of MESHE's
     confirm: str
+    api_confirm: str
     button: str
     done: str
 
@@ -393,34 +404,56 @@ class StatusAction:
 STATUS_ACTIONS = {
     "revoke": StatusAction(
         service=services.credential_revoke,
+        api_service=services.api_credential_revoke,
+        target=CredentialStatus.REVOKED,
         applies_to=frozenset({CredentialStatus.ISSUED, CredentialStatus.SUSPENDED}),
         heading=gettext_noop("Revoke a credential"),
         warning=gettext_noop(
             "Revoking is final: the credential can never be valid again. Its public page, "
             "certificate and every verification will say it was revoked, and when."
         ),
+        api_warning=gettext_noop(
+            "Revoking is final: the credential can never be valid again. Every verification "
+            "will say it was revoked."
+        ),
         confirm=gettext_noop("Yes, revoke %(title)s of %(name)s for good."),
+        api_confirm=gettext_noop(
+            "Yes, revoke %(credential)s, signed through the VC-API, for good."
+        ),
         button=gettext_noop("Revoke"),
         done=gettext_noop("The credential is revoked."),
     ),
     "suspend": StatusAction(
         service=services.credential_suspend,
+        api_service=services.api_credential_suspend,
+        target=CredentialStatus.SUSPENDED,
         applies_to=frozenset({CredentialStatus.ISSUED}),
         heading=gettext_noop("Suspend a credential"),
         warning=gettext_noop(
             "While suspended the credential is not valid: its public page, certificate and "
             "every verification say so. You can reinstate it later."
         ),
+        api_warning=gettext_noop(
+            "While suspended the credential is not valid: every verification says so. You can "
+            "reinstate it later."
+        ),
         confirm=gettext_noop("Yes, suspend %(title)s of %(name)s."),
+        api_confirm=gettext_noop("Yes, suspend %(credential)s, signed through the VC-API."),
         button=gettext_noop("Suspend"),
         done=gettext_noop("The credential is suspended."),
     ),
     "reinstate": StatusAction(
         service=services.credential_reinstate,
+        api_service=services.api_credential_reinstate,
+        target=CredentialStatus.ISSUED,
         applies_to=frozenset({CredentialStatus.SUSPENDED}),
         heading=gettext_noop("Reinstate a credential"),
         warning=gettext_noop("The credential becomes valid again, everywhere it is checked."),
+        api_warning=gettext_noop("The credential becomes valid again, everywhere it is checked."),
         confirm=gettext_noop("Yes, make %(title)s of %(name)s valid again."),
+        api_confirm=gettext_noop(
+            "Yes, make %(credential)s, signed through the VC-API, valid again."
+        ),
         button=gettext_noop("Reinstate"),
         done=gettext_noop("The credential is valid again."),
     ),
@@ -454,31 +487,79 @@ def credential_status_change(
 ) -> HttpResponse:
     """A confirmation page naming the learner and the credential, with the reason; only its
     confirmed form changes the status."""
+    return _status_change_page(
+        request, slug=slug, public_id=public_id, action=action, signed_through_vc_api=False
+    )
+
+
+@staff_required
+def api_credential_status_change(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID, action: str
+) -> HttpResponse:
+    """The same deliberate confirmation for a credential signed through the VC-API, naming it
+    by its id (or subject)."""
+    return _status_change_page(
+        request, slug=slug, public_id=public_id, action=action, signed_through_vc_api=True
+    )
+
+
+def _api_credential_name(credential: ApiCredential) -> str:
+    return credential.credential_id or credential.subject_id or str(credential.public_id)
+
+
+def _status_change_page(
+    request: AuthenticatedHttpRequest,
+    *,
+    slug: str,
+    public_id: UUID,
+    action: str,
+    signed_through_vc_api: bool,
+) -> HttpResponse:
+    """Shows the confirmation of `action` and, once confirmed with a reason, changes the
+    status; a change that does not apply to the credential is not offered, and says why."""
     viewer = institution_selectors.membership_for_staff(
         user=request.user, slug=slug, roles=institution_selectors.ISSUE
     )
     if action not in STATUS_ACTIONS:
         raise Http404
-    credential = selectors.issued_credential_for_staff(viewer=viewer, public_id=public_id)
     step = STATUS_ACTIONS[action]
-    detail = redirect("credentials:staff_detail", slug=slug, public_id=public_id)
+    credential: IssuedCredential | ApiCredential
+    change: Callable[..., IssuedCredential | ApiCredential]
+    if signed_through_vc_api:
+        credential = selectors.api_credential_for_staff(viewer=viewer, public_id=public_id)
+        name = _api_credential_name(credential)
+        change, warning = step.api_service, step.api_warning
+        confirm_label = _(step.api_confirm) % {"credential": name}
+        detail = redirect("credentials:staff_api_detail", slug=slug, public_id=public_id)
+    else:
+        credential = selectors.issued_credential_for_staff(viewer=viewer, public_id=public_id)
+        name = credential.holder_name
+        change, warning = step.service, step.warning
+        confirm_label = _(step.confirm) % {
+            "title": credential.version.localized_title,
+            "name": credential.holder_name,
+        }
+        detail = redirect("credentials:staff_detail", slug=slug, public_id=public_id)
     posted = request.method == "POST"
-    if not posted and credential.status not in step.applies_to:
-        messages.error(
-            request,
+    if not posted:
+        refusal = (
             _("A %(status)s credential cannot be changed this way.")
-            % {"status": credential.get_status_display().lower()},
+            % {"status": credential.get_status_display().lower()}
+            if credential.status not in step.applies_to
+            else services.status_change_refusal(credential=credential, target=step.target)
         )
-        return detail
+        if refusal:
+            messages.error(request, refusal)
+            return detail
     form = forms.StatusChangeForm(
         request.POST if posted else None,
         action=action,
-        confirm_label=_(step.confirm)
-        % {"title": credential.version.localized_title, "name": credential.holder_name},
+        confirm_label=confirm_label,
+        learner_sees_reason=not signed_through_vc_api,
     )
     if posted and form.is_valid():
         try:
-            step.service(
+            change(
                 credential=credential,
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
@@ -495,8 +576,12 @@ def credential_status_change(
         {
             "institution": viewer.institution,
             "credential": credential,
+            "signed_through_vc_api": signed_through_vc_api,
+            "credential_name": name,
+            "detail_url": detail["Location"],
             "action": action,
             "step": step,
+            "warning": warning,
             "form": form,
         },
         status=400 if form.errors else 200,
@@ -518,45 +603,9 @@ def api_credential_detail(
             "viewer": viewer,
             "credential": credential,
             "document": document,
-            "form": forms.StatusChangeForm(),
-            # Prefixed: the suspend form on the same page has its own reason field.
-            "revoke_form": forms.RevokeForm(prefix="revoke"),
             "can_issue": viewer.role in institution_selectors.ISSUE,
         },
     )
-
-
-@require_POST
-@staff_required
-def api_credential_status_change(
-    request: AuthenticatedHttpRequest, slug: str, public_id: UUID, action: str
-) -> HttpResponse:
-    viewer = institution_selectors.membership_for_staff(
-        user=request.user, slug=slug, roles=institution_selectors.ISSUE
-    )
-    if action not in services.API_STATUS_SERVICES:
-        raise Http404
-    credential = selectors.api_credential_for_staff(viewer=viewer, public_id=public_id)
-    form: forms.RevokeForm | forms.StatusChangeForm = (
-        forms.RevokeForm(request.POST, prefix="revoke")
-        if action == "revoke"
-        else forms.StatusChangeForm(request.POST)
-    )
-    if not form.is_valid():
-        if action == "revoke":
-            messages.error(request, _("To revoke, give a reason and confirm that it is final."))
-        else:
-            messages.error(request, _("The reason is too long."))
-        return redirect("credentials:staff_api_detail", slug=slug, public_id=public_id)
-    try:
-        services.API_STATUS_SERVICES[action](
-            credential=credential, actor=request.user, reason=form.cleaned_data["reason"]
-        )
-    except CredentialError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, str(STATUS_ACTIONS[action][1]))
-    return redirect("credentials:staff_api_detail", slug=slug, public_id=public_id)
 
 
 @staff_required

@@ -330,36 +330,211 @@ def test_staff_of_another_institution_do_not_see_them(client, logged_in, institu
     assert detail.status_code in (403, 404)
 
 
-def test_staff_revoke_a_vc_api_credential_with_a_reason_and_a_confirmation(
+REASON = "Signed twice by the nightly registry job"
+
+
+def staff_url(institution: Any, kept: ApiCredential, action: str = "") -> str:
+    url = f"/staff/{institution.slug}/credentials/api/{kept.public_id}/"
+    return url + f"{action}/" if action else url
+
+
+def test_the_detail_page_links_to_the_confirmation_page_instead_of_changing_at_once(
+    client, logged_in, institution, token
+):
+    vc_issue(client, token, unsigned(institution.did))
+    kept = ApiCredential.objects.get()
+    admin = MembershipFactory(institution=institution, role=Role.ADMIN)
+    page = logged_in(admin.user).get(staff_url(institution, kept)).content.decode()
+    assert f'href="{staff_url(institution, kept, "revoke")}"' in page
+    assert f'href="{staff_url(institution, kept, "suspend")}"' in page
+    # No form on the page changes the status: only the confirmation page does.
+    assert f'action="{staff_url(institution, kept, "revoke")}"' not in page
+    assert f'action="{staff_url(institution, kept, "suspend")}"' not in page
+
+
+def test_staff_revoke_a_vc_api_credential_only_through_a_confirmed_reason(
     client, logged_in, institution, token
 ):
     vc_issue(client, token, unsigned(institution.did))
     kept = ApiCredential.objects.get()
     admin = MembershipFactory(institution=institution, role=Role.ADMIN)
     browser = logged_in(admin.user)
-    url = f"/staff/{institution.slug}/credentials/api/{kept.public_id}/"
-    assert browser.get(url).status_code == 200
-    unconfirmed = browser.post(url + "revoke/", {"revoke-reason": "Mistake"}, follow=True)
-    assert "confirm that it is final" in unconfirmed.content.decode()
-    kept.refresh_from_db()
-    assert kept.status == CredentialStatus.ISSUED
-    browser.post(url + "revoke/", {"revoke-reason": "Mistake", "revoke-confirm": "on"})
+    url = staff_url(institution, kept, "revoke")
+    page = browser.get(url)
+    text = page.content.decode()
+    assert page.status_code == 200
+    # The page names the credential, its subject and where it came from.
+    assert kept.credential_id in text
+    assert "did:example:ana" in text
+    assert "signed through the VC-API" in text
+    assert f"Yes, revoke {kept.credential_id}, signed through the VC-API, for good." in text
+    assert "Academic misconduct" in text  # the same list of reasons as issued credentials
+
+    for refused in (
+        {},
+        {"reason_code": "issued_in_error", "reason": REASON},  # no tick
+        {"reason_code": "other", "confirm": "on"},  # "Other" needs words
+        {"reason_code": "not-a-reason", "reason": REASON, "confirm": "on"},
+        {"reason": REASON, "confirm": "on"},  # no listed reason
+    ):
+        response = browser.post(url, refused)
+        assert response.status_code == 400, refused
+        kept.refresh_from_db()
+        assert kept.status == CredentialStatus.ISSUED
+    assert not AuditEvent.objects.filter(action="vc_api.credential_revoked").exists()
+
+    response = browser.post(
+        url, {"reason_code": "issued_in_error", "reason": REASON, "confirm": "on"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == staff_url(institution, kept)
     kept.refresh_from_db()
     assert kept.status == CredentialStatus.REVOKED
-    assert kept.status_reason == "Mistake"
+    assert (kept.status_reason_code, kept.status_reason) == ("issued_in_error", REASON)
+    audit = AuditEvent.objects.get(action="vc_api.credential_revoked")
+    assert audit.actor == admin.user
+    assert audit.detail["api_credential"] == str(kept.public_id)
+    assert (audit.detail["reason_code"], audit.detail["reason"]) == ("issued_in_error", REASON)
+    detail = browser.get(staff_url(institution, kept)).content.decode()
+    assert "Issued in error" in detail and REASON in detail
+    # Revoked is final: the page is no longer offered.
+    again = browser.get(staff_url(institution, kept, "reinstate"))
+    assert again.status_code == 302
+
+
+def test_staff_suspend_and_reinstate_a_vc_api_credential_with_reasons(
+    client, logged_in, institution, token
+):
+    vc_issue(client, token, unsigned(institution.did))
+    kept = ApiCredential.objects.get()
+    browser = logged_in(MembershipFactory(institution=institution, role=Role.ISSUER).user)
+    browser.post(
+        staff_url(institution, kept, "suspend"),
+        {"reason_code": "academic_misconduct", "reason": REASON, "confirm": "on"},
+    )
+    kept.refresh_from_db()
+    assert kept.status == CredentialStatus.SUSPENDED
+    page = browser.get(staff_url(institution, kept, "reinstate")).content.decode()
+    assert "The open question is resolved" in page
+    browser.post(
+        staff_url(institution, kept, "reinstate"),
+        {"reason_code": "question_resolved", "confirm": "on"},
+    )
+    kept.refresh_from_db()
+    assert (kept.status, kept.status_reason_code) == (CredentialStatus.ISSUED, "question_resolved")
+    assert list(
+        AuditEvent.objects.filter(action__startswith="vc_api.credential_")
+        .exclude(action="vc_api.credential_signed")
+        .order_by("pk")
+        .values_list("action", "detail__reason_code")
+    ) == [
+        ("vc_api.credential_suspended", "academic_misconduct"),
+        ("vc_api.credential_reinstated", "question_resolved"),
+    ]
 
 
 def test_a_viewer_cannot_revoke_a_vc_api_credential(client, logged_in, institution, token):
     vc_issue(client, token, unsigned(institution.did))
     kept = ApiCredential.objects.get()
     viewer = MembershipFactory(institution=institution, role=Role.VIEWER)
-    response = logged_in(viewer.user).post(
-        f"/staff/{institution.slug}/credentials/api/{kept.public_id}/revoke/",
-        {"revoke-reason": "x", "revoke-confirm": "on"},
-    )
+    browser = logged_in(viewer.user)
+    url = staff_url(institution, kept, "revoke")
+    assert browser.get(url).status_code == 403
+    response = browser.post(url, {"reason_code": "other", "reason": "x", "confirm": "on"})
     assert response.status_code == 403
     kept.refresh_from_db()
     assert kept.status == CredentialStatus.ISSUED
+    assert "Revoke…" not in browser.get(staff_url(institution, kept)).content.decode()
+
+
+def test_without_status_no_change_is_offered_and_the_page_says_why(
+    client, logged_in, institution, token
+):
+    vc_issue(client, token, unsigned(institution.did), options={"credentialStatus": False})
+    kept = ApiCredential.objects.get()
+    browser = logged_in(MembershipFactory(institution=institution, role=Role.ADMIN).user)
+    detail = browser.get(staff_url(institution, kept)).content.decode()
+    assert "it cannot be revoked or suspended" in detail
+    assert "Revoke…" not in detail
+    refused = browser.get(staff_url(institution, kept, "revoke"), follow=True)
+    assert "signed without status entries: its status cannot change" in refused.content.decode()
+    response = browser.post(
+        staff_url(institution, kept, "revoke"),
+        {"reason_code": "other", "reason": REASON, "confirm": "on"},
+    )
+    assert response.status_code == 400
+    assert "signed without status entries" in response.content.decode()
+    kept.refresh_from_db()
+    assert kept.status == CredentialStatus.ISSUED
+
+
+def test_under_ob3_strict_output_staff_are_offered_revocation_only_and_told_why(client, logged_in):
+    strict = InstitutionFactory(ob3_strict=True)
+    vc_issue(client, make_token(strict), unsigned(strict.did))
+    kept = ApiCredential.objects.get()
+    browser = logged_in(MembershipFactory(institution=strict, role=Role.ADMIN).user)
+    detail = browser.get(staff_url(strict, kept)).content.decode()
+    assert "Open Badges 3.0-strict format" in detail
+    assert "Suspend…" not in detail
+    assert "Revoke…" in detail
+    refused = browser.get(staff_url(strict, kept, "suspend"), follow=True)
+    assert "This credential cannot be suspended" in refused.content.decode()
+
+
+def test_the_reason_never_reaches_a_public_answer(client, logged_in, institution, token):
+    signed = vc_issue(client, token, unsigned(institution.did)).json()["verifiableCredential"]
+    kept = ApiCredential.objects.get()
+    logged_in(MembershipFactory(institution=institution, role=Role.ADMIN).user).post(
+        staff_url(institution, kept, "suspend"),
+        {"reason_code": "academic_misconduct", "reason": REASON, "confirm": "on"},
+    )
+    client.logout()
+    kept.refresh_from_db()
+    assert kept.status == CredentialStatus.SUSPENDED
+    answers = [
+        verify(client, signed),
+        client.get(signed["credentialStatus"][1]["statusListCredential"]),
+        client.post(
+            "/vc-api/credentials/status",
+            {"credentialId": signed["id"], "credentialStatus": []},
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}"},
+        ),
+    ]
+    for answer in answers:
+        assert answer.status_code in (200, 400)
+        body = answer.content.decode()
+        assert REASON not in body and "misconduct" not in body.lower()
+
+
+def test_a_vc_api_status_change_records_other_and_where_it_came_from(client, institution, token):
+    signed = vc_issue(client, token, unsigned(institution.did)).json()["verifiableCredential"]
+    issued = issue(MicroCredentialFactory(institution=institution))
+    for credential_id in (signed["id"], issued.credential_id):
+        response = client.post(
+            "/vc-api/credentials/status",
+            {
+                "credentialId": credential_id,
+                "credentialStatus": [{"statusPurpose": "suspension", "status": True}],
+            },
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 200
+    kept = ApiCredential.objects.get()
+    assert (kept.status_reason_code, kept.status_reason) == (
+        "other",
+        "Changed through the VC-API.",
+    )
+    event = issued.events.get(action="suspended")
+    assert (event.reason_code, event.reason) == ("other", "Changed through the VC-API.")
+    assert {
+        (audit.action, audit.detail["reason_code"], audit.detail["reason"])
+        for audit in AuditEvent.objects.filter(action__endswith="suspended")
+    } == {
+        ("vc_api.credential_suspended", "other", "Changed through the VC-API."),
+        ("credential.suspended", "other", "Changed through the VC-API."),
+    }
 
 
 def test_the_staff_list_reads_vc_api_credentials_in_a_fixed_number_of_queries(

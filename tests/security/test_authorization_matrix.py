@@ -310,8 +310,13 @@ DOORS: dict[str, Entry] = {
     "credentials:staff_api_detail": entry(
         get(staff(VIEWER, 200)), slug="a", public_id="api_credential"
     ),
+    # The same confirmation page for a credential signed through the VC-API.
     "credentials:api_status_change": entry(
-        post(staff(ISSUER, 302)), slug="a", public_id="api_credential", action="action"
+        get(staff(ISSUER, 200)),
+        post(staff(ISSUER, 400)),
+        slug="a",
+        public_id="api_credential",
+        action="action",
     ),
     # api: tokens only ---------------------------------------------------------------------------
     "api:openapi": entry(get(everyone(200))),
