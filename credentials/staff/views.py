@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.forms import BaseFormSet
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.http import AuthenticatedHttpRequest
 from credentials import documents
 from credentials.catalogue import esco, pathway_selectors, pathway_services
+from credentials.catalogue import views as catalogue_views
 from credentials.exceptions import CredentialError
 from credentials.issuing import selectors, services, spreadsheets
 from credentials.models import CredentialStatus, MicroCredential, Pathway
@@ -26,6 +28,7 @@ from credentials.staff import charts, forms
 from credentials.standards import vocabularies
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
+from institutions.models import Membership
 from meshe.csv_cells import safe_row
 
 
@@ -65,6 +68,48 @@ def _translations_initial(micro_credential: MicroCredential | None) -> list[dict
     ]
 
 
+def _posted_as_initial(
+    form: forms.MicroCredentialForm,
+    outcomes: forms.LearningOutcomeFormSet,
+    translations: forms.TranslationFormSet,
+) -> dict[str, object]:
+    """What was typed, as initial values: the editor shown again with one more outcome row,
+    without errors for what is not filled in yet (the form that works without JavaScript)."""
+
+    def rows(formset: BaseFormSet, names: tuple[str, ...]) -> tuple[list[dict], int]:
+        kept, blank = [], 0
+        for row in formset.forms:
+            values = {
+                name: row[name].field.widget.value_from_datadict(
+                    row.data, row.files, row.add_prefix(name)
+                )
+                for name in names
+            }
+            if formset.can_delete and row["DELETE"].field.widget.value_from_datadict(
+                row.data, row.files, row.add_prefix("DELETE")
+            ):
+                continue
+            if any(values.values()):
+                kept.append(values)
+            else:
+                blank += 1
+        return kept, blank
+
+    outcome_rows, blank_outcomes = rows(outcomes, ("text", "skills"))
+    translation_rows, blank_translations = rows(translations, ("language", "title", "description"))
+    return {
+        "form": {
+            name: field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
+            for name, field in form.fields.items()
+        },
+        "outcomes": outcome_rows,
+        # The rows left blank stay, and one more is added.
+        "outcomes_extra": blank_outcomes + 1,
+        "translations": translation_rows,
+        "translations_extra": max(blank_translations, 1 if not translation_rows else 0),
+    }
+
+
 @staff_required
 def micro_credential_edit(
     request: AuthenticatedHttpRequest, slug: str, public_id: UUID | None = None
@@ -89,6 +134,19 @@ def micro_credential_edit(
         initial=_translations_initial(micro_credential),
         prefix="translations",
     )
+    if posted and "add_outcome" in request.POST:
+        # "Add another outcome" without JavaScript: nothing is saved, the page comes back
+        # with what was typed and one more empty row, focused on it.
+        typed = _posted_as_initial(form, outcomes, translations)
+        form = forms.MicroCredentialForm(initial=typed["form"], instance=micro_credential)
+        outcomes = forms.LearningOutcomeFormSet(initial=typed["outcomes"], prefix="outcomes")
+        outcomes.extra = typed["outcomes_extra"]
+        translations = forms.TranslationFormSet(
+            initial=typed["translations"], prefix="translations"
+        )
+        translations.extra = typed["translations_extra"]
+        outcomes.forms[-1].fields["text"].widget.attrs["autofocus"] = True
+        return _editor(request, viewer, micro_credential, form, outcomes, translations)
     if posted and form.is_valid() and outcomes.is_valid() and translations.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         fields["learning_outcomes"] = [
@@ -117,6 +175,17 @@ def micro_credential_edit(
         else:
             messages.success(request, _("Saved %(title)s.") % {"title": saved.title})
             return redirect("credentials:micro_credential", slug=slug, public_id=saved.public_id)
+    return _editor(request, viewer, micro_credential, form, outcomes, translations)
+
+
+def _editor(
+    request: AuthenticatedHttpRequest,
+    viewer: Membership,
+    micro_credential: MicroCredential | None,
+    form: forms.MicroCredentialForm,
+    outcomes: forms.LearningOutcomeFormSet,
+    translations: forms.TranslationFormSet,
+) -> HttpResponse:
     return render(
         request,
         "credentials/micro_credential_form.html",
@@ -126,6 +195,9 @@ def micro_credential_edit(
             "form": form,
             "outcomes": outcomes,
             "translations": translations,
+            "errors": forms.error_summary(
+                form, [(outcomes, "outcomes"), (translations, "translations")]
+            ),
         },
     )
 
@@ -148,6 +220,18 @@ def micro_credential_detail(
             ).order_by("-number"),
             "can_edit": viewer.role in institution_selectors.ISSUE,
             "labels": vocabulary_labels(micro_credential),
+            "language_name": forms.language_name(micro_credential.language),
+            "instruction_languages": [
+                forms.language_name(code) for code in micro_credential.instruction_languages
+            ],
+            "translations": [
+                {
+                    "language": forms.language_name(row["language"]),
+                    "title": row["title"],
+                    "description": row["description"],
+                }
+                for row in _translations_initial(micro_credential)
+            ],
         },
     )
 
@@ -176,6 +260,9 @@ def micro_credential_status(
     micro_credential = selectors.micro_credential_for_staff(viewer=viewer, public_id=public_id)
     if status not in MicroCredential.Status.values:
         raise Http404
+    if status == MicroCredential.Status.PUBLISHED:
+        # Publishing goes through the preview and its confirmation.
+        return redirect("credentials:micro_credential_publish", slug=slug, public_id=public_id)
     _lifecycle_change(
         request,
         lambda: services.micro_credential_set_status(
@@ -183,6 +270,49 @@ def micro_credential_status(
         ),
     )
     return redirect("credentials:micro_credential", slug=slug, public_id=public_id)
+
+
+@staff_required
+def micro_credential_publish(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID
+) -> HttpResponse:
+    """The public offer page as it will look, marked as a preview, and a confirmation that
+    publishes it: the world sees it at once and the published version is kept for good."""
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    micro_credential = selectors.micro_credential_for_staff(viewer=viewer, public_id=public_id)
+    if micro_credential.status == MicroCredential.Status.PUBLISHED:
+        messages.info(
+            request, _("%(title)s is already published.") % {"title": micro_credential.title}
+        )
+        return redirect("credentials:micro_credential", slug=slug, public_id=public_id)
+    try:
+        services.micro_credential_check_publishable(micro_credential=micro_credential)
+    except CredentialError as exc:
+        messages.error(request, exc.message)
+        return redirect("credentials:micro_credential", slug=slug, public_id=public_id)
+    form = forms.PublishForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        _lifecycle_change(
+            request,
+            lambda: services.micro_credential_set_status(
+                actor=request.user,
+                micro_credential=micro_credential,
+                status=MicroCredential.Status.PUBLISHED,
+            ),
+        )
+        return redirect("credentials:micro_credential", slug=slug, public_id=public_id)
+    return render(
+        request,
+        "credentials/micro_credential_publish.html",
+        {
+            **catalogue_views.offer_context(micro_credential),
+            "institution": viewer.institution,
+            "micro_credential": micro_credential,
+            "form": form,
+        },
+    )
 
 
 def _lifecycle_change(
