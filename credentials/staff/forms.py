@@ -315,6 +315,11 @@ class BaseLearningOutcomeFormSet(forms.BaseFormSet):
         "too_many_forms": _("Give at most %(num)d learning outcomes."),
     }
 
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        # The box that works without JavaScript; the script shows a button of the same name.
+        form.fields["DELETE"].label = _("Remove this outcome")
+
 
 LearningOutcomeFormSet = forms.formset_factory(
     LearningOutcomeForm,
@@ -391,6 +396,10 @@ class BaseTranslationFormSet(forms.BaseFormSet):
         "missing_management_form": _BROKEN_FORM,
         "too_many_forms": _("Give at most %(num)d other languages."),
     }
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        form.fields["DELETE"].label = _("Remove this language")
 
     def clean(self) -> None:
         if any(self.errors):

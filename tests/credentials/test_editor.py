@@ -59,10 +59,10 @@ def test_required_eu_elements_start_on_an_empty_choose_prompt(logged_in, issuer)
 
 def test_required_fields_are_marked_and_the_mark_is_explained(logged_in, issuer):
     html = logged_in(issuer.user).get(new_url(issuer)).text
-    star = '<span class="required-mark" aria-hidden="true"> *</span></label>'
+    star = '</label><span class="required-mark" aria-hidden="true">*</span>'
     assert '<label for="id_eqf_level" class="required">Level (EQF):' + star in html
     assert '<label for="id_title" class="required">Title:' + star in html
-    assert '<label for="id_isced_field">Field of education (ISCED-F 2013):</label>' in html
+    assert '<label for="id_isced_field">Field of education (ISCED-F 2013):</label>\n' in html
     assert '<span class="required-mark" aria-hidden="true">*</span> required' in html
 
 
