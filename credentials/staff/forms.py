@@ -493,7 +493,55 @@ class PathwayComponentForm(forms.Form):
         return data
 
 
-# The editor's error summary --------------------------------------------------------------------
+# The editor shown again as typed, and its error summary ------------------------------------------
+
+
+def _marked_for_removal(formset: forms.BaseFormSet, row: forms.BaseForm) -> bool:
+    return bool(formset.can_delete and row["DELETE"].data)
+
+
+@dataclass(frozen=True)
+class TypedSoFar:
+    """What was typed into the editor, to show it again as initial values: with one more
+    outcome row and no errors for what is not filled in yet (the editor without JavaScript)."""
+
+    form: dict[str, Any]
+    outcomes: list[dict[str, Any]]
+    outcomes_blank: int
+    translations: list[dict[str, Any]]
+    translations_blank: int
+
+    @classmethod
+    def read(
+        cls, form: forms.BaseForm, outcomes: forms.BaseFormSet, translations: forms.BaseFormSet
+    ) -> "TypedSoFar":
+        outcome_rows, outcomes_blank = _typed_rows(outcomes, ("text", "skills"))
+        translation_rows, translations_blank = _typed_rows(
+            translations, ("language", "title", "description")
+        )
+        return cls(
+            form={name: form[name].data for name in form.fields},
+            outcomes=outcome_rows,
+            outcomes_blank=outcomes_blank,
+            translations=translation_rows,
+            translations_blank=translations_blank,
+        )
+
+
+def _typed_rows(
+    formset: forms.BaseFormSet, names: tuple[str, ...]
+) -> tuple[list[dict[str, Any]], int]:
+    """The rows with something typed, not marked for removal; and how many were left blank."""
+    kept, blank = [], 0
+    for row in formset.forms:
+        if _marked_for_removal(formset, row):
+            continue
+        values = {name: row[name].data for name in names}
+        if any(values.values()):
+            kept.append(values)
+        else:
+            blank += 1
+    return kept, blank
 
 
 @dataclass(frozen=True)
@@ -520,7 +568,7 @@ def error_summary(
     for formset, fieldset_id in formsets:
         found += [ErrorLink(fieldset_id, "", str(message)) for message in formset.non_form_errors()]
         for number, row in enumerate(formset.forms, start=1):
-            if formset.can_delete and formset._should_delete_form(row):
+            if _marked_for_removal(formset, row):
                 continue
             found += [ErrorLink(fieldset_id, "", str(m)) for m in row.non_field_errors()]
             found += _field_errors(row, row=number)

@@ -68,48 +68,6 @@ def _translations_initial(micro_credential: MicroCredential | None) -> list[dict
     ]
 
 
-def _posted_as_initial(
-    form: forms.MicroCredentialForm,
-    outcomes: forms.LearningOutcomeFormSet,
-    translations: forms.TranslationFormSet,
-) -> dict[str, object]:
-    """What was typed, as initial values: the editor shown again with one more outcome row,
-    without errors for what is not filled in yet (the form that works without JavaScript)."""
-
-    def rows(formset: BaseFormSet, names: tuple[str, ...]) -> tuple[list[dict], int]:
-        kept, blank = [], 0
-        for row in formset.forms:
-            values = {
-                name: row[name].field.widget.value_from_datadict(
-                    row.data, row.files, row.add_prefix(name)
-                )
-                for name in names
-            }
-            if formset.can_delete and row["DELETE"].field.widget.value_from_datadict(
-                row.data, row.files, row.add_prefix("DELETE")
-            ):
-                continue
-            if any(values.values()):
-                kept.append(values)
-            else:
-                blank += 1
-        return kept, blank
-
-    outcome_rows, blank_outcomes = rows(outcomes, ("text", "skills"))
-    translation_rows, blank_translations = rows(translations, ("language", "title", "description"))
-    return {
-        "form": {
-            name: field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
-            for name, field in form.fields.items()
-        },
-        "outcomes": outcome_rows,
-        # The rows left blank stay, and one more is added.
-        "outcomes_extra": blank_outcomes + 1,
-        "translations": translation_rows,
-        "translations_extra": max(blank_translations, 1 if not translation_rows else 0),
-    }
-
-
 @staff_required
 def micro_credential_edit(
     request: AuthenticatedHttpRequest, slug: str, public_id: UUID | None = None
@@ -137,14 +95,12 @@ def micro_credential_edit(
     if posted and "add_outcome" in request.POST:
         # "Add another outcome" without JavaScript: nothing is saved, the page comes back
         # with what was typed and one more empty row, focused on it.
-        typed = _posted_as_initial(form, outcomes, translations)
-        form = forms.MicroCredentialForm(initial=typed["form"], instance=micro_credential)
-        outcomes = forms.LearningOutcomeFormSet(initial=typed["outcomes"], prefix="outcomes")
-        outcomes.extra = typed["outcomes_extra"]
-        translations = forms.TranslationFormSet(
-            initial=typed["translations"], prefix="translations"
-        )
-        translations.extra = typed["translations_extra"]
+        typed = forms.TypedSoFar.read(form, outcomes, translations)
+        form = forms.MicroCredentialForm(initial=typed.form, instance=micro_credential)
+        outcomes = forms.LearningOutcomeFormSet(initial=typed.outcomes, prefix="outcomes")
+        outcomes.extra = typed.outcomes_blank + 1
+        translations = forms.TranslationFormSet(initial=typed.translations, prefix="translations")
+        translations.extra = typed.translations_blank or (0 if typed.translations else 1)
         outcomes.forms[-1].fields["text"].widget.attrs["autofocus"] = True
         return _editor(request, viewer, micro_credential, form, outcomes, translations)
     if posted and form.is_valid() and outcomes.is_valid() and translations.is_valid():
@@ -183,8 +139,8 @@ def _editor(
     viewer: Membership,
     micro_credential: MicroCredential | None,
     form: forms.MicroCredentialForm,
-    outcomes: forms.LearningOutcomeFormSet,
-    translations: forms.TranslationFormSet,
+    outcomes: BaseFormSet,
+    translations: BaseFormSet,
 ) -> HttpResponse:
     return render(
         request,
