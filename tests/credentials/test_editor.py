@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from credentials.models import SPECIFICATION_FIELDS, MicroCredential
+from credentials.models import PRACTICAL_FIELDS, SPECIFICATION_FIELDS, MicroCredential
 from institutions.models import Role
 from tests.credentials.editor import editor_post
 from tests.factories import MembershipFactory, MicroCredentialFactory
@@ -328,6 +328,17 @@ def test_the_detail_page_shows_every_field_staff_entered(logged_in, issuer):
         further_information_url="https://example.eu/circular-design",
         instruction_languages=["nl", "en"],
         validity_months=36,
+        enrolment_url="https://example.eu/enrol/circular-design",
+        enrolment_contact="Write to the study office.",
+        start_dates=["2027-03-01"],
+        duration_amount=6,
+        duration_unit="weeks",
+        schedule="Tuesday evenings.",
+        cost=MicroCredential.Cost.FEE,
+        price=Decimal("450"),
+        currency="EUR",
+        cost_note="Alumni pay half.",
+        place="Delft, north campus",
     )
     html = (
         logged_in(issuer.user).get(page_url("credentials:micro_credential", micro_credential)).text
@@ -358,11 +369,30 @@ def test_the_detail_page_shows_every_field_staff_entered(logged_in, issuer):
         "further_information_url": "https://example.eu/circular-design",
         "instruction_languages": "Dutch, English",
         "validity_months": "36 months",
+        "enrolment_url": "https://example.eu/enrol/circular-design",
+        "enrolment_contact": "Write to the study office.",
+        "start_dates": "1 March 2027",
+        "starts_any_time": "",  # below: it replaces the dates
+        "duration_amount": "6 weeks",
+        "duration_unit": "6 weeks",
+        "schedule": "Tuesday evenings.",
+        "cost": "450.00 EUR",
+        "price": "450.00 EUR",
+        "currency": "450.00 EUR",
+        "cost_note": "Alumni pay half.",
+        "place": "Delft, north campus",
     }
-    # A field added to the specification must be shown here too.
-    assert set(shown) == set(SPECIFICATION_FIELDS)
+    # A field added to the specification or its practical information must be shown here too.
+    assert set(shown) == set(SPECIFICATION_FIELDS) | set(PRACTICAL_FIELDS)
     missing = {name: text for name, text in shown.items() if text not in html}
     assert missing == {}
+    micro_credential.starts_any_time = True
+    micro_credential.start_dates = []
+    micro_credential.save()
+    html = (
+        logged_in(issuer.user).get(page_url("credentials:micro_credential", micro_credential)).text
+    )
+    assert "Any time: start when you are ready" in html
 
 
 def test_the_detail_page_says_what_was_left_empty(logged_in, issuer):

@@ -194,6 +194,7 @@ DOORS: dict[str, Entry] = {
         post(staff(ADMIN, 302)), slug="a", membership_id="membership"
     ),
     "institutions:key_rotate": entry(post(page(ADMIN, 302)), slug="a"),
+    "institutions:output_set": entry(post(page(ADMIN, 302)), slug="a"),
     "institutions:audit": entry(get(page(ADMIN)), slug="a"),
     "institutions:audit_csv": entry(get(page(ADMIN)), slug="a"),
     "institutions:api_tokens": entry(get(page(ADMIN)), post(page(ADMIN)), slug="a"),
@@ -284,10 +285,11 @@ DOORS: dict[str, Entry] = {
     "credentials:dashboard": entry(get(page(VIEWER)), slug="a"),
     "credentials:staff_list": entry(get(page(VIEWER)), slug="a"),
     "credentials:bulk_upload": entry(get(page(ISSUER)), slug="a"),
-    # B's admin names A's credential at B's address: the selector keeps B's only (none).
+    # The selection leads to the confirmation page (200); B's admin names A's credential at
+    # B's address: the selector keeps B's only (none), so back to the list (302).
     "credentials:status_bulk": entry(
         post(
-            page(ISSUER, 302),
+            staff(ISSUER, 200, own_page=302),
             data=lambda w: {"credentials": [w["credential"]], "action": "suspend"},
         ),
         slug="a",
@@ -301,8 +303,13 @@ DOORS: dict[str, Entry] = {
     "credentials:issue": entry(get(page(ISSUER)), slug="a"),
     "credentials:staff_detail": entry(get(staff(VIEWER, 200)), slug="a", public_id="credential"),
     "credentials:resend_claim": entry(post(staff(ISSUER, 302)), slug="a", public_id="credential"),
+    # The confirmation page; an empty POST is refused with the form's errors.
     "credentials:status_change": entry(
-        post(staff(ISSUER, 302)), slug="a", public_id="credential", action="action"
+        get(staff(ISSUER, 200)),
+        post(staff(ISSUER, 400)),
+        slug="a",
+        public_id="credential",
+        action="action",
     ),
     # api: tokens only ---------------------------------------------------------------------------
     "api:openapi": entry(get(everyone(200))),

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.cache import cache
 from django.urls import reverse
 
-from credentials.standards import canonical_templates, signing
+from credentials.standards import canonical_templates, proof_sets, signing
 from institutions.models import AuditEvent
 from learners.models import ImportedCredential
 from tests.credentials.proofs import presentation
@@ -100,6 +100,28 @@ def test_the_verify_api_refuses_each_poison_by_name_within_the_cpu_budget(signed
         result = hostile.json_body(response)
         assert result["verified"] is False
         assert words in proof_detail(result)
+
+
+@pytest.mark.parametrize("name", ["clique-20", "dense-clique-25", "alike-ring-300", "chain-500"])
+def test_a_poison_under_a_full_proof_set_is_refused_once_within_the_cpu_budget(
+    signed_document, name
+):
+    # Each proof of a set canonicalises the document again; the first refusal answers for all.
+    poison, words = POISONS[name]
+    document = poisoned(signed_document, poison)
+    document["proof"] = document["proof"] * proof_sets.MAX_PROOFS
+    client = hostile.quiet_client()
+    for path, body in (
+        ("/api/v1/verify", json.dumps(document)),
+        ("/vc-api/credentials/verify", json.dumps({"verifiableCredential": document})),
+    ):
+
+        def post(path: str = path, body: str = body) -> Any:
+            return client.post(path, data=body, content_type="application/json")
+
+        response = within_cpu_budget(post)
+        assert words in response.content.decode()
+        assert "proof 2: not checked: " in response.content.decode()
 
 
 @pytest.mark.parametrize("name", POISONS)
