@@ -159,6 +159,15 @@ class StatusChangeForm(forms.Form):
         return cleaned
 
 
+class RevokeForm(forms.Form):
+    """Revoking is final: it takes a reason and a confirmation."""
+
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )
+    confirm = forms.BooleanField(label=_("I understand that revoking is final."))
+
+
 def _vocabulary(scheme: str, *, required: bool = True) -> list[tuple[str, object]]:
     # A required element starts on an empty "Choose…" prompt, never on the list's first
     # entry: a value nobody chose would be signed into every credential.
