@@ -48,6 +48,11 @@ urlpatterns = [
         name="micro_credential_edit",
     ),
     path(
+        "staff/<slug:slug>/micro-credentials/<uuid:public_id>/publish/",
+        staff_views.micro_credential_publish,
+        name="micro_credential_publish",
+    ),
+    path(
         "staff/<slug:slug>/micro-credentials/<uuid:public_id>/<str:status>/",
         staff_views.micro_credential_status,
         name="micro_credential_status",

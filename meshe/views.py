@@ -28,7 +28,8 @@ class GuidePage:
     title: Promise
 
 
-# The learner guide, in reading order; each page is templates/guide/<slug>.html.
+# The guide in reading order, the learner's pages then staff's; each page is
+# templates/guide/<slug>.html.
 GUIDE = [
     GuidePage("what-is-a-micro-credential", _("What is a micro-credential?")),
     GuidePage("micro-credentials-and-degrees", _("Micro-credentials and degrees")),
@@ -38,6 +39,8 @@ GUIDE = [
     GuidePage("sharing-with-employers", _("Sharing with employers")),
     GuidePage("verification", _("How verification protects you")),
     GuidePage("faq", _("Questions and answers")),
+    # For institutions' staff: the editor, checking and publishing.
+    GuidePage("describing-a-micro-credential", _("For staff: describing a micro-credential")),
 ]
 
 

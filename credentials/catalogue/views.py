@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from credentials.catalogue import explanations
 from credentials.catalogue import offers as catalogue_offers
 from credentials.issuing import selectors
+from credentials.models import MicroCredential
 from credentials.standards import vocabularies
 
 # JSON placed inside a <script> element: <, > and & as JSON escapes, as Django's json_script.
@@ -55,22 +56,24 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 @require_GET
 def offer(request: HttpRequest, public_id: UUID) -> HttpResponse:
     micro_credential = catalogue_offers.offer(public_id=public_id)
-    return render(
-        request,
-        "credentials/offer.html",
-        {
-            "offer": micro_credential,
-            "elements": catalogue_offers.elements(micro_credential),
-            "practical": catalogue_offers.practical_information(micro_credential),
-            "details": catalogue_offers.details(micro_credential),
-            "skills": catalogue_offers.skills(micro_credential),
-            "recognitions": catalogue_offers.offer_recognitions(micro_credential=micro_credential),
-            # Rendered inside <script>: staff text must not close the element.
-            "course_json_ld": json.dumps(
-                catalogue_offers.course_json_ld(micro_credential), ensure_ascii=False
-            ).translate(SCRIPT_SAFE_JSON),
-        },
-    )
+    return render(request, "credentials/offer.html", offer_context(micro_credential))
+
+
+def offer_context(micro_credential: MicroCredential) -> dict[str, Any]:
+    """What credentials/offer.html shows of an offer; the staff preview before publishing
+    renders the same page from it, so the preview is what the world will see."""
+    return {
+        "offer": micro_credential,
+        "elements": catalogue_offers.elements(micro_credential),
+        "practical": catalogue_offers.practical_information(micro_credential),
+        "details": catalogue_offers.details(micro_credential),
+        "skills": catalogue_offers.skills(micro_credential),
+        "recognitions": catalogue_offers.offer_recognitions(micro_credential=micro_credential),
+        # Rendered inside <script>: staff text must not close the element.
+        "course_json_ld": json.dumps(
+            catalogue_offers.course_json_ld(micro_credential), ensure_ascii=False
+        ).translate(SCRIPT_SAFE_JSON),
+    }
 
 
 @require_GET

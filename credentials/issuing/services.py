@@ -690,6 +690,11 @@ def _check_complete(micro_credential: MicroCredential) -> None:
         ) from exc
 
 
+def micro_credential_check_publishable(*, micro_credential: MicroCredential) -> None:
+    """Raises CredentialError naming what publishing would refuse; writes nothing."""
+    _check_complete(micro_credential)
+
+
 def _refresh_published_version(micro_credential: MicroCredential, actor: User | None) -> None:
     """Keeps the latest version equal to the specification once it is published.
 

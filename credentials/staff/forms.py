@@ -1,4 +1,6 @@
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -171,8 +173,25 @@ class StatusChangeForm(forms.Form):
 
 
 def _vocabulary(scheme: str, *, required: bool = True) -> list[tuple[str, object]]:
+    # A required element starts on an empty "Choose…" prompt, never on the list's first
+    # entry: a value nobody chose would be signed into every credential.
     choices: list[tuple[str, object]] = list(vocabularies.choices(scheme))
-    return choices if required else [("", _("— none —")), *choices]
+    return [("", _("Choose…") if required else _("— none —")), *choices]
+
+
+def language_choices(kept: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """Languages by name in the visitor's language, stored as ISO 639-1 codes.
+
+    The EU authority table's languages come first by name; a code saved before the names
+    were offered (kept) stays a choice of its own, so editing never drops it.
+    """
+    named = {
+        concept.annotations["iso639_1"]: concept.localized_label
+        for concept in vocabularies.concepts(vocabularies.LANGUAGE)
+        if concept.annotations.get("iso639_1")
+    }
+    choices = sorted(named.items(), key=lambda choice: choice[1].casefold())
+    return choices + [(code, code) for code in kept if code not in named]
 
 
 # The free-text fields of a specification besides its title.
@@ -189,12 +208,25 @@ SPECIFICATION_TEXTS = (
 class MicroCredentialForm(forms.ModelForm):
     """Every EU standard element; the eleven mandatory ones are required."""
 
-    eqf_level = forms.ChoiceField(label=_("Level (EQF)"))
+    required_css_class = "required"
+
+    eqf_level = forms.ChoiceField(
+        label=_("Level (EQF)"), error_messages={"required": _("Choose the level (EQF).")}
+    )
     isced_field = forms.ChoiceField(label=_("Field of education (ISCED-F 2013)"), required=False)
-    assessment_type = forms.ChoiceField(label=_("Type of assessment"))
-    form_of_participation = forms.ChoiceField(label=_("Form of participation"))
+    assessment_type = forms.ChoiceField(
+        label=_("Type of assessment"),
+        error_messages={"required": _("Choose the type of assessment.")},
+    )
+    form_of_participation = forms.ChoiceField(
+        label=_("Form of participation"),
+        error_messages={"required": _("Choose the form of participation.")},
+    )
     learning_setting = forms.ChoiceField(label=_("Learning setting"), required=False)
-    quality_assurance = forms.ChoiceField(label=_("Type of quality assurance"))
+    quality_assurance = forms.ChoiceField(
+        label=_("Type of quality assurance"),
+        error_messages={"required": _("Choose the type of quality assurance.")},
+    )
     supervision_verification = forms.ChoiceField(
         label=_("Supervision and identity verification during assessment"), required=False
     )
@@ -204,10 +236,11 @@ class MicroCredentialForm(forms.ModelForm):
         required=False,
         help_text=_("The specification link of a credential here or at a partner institution."),
     )
-    instruction_languages = forms.CharField(
+    instruction_languages = forms.MultipleChoiceField(
         label=_("Languages of instruction"),
         required=False,
-        help_text=_("Language codes separated by commas, such as en, nl."),
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "choice-list"}),
+        help_text=_("Tick each language the teaching and assessment are in."),
     )
 
     start_dates = forms.CharField(
@@ -233,6 +266,11 @@ class MicroCredentialForm(forms.ModelForm):
             "grading_scheme": forms.Textarea(attrs={"rows": 2}),
             "further_information": forms.Textarea(attrs={"rows": 2}),
         }
+        error_messages = {
+            "title": {"required": _("Give the micro-credential a title.")},
+            "description": {"required": _("Describe the micro-credential.")},
+            "ects": {"required": _("Give the workload in ECTS.")},
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -250,10 +288,19 @@ class MicroCredentialForm(forms.ModelForm):
         for name in ("enrolment_contact", "cost_note", "place"):
             self.fields[name].validators.append(validate_one_line_text)
         self.fields["schedule"].validators.append(validate_multiline_text)
+        # Values passed as initial (the editor re-shown with one more outcome) win over the row's.
+        passed = kwargs.get("initial") or {}
         if self.instance.pk:
-            self.initial["part_of"] = "\n".join(ref["url"] for ref in self.instance.part_of)
-            self.initial["instruction_languages"] = ", ".join(self.instance.instruction_languages)
-            self.initial["start_dates"] = "\n".join(self.instance.start_dates)
+            if "part_of" not in passed:
+                self.initial["part_of"] = "\n".join(ref["url"] for ref in self.instance.part_of)
+            if "instruction_languages" not in passed:
+                self.initial["instruction_languages"] = list(self.instance.instruction_languages)
+            if "start_dates" not in passed:
+                self.initial["start_dates"] = "\n".join(self.instance.start_dates)
+        kept = list(self.initial.get("instruction_languages") or [])
+        if hasattr(self.data, "getlist"):
+            kept += self.data.getlist(self.add_prefix("instruction_languages"))
+        self.fields["instruction_languages"].choices = language_choices(kept)  # type: ignore[attr-defined]
 
     def clean_part_of(self) -> list[dict[str, Any]]:
         validate = URLValidator(schemes=["https", "http"])
@@ -270,8 +317,8 @@ class MicroCredentialForm(forms.ModelForm):
         return references
 
     def clean_instruction_languages(self) -> list[str]:
-        codes = [c.strip().lower() for c in self.cleaned_data["instruction_languages"].split(",")]
-        codes = [code for code in codes if code]
+        # Only listed names or codes saved earlier reach here; a code still has to look like one.
+        codes = [code for code in self.cleaned_data["instruction_languages"] if code]
         unknown = [code for code in codes if not re.fullmatch(r"[a-z]{2,3}", code)]
         if unknown:
             raise ValidationError(
@@ -333,12 +380,22 @@ def practical_check(form: forms.BaseForm, data: dict[str, Any]) -> None:
         form.add_error("start_dates", _("Give start dates, or tick “any time”, but not both."))
 
 
+class PublishForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I have checked the preview: publish it for everyone to see."),
+        error_messages={"required": _("Tick the box to confirm that you checked the preview.")},
+    )
+
+
 class LearningOutcomeForm(forms.Form):
+    required_css_class = "required"
+
     text = forms.CharField(
         label=_("Learning outcome"),
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=1000,
         validators=[validate_multiline_text],
+        error_messages={"required": _("Write the learning outcome, or remove it.")},
     )
     skills = forms.CharField(
         label=_("ESCO skills (links, one per line)"),
@@ -365,8 +422,33 @@ class LearningOutcomeForm(forms.Form):
         return skills
 
 
+# Django's own formset messages ("Please submit at least 1 form.") speak of forms, not of
+# what staff describe; each formset of the editor says it in the editor's words.
+_BROKEN_FORM = _("The form arrived incomplete. Reload the page and enter your changes again.")
+
+
+class BaseLearningOutcomeFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "missing_management_form": _BROKEN_FORM,
+        "too_few_forms": _("Add at least one learning outcome."),
+        "too_many_forms": _("Give at most %(num)d learning outcomes."),
+    }
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        # The box that works without JavaScript; the script shows a button of the same name.
+        form.fields["DELETE"].label = _("Remove this outcome")
+
+
 LearningOutcomeFormSet = forms.formset_factory(
-    LearningOutcomeForm, extra=1, min_num=1, validate_min=True, can_delete=True
+    LearningOutcomeForm,
+    formset=BaseLearningOutcomeFormSet,
+    extra=1,
+    min_num=1,
+    validate_min=True,
+    max_num=100,
+    validate_max=True,
+    can_delete=True,
 )
 
 
@@ -428,6 +510,15 @@ class TranslationForm(forms.Form):
 
 
 class BaseTranslationFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "missing_management_form": _BROKEN_FORM,
+        "too_many_forms": _("Give at most %(num)d other languages."),
+    }
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        form.fields["DELETE"].label = _("Remove this language")
+
     def clean(self) -> None:
         if any(self.errors):
             return
@@ -518,3 +609,98 @@ class PathwayComponentForm(forms.Form):
         if url and (not data.get("external_title") or not data.get("external_ects")):
             raise ValidationError(_("A partner's specification needs a title and its ECTS."))
         return data
+
+
+# The editor shown again as typed, and its error summary ------------------------------------------
+
+
+def _marked_for_removal(formset: forms.BaseFormSet, row: forms.BaseForm) -> bool:
+    return bool(formset.can_delete and row["DELETE"].data)
+
+
+@dataclass(frozen=True)
+class TypedSoFar:
+    """What was typed into the editor, to show it again as initial values: with one more
+    outcome row and no errors for what is not filled in yet (the editor without JavaScript)."""
+
+    form: dict[str, Any]
+    outcomes: list[dict[str, Any]]
+    outcomes_blank: int
+    translations: list[dict[str, Any]]
+    translations_blank: int
+
+    @classmethod
+    def read(
+        cls, form: forms.BaseForm, outcomes: forms.BaseFormSet, translations: forms.BaseFormSet
+    ) -> "TypedSoFar":
+        outcome_rows, outcomes_blank = _typed_rows(outcomes, ("text", "skills"))
+        translation_rows, translations_blank = _typed_rows(
+            translations, ("language", "title", "description")
+        )
+        return cls(
+            form={name: form[name].data for name in form.fields},
+            outcomes=outcome_rows,
+            outcomes_blank=outcomes_blank,
+            translations=translation_rows,
+            translations_blank=translations_blank,
+        )
+
+
+def _typed_rows(
+    formset: forms.BaseFormSet, names: tuple[str, ...]
+) -> tuple[list[dict[str, Any]], int]:
+    """The rows with something typed, not marked for removal; and how many were left blank."""
+    kept, blank = [], 0
+    for row in formset.forms:
+        if _marked_for_removal(formset, row):
+            continue
+        values = {name: row[name].data for name in names}
+        if any(values.values()):
+            kept.append(values)
+        else:
+            blank += 1
+    return kept, blank
+
+
+@dataclass(frozen=True)
+class ErrorLink:
+    """One problem of a submitted form, for the summary above it: where it is and what it is."""
+
+    target: str
+    label: str
+    message: str
+
+
+def error_summary(
+    form: forms.BaseForm, formsets: Iterable[tuple[forms.BaseFormSet, str]]
+) -> list[ErrorLink]:
+    """Every error of a form and its formsets, in page order, each with the id of its field.
+
+    formsets pairs each formset with the id of the fieldset that holds it, where errors of the
+    formset as a whole (too few outcomes, a language given twice) point.
+    """
+    if not form.is_bound:
+        return []
+    found = [ErrorLink("", "", str(message)) for message in form.non_field_errors()]
+    found += _field_errors(form, row=None)
+    for formset, fieldset_id in formsets:
+        found += [ErrorLink(fieldset_id, "", str(message)) for message in formset.non_form_errors()]
+        for number, row in enumerate(formset.forms, start=1):
+            if _marked_for_removal(formset, row):
+                continue
+            found += [ErrorLink(fieldset_id, "", str(m)) for m in row.non_field_errors()]
+            found += _field_errors(row, row=number)
+    return found
+
+
+def _field_errors(form: forms.BaseForm, *, row: int | None) -> list[ErrorLink]:
+    found = []
+    for bound_field in form:
+        label = str(bound_field.label)
+        if row is not None:
+            label = _("%(field)s, number %(number)s") % {"field": label, "number": row}
+        found += [
+            ErrorLink(bound_field.auto_id or "", label, str(message))
+            for message in bound_field.errors
+        ]
+    return found

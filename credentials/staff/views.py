@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.forms import BaseFormSet
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
@@ -19,7 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from credentials import documents
-from credentials.catalogue import esco, pathway_selectors, pathway_services
+from credentials.catalogue import esco, pathway_selectors, pathway_services, practical
+from credentials.catalogue import views as catalogue_views
 from credentials.exceptions import CredentialError
 from credentials.issuing import selectors, services, spreadsheets
 from credentials.models import (
@@ -33,6 +35,7 @@ from credentials.staff import charts, forms
 from credentials.standards import vocabularies
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
+from institutions.models import Membership
 from meshe.csv_cells import safe_row
 
 
@@ -96,6 +99,17 @@ def micro_credential_edit(
         initial=_translations_initial(micro_credential),
         prefix="translations",
     )
+    if posted and "add_outcome" in request.POST:
+        # "Add another outcome" without JavaScript: nothing is saved, the page comes back
+        # with what was typed and one more empty row, focused on it.
+        typed = forms.TypedSoFar.read(form, outcomes, translations)
+        form = forms.MicroCredentialForm(initial=typed.form, instance=micro_credential)
+        outcomes = forms.LearningOutcomeFormSet(initial=typed.outcomes, prefix="outcomes")
+        outcomes.extra = typed.outcomes_blank + 1
+        translations = forms.TranslationFormSet(initial=typed.translations, prefix="translations")
+        translations.extra = typed.translations_blank or (0 if typed.translations else 1)
+        outcomes.forms[-1].fields["text"].widget.attrs["autofocus"] = True
+        return _editor(request, viewer, micro_credential, form, outcomes, translations)
     if posted and form.is_valid() and outcomes.is_valid() and translations.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         fields["learning_outcomes"] = [
@@ -124,6 +138,17 @@ def micro_credential_edit(
         else:
             messages.success(request, _("Saved %(title)s.") % {"title": saved.title})
             return redirect("credentials:micro_credential", slug=slug, public_id=saved.public_id)
+    return _editor(request, viewer, micro_credential, form, outcomes, translations)
+
+
+def _editor(
+    request: AuthenticatedHttpRequest,
+    viewer: Membership,
+    micro_credential: MicroCredential | None,
+    form: forms.MicroCredentialForm,
+    outcomes: BaseFormSet,
+    translations: BaseFormSet,
+) -> HttpResponse:
     return render(
         request,
         "credentials/micro_credential_form.html",
@@ -133,6 +158,9 @@ def micro_credential_edit(
             "form": form,
             "outcomes": outcomes,
             "translations": translations,
+            "errors": forms.error_summary(
+                form, [(outcomes, "outcomes"), (translations, "translations")]
+            ),
         },
     )
 
@@ -143,6 +171,7 @@ def micro_credential_detail(
 ) -> HttpResponse:
     viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
     micro_credential = selectors.micro_credential_for_staff(viewer=viewer, public_id=public_id)
+    offer_practical = practical.from_micro_credential(micro_credential)
     return render(
         request,
         "credentials/micro_credential_detail.html",
@@ -155,6 +184,23 @@ def micro_credential_detail(
             ).order_by("-number"),
             "can_edit": viewer.role in institution_selectors.ISSUE,
             "labels": vocabulary_labels(micro_credential),
+            "language_name": practical.language_name(micro_credential.language),
+            "practical": {
+                "starts": practical.start_text(offer_practical),
+                "duration": practical.duration_text(offer_practical),
+                "cost": practical.cost_text(offer_practical),
+            },
+            "instruction_languages": [
+                practical.language_name(code) for code in micro_credential.instruction_languages
+            ],
+            "translations": [
+                {
+                    "language": practical.language_name(row["language"]),
+                    "title": row["title"],
+                    "description": row["description"],
+                }
+                for row in _translations_initial(micro_credential)
+            ],
         },
     )
 
@@ -183,6 +229,9 @@ def micro_credential_status(
     micro_credential = selectors.micro_credential_for_staff(viewer=viewer, public_id=public_id)
     if status not in MicroCredential.Status.values:
         raise Http404
+    if status == MicroCredential.Status.PUBLISHED:
+        # Publishing goes through the preview and its confirmation.
+        return redirect("credentials:micro_credential_publish", slug=slug, public_id=public_id)
     _lifecycle_change(
         request,
         lambda: services.micro_credential_set_status(
@@ -190,6 +239,49 @@ def micro_credential_status(
         ),
     )
     return redirect("credentials:micro_credential", slug=slug, public_id=public_id)
+
+
+@staff_required
+def micro_credential_publish(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID
+) -> HttpResponse:
+    """The public offer page as it will look, marked as a preview, and a confirmation that
+    publishes it: the world sees it at once and the published version is kept for good."""
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    micro_credential = selectors.micro_credential_for_staff(viewer=viewer, public_id=public_id)
+    if micro_credential.status == MicroCredential.Status.PUBLISHED:
+        messages.info(
+            request, _("%(title)s is already published.") % {"title": micro_credential.title}
+        )
+        return redirect("credentials:micro_credential", slug=slug, public_id=public_id)
+    try:
+        services.micro_credential_check_publishable(micro_credential=micro_credential)
+    except CredentialError as exc:
+        messages.error(request, exc.message)
+        return redirect("credentials:micro_credential", slug=slug, public_id=public_id)
+    form = forms.PublishForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        _lifecycle_change(
+            request,
+            lambda: services.micro_credential_set_status(
+                actor=request.user,
+                micro_credential=micro_credential,
+                status=MicroCredential.Status.PUBLISHED,
+            ),
+        )
+        return redirect("credentials:micro_credential", slug=slug, public_id=public_id)
+    return render(
+        request,
+        "credentials/micro_credential_publish.html",
+        {
+            **catalogue_views.offer_context(micro_credential),
+            "institution": viewer.institution,
+            "micro_credential": micro_credential,
+            "form": form,
+        },
+    )
 
 
 def _lifecycle_change(

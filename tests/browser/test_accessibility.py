@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page
 
+from credentials.models import MicroCredential
 from institutions.models import Role
 from learners import services as learner_services
 from tests.browser.axe import serious_violations
@@ -49,17 +50,37 @@ def test_public_learner_and_staff_pages_have_no_serious_violations(
         [{"name": "sessionid", "value": _session_for(staff.user), "url": live_server.url}]
     )
     slug = staff.institution.slug
+    draft = MicroCredentialFactory(
+        institution=staff.institution, status=MicroCredential.Status.DRAFT
+    )
+    editor = reverse("credentials:micro_credential_new", kwargs={"slug": slug})
     for path in [
         reverse("credentials:issue", kwargs={"slug": slug}),
         reverse("credentials:bulk_upload", kwargs={"slug": slug}),
         reverse("credentials:staff_list", kwargs={"slug": slug}),
-        reverse("credentials:micro_credential_new", kwargs={"slug": slug}),
+        editor,
+        reverse(
+            "credentials:micro_credential",
+            kwargs={"slug": slug, "public_id": micro_credential.public_id},
+        ),
+        reverse(
+            "credentials:micro_credential_publish",
+            kwargs={"slug": slug, "public_id": draft.public_id},
+        ),
         reverse(
             "credentials:staff_detail", kwargs={"slug": slug, "public_id": credential.public_id}
         ),
     ]:
         page.goto(live_server.url + path)
         problems[path] = serious_violations(page)
+    # The editor as it comes back with errors, and with an outcome added in place.
+    page.goto(live_server.url + editor)
+    page.get_by_role("button", name="Add another outcome").click()
+    # Past the browser's own check of required fields, so that the server answers with errors.
+    page.evaluate("document.querySelector('form[data-editor]').noValidate = true")
+    page.get_by_role("button", name="Save", exact=True).click()
+    assert page.locator("#error-summary").is_visible()
+    problems[editor + " (errors)"] = serious_violations(page)
 
     assert {path: found for path, found in problems.items() if found} == {}
 

@@ -65,6 +65,8 @@ def test_a_staff_member_runs_the_whole_issuing_day(
     shot(page, "02-editor")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Saved Circular Economy Basics.")).to_be_visible()
+    page.get_by_role("link", name="Preview and publish").click()
+    page.get_by_label("I have checked the preview: publish it for everyone to see.").check()
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_text("Circular Economy Basics is now published.")).to_be_visible()
     shot(page, "03-published")

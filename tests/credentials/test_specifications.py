@@ -6,11 +6,8 @@ from credentials.exceptions import CredentialError
 from credentials.issuing import services
 from credentials.models import MicroCredential
 from institutions.models import AuditEvent, Role
+from tests.credentials.editor import SKILL, editor_post
 from tests.factories import (
-    BLENDED,
-    EQF_6,
-    INSTITUTIONAL_EVALUATION,
-    WRITTEN_EXAMINATION,
     MembershipFactory,
     MicroCredentialFactory,
     issue,
@@ -18,47 +15,11 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-SKILL = "http://data.europa.eu/esco/skill/7dd94ad3-13d6-43fe-8b94-51fcbf67ced9"
-
 
 def indexed_label(uri: str) -> str:
     skill = esco.skill(uri)
     assert skill is not None, "the bundled ESCO index lacks a well-known skill"
     return skill.label
-
-
-def editor_post(**overrides: str) -> dict[str, str]:
-    data = {
-        "language": "en",
-        "title": "Circular Economy Basics",
-        "description": "Materials, loops and business models of a circular economy.",
-        "ects": "2.5",
-        "workload_hours": "70",
-        "eqf_level": EQF_6,
-        "isced_field": "",
-        "assessment_type": WRITTEN_EXAMINATION,
-        "form_of_participation": BLENDED,
-        "learning_setting": "",
-        "quality_assurance": INSTITUTIONAL_EVALUATION,
-        "supervision_verification": "",
-        "outcomes-TOTAL_FORMS": "2",
-        "outcomes-INITIAL_FORMS": "0",
-        "outcomes-MIN_NUM_FORMS": "1",
-        "outcomes-MAX_NUM_FORMS": "1000",
-        "outcomes-0-text": "Explain the material loops of a circular product.",
-        "outcomes-0-skills": SKILL + "\n",
-        "outcomes-1-text": "",
-        "outcomes-1-skills": "",
-        "translations-TOTAL_FORMS": "1",
-        "translations-INITIAL_FORMS": "0",
-        "translations-MIN_NUM_FORMS": "0",
-        "translations-MAX_NUM_FORMS": "1000",
-        "translations-0-language": "",
-        "translations-0-title": "",
-        "translations-0-description": "",
-    }
-    data.update(overrides)
-    return data
 
 
 def test_an_issuer_describes_a_draft_with_outcomes_and_skills(logged_in):
@@ -132,8 +93,9 @@ def test_the_editor_requires_the_mandatory_elements_and_shows_what_is_missing(lo
         editor_post(title="", eqf_level="http://example.com/level-9", **{"outcomes-0-text": ""}),
     )
     assert response.status_code == 200
-    assert "This field is required." in response.text
+    assert "Give the micro-credential a title." in response.text
     assert "Select a valid choice." in response.text
+    assert "Write the learning outcome, or remove it." in response.text
     assert MicroCredential.objects.count() == 0
 
 
@@ -212,7 +174,7 @@ def test_a_retired_micro_credential_cannot_be_issued_and_a_draft_cannot_be_retir
         )
 
 
-def test_publishing_from_the_page(logged_in):
+def test_publishing_from_the_page_goes_through_the_preview(logged_in):
     membership = MembershipFactory(role=Role.ISSUER)
     micro_credential = MicroCredentialFactory(
         institution=membership.institution, status=MicroCredential.Status.DRAFT
@@ -225,10 +187,14 @@ def test_publishing_from_the_page(logged_in):
             "status": "published",
         },
     )
-    response = logged_in(membership.user).post(url, follow=True)
-    assert "is now published." in response.text
+    response = logged_in(membership.user).post(url)
+    assert response.status_code == 302
+    assert response.url == reverse(
+        "credentials:micro_credential_publish",
+        kwargs={"slug": membership.institution.slug, "public_id": micro_credential.public_id},
+    )
     micro_credential.refresh_from_db()
-    assert micro_credential.status == MicroCredential.Status.PUBLISHED
+    assert micro_credential.status == MicroCredential.Status.DRAFT
 
 
 @pytest.mark.parametrize(

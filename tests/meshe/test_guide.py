@@ -1,7 +1,9 @@
 import pytest
 from django.urls import reverse
 
+from institutions.models import Role
 from meshe.views import GUIDE
+from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,3 +31,15 @@ def test_every_page_links_to_the_guide_and_to_verification(client):
     footer = client.get("/").text
     assert reverse("guide_home") in footer
     assert reverse("credentials:verify") in footer
+
+
+def test_the_staff_guide_describes_the_editor_and_is_linked_from_it(logged_in):
+    issuer = MembershipFactory(role=Role.ISSUER)
+    guide = reverse("guide", kwargs={"slug": "describing-a-micro-credential"})
+    editor = reverse("credentials:micro_credential_new", kwargs={"slug": issuer.institution.slug})
+    client = logged_in(issuer.user)
+    assert guide in client.get(editor).text
+    page = client.get(guide).text
+    assert "Choose…" in page
+    assert "Add another outcome" in page
+    assert "Preview and publish" in page

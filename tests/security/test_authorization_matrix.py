@@ -39,7 +39,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from credentials.catalogue import pathway_services
 from credentials.issuing import services as credential_services
-from credentials.models import Pathway
+from credentials.models import MicroCredential, Pathway
 from credentials.wallet import issuance as wallet_issuance
 from exchange import deliveries
 from exchange import messages as exchange_messages
@@ -255,6 +255,10 @@ DOORS: dict[str, Entry] = {
     ),
     "credentials:micro_credential_edit": entry(
         get(staff(ISSUER, 200)), slug="a", public_id="micro_credential"
+    ),
+    # The preview before publishing: of a draft, so the page itself answers.
+    "credentials:micro_credential_publish": entry(
+        get(staff(ISSUER, 200)), slug="a", public_id="draft_micro_credential"
     ),
     "credentials:micro_credential_status": entry(
         post(staff(ISSUER, 302)), slug="a", public_id="micro_credential", status="mc_status"
@@ -479,6 +483,9 @@ def _build_world() -> World:
     a_admin = members[uni_a, Role.ADMIN].user
 
     spec = MicroCredentialFactory(institution=uni_a, title="Data Literacy")
+    draft_spec = MicroCredentialFactory(
+        institution=uni_a, title="Data Ethics", status=MicroCredential.Status.DRAFT
+    )
     credential = held_credential(learner, spec)
     other_credential = held_credential(other, MicroCredentialFactory(institution=uni_b))
 
@@ -549,6 +556,7 @@ def _build_world() -> World:
         learner_email=learner.email,
         credential=str(credential.public_id),
         micro_credential=str(spec.public_id),
+        draft_micro_credential=str(draft_spec.public_id),
         version=credential.version.number,
         status_purpose=credential.revocation_list.purpose,
         status_number=credential.revocation_list.number,
