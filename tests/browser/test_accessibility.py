@@ -2,29 +2,16 @@
 violations (WCAG 2.1 AA rules)."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from playwright.sync_api import Page
 
 from institutions.models import Role
 from learners import services as learner_services
+from tests.browser.axe import serious_violations
 from tests.browser.sessions import _session_for
 from tests.factories import MembershipFactory, MicroCredentialFactory, UserFactory, issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-AXE = Axe()
-WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-
-
-def serious_violations(page: Page) -> list[str]:
-    results = AXE.run(page, options=WCAG_AA)
-    return [
-        f"{violation['id']} ({violation['impact']}): {violation['help']} — "
-        + "; ".join(node["target"][0] for node in violation["nodes"][:3])
-        for violation in results.response["violations"]
-        if violation["impact"] in {"serious", "critical"}
-    ]
 
 
 def test_public_learner_and_staff_pages_have_no_serious_violations(

@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -11,7 +12,7 @@ from learners import services as learner_services
 from learners.exceptions import WalletError
 from learners.models import ImportedCredential, LearnerEvent
 from tests.factories import UserFactory
-from tests.learners.elsewhere import EDC_DOCUMENT, signed_elsewhere, tampered
+from tests.learners.elsewhere import EDC_DOCUMENT, known_partner, signed_elsewhere, tampered
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,9 @@ IMPORT = reverse("learners:import")
 
 def test_an_uploaded_ob3_credential_is_verified_and_kept_verbatim(logged_in):
     learner = UserFactory()
-    document = signed_elsewhere()
+    key = Ed25519PrivateKey.generate()
+    known_partner(key)
+    document = signed_elsewhere(key=key, holder_email=learner.email)
     upload = SimpleUploadedFile("badge.json", document.encode(), "application/json")
     response = logged_in(learner).post(IMPORT, {"upload": upload}, follow=True)
     imported = ImportedCredential.objects.get(owner=learner)
