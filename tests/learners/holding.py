@@ -61,7 +61,11 @@ UNI_X = "did:web:uni-x.example"
 
 
 def uni_x_is_a_partner(name: str = "Universidad de Ejemplo") -> Partner:
-    """Makes the factory's issuer (UNI_X) a partner both sides confirmed: one this portal knows."""
+    """Makes the factory's issuer (UNI_X) a partner both sides confirmed: one this portal knows.
+    Idempotent."""
+    known = Partner.objects.filter(did=UNI_X, status=PartnerStatus.CONFIRMED).first()
+    if known is not None:
+        return known
     return Partner.objects.create(
         institution=InstitutionFactory(),
         base_url="https://uni-x.example",
