@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -405,11 +406,11 @@ def wallet_credential_url(public_id: UUID) -> str:
 # Claim links --------------------------------------------------------------------------------
 
 
-class ClaimState(TextChoices):
-    OPEN = "open", _("Open")
-    EXPIRED = "expired", _("Expired")
-    USED = "used", _("Already used")
-    UNKNOWN = "unknown", _("Not a current link")
+class ClaimState(StrEnum):
+    OPEN = "open"
+    EXPIRED = "expired"
+    USED = "used"
+    UNKNOWN = "unknown"  # replaced by a newer link, or never sent
 
 
 @dataclass(frozen=True, slots=True)

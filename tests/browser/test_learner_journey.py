@@ -174,7 +174,7 @@ def test_a_learner_keeps_shares_imports_exports_and_leaves(
         "5 ECTS in valid credentials from institutions this portal knows"
     )
     expect(
-        page.get_by_text("1 credential from an issuer this portal does not know")
+        page.get_by_text("From an issuer this portal does not know: 1 credential")
     ).to_be_visible()
     page.screenshot(path=shots / "10-wallet-with-import.png", full_page=True)
 

@@ -54,9 +54,9 @@ def test_the_wallet_counts_what_is_the_learners_and_valid_and_says_what_it_leave
     left_out = page.get_by_role("region", name="Not counted in the total or in pathways")
     expect(left_out.get_by_role("listitem")).to_have_text(
         [
-            "1 credential revoked, suspended, expired or not verified",
-            "1 credential issued to another person",
-            "1 credential from an issuer this portal does not know",
+            "Revoked, suspended, expired or not verified: 1 credential",
+            "Issued to another person: 1 credential",
+            "From an issuer this portal does not know: 1 credential",
         ]
     )
     self_declared = page.locator(".wallet-card").filter(has_text="From a self-declared university")

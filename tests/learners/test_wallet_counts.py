@@ -115,7 +115,7 @@ def test_a_credential_that_does_not_show_it_is_the_learners_is_kept_apart_and_no
     assert "<strong>0 ECTS</strong> in valid credentials from institutions this portal knows" in (
         wallet
     )
-    assert "1 credential not shown to be issued to you" in wallet
+    assert "Not shown to be issued to you: 1 credential" in wallet
 
 
 def test_checking_again_sees_an_address_removed_since_as_another_persons(logged_in):
@@ -133,7 +133,7 @@ def test_checking_again_sees_an_address_removed_since_as_another_persons(logged_
     assert imported.holder == ImportedCredential.Holder.OTHER
     assert selectors.wallet(user=lea).view().valid_ects == 0
     wallet = html.unescape(logged_in(lea).get(WALLET).text)
-    assert "1 credential issued to another person" in wallet
+    assert "Issued to another person: 1 credential" in wallet
     assert "Not counted: issued to another person" in wallet
 
 
@@ -219,9 +219,9 @@ def test_the_total_counts_only_valid_credentials_of_the_learner_from_known_issue
         " ".join(line.split()) for line in re.findall(r"<li>(.*?)</li>", not_counted[0], re.DOTALL)
     ]
     assert lines == [
-        "1 credential revoked, suspended, expired or not verified",
-        "1 credential issued to another person",
-        "1 credential from an issuer this portal does not know",
+        "Revoked, suspended, expired or not verified: 1 credential",
+        "Issued to another person: 1 credential",
+        "From an issuer this portal does not know: 1 credential",
     ]
 
 
