@@ -16,7 +16,7 @@ INTEROP := var/interop
 WALLET_SRC := tests/wallet/node
 WALLET := var/wallet-node
 
-.PHONY: install run exchange-demo test test-fast lint lock clean interop wallet esco-index bench
+.PHONY: install run exchange-demo test test-fast lint lock clean interop wallet esco-index bench soak
 
 install: $(VENV)/.installed esco-index
 
@@ -90,6 +90,11 @@ $(WALLET)/node_modules/.package-lock.json: $(WALLET_SRC)/package-lock.json $(wil
 # benches use them instead of SQLite.
 bench: install interop
 	MESHE_INTEROP_DIR="$(CURDIR)/$(INTEROP)" $(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The soak alone (also part of `make bench`): 10 minutes of mixed load, hostile traffic in the
+# second half, on gunicorn and a Celery worker; DATABASE_URL and REDIS_URL as for `make bench`.
+soak: install
+	$(BIN)/python -m bench.run --only soak $(BENCH_ARGS)
 
 $(INTEROP)/node_modules/.package-lock.json: $(INTEROP_SRC)/package-lock.json $(wildcard $(INTEROP_SRC)/*.mjs)
 	rm -rf $(INTEROP)

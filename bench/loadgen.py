@@ -78,9 +78,12 @@ async def client(
     latencies: list[float],
     statuses: dict[int, int],
     errors: dict[str, int],
+    interval: float = 0.0,
 ) -> None:
     reader = writer = None
     while time.perf_counter() < deadline:
+        if interval:
+            await asyncio.sleep(interval)  # paced: a low, steady rate instead of a closed loop
         started = time.perf_counter()
         try:
             if writer is None:
@@ -134,6 +137,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 latencies=latencies,
                 statuses=statuses,
                 errors=errors,
+                interval=args.interval,
             )
             for _ in range(args.connections)
         )
@@ -168,6 +172,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument(
         "--clients", type=int, default=0, help="distinct X-Forwarded-For addresses (0: none)"
+    )
+    parser.add_argument(
+        "--interval", type=float, default=0.0, help="seconds each connection waits between requests"
     )
     args = parser.parse_args()
     print(json.dumps(asyncio.run(run(args))))

@@ -34,6 +34,7 @@ MODULES = (
     ("pages", "pages at scale"),
     ("certificate", "PDF certificate"),
     ("exchange", "exchange between two nodes"),
+    ("soak", "soak under mixed load, hostile traffic in the second half"),
 )
 MISSING = {
     "exchange": report.Row(

@@ -30,7 +30,7 @@ class CredentialEventInline(admin.TabularInline):
     model = CredentialEvent
     extra = 0
     can_delete = False
-    readonly_fields = ("action", "actor", "reason", "created_at")
+    readonly_fields = ("action", "actor", "reason_code", "reason", "created_at")
 
     def has_add_permission(self, request: object, obj: object = None) -> bool:
         return False

@@ -166,10 +166,16 @@ def award(credential: IssuedCredential) -> Award:
                 list_url=credential.revocation_list.url,
                 index=credential.revocation_index,
             ),
-            StatusEntry(
-                purpose="suspension",
-                list_url=credential.suspension_list.url,
-                index=credential.suspension_index,
+            *(
+                (
+                    StatusEntry(
+                        purpose="suspension",
+                        list_url=credential.suspension_list.url,
+                        index=credential.suspension_index,
+                    ),
+                )
+                if credential.offers_suspension
+                else ()
             ),
         ),
     )
@@ -245,5 +251,6 @@ def preview(
         revocation_index=0,
         suspension_list=lists[StatusPurpose.SUSPENSION],
         suspension_index=0,
+        offers_suspension=not institution.ob3_strict,
     )
     return achievement_credential(credential)

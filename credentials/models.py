@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -23,6 +24,16 @@ class MicroCredential(models.Model):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
         RETIRED = "retired", _("Retired")
+
+    class DurationUnit(models.TextChoices):
+        DAYS = "days", _("days")
+        WEEKS = "weeks", _("weeks")
+        MONTHS = "months", _("months")
+
+    class Cost(models.TextChoices):
+        FEE = "fee", _("A fee")
+        FREE = "free", _("Free")
+        FUNDED = "funded", _("Funded (free for eligible learners)")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     institution = models.ForeignKey(
@@ -66,6 +77,54 @@ class MicroCredential(models.Model):
     validity_months = models.PositiveIntegerField(
         _("valid for (months)"), null=True, blank=True, help_text=_("Empty: does not expire.")
     )
+    # Practical information for someone considering the course: it changes from one intake to
+    # the next and is no part of what a credential attests, so versions do not snapshot it
+    # (PRACTICAL_FIELDS below). Language of instruction and mode are instruction_languages
+    # and form_of_participation above, which credentials do carry.
+    enrolment_url = models.URLField(
+        _("enrolment link"),
+        blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text=_("The page where learners sign up."),
+    )
+    enrolment_contact = models.CharField(
+        _("enrolment contact"),
+        max_length=300,
+        blank=True,
+        help_text=_("An e-mail address or a sentence, such as “Write to the study office”."),
+    )
+    start_dates = models.JSONField(_("start dates"), default=list, blank=True)  # ["2027-03-01"]
+    starts_any_time = models.BooleanField(_("learners can start at any time"), default=False)
+    duration_amount = models.PositiveSmallIntegerField(_("duration"), null=True, blank=True)
+    duration_unit = models.CharField(
+        _("duration unit"), max_length=6, choices=DurationUnit.choices, blank=True
+    )
+    schedule = models.TextField(
+        _("schedule"), blank=True, help_text=_("Such as “Tuesday evenings, 18:00 to 21:00”.")
+    )
+    cost = models.CharField(_("cost"), max_length=6, choices=Cost.choices, blank=True)
+    price = models.DecimalField(
+        _("fee"),
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, blank=True, help_text=_("The ISO 4217 code, such as EUR.")
+    )
+    cost_note = models.CharField(
+        _("about the cost"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Such as “Funded by the Erasmus+ programme for staff of partner universities”."
+        ),
+    )
+    place = models.CharField(
+        _("place"), max_length=200, blank=True, help_text=_("City and campus, for on-site parts.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -75,6 +134,10 @@ class MicroCredential(models.Model):
         ordering = ("title",)
         constraints = [
             models.CheckConstraint(condition=Q(ects__gt=0), name="micro_credential_ects_positive"),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gte=0),
+                name="micro_credential_price_not_negative",
+            ),
         ]
         indexes = [
             # The catalogue feed pages through an institution's offers by modification time.
@@ -127,6 +190,22 @@ SPECIFICATION_FIELDS = [
     "further_information_url",
     "instruction_languages",
     "validity_months",
+]
+
+# What a prospective learner needs to act, edited with the specification but not snapshotted.
+PRACTICAL_FIELDS = [
+    "enrolment_url",
+    "enrolment_contact",
+    "start_dates",
+    "starts_any_time",
+    "duration_amount",
+    "duration_unit",
+    "schedule",
+    "cost",
+    "price",
+    "currency",
+    "cost_note",
+    "place",
 ]
 
 
@@ -262,6 +341,9 @@ class IssuedCredential(models.Model):
     revocation_index = models.PositiveIntegerField()
     suspension_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="+")
     suspension_index = models.PositiveIntegerField()
+    # Whether the signed document carries the suspension entry: not when the institution chose
+    # Open Badges 3.0-strict output at issue (then the suspension position is kept, unused).
+    offers_suspension = models.BooleanField(default=True)
     document = models.TextField()  # the signed OB 3.0 credential exactly as signed
     notified_at = models.DateTimeField(null=True, blank=True)
     # The single-use claim link e-mailed to the learner; only its SHA-256 is kept.
@@ -300,6 +382,18 @@ class IssuedCredential(models.Model):
         return f"urn:uuid:{self.public_id}"
 
 
+class StatusReason(models.TextChoices):
+    """Why staff changed a credential's status: a short list, with free text beside it."""
+
+    ISSUED_IN_ERROR = "issued_in_error", _("Issued in error")
+    ACADEMIC_MISCONDUCT = "academic_misconduct", _("Academic misconduct")
+    RESULT_CHANGED = "result_changed", _("Assessment result changed")
+    LEARNER_REQUEST = "learner_request", _("At the learner's request")
+    QUESTION_RESOLVED = "question_resolved", _("The open question is resolved")
+    SUSPENDED_IN_ERROR = "suspended_in_error", _("Suspended in error")
+    OTHER = "other", _("Other")
+
+
 class CredentialEvent(models.Model):
     """Append-only audit log of an issued credential's life."""
 
@@ -318,6 +412,9 @@ class CredentialEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     action = models.CharField(max_length=20, choices=Action.choices)
+    # For status changes: the listed reason, and the staff's words. The learner and staff see
+    # them; the public sees only that and when the status changed.
+    reason_code = models.CharField(max_length=30, choices=StatusReason.choices, blank=True)
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -13,7 +13,7 @@ import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
@@ -121,8 +121,10 @@ def feed_item(
     isced_field: str,
     participation: str,
     stacks_into: Sequence[str] | None = None,
+    practical: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Return one feed item; stacksInto only for a specification that stacks into others."""
+    """Return one feed item; stacksInto only for a specification that stacks into others;
+    practical, the practical fields that are given (PRACTICAL_KEYS), join the summary."""
     summary: dict[str, Any] = {
         "title": title,
         "language": language,
@@ -130,6 +132,7 @@ def feed_item(
         "eqfLevel": eqf_level,
         "iscedField": isced_field,
         "participation": participation,
+        **(practical or {}),
     }
     if stacks_into is not None:
         summary["stacksInto"] = list(stacks_into)
@@ -179,6 +182,7 @@ class ReceivedItem:
     eqf_level: int | None
     isced_field: str
     participation: str
+    practical: dict[str, Any]  # the checked practical fields, empty ones left out
     document: dict[str, Any]
 
 
@@ -232,6 +236,83 @@ def _eqf(value: object) -> int | None:
     return value
 
 
+# The optional practical fields of a summary (docs/exchange.md) and their limits.
+PRACTICAL_KEYS: Final = (
+    "enrolmentUrl",
+    "enrolmentContact",
+    "startDates",
+    "startsAnyTime",
+    "duration",
+    "schedule",
+    "cost",
+    "price",
+    "currency",
+    "costNote",
+    "instructionLanguages",
+    "place",
+)
+MAX_START_DATES: Final = 50
+MAX_INSTRUCTION_LANGUAGES: Final = 30
+COSTS: Final = ("fee", "free", "funded")
+_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DURATION: Final = re.compile(r"P[1-9][0-9]{0,3}[DWM]")
+_PRICE: Final = re.compile(r"[0-9]{1,7}(?:\.[0-9]{1,2})?")
+_CURRENCY: Final = re.compile(r"[A-Z]{3}")
+
+
+def _short_text(summary: Mapping[str, Any], key: str, limit: int) -> str:
+    value = _text(summary, key, pattern=None)
+    if len(value) > limit or any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise FeedError(f"summary.{key} must be a text of at most {limit} characters")
+    return value
+
+
+def practical_fields(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the practical fields of a summary, checked, with the empty ones left out;
+    raises FeedError for one that is malformed (an unknown currency code is the sender's
+    to get right: it is checked for shape only, ISO 4217's list changes)."""
+    found: dict[str, Any] = {}
+    if summary.get("enrolmentUrl"):
+        found["enrolmentUrl"] = _http_url(summary["enrolmentUrl"], "summary.enrolmentUrl")
+    for key, limit in (("enrolmentContact", 300), ("schedule", 2000), ("costNote", 300)):
+        found[key] = _short_text(summary, key, limit)
+    found["place"] = _short_text(summary, "place", 200)
+    dates = summary.get("startDates")
+    if dates is not None:
+        if not isinstance(dates, list) or len(dates) > MAX_START_DATES:
+            raise FeedError(f"summary.startDates must be a list of at most {MAX_START_DATES}")
+        for value in dates:
+            try:
+                if not isinstance(value, str) or not _DATE.fullmatch(value):
+                    raise ValueError
+                date.fromisoformat(value)
+            except ValueError:
+                raise FeedError("summary.startDates[] must be dates (YYYY-MM-DD)") from None
+        found["startDates"] = sorted(set(dates))
+    any_time = summary.get("startsAnyTime")
+    if any_time is not None and not isinstance(any_time, bool):
+        raise FeedError("summary.startsAnyTime must be true or false")
+    found["startsAnyTime"] = bool(any_time)
+    found["duration"] = _text(summary, "duration", pattern=_DURATION)
+    cost = _text(summary, "cost", pattern=None)
+    if cost and cost not in COSTS:
+        raise FeedError("summary.cost must be fee, free or funded")
+    found["cost"] = cost
+    found["price"] = _text(summary, "price", pattern=_PRICE)
+    found["currency"] = _text(summary, "currency", pattern=_CURRENCY)
+    if cost == "fee" and not (found["price"] and found["currency"]):
+        raise FeedError("summary.cost fee needs a price and a currency")
+    languages = summary.get("instructionLanguages")
+    if languages is not None:
+        if not isinstance(languages, list) or len(languages) > MAX_INSTRUCTION_LANGUAGES:
+            raise FeedError("summary.instructionLanguages must be a short list of language tags")
+        for tag in languages:
+            if not isinstance(tag, str) or not _LANGUAGE.fullmatch(tag):
+                raise FeedError("summary.instructionLanguages[] is malformed")
+        found["instructionLanguages"] = list(dict.fromkeys(languages))
+    return {key: value for key, value in found.items() if value}
+
+
 def _item(raw: object) -> ReceivedItem:
     if not isinstance(raw, dict):
         raise FeedError("an item must be an object")
@@ -265,6 +346,7 @@ def _item(raw: object) -> ReceivedItem:
         eqf_level=_eqf(summary.get("eqfLevel")),
         isced_field=_text(summary, "iscedField", pattern=_ISCED),
         participation=_text(summary, "participation", pattern=_CODE),
+        practical=practical_fields(summary),
         document=raw,
     )
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from credentials import documents
+from credentials.catalogue import practical
 from credentials.models import MicroCredential, MicroCredentialVersion
 from credentials.standards import ob3, vocabularies
 from credentials.standards.achievement import Award, Holder
@@ -115,6 +116,10 @@ def specification_feed_item(
         isced_field=_code(snapshot["isced_field"]),
         participation=_code(snapshot["form_of_participation"]),
         stacks_into=[ref["url"] for ref in snapshot["part_of"]] if snapshot["is_partial"] else None,
+        # From the specification itself: practical information is not versioned.
+        practical=practical.feed_summary(
+            practical.from_micro_credential(spec, assume_main_language=False)
+        ),
     )
 
 

@@ -205,5 +205,6 @@ def offer_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "description": in_active_language(snapshot["description"], main=snapshot["language"]),
             "stacks_into": snapshot["stacks_into"],
             "elements": partner_catalogue.partner_offer_elements(listing),
+            "practical": partner_catalogue.partner_offer_practical(listing),
         },
     )

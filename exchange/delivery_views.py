@@ -184,6 +184,10 @@ def inbox_receive(request: ExchangeRequest, slug: str) -> HttpResponse:
             reason="credential-not-verified",
             title=_("The credential is not verified"),
             detail=exc.detail,
+            # What failed and why, so the sender's staff can see it without asking.
+            extensions={
+                "checks": [check for check in exc.result.get("checks", []) if not check["ok"]]
+            },
         )
     return JsonResponse(
         deliveries.incoming_acknowledgement(incoming), status=201 if created else 200

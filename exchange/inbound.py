@@ -66,10 +66,18 @@ class ExchangeRequest(HttpRequest):
 
 
 def problem(
-    request: HttpRequest | None, *, status: int, reason: str, title: str, detail: str
+    request: HttpRequest | None,
+    *,
+    status: int,
+    reason: str,
+    title: str,
+    detail: str,
+    extensions: Mapping[str, Any] | None = None,
 ) -> JsonResponse:
-    """An RFC 9457 problem answer; signed endpoints sign it like any other answer."""
+    """An RFC 9457 problem answer, with `extensions` as extra members; signed endpoints sign it
+    like any other answer."""
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": PROBLEM_TYPE_PREFIX + reason,
         "title": title,
         "status": status,

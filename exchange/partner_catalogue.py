@@ -12,12 +12,12 @@ from uuid import UUID
 
 from django.db.models import Min, Q, QuerySet, Subquery
 from django.http import Http404
-from django.utils.translation import gettext as _
 
-from credentials.catalogue import explanations
+from credentials.catalogue import explanations, practical
 from credentials.catalogue.offers import Filters
 from credentials.content_language import in_active_language
 from credentials.standards import ob3
+from exchange import catalogue_feed
 from exchange.models import PartnerOffer, PartnerStatus
 from institutions.models import Institution
 
@@ -247,21 +247,24 @@ def partner_offer_snapshot(document: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def partner_offer_elements(listing: PartnerListing) -> list[explanations.Element]:
-    """The eleven EU elements of a partner's offer, read from its Achievement."""
-    listed = explanations.standard_elements(
+    """The eleven EU elements of a partner's offer, read from its Achievement, explained for
+    someone considering it."""
+    return explanations.offer_elements(
         snapshot=partner_offer_snapshot(listing.offer.document),
-        holder_name=_("The person who earns it"),
         awarding_body=listing.offer.partner.name,
         country_code=listing.offer.partner.country,
-        issued_at=listing.offer.modified_at,
     )
-    return [
-        explanations.Element(
-            number=element.number,
-            name=element.name,
-            value=_("Stated on each credential") if element.number == 5 else element.value,
-            explanation=element.explanation,
-            items=element.items,
-        )
-        for element in listed
-    ]
+
+
+def partner_offer_practical(listing: PartnerListing) -> list[practical.Row]:
+    """The practical information the partner's feed gave (checked again: the row keeps the
+    item verbatim), listed as on our offers' pages."""
+    summary = listing.offer.document.get("summary")
+    summary = summary if isinstance(summary, dict) else {}
+    try:
+        fields = catalogue_feed.practical_fields(summary)
+    except catalogue_feed.FeedError:
+        fields = {}
+    return practical.rows(
+        practical.from_feed_summary(fields, participation=listing.offer.participation)
+    )

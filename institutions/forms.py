@@ -15,6 +15,18 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
+class OutputForm(forms.Form):
+    ob3_strict = forms.BooleanField(
+        label=_("Open Badges 3.0-strict credentials"),
+        required=False,
+        help_text=_(
+            "New credentials then carry only a revocation entry, as the Open Badges 3.0 schema "
+            "requires, and cannot be suspended (only revoked). Credentials already issued keep "
+            "what they have."
+        ),
+    )
+
+
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
         label=_("Name"),

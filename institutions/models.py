@@ -50,6 +50,16 @@ class Institution(models.Model):
         _("staff must use two-factor authentication"),
         default=True,
     )
+    # OB 3.0's JSON Schema allows one credentialStatus (1EdTech/openbadges-specification#623):
+    # strict output publishes revocation only, so its credentials cannot be suspended.
+    ob3_strict = models.BooleanField(
+        _("Open Badges 3.0-strict credentials"),
+        default=False,
+        help_text=_(
+            "New credentials carry one status entry (revocation), as the Open Badges 3.0 "
+            "schema requires; they cannot be suspended."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

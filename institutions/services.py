@@ -115,6 +115,22 @@ def signing_key_rotate(*, actor: User | None, institution: Institution) -> Signi
     return key
 
 
+@transaction.atomic
+def institution_output_set(
+    *, actor: User | None, institution: Institution, ob3_strict: bool
+) -> Institution:
+    """Chooses the status entries of new credentials: revocation and suspension (the default),
+    or revocation only (Open Badges 3.0-strict). Credentials already issued keep theirs."""
+    current = Institution.objects.select_for_update().get(pk=institution.pk)
+    if current.ob3_strict != ob3_strict:
+        current.ob3_strict = ob3_strict
+        current.save(update_fields=["ob3_strict"])
+        audit(
+            institution=current, actor=actor, action="institution.output_set", ob3_strict=ob3_strict
+        )
+    return current
+
+
 # Key custody: the encryption secret's rotation, and backups ----------------------------------
 
 

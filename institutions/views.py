@@ -43,8 +43,32 @@ def institution_detail(request: AuthenticatedHttpRequest, slug: str) -> HttpResp
             "membership": membership,
             "institution": membership.institution,
             "signing_keys": selectors.signing_keys(viewer=membership),
+            "output_form": forms.OutputForm(
+                initial={"ob3_strict": membership.institution.ob3_strict}
+            ),
         },
     )
+
+
+@require_POST
+@staff_required
+def output_set(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=selectors.MANAGE_STAFF
+    )
+    form = forms.OutputForm(request.POST)
+    if form.is_valid():
+        strict = form.cleaned_data["ob3_strict"]
+        services.institution_output_set(
+            actor=request.user, institution=viewer.institution, ob3_strict=strict
+        )
+        messages.success(
+            request,
+            _("New credentials will carry a revocation entry only (Open Badges 3.0-strict).")
+            if strict
+            else _("New credentials will carry revocation and suspension entries."),
+        )
+    return redirect(viewer.institution)
 
 
 @require_POST

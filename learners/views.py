@@ -199,7 +199,8 @@ def shared(request: HttpRequest, slug: str) -> HttpResponse:
                 "credential": credential,
                 "document": documents.signed_document(credential),
                 "verification": verifier.verify(credential.document),
-                "status_reason": credential_selectors.status_reason(credential=credential),
+                # The date only: the reason is for the learner and staff, not whoever has the link.
+                "status_notice": credential_selectors.status_notice(credential=credential),
                 "og": _open_graph(link),
             },
         )

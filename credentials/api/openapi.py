@@ -8,6 +8,17 @@ schemathesis.
 import copy
 from typing import Any, Final
 
+# credentials.models.StatusReason's values (tests/credentials/test_status_changes.py checks).
+STATUS_REASON_CODES: Final = (
+    "issued_in_error",
+    "academic_misconduct",
+    "result_changed",
+    "learner_request",
+    "question_resolved",
+    "suspended_in_error",
+    "other",
+)
+
 JSON: Final = "application/json"
 EXAMPLE_CREDENTIAL_ID: Final = "3f6f2c1e-8a55-4b8f-9d0e-2f4c1a7b9e21"
 EXAMPLE_MICRO_CREDENTIAL_ID: Final = "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e"
@@ -281,11 +292,16 @@ SCHEMAS: Final[dict[str, Any]] = {
     "StatusChangeRequest": {
         "type": "object",
         "properties": {
+            "reason_code": {
+                "type": ["string", "null"],
+                "enum": [*STATUS_REASON_CODES, None],
+                "description": "Why, from the portal's list; `other` with `reason` in words.",
+            },
             "reason": {
                 "type": ["string", "null"],
                 "maxLength": 1000,
-                "description": "Kept in the audit log; shown on the public page.",
-            }
+                "description": "Kept in the audit log and shown to the learner; never public.",
+            },
         },
         "additionalProperties": False,
     },
@@ -297,6 +313,25 @@ SCHEMAS: Final[dict[str, Any]] = {
             "checks": {"type": "array", "items": _CHECK},
             "errors": {"type": "array", "items": {"type": "string"}},
             "warnings": {"type": "array", "items": {"type": "string"}},
+            "proofs": {
+                "type": "array",
+                "description": "Each proof, only for a credential with several (a proof set "
+                "or chain); see docs/standards.md.",
+                "items": {
+                    "type": "object",
+                    "required": ["signer", "purpose", "role", "previousProof", "valid"],
+                    "properties": {
+                        "id": {"type": ["string", "null"]},
+                        "verificationMethod": {"type": ["string", "null"]},
+                        "signer": {"type": ["string", "null"]},
+                        "purpose": {"type": ["string", "null"]},
+                        "role": {"type": "string", "enum": ["issuer", "other"]},
+                        "previousProof": {"type": "array", "items": {"type": "string"}},
+                        "valid": {"type": "boolean"},
+                        "detail": {"type": "string"},
+                    },
+                },
+            },
         },
     },
     "PresentationVerificationResult": {
@@ -461,7 +496,8 @@ def _status_change(action: str, summary: str) -> dict[str, Any]:
             "requestBody": {
                 "required": False,
                 "content": _json_body(
-                    _ref("StatusChangeRequest"), {"reason": {"reason": "Assessment irregularity"}}
+                    _ref("StatusChangeRequest"),
+                    {"reason": {"reason_code": "other", "reason": "Assessment irregularity"}},
                 ),
             },
             "responses": {

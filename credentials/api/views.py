@@ -30,7 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 from credentials.api import openapi
 from credentials.exceptions import CredentialError, CredentialUnsignable
 from credentials.issuing import recipients, selectors, services, verifier
-from credentials.models import CredentialStatus, IssuedCredential
+from credentials.models import CredentialStatus, IssuedCredential, StatusReason
 from credentials.standards import proof_sets, signing, strict_json
 from credentials.standards.verification import issuer_id, parse_date_time_stamp
 from institutions import selectors as institution_selectors
@@ -623,12 +623,20 @@ def credential_status_change(request: HttpRequest, public_id: UUID, action: str)
     data = _json_object(request, limit=MAX_BODY_BYTES, empty_ok=True)
     errors: dict[str, list[str]] = {}
     reader = _Reader(data, errors)
-    reader.refuse_unknown({"reason"})
+    reader.refuse_unknown({"reason", "reason_code"})
     reason = reader.string("reason", max_length=1000, multiline=True)
+    reason_code = reader.string("reason_code", max_length=30)
+    if reason_code and reason_code not in StatusReason.values:
+        reader.add(
+            "reason_code",
+            _("Use one of: %(codes)s.") % {"codes": ", ".join(StatusReason.values)},
+        )
     if errors:
         raise _invalid(errors)
     credential = selectors.issued_credential_for_token(token=token, public_id=public_id)
-    changed = STATUS_SERVICES[action](credential=credential, actor=token.created_by, reason=reason)
+    changed = STATUS_SERVICES[action](
+        credential=credential, actor=token.created_by, reason=reason, reason_code=reason_code
+    )
     credential.status = changed.status
     return JsonResponse(_credential_json(credential))
 

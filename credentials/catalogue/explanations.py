@@ -37,6 +37,28 @@ EQF_MEANING: Mapping[str, Promise] = {
 }
 
 
+# Labels from the EU lists that mean little to a learner, in plain words. The official term
+# is shown beside them ("At a workplace (official term: Workbased)"): it is what the signed
+# credential and EU tools say.
+PLAIN_LABELS: Mapping[str, Promise] = {
+    f"{vocabularies.MODE_PREFIX}729f3bed4b": gettext_lazy("At a workplace"),
+    f"{vocabularies.MODE_PREFIX}7813801c77": gettext_lazy("Through a project"),
+    f"{vocabularies.MODE_PREFIX}9191af2ed9": gettext_lazy("On site, in person"),
+    f"{vocabularies.MODE_PREFIX}920fbb3cbe": gettext_lazy("Online"),
+    f"{vocabularies.MODE_PREFIX}e92d221e4d": gettext_lazy("Partly online, partly on site"),
+    f"{vocabularies.MODE_PREFIX}ed4c557045": gettext_lazy("In a research lab"),
+    f"{vocabularies.MODE_PREFIX}c_3a90b26d": gettext_lazy(
+        "On site or online, in the same sessions"
+    ),
+    "http://data.europa.eu/snb/accreditation/003293d2ce": gettext_lazy(
+        "The institution's quality system is checked by an external agency"
+    ),
+    "http://data.europa.eu/snb/accreditation/e57dddfcf3": gettext_lazy(
+        "The programme is licensed by a public authority"
+    ),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Element:
     """One element: its name, its value on this credential, and what it means."""
@@ -57,6 +79,16 @@ def concept_label(uri: str) -> str:
         return vocabularies.concept(uri).localized_label
     except vocabularies.UnknownConcept:
         return uri
+
+
+def plain_label(uri: str) -> str:
+    """A vocabulary label a learner understands, with the official term beside it when the
+    two differ; the official label alone when there is no plain one."""
+    official = concept_label(uri)
+    plain = PLAIN_LABELS.get(uri)
+    if plain is None or str(plain).casefold() == official.casefold():
+        return official
+    return _("%(plain)s (official term: %(official)s)") % {"plain": plain, "official": official}
 
 
 def number_text(value: Decimal | str | int | None) -> str:
@@ -218,6 +250,77 @@ def standard_elements(
                 "universities and employers trust the credential."
             ),
         ),
+    ]
+
+
+def _prospective_explanations() -> dict[int, str]:
+    """What each element means to someone considering the offer, by element number."""
+    return {
+        1: _(
+            "The credential will name you and carry your e-mail address only in scrambled "
+            "(hashed) form, so you can prove it is yours without publishing it."
+        ),
+        2: _("What the micro-credential is called, as the institution publishes it."),
+        3: _(
+            "Where the institution is established: the education system and quality rules it "
+            "answers to."
+        ),
+        4: _(
+            "The institution that teaches the course, assesses you and awards the credential. "
+            "Its digital signature will show the credential comes from it, unchanged."
+        ),
+        5: _("Your credential will carry the date it is issued to you."),
+        6: _(
+            "What you will be able to do once you pass. Employers and universities read these "
+            "to understand what you learnt."
+        ),
+        9: _(
+            "Who assesses you and how: the institution checks your learning this way before "
+            "it awards the credential."
+        ),
+        10: _("How you take part in the learning: online, on site, or a mix of both."),
+        11: _(
+            "Who checks the quality of the course and its assessment, so that other "
+            "universities and employers can trust your credential."
+        ),
+    }
+
+
+def offer_elements(
+    *, snapshot: Mapping[str, Any], awarding_body: str, country_code: str
+) -> list[Element]:
+    """The eleven elements as an offer page shows them to someone considering it: what the
+    credential will say, explained for a prospective learner, with plain labels."""
+    listed = standard_elements(
+        snapshot=snapshot,
+        holder_name=_("You, once you pass"),
+        awarding_body=awarding_body,
+        country_code=country_code,
+        issued_at=timezone.now(),
+    )
+    explained = _prospective_explanations()
+    values = {
+        # The date belongs to each credential, not to the offer.
+        5: _("Stated on each credential"),
+        10: plain_label(snapshot.get("form_of_participation", "")),
+        11: " — ".join(
+            part
+            for part in (
+                plain_label(snapshot.get("quality_assurance", "")),
+                snapshot.get("quality_assurance_note", ""),
+            )
+            if part
+        ),
+    }
+    return [
+        Element(
+            number=element.number,
+            name=element.name,
+            value=values.get(element.number or 0, element.value),
+            explanation=explained.get(element.number or 0, element.explanation),
+            items=element.items,
+        )
+        for element in listed
     ]
 
 
@@ -417,3 +520,65 @@ def document_elements(document: Mapping[str, Any]) -> list[Element]:
             explanation=_("Who checks the quality of the course and its assessment."),
         ),
     ]
+
+
+def offer_details(snapshot: Mapping[str, Any]) -> list[Element]:
+    """The optional elements staff gave for an offer, explained for someone considering it;
+    absent ones are left out. (Languages of instruction are under the practical information.)"""
+    found = []
+    if snapshot.get("prerequisites"):
+        found.append(
+            Element(
+                name=_("Prerequisites"),
+                value=snapshot["prerequisites"],
+                explanation=_("What you need before you enrol."),
+            )
+        )
+    if snapshot.get("criteria"):
+        found.append(
+            Element(
+                name=_("Assessment criteria"),
+                value=snapshot["criteria"],
+                explanation=_("What the institution looks for when it assesses your work."),
+            )
+        )
+    if snapshot.get("grading_scheme"):
+        found.append(
+            Element(
+                name=_("Grading scheme"),
+                value=snapshot["grading_scheme"],
+                explanation=_("How your result will be expressed on the credential."),
+            )
+        )
+    if snapshot.get("supervision_verification"):
+        found.append(
+            Element(
+                name=_("Supervision and identity verification"),
+                value=concept_label(snapshot["supervision_verification"]),
+                explanation=_(
+                    "Whether the assessment is supervised and your identity checked, which "
+                    "tells a reader how sure they can be that you yourself took it."
+                ),
+            )
+        )
+    if snapshot.get("validity_months"):
+        found.append(
+            Element(
+                name=_("Validity"),
+                value=_("%(months)s months after it is issued")
+                % {"months": snapshot["validity_months"]},
+                explanation=_(
+                    "After this time the institution no longer vouches for the credential; it "
+                    "still records what you achieved."
+                ),
+            )
+        )
+    if snapshot.get("further_information"):
+        found.append(
+            Element(
+                name=_("Further information"),
+                value=snapshot["further_information"],
+                explanation=_("Anything else the institution wants you to know."),
+            )
+        )
+    return found

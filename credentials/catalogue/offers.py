@@ -19,8 +19,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from credentials import documents
-from credentials.catalogue import explanations
+from credentials.catalogue import explanations, practical
 from credentials.models import MicroCredential
+from credentials.standards import vocabularies
 from institutions.models import Institution
 from meshe.hooks import Hook
 
@@ -39,30 +40,76 @@ class Filters:
     ects_min: Decimal | None = None
     ects_max: Decimal | None = None
     stacks: bool = False
+    # What the search form gave that could not be understood, said to the visitor; each such
+    # filter is ignored.
+    problems: tuple[str, ...] = ()
 
     @classmethod
     def from_query(cls, query: QueryDict) -> "Filters":
-        """Reads the search form; malformed numbers are ignored rather than refused."""
+        """Reads the search form; a value not understood is ignored and said in problems."""
+        problems: list[str] = []
 
-        def number(name: str) -> Decimal | None:
-            try:
-                value = Decimal(query.get(name, "").strip())
-            except InvalidOperation:
+        def number(name: str, message: str) -> Decimal | None:
+            text = query.get(name, "").strip()
+            if not text:
                 return None
-            return value if value.is_finite() and value >= 0 else None
+            try:
+                value = Decimal(text.replace(",", "."))
+            except InvalidOperation:
+                value = None
+            if value is None or not value.is_finite() or value < 0:
+                problems.append(message)
+                return None
+            return value
 
+        country_text = query.get("country", "").strip()[:100]
+        country = country_code(country_text)
+        if country_text and country is None:
+            problems.append(
+                _("We do not know the country “%(text)s”: choose one from the list.")
+                % {"text": country_text}
+            )
         return cls(
             text=query.get("q", "").strip()[:200],
             institution=query.get("institution", ""),
-            country=query.get("country", "").upper()[:2],
+            country=country or "",
             eqf_level=query.get("eqf", ""),
             isced_field=query.get("isced", ""),
             participation=query.get("participation", ""),
             language=query.get("language", "").lower()[:3],
-            ects_min=number("ects_min"),
-            ects_max=number("ects_max"),
+            ects_min=number("ects_min", _("ECTS minimum must be a number, such as 5.")),
+            ects_max=number("ects_max", _("ECTS maximum must be a number, such as 10.")),
             stacks=query.get("stacks") == "1",
+            problems=tuple(problems),
         )
+
+
+def country_code(text: str) -> str | None:
+    """The ISO 3166 code of a country given by its code ("nl") or by its name in any language
+    the vocabularies know ("Netherlands", "Pays-Bas"); None when it names no country."""
+    if not text:
+        return None
+    try:
+        if len(text) == 2:
+            return vocabularies.country(text).annotations["alpha2"]
+    except (vocabularies.UnknownConcept, KeyError):
+        return None
+    wanted = text.casefold()
+    for concept in vocabularies.concepts(vocabularies.COUNTRY):
+        alpha2 = concept.annotations.get("alpha2")
+        if alpha2 and any(label.casefold() == wanted for label in concept.labels.values()):
+            return str(alpha2)
+    return None
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """(ISO code, name in the visitor's language) of every country, by name, for the filter."""
+    found = [
+        (str(concept.annotations["alpha2"]), concept.localized_label)
+        for concept in vocabularies.concepts(vocabularies.COUNTRY)
+        if concept.annotations.get("alpha2")
+    ]
+    return sorted(found, key=lambda pair: pair[1].casefold())
 
 
 def published() -> QuerySet[MicroCredential]:
@@ -217,26 +264,60 @@ def offer(*, public_id: UUID) -> MicroCredential:
 
 
 def elements(micro_credential: MicroCredential) -> list[explanations.Element]:
-    """The eleven EU elements of an offer, laid out as on every offer and credential."""
+    """The eleven EU elements of an offer, explained for someone considering it."""
     institution = micro_credential.institution
-    listed = explanations.standard_elements(
+    return explanations.offer_elements(
         snapshot=documents.specification_snapshot(micro_credential),
-        holder_name=_("The person who earns it"),
         awarding_body=institution.name,
         country_code=institution.country,
-        issued_at=micro_credential.updated_at,
     )
-    # The date belongs to each credential, not to the offer.
-    return [
-        explanations.Element(
-            number=element.number,
-            name=element.name,
-            value=_("Stated on each credential") if element.number == 5 else element.value,
-            explanation=element.explanation,
-            items=element.items,
-        )
-        for element in listed
-    ]
+
+
+def details(micro_credential: MicroCredential) -> list[explanations.Element]:
+    """The optional elements staff gave (prerequisites, criteria, …), for the offer page."""
+    return explanations.offer_details(documents.specification_snapshot(micro_credential))
+
+
+def practical_information(micro_credential: MicroCredential) -> list[practical.Row]:
+    """How to enrol, when, cost, language, mode and place, as the offer page lists them."""
+    return practical.rows(practical.from_micro_credential(micro_credential))
+
+
+@dataclass(frozen=True)
+class Skill:
+    uri: str
+    label: str
+
+
+def skills(micro_credential: MicroCredential) -> list[Skill]:
+    """The ESCO skills of the offer's learning outcomes, each once, by label."""
+    found = {
+        skill["uri"]: Skill(uri=skill["uri"], label=skill["label"])
+        for outcome in micro_credential.learning_outcomes
+        for skill in outcome.get("esco", [])
+    }
+    return sorted(found.values(), key=lambda skill: skill.label.casefold())
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The elements of compared offers, row by row: those that differ between the offers,
+    each with every offer's cell, and those that are the same for all, once."""
+
+    differing: list[tuple[explanations.Element, list[explanations.Element]]]
+    same: list[explanations.Element]
+
+
+def comparison(elements: list[list[explanations.Element]]) -> Comparison:
+    differing = []
+    same = []
+    for cells in zip(*elements, strict=True):
+        first = cells[0]
+        if all((cell.value, cell.items) == (first.value, first.items) for cell in cells):
+            same.append(first)
+        else:
+            differing.append((first, list(cells)))
+    return Comparison(differing=differing, same=same)
 
 
 def course_json_ld(micro_credential: MicroCredential) -> dict[str, Any]:
@@ -272,6 +353,9 @@ def course_json_ld(micro_credential: MicroCredential) -> dict[str, Any]:
     }
     if micro_credential.workload_hours:
         data["timeRequired"] = f"PT{micro_credential.workload_hours}H"
+    data["hasCourseInstance"] = practical.course_instances(
+        practical.from_micro_credential(micro_credential)
+    )
     skills = [
         skill["label"]
         for outcome in micro_credential.learning_outcomes

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from credentials.catalogue import explanations
 from credentials.catalogue import offers as catalogue_offers
 from credentials.issuing import selectors
 from credentials.standards import vocabularies
@@ -40,7 +41,11 @@ def catalogue(request: HttpRequest) -> HttpResponse:
                 for uri, label in vocabularies.choices(vocabularies.ISCED_F)
                 if len(uri.rsplit("/", 1)[-1]) == 2
             ],
-            "participations": vocabularies.choices(vocabularies.MODE),
+            "participations": [
+                (uri, explanations.plain_label(uri))
+                for uri, _label in vocabularies.choices(vocabularies.MODE)
+            ],
+            "countries": catalogue_offers.country_choices(),
             "languages": settings.MESHE_CONTENT_LANGUAGES,
             "guide_url": reverse("guide_home"),
         },
@@ -56,6 +61,9 @@ def offer(request: HttpRequest, public_id: UUID) -> HttpResponse:
         {
             "offer": micro_credential,
             "elements": catalogue_offers.elements(micro_credential),
+            "practical": catalogue_offers.practical_information(micro_credential),
+            "details": catalogue_offers.details(micro_credential),
+            "skills": catalogue_offers.skills(micro_credential),
             "recognitions": catalogue_offers.offer_recognitions(micro_credential=micro_credential),
             # Rendered inside <script>: staff text must not close the element.
             "course_json_ld": json.dumps(
@@ -67,21 +75,27 @@ def offer(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @require_GET
 def compare(request: HttpRequest) -> HttpResponse:
-    ids = request.GET.getlist("offer")[: catalogue_offers.MAX_COMPARED]
+    asked = request.GET.getlist("offer")
     offers = []
-    for value in ids:
+    for value in asked[: catalogue_offers.MAX_COMPARED]:
         try:
             offers.append(catalogue_offers.offer(public_id=UUID(value)))
         except (ValueError, Http404):
             continue
-    rows = [
-        (elements[0], list(elements))
-        for elements in zip(
-            *(catalogue_offers.elements(micro_credential) for micro_credential in offers),
-            strict=True,
-        )
-    ]
-    return render(request, "credentials/compare.html", {"offers": offers, "rows": rows})
+    comparison = catalogue_offers.comparison(
+        [catalogue_offers.elements(micro_credential) for micro_credential in offers]
+    )
+    return render(
+        request,
+        "credentials/compare.html",
+        {
+            "offers": offers,
+            "rows": comparison.differing,
+            "same_rows": comparison.same,
+            "left_out": len(asked) - catalogue_offers.MAX_COMPARED,
+            "max_compared": catalogue_offers.MAX_COMPARED,
+        },
+    )
 
 
 @require_GET

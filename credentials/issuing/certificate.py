@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 # Part of the key under which rendered certificates are stored: bump it whenever the template,
 # the styles, the fonts or what this module puts on the page changes, and every certificate is
 # rendered again on its next request.
-TEMPLATE_VERSION: Final = "2"
+TEMPLATE_VERSION: Final = "3"
 TEMPLATE: Final = "credentials/certificate.html"
 FONTS_DIR: Final = Path(__file__).resolve().parent / "fonts"
 FONT_FAMILY: Final = "MESHE Sans"
@@ -86,6 +86,10 @@ class Certificate:
     prerequisites: str = ""
     is_partial: bool = False
     institution_logo: Logo | None = field(default=None, repr=False)
+    # "revoked" or "suspended" with the day it became so; "" while the credential is valid.
+    # The page then says so prominently and no longer simply certifies the award.
+    status: str = ""
+    status_since: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

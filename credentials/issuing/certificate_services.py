@@ -1,16 +1,19 @@
 """PDF certificates: rendered once per credential and template version by a task, then served.
 
-A certificate is stored in the default storage under its credential's public id and
-certificate.TEMPLATE_VERSION, so the web and worker processes of every machine agree on whether
-it exists. It carries nothing that can change after issuing (no status): whether the credential
-is still valid is checked live through its QR code and verification page, so a stored
-certificate never goes stale and a revocation needs no re-render.
+A certificate is stored in the default storage under its credential's public id,
+certificate.TEMPLATE_VERSION and the credential's status with the day it took effect, so the
+web and worker processes of every machine agree on whether it exists. A revoked or suspended
+credential's certificate says so; after a status change the stored name is a new one, so the
+old certificate is never served again and the new one is rendered on the next request.
+Whether the credential is still valid later is checked live through its QR code.
 
 Kept apart from services.py and selectors.py while those are being edited; to be merged.
 """
 
 import logging
 import mimetypes
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
@@ -20,7 +23,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone, translation
 
-from credentials.issuing import certificate, tasks
+from credentials.issuing import certificate, selectors, tasks
 from credentials.models import IssuedCredential
 
 logger = logging.getLogger(__name__)
@@ -33,14 +36,36 @@ RENDER_REQUEST_TTL_SECONDS: Final = 120
 _PDF_TRAILER: Final = b"%%EOF"
 
 
-def certificate_name(credential: IssuedCredential) -> str:
-    """Return where the credential's certificate for the current template version is stored."""
-    return f"certificates/{credential.public_id}/v{certificate.TEMPLATE_VERSION}.pdf"
+@dataclass(frozen=True, slots=True)
+class _Status:
+    """What of a credential's status its certificate shows: nothing while it is valid."""
+
+    status: str = ""
+    since: date | None = None
+
+    @property
+    def key(self) -> str:
+        return f"-{self.status}-{self.since.isoformat()}" if self.status and self.since else ""
 
 
-def stored_certificate(*, credential: IssuedCredential) -> bytes | None:
-    """Return the credential's stored certificate, or None until it is completely written."""
-    name = certificate_name(credential)
+def _status(credential: IssuedCredential) -> _Status:
+    notice = selectors.status_notice(credential=credential)
+    return _Status(notice.status, notice.since_date) if notice else _Status()
+
+
+def certificate_name(credential: IssuedCredential, *, status: _Status | None = None) -> str:
+    """Return where the credential's certificate for the current template version and its
+    current status is stored."""
+    key = (status or _status(credential)).key
+    return f"certificates/{credential.public_id}/v{certificate.TEMPLATE_VERSION}{key}.pdf"
+
+
+def stored_certificate(
+    *, credential: IssuedCredential, status: _Status | None = None
+) -> bytes | None:
+    """Return the credential's stored certificate for its current status, or None until that
+    one is completely written."""
+    name = certificate_name(credential, status=status)
     if not default_storage.exists(name):
         return None
     try:
@@ -56,7 +81,11 @@ def stored_certificate(*, credential: IssuedCredential) -> bytes | None:
 
 def certificate_request(*, credential: IssuedCredential) -> bool:
     """Enqueue the certificate's render on commit, once per RENDER_REQUEST_TTL_SECONDS."""
-    key = f"certificate-render-requested:{credential.public_id}:{certificate.TEMPLATE_VERSION}"
+    status = _status(credential).key
+    key = (
+        f"certificate-render-requested:{credential.public_id}:"
+        f"{certificate.TEMPLATE_VERSION}{status}"
+    )
     if not cache.add(key, True, timeout=RENDER_REQUEST_TTL_SECONDS):
         return False
     options: dict[str, Any] = {}
@@ -77,13 +106,17 @@ def certificate_render(*, credential_id: int) -> None:
         .filter(pk=credential_id)
         .first()
     )
-    if credential is None or stored_certificate(credential=credential) is not None:
+    if credential is None:
+        return
+    # Read once: the name and the page agree even if the status changes meanwhile.
+    status = _status(credential)
+    if stored_certificate(credential=credential, status=status) is not None:
         return
     # English labels, whatever language the process happens to be in: one stored PDF per
-    # credential and template version.
+    # credential, template version and status.
     with translation.override(settings.LANGUAGE_CODE):
-        pdf = certificate.render(certificate_values(credential))
-    name = certificate_name(credential)
+        pdf = certificate.render(certificate_values(credential, status=status))
+    name = certificate_name(credential, status=status)
     if default_storage.exists(name):
         # A partial file left by a worker that died mid-write; storage would not overwrite it.
         default_storage.delete(name)
@@ -94,8 +127,12 @@ def certificate_render(*, credential_id: int) -> None:
     logger.info("Rendered the certificate of credential %s", credential.public_id)
 
 
-def certificate_values(credential: IssuedCredential) -> certificate.Certificate:
-    """Return what the certificate shows: the specification as issued, and the institution."""
+def certificate_values(
+    credential: IssuedCredential, *, status: _Status | None = None
+) -> certificate.Certificate:
+    """Return what the certificate shows: the specification as issued, the institution, and
+    whether and since when the credential is revoked or suspended."""
+    status = status or _status(credential)
     snapshot = credential.version.snapshot
     language = snapshot["language"]
     institution = credential.institution
@@ -130,6 +167,8 @@ def certificate_values(credential: IssuedCredential) -> certificate.Certificate:
         prerequisites=snapshot.get("prerequisites", ""),
         is_partial=bool(snapshot.get("is_partial")),
         grade=credential.grade,
+        status=status.status,
+        status_since=status.since,
     )
 
 

@@ -19,6 +19,7 @@ from credentials.models import (
     MicroCredential,
     MicroCredentialVersion,
     StatusList,
+    StatusReason,
 )
 from institutions.models import ApiToken, Membership
 
@@ -52,9 +53,14 @@ def issued_credentials(
 def issued_credentials_by_public_id(
     *, viewer: Membership, public_ids: list[UUID]
 ) -> QuerySet[IssuedCredential]:
-    """The named credentials, as far as they belong to the viewer's institution."""
-    return IssuedCredential.objects.filter(
-        institution_id=viewer.institution_id, public_id__in=public_ids
+    """The named credentials, as far as they belong to the viewer's institution, by learner,
+    with the title the confirmation page lists."""
+    return (
+        IssuedCredential.objects.filter(
+            institution_id=viewer.institution_id, public_id__in=public_ids
+        )
+        .select_related("version__micro_credential")
+        .order_by("holder_name", "pk")
     )
 
 
@@ -154,16 +160,54 @@ def bulk_rows(*, job: BulkIssueJob) -> QuerySet[BulkIssueRow]:
     return job.rows.select_related("credential").order_by("number")
 
 
-def status_reason(*, credential: IssuedCredential) -> str:
-    """Why a revoked or suspended credential is so, as the institution wrote it."""
+@dataclass(frozen=True, slots=True)
+class StatusNotice:
+    """Since when, and why, a credential is revoked or suspended. Anyone may learn the status
+    and the date; the reason is for the learner and staff only."""
+
+    status: str
+    since: datetime
+    reason_code: str
+    reason: str
+
+    @property
+    def since_date(self) -> date:
+        return timezone.localdate(self.since)
+
+    @property
+    def reason_text(self) -> str:
+        """The listed reason in the active language, then the staff's words."""
+        label = StatusReason(self.reason_code).label if self.reason_code else ""
+        if label and self.reason:
+            return f"{label}: {self.reason}"
+        return str(label) or self.reason
+
+
+def status_notice(*, credential: IssuedCredential) -> StatusNotice | None:
+    """The latest revocation or suspension of a credential that is revoked or suspended now;
+    None when it is valid."""
     if credential.status == CredentialStatus.ISSUED:
-        return ""
+        return None
     event = (
-        credential.events.filter(action__in=["revoked", "suspended"])
-        .order_by("-created_at", "-pk")
-        .first()
+        credential.events.filter(action=credential.status).order_by("-created_at", "-pk").first()
     )
-    return event.reason if event else ""
+    if event is None:
+        # Older rows may lack the event; the status still stands, dated from the issuing.
+        return StatusNotice(
+            status=credential.status, since=credential.issued_at, reason_code="", reason=""
+        )
+    return StatusNotice(
+        status=credential.status,
+        since=event.created_at,
+        reason_code=event.reason_code,
+        reason=event.reason,
+    )
+
+
+def status_reason(*, credential: IssuedCredential) -> str:
+    """Why a revoked or suspended credential is so, for its learner and staff: never public."""
+    notice = status_notice(credential=credential)
+    return notice.reason_text if notice else ""
 
 
 # What an API token may reach ----------------------------------------------------------

@@ -23,6 +23,7 @@ from credentials import documents, hooks
 from credentials.exceptions import CredentialError, CredentialUnsignable
 from credentials.issuing import recipients, spreadsheets, tasks
 from credentials.models import (
+    PRACTICAL_FIELDS,
     SPECIFICATION_FIELDS,
     BulkIssueJob,
     BulkIssueRow,
@@ -33,6 +34,7 @@ from credentials.models import (
     MicroCredentialVersion,
     StatusList,
     StatusPurpose,
+    StatusReason,
 )
 from credentials.standards import canonical_templates, signing, status_list, vocabularies
 from institutions import publications
@@ -82,10 +84,11 @@ def _publish(status_list_row: StatusList, *, bits: bytes) -> None:
     publications.changed()
 
 
-def _lock_institution(institution: Institution) -> None:
+def _lock_institution(institution: Institution) -> Institution | None:
     """Serialises issuing and versioning per institution: a new version or status list has
-    no row to lock yet, so two writers could otherwise both create number 1."""
-    Institution.objects.select_for_update().filter(pk=institution.pk).first()
+    no row to lock yet, so two writers could otherwise both create number 1. Returns the row
+    as locked, so settings are read as they are now."""
+    return Institution.objects.select_for_update().filter(pk=institution.pk).first()
 
 
 def _open_status_list(institution: Institution, purpose: str) -> StatusList:
@@ -180,7 +183,9 @@ def _issue_many(
         raise CredentialError(_("This micro-credential belongs to another institution."))
     if micro_credential.status != MicroCredential.Status.PUBLISHED:
         raise CredentialError(_("Only published micro-credentials can be issued."))
-    _lock_institution(institution)
+    locked = _lock_institution(institution)
+    # Read under the lock: a format changed a moment ago applies to this issue.
+    offers_suspension = not (locked or institution).ob3_strict
     now = timezone.now().replace(microsecond=0)
     valid_from = (valid_from or now).replace(microsecond=0)
     valid_until = (
@@ -219,6 +224,7 @@ def _issue_many(
             revocation_index=r_index,
             suspension_list=suspension,
             suspension_index=s_index,
+            offers_suspension=offers_suspension,
             issued_by=actor,
         )
         try:
@@ -325,8 +331,16 @@ def _set_status_bit(row: StatusList, index: int, value: bool) -> None:
 
 
 def _transition(
-    *, credential: IssuedCredential, actor: User | None, target: str, action: str, reason: str
+    *,
+    credential: IssuedCredential,
+    actor: User | None,
+    target: str,
+    action: str,
+    reason: str,
+    reason_code: str,
 ) -> IssuedCredential:
+    if reason_code and reason_code not in StatusReason.values:
+        raise CredentialError(_("Choose a reason from the list."))
     current = IssuedCredential.objects.select_for_update().get(pk=credential.pk)
     if current.status == target:
         return current
@@ -334,6 +348,14 @@ def _transition(
         raise CredentialError(
             _("A %(status)s credential cannot be changed any more.")
             % {"status": current.get_status_display().lower()}
+        )
+    if target == CredentialStatus.SUSPENDED and not current.offers_suspension:
+        raise CredentialError(
+            _(
+                "This credential cannot be suspended: it was issued in the Open Badges "
+                "3.0-strict format, which carries a revocation entry only. Revoke it if it "
+                "must stop being valid."
+            )
         )
     updated = IssuedCredential.objects.filter(pk=current.pk, status=current.status).update(
         status=target
@@ -346,12 +368,14 @@ def _transition(
         _set_status_bit(
             current.suspension_list, current.suspension_index, target == CredentialStatus.SUSPENDED
         )
-    CredentialEvent.objects.create(credential=current, actor=actor, action=action, reason=reason)
+    CredentialEvent.objects.create(
+        credential=current, actor=actor, action=action, reason_code=reason_code, reason=reason
+    )
     AuditEvent.objects.create(
         institution_id=current.institution_id,
         actor=actor,
         action=f"credential.{action}",
-        detail={"credential": str(current.public_id), "reason": reason},
+        detail={"credential": str(current.public_id), "reason_code": reason_code, "reason": reason},
     )
     current.status = target
     hooks.credential_status_changed.send(sender=IssuedCredential, credential=current)
@@ -360,7 +384,7 @@ def _transition(
 
 @transaction.atomic
 def credential_revoke(
-    *, credential: IssuedCredential, actor: User | None, reason: str = ""
+    *, credential: IssuedCredential, actor: User | None, reason: str = "", reason_code: str = ""
 ) -> IssuedCredential:
     """Revokes for good and re-signs the revocation list. Idempotent."""
     return _transition(
@@ -369,12 +393,13 @@ def credential_revoke(
         target=CredentialStatus.REVOKED,
         action=Action.REVOKED,
         reason=reason,
+        reason_code=reason_code,
     )
 
 
 @transaction.atomic
 def credential_suspend(
-    *, credential: IssuedCredential, actor: User | None, reason: str = ""
+    *, credential: IssuedCredential, actor: User | None, reason: str = "", reason_code: str = ""
 ) -> IssuedCredential:
     """Suspends until reinstated and re-signs the suspension list. Idempotent."""
     return _transition(
@@ -383,12 +408,13 @@ def credential_suspend(
         target=CredentialStatus.SUSPENDED,
         action=Action.SUSPENDED,
         reason=reason,
+        reason_code=reason_code,
     )
 
 
 @transaction.atomic
 def credential_reinstate(
-    *, credential: IssuedCredential, actor: User | None, reason: str = ""
+    *, credential: IssuedCredential, actor: User | None, reason: str = "", reason_code: str = ""
 ) -> IssuedCredential:
     """Lifts a suspension and re-signs the suspension list. Idempotent; refused once revoked."""
     return _transition(
@@ -397,6 +423,7 @@ def credential_reinstate(
         target=CredentialStatus.ISSUED,
         action=Action.REINSTATED,
         reason=reason,
+        reason_code=reason_code,
     )
 
 
@@ -409,7 +436,12 @@ STATUS_SERVICES = {
 
 @transaction.atomic
 def credentials_change_status(
-    *, credentials: Sequence[IssuedCredential], actor: User | None, action: str, reason: str
+    *,
+    credentials: Sequence[IssuedCredential],
+    actor: User | None,
+    action: str,
+    reason: str,
+    reason_code: str = "",
 ) -> tuple[int, list[str]]:
     """Applies one status change to many credentials with one reason; all or nothing.
     Returns how many changed and, for those that could not, why (then nothing changed)."""
@@ -418,7 +450,9 @@ def credentials_change_status(
     for credential in credentials:
         before = credential.status
         try:
-            after = service(credential=credential, actor=actor, reason=reason)
+            after = service(
+                credential=credential, actor=actor, reason=reason, reason_code=reason_code
+            )
         except CredentialError as exc:
             problems.append(f"{credential.holder_name}: {exc.message}")
             continue
@@ -647,7 +681,7 @@ def micro_credential_save(
     elif micro_credential.institution_id != institution.pk:
         raise CredentialError(_("This micro-credential belongs to another institution."))
     for name, value in fields.items():
-        if name not in SPECIFICATION_FIELDS:
+        if name not in SPECIFICATION_FIELDS and name not in PRACTICAL_FIELDS:
             raise TypeError(f"{name} is not a field of a specification")
         setattr(micro_credential, name, value)
     if micro_credential.status == MicroCredential.Status.PUBLISHED:

@@ -16,7 +16,7 @@ from django.http import Http404
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from credentials import hooks
 from credentials.issuing import selectors
@@ -37,6 +37,7 @@ CHECK_LABELS = {
     "contexts": gettext_lazy("Vocabularies"),
     "proof": gettext_lazy("Signature"),
     "issuer_key": gettext_lazy("Issuer's key"),
+    "signers": gettext_lazy("Signatures"),
     "validity": gettext_lazy("Validity dates"),
     "status": gettext_lazy("Revocation and suspension"),
     "issuer_known": gettext_lazy("Known issuer"),
@@ -44,14 +45,58 @@ CHECK_LABELS = {
 
 
 def labelled(result: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The verdict with each check's name in plain words, as /verify shows it."""
+    """The verdict with each check's name in plain words, as /verify shows it; for a credential
+    with several proofs, `signatures` says in one sentence who signed, also on the signers line."""
     if result is None:
         return None
+    signatures = signatures_sentence(result.get("proofs") or [])
     checks = [
-        {**check, "label": CHECK_LABELS.get(check["check"], check["check"])}
+        {
+            **check,
+            "label": CHECK_LABELS.get(check["check"], check["check"]),
+            **({"detail": signatures} if check["check"] == "signers" and signatures else {}),
+        }
         for check in result["checks"]
     ]
-    return {**result, "checks": checks}
+    return {**result, "checks": checks, "signatures": signatures}
+
+
+def signatures_sentence(proofs: list[dict[str, Any]]) -> str:
+    """Who signed a credential with a proof set or chain, for people ("" for one proof):
+    "Signed by the issuer, and also by did:key:z6Mk… (a witness); both signatures valid." """
+    if len(proofs) < 2:
+        return ""
+
+    def name(proof: dict[str, Any]) -> str:
+        return str(proof.get("signer") or proof.get("verificationMethod") or _("an unnamed key"))
+
+    invalid = list(dict.fromkeys(name(proof) for proof in proofs if not proof.get("valid")))
+    if invalid:
+        return ngettext(
+            "The signature by %(signers)s is not valid.",
+            "The signatures by %(signers)s are not valid.",
+            len(invalid),
+        ) % {"signers": ", ".join(invalid)}
+    witnesses = list(
+        dict.fromkeys(name(proof) for proof in proofs if proof.get("role") != "issuer")
+    )
+    if len(witnesses) == len(proofs):
+        return _("Signed by %(signers)s, none of them the issuer.") % {
+            "signers": ", ".join(witnesses)
+        }
+    if not witnesses:
+        return _("Signed %(count)s times by the issuer; all signatures valid.") % {
+            "count": len(proofs)
+        }
+    if len(proofs) == 2:
+        return _(
+            "Signed by the issuer, and also by %(signer)s (a witness); both signatures valid."
+        ) % {"signer": witnesses[0]}
+    return ngettext(
+        "Signed by the issuer, and also by %(signers)s (a witness); all %(count)s signatures valid.",
+        "Signed by the issuer, and also by %(signers)s (witnesses); all %(count)s signatures valid.",
+        len(witnesses),
+    ) % {"signers": ", ".join(witnesses), "count": len(proofs)}
 
 
 def fetch_json(url: str) -> dict[str, Any]:

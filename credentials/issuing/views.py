@@ -65,7 +65,8 @@ def public_credential(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "credential": credential,
             "document": documents.signed_document(credential),
             "verification": verifier.verify(credential.document),
-            "status_reason": selectors.status_reason(credential=credential),
+            # The date only: the reason is for the learner and staff, not whoever has the link.
+            "status_notice": selectors.status_notice(credential=credential),
         },
     )
 
@@ -108,6 +109,8 @@ def credential_certificate(request: HttpRequest, public_id: UUID) -> HttpRespons
         return response
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="certificate-{public_id}.pdf"'
+    # A status change makes another certificate: no cache may keep serving this one.
+    response["Cache-Control"] = "no-cache"
     return response
 
 

@@ -1,5 +1,5 @@
 import re
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -14,8 +14,14 @@ from django.utils.translation import gettext_lazy as _
 
 from credentials.catalogue import esco
 from credentials.issuing import recipients
-from credentials.models import SPECIFICATION_FIELDS, MicroCredential, Pathway
-from credentials.standards import vocabularies
+from credentials.models import (
+    PRACTICAL_FIELDS,
+    SPECIFICATION_FIELDS,
+    MicroCredential,
+    Pathway,
+    StatusReason,
+)
+from credentials.standards import currencies, vocabularies
 from meshe.plain_text import validate_multiline_text, validate_one_line_text
 
 
@@ -92,13 +98,63 @@ class IssueForm(forms.Form):
         return data
 
 
+# The listed reasons staff choose from, by status change.
+STATUS_REASONS: dict[str, tuple[StatusReason, ...]] = {
+    "revoke": (
+        StatusReason.ISSUED_IN_ERROR,
+        StatusReason.ACADEMIC_MISCONDUCT,
+        StatusReason.RESULT_CHANGED,
+        StatusReason.LEARNER_REQUEST,
+        StatusReason.OTHER,
+    ),
+    "suspend": (
+        StatusReason.ISSUED_IN_ERROR,
+        StatusReason.ACADEMIC_MISCONDUCT,
+        StatusReason.RESULT_CHANGED,
+        StatusReason.LEARNER_REQUEST,
+        StatusReason.OTHER,
+    ),
+    "reinstate": (
+        StatusReason.QUESTION_RESOLVED,
+        StatusReason.SUSPENDED_IN_ERROR,
+        StatusReason.OTHER,
+    ),
+}
+
+
 class StatusChangeForm(forms.Form):
+    """A revocation, suspension or reinstatement, confirmed, with a reason from the list and
+    the staff's own words (required for "Other")."""
+
+    reason_code = forms.ChoiceField(
+        label=_("Reason"), error_messages={"required": _("Choose a reason.")}
+    )
     reason = forms.CharField(
-        label=_("Reason (the learner sees it)"),
-        widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("In your own words"),
+        help_text=_("The learner sees the reason; the public never does. Required for “Other”."),
+        widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=1000,
+        validators=[validate_multiline_text],
     )
+    confirm = forms.BooleanField(
+        error_messages={"required": _("Tick the box to confirm the change.")}
+    )
+
+    def __init__(self, *args: Any, action: str, confirm_label: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason_code"].choices = [  # type: ignore[attr-defined]
+            ("", _("— choose —")),
+            *((reason.value, reason.label) for reason in STATUS_REASONS[action]),
+        ]
+        self.fields["confirm"].label = confirm_label
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        cleaned["reason"] = cleaned.get("reason", "").strip()
+        if cleaned.get("reason_code") == StatusReason.OTHER and not cleaned["reason"]:
+            self.add_error("reason", _("Say in a few words why, when the reason is “Other”."))
+        return cleaned
 
 
 def _vocabulary(scheme: str, *, required: bool = True) -> list[tuple[str, object]]:
@@ -141,14 +197,22 @@ class MicroCredentialForm(forms.ModelForm):
         help_text=_("Language codes separated by commas, such as en, nl."),
     )
 
+    start_dates = forms.CharField(
+        label=_("Start dates"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("One date per line, such as 2027-03-01."),
+    )
+
     class Meta:
         model = MicroCredential
         fields = [
             name
             for name in SPECIFICATION_FIELDS
             if name not in {"learning_outcomes", "title_translations", "description_translations"}
-        ]
+        ] + PRACTICAL_FIELDS
         widgets = {
+            "schedule": forms.Textarea(attrs={"rows": 2}),
             "description": forms.Textarea(attrs={"rows": 4}),
             "quality_assurance_note": forms.Textarea(attrs={"rows": 2}),
             "prerequisites": forms.Textarea(attrs={"rows": 2}),
@@ -169,9 +233,14 @@ class MicroCredentialForm(forms.ModelForm):
             self.fields[name].validators.append(
                 validate_one_line_text if name == "title" else validate_multiline_text
             )
+        # Shown on the public offer page and sent in the partner feed.
+        for name in ("enrolment_contact", "cost_note", "place"):
+            self.fields[name].validators.append(validate_one_line_text)
+        self.fields["schedule"].validators.append(validate_multiline_text)
         if self.instance.pk:
             self.initial["part_of"] = "\n".join(ref["url"] for ref in self.instance.part_of)
             self.initial["instruction_languages"] = ", ".join(self.instance.instruction_languages)
+            self.initial["start_dates"] = "\n".join(self.instance.start_dates)
 
     def clean_part_of(self) -> list[dict[str, Any]]:
         validate = URLValidator(schemes=["https", "http"])
@@ -198,13 +267,57 @@ class MicroCredentialForm(forms.ModelForm):
             )
         return codes
 
+    def clean_start_dates(self) -> list[str]:
+        return practical_start_dates(self.cleaned_data["start_dates"])
+
+    def clean_currency(self) -> str:
+        code = self.cleaned_data["currency"].strip().upper()
+        if code and not currencies.is_currency(code):
+            raise ValidationError(
+                _("%(code)s is not a currency code. Use the ISO 4217 code, such as EUR.")
+                % {"code": code}
+            )
+        return code
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("part_of") and not data.get("is_partial"):
             self.add_error(
                 "is_partial", _("Tick this when the micro-credential stacks into another one.")
             )
+        practical_check(self, data)
         return data
+
+
+def practical_start_dates(text: str) -> list[str]:
+    """Start dates typed one per line (or separated by commas), as ISO dates in order."""
+    found = set()
+    for part in re.split(r"[\s,;]+", text.strip()):
+        if not part:
+            continue
+        try:
+            found.add(date.fromisoformat(part).isoformat())
+        except ValueError:
+            raise ValidationError(
+                _("%(text)s is not a date. Write dates as year-month-day, such as 2027-03-01.")
+                % {"text": part[:40]}
+            ) from None
+    return sorted(found)
+
+
+def practical_check(form: forms.BaseForm, data: dict[str, Any]) -> None:
+    """The practical fields that only make sense together."""
+    if data.get("cost") == MicroCredential.Cost.FEE:
+        if data.get("price") is None:
+            form.add_error("price", _("Give the fee, or choose free or funded."))
+        if not data.get("currency"):
+            form.add_error("currency", _("Give the currency of the fee, such as EUR."))
+    elif data.get("price") is not None:
+        form.add_error("cost", _("Choose “A fee” to state an amount."))
+    if data.get("duration_amount") and not data.get("duration_unit"):
+        form.add_error("duration_unit", _("Say whether the duration is in days, weeks or months."))
+    if data.get("starts_any_time") and data.get("start_dates"):
+        form.add_error("start_dates", _("Give start dates, or tick “any time”, but not both."))
 
 
 class LearningOutcomeForm(forms.Form):
@@ -267,19 +380,18 @@ class BulkUploadForm(forms.Form):
         return upload
 
 
-class BulkStatusForm(forms.Form):
+BULK_ACTIONS = [
+    ("suspend", _("Suspend")),
+    ("reinstate", _("Reinstate")),
+    ("revoke", _("Revoke (final)")),
+]
+
+
+class BulkStatusSelectionForm(forms.Form):
+    """The first step of a bulk status change: which credentials, and what to do."""
+
     credentials = forms.TypedMultipleChoiceField(coerce=UUID, choices=[], required=True)
-    action = forms.ChoiceField(
-        label=_("Action"),
-        choices=[
-            ("suspend", _("Suspend")),
-            ("reinstate", _("Reinstate")),
-            ("revoke", _("Revoke (final)")),
-        ],
-    )
-    reason = forms.CharField(
-        label=_("Reason (the learner sees it)"), max_length=1000, required=False
-    )
+    action = forms.ChoiceField(label=_("Action"), choices=BULK_ACTIONS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -3,6 +3,7 @@
 import csv
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
@@ -21,7 +22,7 @@ from credentials import documents
 from credentials.catalogue import esco, pathway_selectors, pathway_services
 from credentials.exceptions import CredentialError
 from credentials.issuing import selectors, services, spreadsheets
-from credentials.models import CredentialStatus, MicroCredential, Pathway
+from credentials.models import CredentialStatus, IssuedCredential, MicroCredential, Pathway
 from credentials.staff import charts, forms
 from credentials.standards import vocabularies
 from institutions import selectors as institution_selectors
@@ -228,34 +229,61 @@ def credential_list(request: AuthenticatedHttpRequest, slug: str) -> HttpRespons
 @require_POST
 @staff_required
 def credentials_status_bulk(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    """Two steps: the list's selection leads to a confirmation page naming every credential,
+    where a reason is given; only that page's confirmed form changes anything."""
     viewer = institution_selectors.membership_for_staff(
         user=request.user, slug=slug, roles=institution_selectors.ISSUE
     )
-    form = forms.BulkStatusForm(request.POST)
-    if not form.is_valid():
+    selection = forms.BulkStatusSelectionForm(request.POST)
+    credentials = (
+        list(
+            selectors.issued_credentials_by_public_id(
+                viewer=viewer, public_ids=selection.cleaned_data["credentials"]
+            )
+        )
+        if selection.is_valid()
+        else []
+    )
+    if not credentials:
         messages.error(request, _("Choose credentials and what to do with them."))
         return redirect("credentials:staff_list", slug=slug)
-    credentials = selectors.issued_credentials_by_public_id(
-        viewer=viewer, public_ids=form.cleaned_data["credentials"]
+    action = selection.cleaned_data["action"]
+    step = STATUS_ACTIONS[action]
+    form = forms.StatusChangeForm(
+        request.POST if "confirm_step" in request.POST else None,
+        action=action,
+        confirm_label=_bulk_confirmation(action, len(credentials)),
     )
-    changed, problems = services.credentials_change_status(
-        credentials=list(credentials),
-        actor=request.user,
-        action=form.cleaned_data["action"],
-        reason=form.cleaned_data["reason"],
+    if form.is_bound and form.is_valid():
+        changed, problems = services.credentials_change_status(
+            credentials=credentials,
+            actor=request.user,
+            action=action,
+            reason=form.cleaned_data["reason"],
+            reason_code=form.cleaned_data["reason_code"],
+        )
+        if not problems:
+            messages.success(
+                request,
+                ngettext("%(count)s credential changed.", "%(count)s credentials changed.", changed)
+                % {"count": changed},
+            )
+            return redirect("credentials:staff_list", slug=slug)
+        form.add_error(
+            None, _("Nothing was changed: %(problems)s") % {"problems": "; ".join(problems)}
+        )
+    return render(
+        request,
+        "credentials/status_bulk_confirm.html",
+        {
+            "institution": viewer.institution,
+            "credentials": credentials,
+            "action": action,
+            "step": step,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
     )
-    if problems:
-        messages.error(
-            request,
-            _("Nothing was changed: %(problems)s") % {"problems": "; ".join(problems)},
-        )
-    else:
-        messages.success(
-            request,
-            ngettext("%(count)s credential changed.", "%(count)s credentials changed.", changed)
-            % {"count": changed},
-        )
-    return redirect("credentials:staff_list", slug=slug)
 
 
 @staff_required
@@ -319,7 +347,7 @@ def credential_staff_detail(
             "viewer": viewer,
             "credential": credential,
             "events": credential.events.select_related("actor"),
-            "form": forms.StatusChangeForm(),
+            "status_notice": selectors.status_notice(credential=credential),
             "can_issue": viewer.role in institution_selectors.ISSUE,
         },
     )
@@ -343,36 +371,132 @@ def credential_resend_claim(
     return redirect("credentials:staff_detail", slug=slug, public_id=public_id)
 
 
+@dataclass(frozen=True, slots=True)
+class StatusAction:
+    """What the confirmation page of one status change says, and the service it calls."""
+
+    service: Callable[..., IssuedCredential]
+    # The statuses this change applies to; from any other, the page is not offered.
+    applies_to: frozenset[str]
+    # English msgids, marked with gettext_noop and translated where shown.
+    heading: str
+    warning: str
+    confirm: str
+    button: str
+    done: str
+
+
 STATUS_ACTIONS = {
-    "revoke": (services.credential_revoke, gettext_lazy("The credential is revoked.")),
-    "suspend": (services.credential_suspend, gettext_lazy("The credential is suspended.")),
-    "reinstate": (services.credential_reinstate, gettext_lazy("The credential is valid again.")),
+    "revoke": StatusAction(
+        service=services.credential_revoke,
+        applies_to=frozenset({CredentialStatus.ISSUED, CredentialStatus.SUSPENDED}),
+        heading=gettext_noop("Revoke a credential"),
+        warning=gettext_noop(
+            "Revoking is final: the credential can never be valid again. Its public page, "
+            "certificate and every verification will say it was revoked, and when."
+        ),
+        confirm=gettext_noop("Yes, revoke %(title)s of %(name)s for good."),
+        button=gettext_noop("Revoke"),
+        done=gettext_noop("The credential is revoked."),
+    ),
+    "suspend": StatusAction(
+        service=services.credential_suspend,
+        applies_to=frozenset({CredentialStatus.ISSUED}),
+        heading=gettext_noop("Suspend a credential"),
+        warning=gettext_noop(
+            "While suspended the credential is not valid: its public page, certificate and "
+            "every verification say so. You can reinstate it later."
+        ),
+        confirm=gettext_noop("Yes, suspend %(title)s of %(name)s."),
+        button=gettext_noop("Suspend"),
+        done=gettext_noop("The credential is suspended."),
+    ),
+    "reinstate": StatusAction(
+        service=services.credential_reinstate,
+        applies_to=frozenset({CredentialStatus.SUSPENDED}),
+        heading=gettext_noop("Reinstate a credential"),
+        warning=gettext_noop("The credential becomes valid again, everywhere it is checked."),
+        confirm=gettext_noop("Yes, make %(title)s of %(name)s valid again."),
+        button=gettext_noop("Reinstate"),
+        done=gettext_noop("The credential is valid again."),
+    ),
 }
 
 
-@require_POST
+def _bulk_confirmation(action: str, count: int) -> str:
+    """The bulk confirmation's tick box, in the active language and number."""
+    if action == "revoke":
+        text = ngettext(
+            "Yes, revoke this credential for good.",
+            "Yes, revoke these %(count)s credentials for good.",
+            count,
+        )
+    elif action == "suspend":
+        text = ngettext(
+            "Yes, suspend this credential.", "Yes, suspend these %(count)s credentials.", count
+        )
+    else:
+        text = ngettext(
+            "Yes, make this credential valid again.",
+            "Yes, make these %(count)s credentials valid again.",
+            count,
+        )
+    return text % {"count": count}
+
+
 @staff_required
 def credential_status_change(
     request: AuthenticatedHttpRequest, slug: str, public_id: UUID, action: str
 ) -> HttpResponse:
+    """A confirmation page naming the learner and the credential, with the reason; only its
+    confirmed form changes the status."""
     viewer = institution_selectors.membership_for_staff(
         user=request.user, slug=slug, roles=institution_selectors.ISSUE
     )
     if action not in STATUS_ACTIONS:
         raise Http404
     credential = selectors.issued_credential_for_staff(viewer=viewer, public_id=public_id)
-    service, done = STATUS_ACTIONS[action]
-    form = forms.StatusChangeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("The reason is too long."))
-    else:
+    step = STATUS_ACTIONS[action]
+    detail = redirect("credentials:staff_detail", slug=slug, public_id=public_id)
+    posted = request.method == "POST"
+    if not posted and credential.status not in step.applies_to:
+        messages.error(
+            request,
+            _("A %(status)s credential cannot be changed this way.")
+            % {"status": credential.get_status_display().lower()},
+        )
+        return detail
+    form = forms.StatusChangeForm(
+        request.POST if posted else None,
+        action=action,
+        confirm_label=_(step.confirm)
+        % {"title": credential.version.localized_title, "name": credential.holder_name},
+    )
+    if posted and form.is_valid():
         try:
-            service(credential=credential, actor=request.user, reason=form.cleaned_data["reason"])
+            step.service(
+                credential=credential,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                reason_code=form.cleaned_data["reason_code"],
+            )
         except CredentialError as exc:
-            messages.error(request, exc.message)
+            form.add_error(None, exc.message)
         else:
-            messages.success(request, str(done))
-    return redirect("credentials:staff_detail", slug=slug, public_id=public_id)
+            messages.success(request, _(step.done))
+            return detail
+    return render(
+        request,
+        "credentials/status_change.html",
+        {
+            "institution": viewer.institution,
+            "credential": credential,
+            "action": action,
+            "step": step,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @staff_required

@@ -3,6 +3,10 @@ server metadata, the credential offer, the credential request and its JWT key pr
 
 Only the pre-authorized code flow is offered, with a transaction code (PIN), a Nonce Endpoint and
 one key proof per request (no batch issuance, no encryption, no deferred issuance).
+
+1.0 is the contract. What wallets written against the drafts send is also understood where it
+means the same thing: a single `proof` object is one element of `proofs`, and the answers that
+ask for a fresh c_nonce carry one, as drafts up to 13 expected (see docs/oid4vci.md).
 """
 
 import json
@@ -33,14 +37,24 @@ PROOF_MAX_AGE_SECONDS: Final = 300
 class OAuthError(Exception):
     """An error response as OAuth 2.0 / OpenID4VCI name it; `error` is the registered code."""
 
-    def __init__(self, error: str, description: str, *, status: int = 400) -> None:
+    def __init__(
+        self, error: str, description: str, *, status: int = 400, wants_fresh_nonce: bool = False
+    ) -> None:
         super().__init__(f"{error}: {description}")
         self.error = error
         self.description = description
         self.status = status
+        # The wallet can mend this request with a new c_nonce (a missing, used or stale one).
+        self.wants_fresh_nonce = wants_fresh_nonce or error == "invalid_nonce"
+        self.fresh_nonce: dict[str, Any] = {}
 
-    def as_json(self) -> dict[str, str]:
-        return {"error": self.error, "error_description": self.description}
+    def attach_fresh_nonce(self, c_nonce: str, expires_in: int) -> None:
+        """Answer with a new c_nonce too: 1.0 wallets fetch one from the Nonce Endpoint, and
+        wallets of the drafts up to 13 take it from this error (harmless to the others)."""
+        self.fresh_nonce = {"c_nonce": c_nonce, "c_nonce_expires_in": expires_in}
+
+    def as_json(self) -> dict[str, Any]:
+        return {"error": self.error, "error_description": self.description, **self.fresh_nonce}
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +173,14 @@ def parse_credential_request(body: Any) -> CredentialRequest:
             f"Unknown credential configuration {configuration_id!r}.",
         )
     if "proof" in body:
-        raise OAuthError("invalid_proof", "Use 'proofs' (OpenID4VCI 1.0), not 'proof'.")
+        if "proofs" in body:
+            raise OAuthError(
+                "invalid_credential_request",
+                "Send either 'proofs' (OpenID4VCI 1.0) or one 'proof' (earlier drafts), not both.",
+            )
+        return CredentialRequest(
+            configuration_id=configuration_id, proof_jwt=_single_draft_proof(body["proof"])
+        )
     proofs = body.get("proofs")
     if not isinstance(proofs, dict) or not proofs:
         raise OAuthError("invalid_proof", "A 'proofs' object with a 'jwt' proof is required.")
@@ -169,6 +190,19 @@ def parse_credential_request(body: Any) -> CredentialRequest:
     if not isinstance(jwts, list) or len(jwts) != 1 or not isinstance(jwts[0], str):
         raise OAuthError("invalid_proof", "Exactly one JWT proof is required.")
     return CredentialRequest(configuration_id=configuration_id, proof_jwt=jwts[0])
+
+
+def _single_draft_proof(proof: Any) -> str:
+    """The JWT of a drafts' `proof` object ({"proof_type": "jwt", "jwt": "…"}), which means
+    what `"proofs": {"jwt": ["…"]}` means in 1.0."""
+    if not isinstance(proof, dict):
+        raise OAuthError("invalid_proof", "'proof' must be an object with 'proof_type' and 'jwt'.")
+    if proof.get("proof_type") != "jwt":
+        raise OAuthError("invalid_proof", "Only the 'jwt' proof type is supported.")
+    jwt = proof.get("jwt")
+    if not isinstance(jwt, str):
+        raise OAuthError("invalid_proof", "'proof.jwt' must be the key proof, a compact JWT.")
+    return jwt
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,10 +256,14 @@ def verify_proof(token: str, *, audience: str, now: int) -> Proof:
     if issued > now + PROOF_LEEWAY_SECONDS:
         raise _invalid_proof("iat is in the future")
     if issued < now - PROOF_MAX_AGE_SECONDS:
-        raise _invalid_proof("the proof is too old; make a new one with a fresh nonce")
+        raise _invalid_proof(
+            "the proof is too old; make a new one with a fresh nonce", wants_fresh_nonce=True
+        )
     nonce = payload.get("nonce")
     if not isinstance(nonce, str) or not nonce:
-        raise _invalid_proof("a c_nonce from the Nonce Endpoint is required")
+        raise _invalid_proof(
+            "a c_nonce from the Nonce Endpoint is required", wants_fresh_nonce=True
+        )
     return Proof(jwk=jwk, did=jose.holder_did(jwk), nonce=nonce)
 
 
@@ -241,5 +279,9 @@ def _unverified_header(token: Any) -> dict[str, Any]:
     return header
 
 
-def _invalid_proof(description: str) -> OAuthError:
-    return OAuthError("invalid_proof", f"The key proof is not valid: {description}.")
+def _invalid_proof(description: str, *, wants_fresh_nonce: bool = False) -> OAuthError:
+    return OAuthError(
+        "invalid_proof",
+        f"The key proof is not valid: {description}.",
+        wants_fresh_nonce=wants_fresh_nonce,
+    )

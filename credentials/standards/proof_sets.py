@@ -3,9 +3,10 @@ credentials and presentations, as the W3C VC-API endpoints need them.
 
 Proof sets and chains follow VC Data Integrity 1.0 (§4.4, "verify proof sets and chains"):
 each proof is checked with signing.verify_proof over the document without the other proofs,
-plus, for a proof with `previousProof`, the proofs it names. A VC 2.0 credential with a single
-proof goes to credentials.standards.verification unchanged, and so does the root proof of a set, so every
-check of that pipeline (status, validity, issuer key) still runs.
+plus, for a proof with `previousProof`, the proofs it names. A VC 2.0 credential goes to
+credentials.standards.verification, which calls back here for a set or chain: every proof must
+verify, one of them must be by a key the issuer asserts with, and the others are reported with
+their signer (witnesses). A single proof takes the pipeline's own path, unchanged.
 
 Pure, like credentials.standards.verification: DID resolution, status lists and the issuer directory are
 injected, and no bad input escapes as an exception.
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from credentials.standards import status_list
 from credentials.standards.did_resolution import (
@@ -30,14 +31,19 @@ from credentials.standards.did_resolution import (
     public_key_of,
 )
 from credentials.standards.jsonld.loader import bundled_index
+from credentials.standards.multiformats import multibase_encode
 from credentials.standards.signing import (
     ASSERTION_METHOD,
     CREDENTIALS_V2_CONTEXT,
     CRYPTOSUITE,
     PROOF_TYPE,
     Canonicalizer,
+    Failure,
     KeyNotResolved,
     canonicalize,
+    hash_data,
+    proof_configuration,
+    request_work_budget,
     verify_proof,
 )
 from credentials.standards.verification import (
@@ -48,10 +54,14 @@ from credentials.standards.verification import (
     CheckName,
     DidDocumentResolver,
     IssuerDirectory,
+    ProofReport,
+    ProofRole,
     StatusListFetcher,
     VerificationResult,
     issuer_id,
+    issuer_proof_check,
     parse_date_time_stamp,
+    signers_check,
     verify_credential,
 )
 
@@ -78,6 +88,8 @@ class ProofOutcome:
     verified: bool
     verification_method: str | None
     detail: str
+    # The document ran past a work budget of canonicalisation: so would every other proof's.
+    over_budget: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +119,13 @@ def verify_proof_set(
     challenge: str | None = None,
     domain: str | None = None,
     now: datetime | None = None,
+    root_canonicalizer: Canonicalizer | None = None,
 ) -> ProofSetVerification:
     """Verify every proof of a document (a set, a chain or one proof); never raises on bad input.
 
     `challenge` and `domain`, when given, must be what each proof carries; `now`, when given,
-    refuses a proof past its `expires`.
+    refuses a proof past its `expires`. `root_canonicalizer` canonicalises for the proofs that
+    chain to none (the pipeline passes its fast path for known shapes).
     """
     proofs = _proof_list(document.get("proof"))
     if isinstance(proofs, str):
@@ -126,23 +140,43 @@ def verify_proof_set(
                 )
             by_id[proof_id] = proof
     unsecured = {name: value for name, value in document.items() if name != "proof"}
-    outcomes = tuple(
-        _verify_member(
-            index,
-            proof,
-            unsecured,
-            by_id,
-            public_key=public_key,
-            proof_purpose=proof_purpose,
-            challenge=challenge,
-            domain=domain,
-            now=now,
+    outcomes: list[ProofOutcome] = []
+    for index, proof in enumerate(proofs):
+        over = next((outcome for outcome in outcomes if outcome.over_budget), None)
+        if over is not None:
+            # Each proof canonicalises the document again: one refusal answers for all.
+            method = proof.get("verificationMethod")
+            outcomes.append(
+                ProofOutcome(
+                    index=index,
+                    verified=False,
+                    verification_method=method if isinstance(method, str) else None,
+                    detail=f"not checked: {over.detail}",
+                )
+            )
+            continue
+        outcomes.append(
+            _verify_member(
+                index,
+                proof,
+                unsecured,
+                by_id,
+                public_key=public_key,
+                proof_purpose=proof_purpose,
+                challenge=challenge,
+                domain=domain,
+                now=now,
+                root_canonicalizer=root_canonicalizer,
+            )
         )
-        for index, proof in enumerate(proofs)
-    )
     return ProofSetVerification(
-        verified=all(outcome.verified for outcome in outcomes), proofs=outcomes
+        verified=all(outcome.verified for outcome in outcomes), proofs=tuple(outcomes)
     )
+
+
+_BUDGET_FAILURES: Final = frozenset(
+    {Failure.TOO_LARGE, Failure.TOO_MANY_BLANK_NODES, Failure.TOO_COMPLEX}
+)
 
 
 def _proof_list(proof: Any) -> list[Mapping[str, Any]] | str:
@@ -168,6 +202,7 @@ def _verify_member(
     challenge: str | None,
     domain: str | None,
     now: datetime | None,
+    root_canonicalizer: Canonicalizer | None = None,
 ) -> ProofOutcome:
     """Return the outcome of one proof over the document with only the proofs it chains to."""
     method = proof.get("verificationMethod")
@@ -190,7 +225,7 @@ def _verify_member(
             return failed(f"the proof's expires is not a date: {exc}")
         if expires <= now:
             return failed(f"the proof expired on {proof['expires']}")
-    canonical = _canonical_with(previous) if previous else None
+    canonical = _canonical_with(previous) if previous else root_canonicalizer
     result = verify_proof(
         {**unsecured, "proof": [proof]},
         public_key=public_key,
@@ -198,7 +233,13 @@ def _verify_member(
         canonicalizer=canonical,
     )
     if not result.verified:
-        return failed(f"{result.failure}: {result.detail}")
+        return ProofOutcome(
+            index=index,
+            verified=False,
+            verification_method=method,
+            detail=f"{result.failure}: {result.detail}",
+            over_budget=result.failure in _BUDGET_FAILURES,
+        )
     return ProofOutcome(
         index=index,
         verified=True,
@@ -239,6 +280,40 @@ def _canonical_with(previous: list[Mapping[str, Any]]) -> Canonicalizer:
         return canonicalize({**value, "proof": list(previous)})
 
     return canonical
+
+
+def add_proof(
+    document: Mapping[str, Any],
+    *,
+    private_key: Ed25519PrivateKey,
+    verification_method: str,
+    created: str,
+    proof_id: str | None = None,
+    previous_proof: str | list[str] | None = None,
+) -> dict[str, Any]:
+    """Return a copy of document with one more eddsa-rdfc-2022 assertion proof (Data Integrity
+    §4.4): in the proof set, or, with `previous_proof`, chained to the proofs it names, which
+    the new proof then signs along with the document. Raises ValueError when a named proof is
+    not there, and CanonicalizationError."""
+    existing = _proof_list(document["proof"]) if "proof" in document else []
+    if isinstance(existing, str):
+        raise ValueError(existing)
+    unsecured = {name: value for name, value in document.items() if name != "proof"}
+    options = proof_configuration(
+        context=unsecured.get("@context"), verification_method=verification_method, created=created
+    )
+    if proof_id is not None:
+        options["id"] = proof_id
+    signed_over: Mapping[str, Any] = unsecured
+    if previous_proof is not None:
+        options["previousProof"] = previous_proof
+        previous = _previous_proofs(options, {p["id"]: p for p in existing if "id" in p})
+        if isinstance(previous, str):
+            raise ValueError(previous)
+        signed_over = {**unsecured, "proof": previous}
+    signature = private_key.sign(hash_data(signed_over, options).signed_bytes)
+    proof = {name: value for name, value in options.items() if name != "@context"}
+    return {**unsecured, "proof": [*existing, {**proof, "proofValue": multibase_encode(signature)}]}
 
 
 # ---------------------------------------------------------------- keys
@@ -354,8 +429,7 @@ def verify_any_credential(
         return _pipeline(document, inputs)
     if _first_context(document) == CREDENTIALS_V1_CONTEXT:
         return _verify_v1(document, inputs)
-    if len(_as_list(document.get("proof"))) > 1:
-        return _verify_v2_proof_set(document, inputs)
+    # The pipeline checks a proof set or chain itself.
     return _pipeline(document, inputs)
 
 
@@ -371,20 +445,72 @@ def _pipeline(document: Any, inputs: _Inputs) -> VerificationResult:
     )
 
 
-def _verify_v2_proof_set(document: Mapping[str, Any], inputs: _Inputs) -> VerificationResult:
-    """Run the pipeline on the first root proof, then judge the proof check on the whole set."""
+def proof_reports(
+    proof_set: ProofSetVerification,
+    document: Mapping[str, Any],
+    *,
+    issuer: str | None,
+    resolver: DidDocumentResolver,
+) -> tuple[ProofReport, ...]:
+    """Return each proof of a set with its signer and role: a valid signature counts only once
+    the signer's DID document lists the key under assertionMethod; the signer is then the
+    issuer, or another signer (a witness)."""
     proofs = _as_list(document.get("proof"))
-    roots = [p for p in proofs if isinstance(p, Mapping) and "previousProof" not in p]
-    base = _pipeline({**document, "proof": [roots[0] if roots else proofs[0]]}, inputs)
-    proof_set = verify_proof_set(document, public_key=inputs.keys.public_key, now=inputs.now)
-    checks = []
-    for check in base.checks:
-        if check.check == CheckName.PROOF and check.ran:
-            check = _proof_check(proof_set)
-        elif check.check == CheckName.ISSUER_KEY and check.ran and check.ok:
-            check = _issuer_key_check(proof_set, inputs.keys, issuer_id(document.get("issuer")))
-        checks.append(check)
-    return _result(_rechained(checks), base.warnings)
+    reports = []
+    for outcome in proof_set.proofs:
+        proof = proofs[outcome.index]
+        method = outcome.verification_method
+        valid, detail = outcome.verified, outcome.detail
+        signer = _did_or_none(method)
+        if valid and method is not None:
+            try:
+                signer = assertion_key_in(resolver.resolve(did_of(method)), method).controller
+            except ResolutionError as exc:
+                valid, detail = False, f"the key {method} may not sign credentials: {exc.message}"
+        previous = proof.get("previousProof")
+        reports.append(
+            ProofReport(
+                id=proof_id if isinstance(proof_id := proof.get("id"), str) else None,
+                verification_method=method,
+                signer=signer,
+                purpose=purpose if isinstance(purpose := proof.get("proofPurpose"), str) else None,
+                role=ProofRole.ISSUER if signer == issuer else ProofRole.OTHER,
+                previous_proof=tuple(
+                    str(each) for each in (previous if isinstance(previous, list) else [previous])
+                )
+                if previous is not None
+                else (),
+                valid=valid,
+                detail=detail,
+            )
+        )
+    return tuple(reports)
+
+
+def _did_or_none(method: str | None) -> str | None:
+    if method is None:
+        return None
+    try:
+        return did_of(method)
+    except ResolutionError:
+        return None
+
+
+def proof_set_check(proof_set: ProofSetVerification, reports: tuple[ProofReport, ...]) -> Check:
+    """Return the proof check of a set or chain: passed only when every proof verifies."""
+    if proof_set.problem:
+        return Check(CheckName.PROOF, False, f"The proofs cannot be checked: {proof_set.problem}")
+    failed = [
+        f"proof {index + 1}: {report.detail}"
+        for index, report in enumerate(reports)
+        if not report.valid
+    ]
+    if failed:
+        return Check(CheckName.PROOF, False, f"The proofs do not all verify: {'; '.join(failed)}")
+    methods = ", ".join(str(report.verification_method) for report in reports)
+    return Check(
+        CheckName.PROOF, True, f"{len(reports)} valid {CRYPTOSUITE} signatures by key {methods}"
+    )
 
 
 def _proof_check(proof_set: ProofSetVerification) -> Check:
@@ -409,34 +535,24 @@ def _issuer_key_check(proof_set: ProofSetVerification, keys: _Keys, issuer: str 
     return Check(CheckName.ISSUER_KEY, True, f"Signed by {issuer} with key {methods}")
 
 
-# A check whose prerequisite did not pass is "not checked", as in credentials.standards.verification.
-_CHAIN: Final = {
-    CheckName.ISSUER_KEY: (CheckName.PROOF, "the signature is not valid"),
-    CheckName.STATUS: (CheckName.ISSUER_KEY, "the signing key is not the issuer's"),
-}
-
-
-def _rechained(checks: list[Check]) -> list[Check]:
-    """Return checks with every check after a replaced, failed prerequisite marked not checked."""
-    passed = {check.check for check in checks if check.ok}
-    result = []
-    for check in checks:
-        needed = _CHAIN.get(check.check)
-        if needed is not None and needed[0] not in passed and check.ran:
-            check = Check(check.check, False, NOT_CHECKED + needed[1], ran=False)
-            passed.discard(check.check)
-        result.append(check)
-    return result
-
-
-def _result(checks: list[Check], warnings: tuple[str, ...] | list[str]) -> VerificationResult:
-    """Return the verdict over checks: verified when every check but issuer_known passed."""
+def _result(
+    checks: list[Check],
+    warnings: tuple[str, ...] | list[str],
+    proofs: tuple[ProofReport, ...] = (),
+) -> VerificationResult:
+    """Return the verdict over checks: verified when every check but issuer_known passed (the
+    signers line repeats the proof and key checks, so it adds no error of its own)."""
     relevant = [check for check in checks if check.check != CheckName.ISSUER_KNOWN]
     return VerificationResult(
         verified=all(check.ok for check in relevant),
         checks=tuple(checks),
-        errors=tuple(check.detail for check in relevant if check.ran and not check.ok),
+        errors=tuple(
+            check.detail
+            for check in relevant
+            if check.ran and not check.ok and check.check != CheckName.SIGNERS
+        ),
         warnings=tuple(warnings),
+        proofs=proofs,
     )
 
 
@@ -476,7 +592,12 @@ def _verify_v1(document: Mapping[str, Any], inputs: _Inputs) -> VerificationResu
         if contexts.ok
         else None
     )
-    if proof_set is not None:
+    several = len(_as_list(document.get("proof"))) > 1
+    reports: tuple[ProofReport, ...] = ()
+    if proof_set is not None and several:
+        reports = proof_reports(proof_set, document, issuer=facts.issuer, resolver=inputs.keys)
+        proof = proof_set_check(proof_set, reports)
+    elif proof_set is not None:
         proof = _proof_check(proof_set)
     else:
         proof = Check(
@@ -486,13 +607,17 @@ def _verify_v1(document: Mapping[str, Any], inputs: _Inputs) -> VerificationResu
             ran=False,
         )
     checks.append(proof)
-    if proof_set is not None and proof.ok:
+    if proof_set is not None and proof.ok and reports:
+        issuer_key = issuer_proof_check(reports, facts.issuer)
+    elif proof_set is not None and proof.ok:
         issuer_key = _issuer_key_check(proof_set, inputs.keys, facts.issuer)
     else:
         issuer_key = Check(
             CheckName.ISSUER_KEY, False, NOT_CHECKED + "the signature is not valid", ran=False
         )
     checks.append(issuer_key)
+    if reports:
+        checks.append(signers_check(reports))
     checks.append(
         _v1_validity(facts, inputs)
         if data_ok
@@ -522,7 +647,7 @@ def _verify_v1(document: Mapping[str, Any], inputs: _Inputs) -> VerificationResu
     else:
         known = Check(CheckName.ISSUER_KNOWN, False, not_well_formed, ran=False)
     checks.append(known)
-    return _result(checks, warnings)
+    return _result(checks, warnings, reports)
 
 
 def _v1_facts(document: Mapping[str, Any]) -> _V1Facts:
@@ -723,6 +848,8 @@ class PresentationVerification:
         }
 
 
+# A presentation and all its credentials share one request's work budget.
+@request_work_budget()
 def verify_presentation(
     document: Any,
     *,

@@ -9,7 +9,8 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -77,6 +78,15 @@ MAX_BLANK_NODES: Final = 512
 # it hashes plus the identifiers it copies. Legitimate graphs need none (their blank nodes have
 # distinct first-degree hashes) or a few hundred; a 20-node clique would need millions.
 MAX_N_DEGREE_WORK: Final = 5_000
+# One document's budgets together: what a refused document is charged against a request's budget.
+MAX_DOCUMENT_WORK: Final = (
+    MAX_JSON_VALUES + MAX_TERM_DEFINITIONS + MAX_NODE_MAP_WORK + MAX_N_DEGREE_WORK
+)
+# Work units one request may spend over all its canonicalisations (a presentation and each
+# credential in it): each document's budget alone would let 16 poisons cost 16 times as much.
+MAX_REQUEST_WORK: Final = 2 * MAX_DOCUMENT_WORK
+# The work left to the request this thread is answering, when one is metered.
+_REQUEST_WORK: Final = threading.local()
 
 
 class Failure(StrEnum):
@@ -176,6 +186,7 @@ def canonicalize(document: Mapping[str, Any]) -> str:
         "processingMode": "json-ld-1.1",
     }
     _LAST_WORK.units = 0
+    _check_request_budget()
     try:
         values = _check_size(document)
         _check_compact(document)
@@ -185,9 +196,11 @@ def canonicalize(document: Mapping[str, Any]) -> str:
         _check_blank_nodes(dataset)
         canonicalizer = _BoundedCanonicalizer()
         canonical = str(canonicalizer.main(dataset, {"format": "application/n-quads"}))
-    except CanonicalizationError:
+    except CanonicalizationError as exc:
+        _charge_request(MAX_DOCUMENT_WORK if exc.failure is not Failure.TOO_LARGE else 0)
         raise
     except jsonld.JsonLdError as exc:
+        _charge_request(MAX_DOCUMENT_WORK)
         budget = _cause_of_type(exc, CanonicalizationError)
         if budget is not None:
             raise budget from exc
@@ -196,6 +209,7 @@ def canonicalize(document: Mapping[str, Any]) -> str:
             raise CanonicalizationError(Failure.CONTEXT_NOT_BUNDLED, str(not_bundled)) from exc
         raise CanonicalizationError(Failure.INVALID_JSON_LD, _describe_jsonld_error(exc)) from exc
     except Exception as exc:
+        _charge_request(MAX_DOCUMENT_WORK)
         # pyld is not hardened against arbitrary JSON (it can fail with TypeError, KeyError,
         # RecursionError…); any such failure on untrusted input is invalid JSON-LD, not a crash.
         raise CanonicalizationError(
@@ -207,7 +221,37 @@ def canonicalize(document: Mapping[str, Any]) -> str:
         + processor.node_map_work
         + (MAX_N_DEGREE_WORK - canonicalizer.work_left)
     )
+    _charge_request(_LAST_WORK.units)
     return canonical
+
+
+@contextmanager
+def request_work_budget(units: int = MAX_REQUEST_WORK) -> Iterator[None]:
+    """Meter every canonicalize() of this thread inside the block against one budget of `units`:
+    once it is spent, the next document is refused as too complex before any work. A refused
+    document is charged a whole document's budget, since it may have spent that much."""
+    outer = getattr(_REQUEST_WORK, "left", None)
+    _REQUEST_WORK.left = units
+    try:
+        yield
+    finally:
+        _REQUEST_WORK.left = outer
+
+
+def _check_request_budget() -> None:
+    left = getattr(_REQUEST_WORK, "left", None)
+    if left is not None and left <= 0:
+        raise CanonicalizationError(
+            Failure.TOO_COMPLEX,
+            "the request as a whole needs more work than this node allows "
+            f"(over {MAX_REQUEST_WORK:,} work units over all its documents)",
+        )
+
+
+def _charge_request(units: int) -> None:
+    left = getattr(_REQUEST_WORK, "left", None)
+    if left is not None:
+        _REQUEST_WORK.left = left - units
 
 
 def last_canonicalization_work() -> int:

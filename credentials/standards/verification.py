@@ -73,6 +73,8 @@ class CheckName(StrEnum):
     CONTEXTS = "contexts"
     PROOF = "proof"
     ISSUER_KEY = "issuer_key"
+    # Only for a credential with several proofs (a proof set or chain): who signed, in one line.
+    SIGNERS = "signers"
     VALIDITY = "validity"
     STATUS = "status"
     ISSUER_KNOWN = "issuer_known"
@@ -118,6 +120,41 @@ class Check:
     ran: bool = True
 
 
+class ProofRole(StrEnum):
+    """Whose proof it is: the credential's issuer's, or another signer's (a witness)."""
+
+    ISSUER = "issuer"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class ProofReport:
+    """One proof of a proof set or chain, as the verification result reports it."""
+
+    id: str | None
+    verification_method: str | None
+    # The DID that controls the key, once its DID document lists the key for the purpose.
+    signer: str | None
+    purpose: str | None
+    role: ProofRole
+    previous_proof: tuple[str, ...]
+    valid: bool
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return {id, verificationMethod, signer, purpose, role, previousProof, valid, detail}."""
+        return {
+            "id": self.id,
+            "verificationMethod": self.verification_method,
+            "signer": self.signer,
+            "purpose": self.purpose,
+            "role": str(self.role),
+            "previousProof": list(self.previous_proof),
+            "valid": self.valid,
+            "detail": self.detail,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class VerificationResult:
     """The verdict: verified only when every check but issuer_known passed."""
@@ -126,6 +163,8 @@ class VerificationResult:
     checks: tuple[Check, ...]
     errors: tuple[str, ...]
     warnings: tuple[str, ...]
+    # Each proof, when the credential carries more than one (a proof set or chain).
+    proofs: tuple[ProofReport, ...] = ()
 
     def check(self, name: CheckName | str) -> Check:
         """Return the check called name; raises KeyError if it is not in the result."""
@@ -135,8 +174,9 @@ class VerificationResult:
         raise KeyError(name)
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the JSON shape {verified, checks: [{check, ok, detail}], errors, warnings}."""
-        return {
+        """Return the JSON shape {verified, checks: [{check, ok, detail}], errors, warnings},
+        with `proofs` added for a credential that carries more than one."""
+        shape: dict[str, Any] = {
             "verified": self.verified,
             "checks": [
                 {"check": str(check.check), "ok": check.ok, "detail": check.detail}
@@ -145,6 +185,9 @@ class VerificationResult:
             "errors": list(self.errors),
             "warnings": list(self.warnings),
         }
+        if self.proofs:
+            shape["proofs"] = [proof.as_dict() for proof in self.proofs]
+        return shape
 
 
 @dataclass(slots=True)
@@ -239,6 +282,7 @@ class _Run:
     document: dict[str, Any] | None = None
     facts: _Facts = field(default_factory=_Facts)
     verification_method: str | None = None
+    proofs: tuple[ProofReport, ...] = ()
     checks: list[Check] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     status_lists: dict[str, CheckedStatusList | str] = field(default_factory=dict)
@@ -291,19 +335,28 @@ def verify_credential(
         run.checks.append(check)
         if check.ok:
             passed.add(name)
+        if name == CheckName.ISSUER_KEY and run.proofs:
+            # One line for people on who signed; its failures are the proof and key checks'.
+            run.checks.append(signers_check(run.proofs))
 
     verified = all(check.ok for check in run.checks if check.check != CheckName.ISSUER_KNOWN)
     errors = [
         check.detail
         for check in run.checks
-        if check.ran and not check.ok and check.check != CheckName.ISSUER_KNOWN
+        if check.ran
+        and not check.ok
+        and check.check not in (CheckName.ISSUER_KNOWN, CheckName.SIGNERS)
     ]
     warnings = list(run.warnings)
     known = run.checks[-1]
     if known.ran and not known.ok:
         warnings.append(known.detail)
     return VerificationResult(
-        verified=verified, checks=tuple(run.checks), errors=tuple(errors), warnings=tuple(warnings)
+        verified=verified,
+        checks=tuple(run.checks),
+        errors=tuple(errors),
+        warnings=tuple(warnings),
+        proofs=run.proofs,
     )
 
 
@@ -524,8 +577,12 @@ def _collect_context_urls(element: Any, urls: list[str], malformed: list[str]) -
 
 
 def _check_proof(run: _Run) -> Check:
-    """Check the single eddsa-rdfc-2022 assertionMethod proof with the key its DID document gives."""
+    """Check the single eddsa-rdfc-2022 assertionMethod proof with the key its DID document gives,
+    or every proof of a proof set or chain."""
     assert run.document is not None  # the json check passed
+    proof = run.document.get("proof")
+    if isinstance(proof, list) and len(proof) > 1:
+        return _check_proof_set(run)
     result, key_error = _verify_signature(run.document, run.documents)
     if not result.verified:
         return Check(CheckName.PROOF, False, _describe_proof_failure(result, key_error))
@@ -537,11 +594,28 @@ def _check_proof(run: _Run) -> Check:
     )
 
 
-def _verify_signature(
-    document: Mapping[str, Any], documents: _Documents
-) -> tuple[ProofVerification, ResolutionError | None]:
-    """Return verify_proof's outcome, and why the key could not be had if that was the failure."""
-    key_errors: list[ResolutionError] = []
+def _check_proof_set(run: _Run) -> Check:
+    """Check every proof of a set or chain (Data Integrity §4.4); all must verify."""
+    # proof_sets builds on this module, so it is imported only when a set is met.
+    from credentials.standards import proof_sets
+
+    assert run.document is not None  # the json check passed
+    proof_set = proof_sets.verify_proof_set(
+        run.document,
+        public_key=_key_finder(run.documents, []),
+        now=run.now,
+        root_canonicalizer=canonical_templates.canonicalize_fast,
+    )
+    run.proofs = proof_sets.proof_reports(
+        proof_set, run.document, issuer=run.facts.issuer, resolver=run.documents
+    )
+    return proof_sets.proof_set_check(proof_set, run.proofs)
+
+
+def _key_finder(
+    documents: _Documents, key_errors: list[ResolutionError]
+) -> Callable[[str], Ed25519PublicKey]:
+    """Return a key lookup for verify_proof that records why a key could not be had."""
 
     def key_for(method_id: str) -> Ed25519PublicKey:
         try:
@@ -551,6 +625,15 @@ def _verify_signature(
             key_errors.append(exc)
             raise KeyNotResolved(exc.message) from exc
 
+    return key_for
+
+
+def _verify_signature(
+    document: Mapping[str, Any], documents: _Documents
+) -> tuple[ProofVerification, ResolutionError | None]:
+    """Return verify_proof's outcome, and why the key could not be had if that was the failure."""
+    key_errors: list[ResolutionError] = []
+    key_for = _key_finder(documents, key_errors)
     # A shape seen before is canonicalised from its template, proven byte-identical to pyld;
     # a new shape takes the general path.
     result = verify_proof(
@@ -593,6 +676,8 @@ def _describe_proof_failure(result: ProofVerification, key_error: ResolutionErro
 
 def _check_issuer_key(run: _Run) -> Check:
     """Check the signing key may assert for its DID (assertionMethod) and that DID is the issuer."""
+    if run.proofs:
+        return issuer_proof_check(run.proofs, run.facts.issuer)
     assert run.verification_method is not None  # the proof check passed
     problem = _issuer_key_problem(run.verification_method, run.facts.issuer, run.documents)
     if problem is not None:
@@ -602,6 +687,60 @@ def _check_issuer_key(run: _Run) -> Check:
         True,
         f"Signed by {run.facts.issuer} with key {run.verification_method}",
     )
+
+
+def issuer_proof_check(proofs: tuple[ProofReport, ...], issuer: str | None) -> Check:
+    """The issuer_key check of a proof set or chain: one valid proof must be by a key the
+    issuer asserts with (Data Integrity leaves to the verifier which proofs it requires)."""
+    issuer_proof = next(
+        (proof for proof in proofs if proof.valid and proof.role == ProofRole.ISSUER), None
+    )
+    if issuer_proof is None:
+        signers = ", ".join(dict.fromkeys(str(proof.signer) for proof in proofs))
+        return Check(
+            CheckName.ISSUER_KEY,
+            False,
+            f"No proof is by the issuer's key: the signing keys belong to {signers}, "
+            f"but the credential names {issuer} as its issuer",
+        )
+    return Check(
+        CheckName.ISSUER_KEY,
+        True,
+        f"Signed by {issuer} with key {issuer_proof.verification_method}",
+    )
+
+
+def signers_check(proofs: tuple[ProofReport, ...]) -> Check:
+    """Say who signed a credential with several proofs, and whether each signature is valid:
+    "Signed by the issuer, and also by did:key:z6Mk… (a witness); both signatures valid"."""
+    witnesses = list(dict.fromkeys(_signer_name(p) for p in proofs if p.role == ProofRole.OTHER))
+    by_issuer = any(proof.valid and proof.role == ProofRole.ISSUER for proof in proofs)
+    invalid = [proof for proof in proofs if not proof.valid]
+    if not invalid and by_issuer:
+        also = f", and also by {', '.join(witnesses)} ({_witnesses(len(witnesses))})"
+        valid = (
+            "both signatures valid" if len(proofs) == 2 else f"all {len(proofs)} signatures valid"
+        )
+        return Check(
+            CheckName.SIGNERS, True, f"Signed by the issuer{also if witnesses else ''}; {valid}"
+        )
+    if not invalid:
+        return Check(
+            CheckName.SIGNERS,
+            False,
+            f"Signed by {', '.join(witnesses)}, none of them the issuer; the signatures are valid",
+        )
+    not_valid = list(dict.fromkeys(_signer_name(proof) for proof in invalid))
+    verb = "signature by {} is" if len(not_valid) == 1 else "signatures by {} are"
+    return Check(CheckName.SIGNERS, False, f"The {verb.format(', '.join(not_valid))} not valid")
+
+
+def _signer_name(proof: ProofReport) -> str:
+    return proof.signer or proof.verification_method or "an unnamed key"
+
+
+def _witnesses(count: int) -> str:
+    return "a witness" if count == 1 else "witnesses"
 
 
 def _issuer_key_problem(method_id: str, issuer: str | None, documents: _Documents) -> str | None:

@@ -29,6 +29,7 @@ ISCED_F: Final = "http://data.europa.eu/snb/isced-f/25831c2"
 ASSESSMENT: Final = "http://data.europa.eu/snb/assessment/25831c2"
 # "Mode of learning and assessment": the Recommendation's form of participation.
 MODE: Final = "http://data.europa.eu/snb/learning-assessment/25831c2"
+MODE_PREFIX: Final = "http://data.europa.eu/snb/learning-assessment/"
 LEARNING_SETTING: Final = "http://data.europa.eu/snb/learning-setting/25831c2"
 SUPERVISION: Final = "http://data.europa.eu/snb/supervision-verification/25831c2"
 # Accreditation types: the Recommendation's type of quality assurance.

@@ -264,16 +264,30 @@ def nonce_issue(*, institution: Institution) -> tuple[str, int]:
 def _nonce_consume(*, institution: Institution, nonce: str) -> None:
     """Raises OAuthError("invalid_nonce") unless the nonce is ours, this issuer's, unexpired and
     unused; then marks it used. Call inside a transaction."""
+    # Each refusal says what to do next: the answer carries a fresh c_nonce, and the Nonce
+    # Endpoint gives more.
+    fetch_another = (
+        "Make a new key proof with the c_nonce in this answer, or with one from the Nonce "
+        f"Endpoint ({endpoints(institution).nonce}), and send the request again."
+    )
+    lifetime = int(NONCE_LIFETIME.total_seconds())
     try:
         value = django_signing.TimestampSigner(salt=_NONCE_SALT).unsign(
             nonce, max_age=NONCE_LIFETIME
         )
+    except django_signing.SignatureExpired as exc:
+        raise OAuthError(
+            "invalid_nonce", f"The c_nonce has expired (it lives {lifetime} s). {fetch_another}"
+        ) from exc
     except django_signing.BadSignature as exc:
         raise OAuthError(
-            "invalid_nonce", "The c_nonce is unknown or expired; fetch a new one."
+            "invalid_nonce", f"The c_nonce was not issued here. {fetch_another}"
         ) from exc
     if value.split(".", 1)[0] != institution.slug:
-        raise OAuthError("invalid_nonce", "The c_nonce was issued by another credential issuer.")
+        raise OAuthError(
+            "invalid_nonce",
+            f"The c_nonce was issued by another credential issuer. {fetch_another}",
+        )
     now = timezone.now()
     WalletNonceUse.objects.filter(expires_at__lt=now).delete()
     try:
@@ -282,7 +296,11 @@ def _nonce_consume(*, institution: Institution, nonce: str) -> None:
                 nonce_hash=_sha256(nonce), expires_at=now + NONCE_LIFETIME
             )
     except IntegrityError as exc:
-        raise OAuthError("invalid_nonce", "The c_nonce has been used; fetch a new one.") from exc
+        raise OAuthError(
+            "invalid_nonce",
+            "The c_nonce has been used: a c_nonce is good for one credential request, and each "
+            f"format of an offer is a request of its own. {fetch_another}",
+        ) from exc
 
 
 # Credential endpoint -----------------------------------------------------------------------
@@ -312,12 +330,17 @@ def wallet_credential_issue(
     proof's key in the format asked for, once per offer and format; returns the Credential
     Response. Raises OAuthError with the error OpenID4VCI names."""
     request = oid4vci.parse_credential_request(request_body)
-    proof = oid4vci.verify_proof(
-        request.proof_jwt,
-        audience=credential_issuer_id(institution),
-        now=int(timezone.now().timestamp()) if now is None else now,
-    )
-    _nonce_consume(institution=institution, nonce=proof.nonce)
+    try:
+        proof = oid4vci.verify_proof(
+            request.proof_jwt,
+            audience=credential_issuer_id(institution),
+            now=int(timezone.now().timestamp()) if now is None else now,
+        )
+        _nonce_consume(institution=institution, nonce=proof.nonce)
+    except OAuthError as exc:
+        if exc.wants_fresh_nonce:
+            exc.attach_fresh_nonce(*nonce_issue(institution=institution))
+        raise
     offer = WalletOffer.objects.select_for_update().get(pk=offer.pk)
     credential = (
         IssuedCredential.objects.select_for_update(of=("self",))

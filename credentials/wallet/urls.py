@@ -16,6 +16,23 @@ urlpatterns = [
         views.authorization_server_metadata,
         name="authorization_server_metadata",
     ),
+    # Where wallets of the drafts look: the well-known segment appended to the issuer's URL.
+    # Same documents; any other well-known name there answers a JSON 404, which they can read.
+    path(
+        "institutions/<slug:slug>/.well-known/openid-credential-issuer",
+        views.issuer_metadata,
+        name="issuer_metadata_appended",
+    ),
+    path(
+        "institutions/<slug:slug>/.well-known/oauth-authorization-server",
+        views.authorization_server_metadata,
+        name="authorization_server_metadata_appended",
+    ),
+    path(
+        "institutions/<slug:slug>/.well-known/<path:name>",
+        views.well_known_not_served,
+        name="well_known_not_served",
+    ),
     path("institutions/<slug:slug>/oid4vci/token", views.token, name="token"),
     path("institutions/<slug:slug>/oid4vci/nonce", views.nonce, name="nonce"),
     path("institutions/<slug:slug>/oid4vci/credential", views.credential, name="credential"),

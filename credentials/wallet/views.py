@@ -92,6 +92,18 @@ def authorization_server_metadata(request: HttpRequest, slug: str) -> HttpRespon
 
 
 @require_GET
+def well_known_not_served(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    """A JSON 404 for the other well-known documents wallets probe under an issuer (such as
+    openid-configuration: the issuer is no OpenID provider); some clients parse every answer
+    as JSON, and the HTML page would stop them before they try the next one."""
+    return _json(
+        {"error": "not_found", "error_description": f"No .well-known/{name} is served here."},
+        status=404,
+        cache="public, max-age=300",
+    )
+
+
+@require_GET
 def type_metadata(request: HttpRequest) -> HttpResponse:
     return _json(dict(wallet_issuance.type_metadata()), cache="public, max-age=3600")
 

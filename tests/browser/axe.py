@@ -1,4 +1,4 @@
-"""axe-core in the browser tests: the serious and critical WCAG 2.1 AA violations of a page."""
+"""axe-core in the browser: the serious and critical WCAG 2.1 AA violations of a page."""
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page

@@ -54,6 +54,9 @@ def test_public_learner_and_staff_pages_have_no_serious_violations(
         reverse("credentials:bulk_upload", kwargs={"slug": slug}),
         reverse("credentials:staff_list", kwargs={"slug": slug}),
         reverse("credentials:micro_credential_new", kwargs={"slug": slug}),
+        reverse(
+            "credentials:staff_detail", kwargs={"slug": slug, "public_id": credential.public_id}
+        ),
     ]:
         page.goto(live_server.url + path)
         problems[path] = serious_violations(page)

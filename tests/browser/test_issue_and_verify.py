@@ -46,7 +46,10 @@ def test_staff_issue_a_credential_that_verifies_until_revoked(live_server, page:
     expect(verdict).to_have_text("Verified")
 
     page.goto(staff_page)
-    page.get_by_label("Reason (the learner sees it)").last.fill("Issued to the wrong person")
+    page.get_by_role("link", name="Revoke…").click()
+    page.get_by_label("Reason:", exact=True).select_option(label="Issued in error")
+    page.get_by_label("In your own words").fill("Issued to the wrong person")
+    page.get_by_label(re.compile("^Yes, revoke")).check()
     page.get_by_role("button", name="Revoke").click()
     expect(page.get_by_text("The credential is revoked.")).to_be_visible()
 

@@ -116,7 +116,9 @@ def test_a_staff_member_runs_the_whole_issuing_day(
     shot(page, "08-certificate")
 
     page.goto(single)
-    page.get_by_label("Reason (the learner sees it)").last.fill("Issued in error")
+    page.get_by_role("link", name="Revoke…").click()
+    page.get_by_label("Reason:", exact=True).select_option(label="Issued in error")
+    page.get_by_label(re.compile("^Yes, revoke")).check()
     page.get_by_role("button", name="Revoke").click()
     expect(page.get_by_text("The credential is revoked.")).to_be_visible()
     shot(page, "09-revoked")

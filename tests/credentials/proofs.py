@@ -39,13 +39,18 @@ def make_proof(
     return {**proof, "proofValue": multibase_encode(key.sign(signed))}
 
 
-def presentation(credential: dict[str, Any], holder_key: Ed25519PrivateKey, **proof_options: Any):
+def presentation(
+    credential: dict[str, Any] | list[dict[str, Any]],
+    holder_key: Ed25519PrivateKey,
+    **proof_options: Any,
+):
+    """A presentation of the credential (or credentials) signed by the holder's did:key."""
     holder = didkey.did_key_for(holder_key.public_key())
     document = {
         "@context": [V2],
         "type": ["VerifiablePresentation"],
         "holder": holder,
-        "verifiableCredential": [credential],
+        "verifiableCredential": credential if isinstance(credential, list) else [credential],
     }
     proof = make_proof(
         document,

@@ -1,5 +1,4 @@
 import base64
-import dataclasses
 import io
 import re
 import shutil
@@ -7,6 +6,7 @@ import subprocess
 import sys
 import uuid
 import zlib
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,8 @@ from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from PIL import Image
 from weasyprint.images import RasterImage, SVGImage
 
@@ -157,11 +159,33 @@ def test_the_qr_code_is_an_embedded_svg_of_the_public_url():
     assert [type(image) for image in images] == [SVGImage]
 
 
-def test_the_certificate_states_that_validity_is_checked_live_and_nothing_of_status():
+def test_a_valid_certificate_certifies_the_award_and_defers_later_status_to_the_live_check():
     text = text_of(certificate.document(sample()))
+    assert "This certifies that Ana Kowalska has been awarded the micro-credential" in text
     assert "It does not show whether the credential is still valid" in text
     assert "https://meshe.example.eu/credentials/0b6f6d8e-4a55-4a3e-9d7e-3c2f1b0a9e87" in text
-    assert "status" not in {field.name for field in dataclasses.fields(certificate.Certificate)}
+    assert "REVOKED" not in text
+    assert "SUSPENDED" not in text
+
+
+def test_a_revoked_certificate_says_revoked_and_since_when_and_certifies_nothing():
+    document = certificate.document(sample(status="revoked", status_since=date(2026, 12, 7)))
+    text = text_of(document)
+    assert len(document.pages) == 1
+    assert text.count("REVOKED") == 2  # the banner and the mark across the page
+    assert "Revoked by the issuer on 7 December 2026. This credential is no longer valid." in text
+    assert "This certifies that" not in text
+    assert "This credential, now revoked, stated that Ana Kowalska had been awarded" in text
+    assert "It does not show whether the credential is still valid" not in text
+
+
+def test_a_suspended_certificate_says_suspended_and_since_when():
+    document = certificate.document(sample(status="suspended", status_since=date(2026, 12, 7)))
+    text = text_of(document)
+    assert len(document.pages) == 1
+    assert "SUSPENDED" in text
+    assert "Suspended by the issuer on 7 December 2026." in text
+    assert "This certifies that" not in text
 
 
 BUNDLED_FONTS = {"MESHE-Sans", "MESHE-Sans-Bold"}
@@ -295,14 +319,47 @@ def test_a_half_written_file_is_not_served_and_is_replaced(client):
 
 
 @pytest.mark.django_db
-def test_revoking_keeps_the_stored_certificate_which_defers_to_the_live_status(client):
+def test_after_a_revocation_the_stored_certificate_is_not_served_and_a_revoked_one_is_rendered(
+    client,
+):
     credential = issue()
     certificate_services.certificate_render(credential_id=credential.pk)
-    before = client.get(certificate_url(credential)).content
+    before = client.get(certificate_url(credential))
+    assert before.status_code == 200
+    assert before["Cache-Control"] == "no-cache"
     services.credential_revoke(credential=credential, actor=None, reason="Fraud")
-    assert client.get(certificate_url(credential)).content == before
-    values = certificate_services.certificate_values(credential)
-    assert "checked live" in text_of(certificate.document(values))
+    assert client.get(certificate_url(credential)).status_code == 202
+    certificate_services.certificate_render(credential_id=credential.pk)
+    after = client.get(certificate_url(credential))
+    assert after.status_code == 200
+    assert after.content != before.content
+    credential.refresh_from_db()
+    revoked_on = timezone.localdate(credential.events.get(action="revoked").created_at)
+    assert certificate_services.certificate_name(credential).endswith(
+        f"-revoked-{revoked_on.isoformat()}.pdf"
+    )
+    text = text_of(certificate.document(certificate_services.certificate_values(credential)))
+    assert "REVOKED" in text
+    assert f"Revoked by the issuer on {date_format(revoked_on, 'DATE_FORMAT')}." in text
+    assert "Fraud" not in text  # the reason is the learner's, not the certificate's
+
+
+@pytest.mark.django_db
+def test_a_suspension_then_a_reinstatement_serve_a_suspended_then_a_clean_certificate(client):
+    credential = issue()
+    services.credential_suspend(credential=credential, actor=None, reason_code="other", reason="Q")
+    certificate_services.certificate_render(credential_id=credential.pk)
+    suspended = client.get(certificate_url(credential)).content
+    credential.refresh_from_db()
+    assert "SUSPENDED" in text_of(
+        certificate.document(certificate_services.certificate_values(credential))
+    )
+    services.credential_reinstate(credential=credential, actor=None)
+    assert client.get(certificate_url(credential)).status_code == 202
+    certificate_services.certificate_render(credential_id=credential.pk)
+    assert client.get(certificate_url(credential)).content != suspended
+    credential.refresh_from_db()
+    assert certificate_services.certificate_values(credential).status == ""
 
 
 @pytest.mark.django_db

@@ -128,6 +128,28 @@ def test_issuer_metadata_is_served_with_the_well_known_segment_before_the_path(c
     assert server["grant_types_supported"] == [oid4vci.PRE_AUTHORIZED_CODE_GRANT]
 
 
+def test_the_metadata_is_served_where_the_drafts_look_too_as_the_same_json(client, held):
+    """Wallets of the drafts append the well-known segment to the issuer's URL."""
+    path = urlsplit(wi.credential_issuer_id(held.institution)).path
+    for name in ("openid-credential-issuer", "oauth-authorization-server"):
+        inserted = client.get(f"/.well-known/{name}{path}")
+        appended = client.get(f"{path}/.well-known/{name}")
+        assert appended.status_code == 200
+        assert appended["Content-Type"] == "application/json"
+        assert appended.json() == inserted.json()
+
+
+def test_other_well_known_names_under_an_issuer_answer_a_json_404(client, held):
+    """Some clients read every answer as JSON while they probe (openid-configuration first)."""
+    path = urlsplit(wi.credential_issuer_id(held.institution)).path
+    response = client.get(f"{path}/.well-known/openid-configuration")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "not_found"
+    unknown = client.get("/institutions/nope/.well-known/openid-credential-issuer")
+    assert unknown.status_code == 404
+
+
 def test_metadata_of_an_unknown_institution_is_404(client):
     assert client.get("/.well-known/openid-credential-issuer/institutions/nope").status_code == 404
 
@@ -317,14 +339,41 @@ def test_a_proof_with_a_nonce_we_did_not_issue_is_an_invalid_nonce(wallet, acces
     assert error_of(response) == "invalid_nonce"
 
 
-def test_a_nonce_is_used_once(wallet, access_token):
+def test_a_nonce_is_used_once_and_the_refusal_says_so_with_a_fresh_one(wallet, access_token):
     nonce = wallet.nonce()
     assert (
         wallet.credential(access_token, oid4vci.LDP_VC, wallet.proof(nonce=nonce)).status_code
         == 200
     )
     again = wallet.credential(access_token, oid4vci.SD_JWT, wallet.proof(nonce=nonce))
-    assert error_of(again) == "invalid_nonce"
+    assert again.status_code == 400
+    refusal = again.json()
+    assert refusal["error"] == "invalid_nonce"
+    # What a wallet can act on: the rule, where to get another, and one to use at once.
+    assert "good for one credential request" in refusal["error_description"]
+    assert wi.endpoints(wallet.institution).nonce in refusal["error_description"]
+    assert refusal["c_nonce"] != nonce
+    assert refusal["c_nonce_expires_in"] == wi.NONCE_LIFETIME.seconds
+    fresh = wallet.proof(nonce=refusal["c_nonce"])
+    assert wallet.credential(access_token, oid4vci.SD_JWT, fresh).status_code == 200
+
+
+def test_a_proof_without_a_nonce_gets_one_in_the_refusal_as_the_drafts_expect(wallet, access_token):
+    """Wallets of drafts up to 13 know no Nonce Endpoint: they sign their first proof without
+    a nonce and take the c_nonce the invalid_proof error gives them."""
+    head = {"typ": oid4vci.PROOF_TYPE, "jwk": jose.public_jwk(wallet.key)}
+    bare = jose.sign_compact(head, {"aud": wallet.issuer, "iat": int(time.time())}, wallet.key)
+    refusal = wallet.credential(access_token, oid4vci.LDP_VC, bare).json()
+    assert refusal["error"] == "invalid_proof"
+    proof = wallet.proof(nonce=refusal["c_nonce"])
+    assert wallet.credential(access_token, oid4vci.LDP_VC, proof).status_code == 200
+
+
+def test_a_refusal_a_new_nonce_would_not_mend_carries_none(wallet, access_token):
+    proof = wallet.proof(nonce=wallet.nonce(), aud="https://elsewhere.example")
+    refusal = wallet.credential(access_token, oid4vci.LDP_VC, proof).json()
+    assert refusal["error"] == "invalid_proof"
+    assert "c_nonce" not in refusal
 
 
 @pytest.mark.date_sensitive
@@ -384,6 +433,57 @@ def test_an_unknown_configuration_and_a_missing_proof_are_refused_by_name(wallet
         headers={"Authorization": f"Bearer {access_token}"},
     )
     assert error_of(bare) == "invalid_proof"
+
+
+def post_credential_request(wallet, access_token, body):
+    return wallet.client.post(
+        wallet.url("credential"),
+        json.dumps(body),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
+
+
+def test_a_single_proof_of_the_drafts_is_one_element_of_proofs(wallet, access_token):
+    body = {
+        "credential_configuration_id": oid4vci.SD_JWT,
+        "proof": {"proof_type": "jwt", "jwt": wallet.proof(nonce=wallet.nonce())},
+    }
+    response = post_credential_request(wallet, access_token, body)
+    assert response.status_code == 200, response.content
+    (issued,) = WalletCredential.objects.all()
+    assert issued.holder_jwk == jose.public_jwk(wallet.key)
+
+
+@pytest.mark.parametrize(
+    ("proof", "error"),
+    [
+        ("a-bare-string", "invalid_proof"),
+        ({"proof_type": "ldp_vp", "ldp_vp": {}}, "invalid_proof"),
+        ({"proof_type": "jwt", "jwt": ["one", "two"]}, "invalid_proof"),
+    ],
+)
+def test_a_malformed_single_proof_is_refused_by_name(wallet, access_token, proof, error):
+    body = {"credential_configuration_id": oid4vci.LDP_VC, "proof": proof}
+    response = post_credential_request(wallet, access_token, body)
+    assert response.status_code == 400
+    assert error_of(response) == error
+    assert not WalletCredential.objects.exists()
+
+
+def test_a_request_with_both_proof_and_proofs_is_refused(wallet, access_token):
+    """Two places for the key proof would leave which one binds the credential to guesswork."""
+    jwt = wallet.proof(nonce=wallet.nonce())
+    body = {
+        "credential_configuration_id": oid4vci.LDP_VC,
+        "proof": {"proof_type": "jwt", "jwt": jwt},
+        "proofs": {"jwt": [jwt]},
+    }
+    response = post_credential_request(wallet, access_token, body)
+    assert response.status_code == 400
+    assert error_of(response) == "invalid_credential_request"
+    assert "not both" in response.json()["error_description"]
+    assert not WalletCredential.objects.exists()
 
 
 def test_a_credential_revoked_after_the_token_is_refused(wallet, held, access_token):
@@ -478,6 +578,17 @@ def test_an_oversized_credential_request_gets_an_oauth_error(wallet, access_toke
         content_type="application/json",
         headers={"Authorization": f"Bearer {access_token}"},
     )
+    assert oauth_refusal(response) == "invalid_request"
+
+
+def test_an_oversized_request_with_a_single_proof_still_gets_an_oauth_error(
+    wallet, access_token, settings
+):
+    body = {
+        "credential_configuration_id": oid4vci.LDP_VC,
+        "proof": {"proof_type": "jwt", "jwt": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)},
+    }
+    response = post_credential_request(wallet, access_token, body)
     assert oauth_refusal(response) == "invalid_request"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from credentials.standards import didkey, signing
+from credentials.standards import didkey, proof_sets, signing
 from credentials.standards.signing import Failure, Step
 
 
@@ -98,3 +98,23 @@ def test_we_verify_a_credential_vc_js_signed_with_a_fresh_key_and_reject_a_tampe
         Step.CHECK_SIGNATURE,
         Failure.BAD_SIGNATURE,
     )
+
+
+def test_vc_js_verifies_a_proof_set_we_signed(interop, tmp_path):
+    # vc-js 7 (jsonld-signatures 11) verifies sets, not chains: it has no previousProof, and
+    # rejects the W3C suite's own chain document too; chains are checked in test_proof_chains.
+    key = Ed25519PrivateKey.generate()
+    method = didkey.verification_method_id_for(key.public_key())
+    signed = signing.sign_document(
+        credential_issued_by(didkey.did_key_for(key.public_key())),
+        private_key=key,
+        verification_method=method,
+        created="2024-05-01T12:00:00Z",
+    )
+    both = proof_sets.add_proof(
+        signed, private_key=key, verification_method=method, created="2024-06-01T12:00:00Z"
+    )
+    result = interop.run("verify.mjs", str(write_json(tmp_path / "set.json", both)))
+    report = json.loads(result.stdout)
+    assert (result.returncode, report["verified"]) == (0, True), result.stdout
+    assert [proof["verified"] for proof in report["proofs"]] == [True, True]

@@ -66,10 +66,18 @@ def test_the_page_shows_the_live_verification_in_plain_words(logged_in):
 def test_a_revoked_credential_shows_the_institutions_reason(logged_in):
     learner = UserFactory()
     credential = held_credential(learner)
-    services.credential_revoke(credential=credential, actor=None, reason="Issued by mistake")
+    services.credential_revoke(
+        credential=credential,
+        actor=None,
+        reason_code="academic_misconduct",
+        reason="Plagiarism found in the final project",
+    )
     page = logged_in(learner).get(page_of(credential))
     assert "Not verified" in page.text
-    assert "Reason given by the institution:</strong> Issued by mistake" in page.text
+    assert (
+        "Reason given by the institution:</strong> Academic misconduct: "
+        "Plagiarism found in the final project" in page.text
+    )
     assert 'wallet-status-revoked">Revoked<' in page.text
 
 

@@ -194,6 +194,7 @@ DOORS: dict[str, Entry] = {
         post(staff(ADMIN, 302)), slug="a", membership_id="membership"
     ),
     "institutions:key_rotate": entry(post(page(ADMIN, 302)), slug="a"),
+    "institutions:output_set": entry(post(page(ADMIN, 302)), slug="a"),
     "institutions:audit": entry(get(page(ADMIN)), slug="a"),
     "institutions:audit_csv": entry(get(page(ADMIN)), slug="a"),
     "institutions:api_tokens": entry(get(page(ADMIN)), post(page(ADMIN)), slug="a"),
@@ -282,10 +283,11 @@ DOORS: dict[str, Entry] = {
     "credentials:dashboard": entry(get(page(VIEWER)), slug="a"),
     "credentials:staff_list": entry(get(page(VIEWER)), slug="a"),
     "credentials:bulk_upload": entry(get(page(ISSUER)), slug="a"),
-    # B's admin names A's credential at B's address: the selector keeps B's only (none).
+    # The selection leads to the confirmation page (200); B's admin names A's credential at
+    # B's address: the selector keeps B's only (none), so back to the list (302).
     "credentials:status_bulk": entry(
         post(
-            page(ISSUER, 302),
+            staff(ISSUER, 200, own_page=302),
             data=lambda w: {"credentials": [w["credential"]], "action": "suspend"},
         ),
         slug="a",
@@ -299,8 +301,13 @@ DOORS: dict[str, Entry] = {
     "credentials:issue": entry(get(page(ISSUER)), slug="a"),
     "credentials:staff_detail": entry(get(staff(VIEWER, 200)), slug="a", public_id="credential"),
     "credentials:resend_claim": entry(post(staff(ISSUER, 302)), slug="a", public_id="credential"),
+    # The confirmation page; an empty POST is refused with the form's errors.
     "credentials:status_change": entry(
-        post(staff(ISSUER, 302)), slug="a", public_id="credential", action="action"
+        get(staff(ISSUER, 200)),
+        post(staff(ISSUER, 400)),
+        slug="a",
+        public_id="credential",
+        action="action",
     ),
     # api: tokens only ---------------------------------------------------------------------------
     "api:openapi": entry(get(everyone(200))),
@@ -318,6 +325,11 @@ DOORS: dict[str, Entry] = {
     # wallet_issuance: OID4VCI ---------------------------------------------------------------------
     "wallet_issuance:issuer_metadata": entry(get(everyone(200)), slug="a"),
     "wallet_issuance:authorization_server_metadata": entry(get(everyone(200)), slug="a"),
+    "wallet_issuance:issuer_metadata_appended": entry(get(everyone(200)), slug="a"),
+    "wallet_issuance:authorization_server_metadata_appended": entry(get(everyone(200)), slug="a"),
+    "wallet_issuance:well_known_not_served": entry(  # a JSON 404 for draft clients' probes
+        get(everyone(404)), slug="a", name="well_known_name"
+    ),
     "wallet_issuance:token": entry(post(everyone(400)), slug="a"),  # no pre-authorised code
     "wallet_issuance:nonce": entry(post(everyone(200)), slug="a"),
     "wallet_issuance:credential": entry(post(everyone(401)), slug="a"),  # no access token
@@ -513,6 +525,7 @@ def _build_world() -> World:
         a=uni_a.slug,
         b=uni_b.slug,
         guide="faq",
+        well_known_name="openid-configuration",
         learner_email=learner.email,
         credential=str(credential.public_id),
         micro_credential=str(spec.public_id),

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from exchange import http_signatures as hs
 from exchange.models import Delivery, IncomingCredential, Partner, SeenNonce
-from institutions.models import AuditEvent, Institution
+from institutions.models import AuditEvent
 from institutions.selectors import active_signing_key
 from tests.exchange.partners import issue, two_partners
 from tests.factories import InstitutionFactory
@@ -39,25 +39,7 @@ def world():
     return uni_a, uni_b
 
 
-def signed_post(sender: Institution, receiver: Institution, name: str, body: bytes):
-    """POSTs body to the receiver's exchange endpoint, signed with the sender's active key."""
-    path = f"/exchange/v1/{receiver.slug}/{name}"
-    key = active_signing_key(institution=sender)
-    message = hs.Message(
-        method="POST",
-        target_uri=settings.MESHE_BASE_URL + path,
-        headers={"Content-Type": "application/json"},
-        body=body,
-    )
-    added = hs.sign_request(
-        message,
-        private_key=key.private_key,
-        key_id=key.verification_method,
-        created=int(time.time()),
-        nonce=secrets.token_urlsafe(16),
-    )
-    client = Client(raise_request_exception=False)
-    return client.post(path, data=body, content_type="application/json", headers=added)
+signed_post = hostile.signed_exchange_post
 
 
 def assert_problem(response, *statuses: int) -> str:
