@@ -93,23 +93,8 @@ def run_variant(number: int, *, rows: int, jobs: int) -> list[Row]:
     reference = reference_signing(rows)
     harness.progress(f"reference: {rows:,} signatures in {reference:.2f} s")
 
-    log = workdir / "celery.log"
-    worker = harness.start(
-        [
-            str(harness.BIN / "celery"),
-            "-A",
-            "meshe",
-            "worker",
-            "--concurrency=2",
-            "--loglevel=INFO",
-            "-n",
-            "bench@%h",
-        ],
-        environment=environment,
-        log=log,
-    )
+    worker = harness.celery_worker(environment, log=workdir / "celery.log", name="bench")
     try:
-        harness.wait_until(lambda: b"ready." in log.read_bytes(), timeout=60)
         micro_credential = MicroCredential.objects.get(
             title="Data Literacy for Public Administration"
         )

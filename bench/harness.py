@@ -9,6 +9,7 @@ which must not be number 0.
 """
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -134,6 +135,33 @@ def start(command: list[str], *, environment: dict[str, str], log: Path) -> subp
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def celery_worker(environment: dict[str, str], *, log: Path, name: str) -> subprocess.Popen[bytes]:
+    """Start `celery worker --concurrency=2` as production runs it and wait until it is ready."""
+    worker = start(
+        [
+            str(BIN / "celery"),
+            "-A",
+            "meshe",
+            "worker",
+            "--concurrency=2",
+            "--loglevel=INFO",
+            "-n",
+            f"{name}@%h",
+        ],
+        environment=environment,
+        log=log,
+    )
+    wait_until(lambda: b"ready." in log.read_bytes(), timeout=60)
+    return worker
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -21,7 +21,6 @@ intended refusal (goal: none), and the memory of every server process at the sta
 
 import argparse
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -57,12 +56,6 @@ class Kind:
     clients: int = 65_000
     # Statuses that are the intended answer; anything else counts as an error.
     expected: frozenset[int] = frozenset({200})
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_load(kind: Kind, *, port: int, seconds: float) -> subprocess.Popen[str]:
@@ -330,7 +323,7 @@ def measure(*, quick: bool, minutes: float | None = None) -> list[Row]:
     seeded = seed(workdir)
     legitimate, hostile = kinds(seeded)
 
-    port = free_port()
+    port = harness.free_port()
     web = harness.start(
         [
             str(harness.BIN / "gunicorn"),
@@ -343,24 +336,9 @@ def measure(*, quick: bool, minutes: float | None = None) -> list[Row]:
         environment=environment,
         log=workdir / "gunicorn.log",
     )
-    worker_log = workdir / "celery.log"
-    worker = harness.start(
-        [
-            str(harness.BIN / "celery"),
-            "-A",
-            "meshe",
-            "worker",
-            "--concurrency=2",
-            "--loglevel=INFO",
-            "-n",
-            "soak@%h",
-        ],
-        environment=environment,
-        log=worker_log,
-    )
+    worker = harness.celery_worker(environment, log=workdir / "celery.log", name="soak")
     bulk = BulkJobs(seeded, every=15.0 if quick else 60.0)
     try:
-        harness.wait_until(lambda: b"ready." in worker_log.read_bytes(), timeout=60)
         harness.wait_until(lambda: _answers(port), timeout=60, every=0.2)
         run_phase(legitimate, port=port, seconds=5)  # warm every worker
         memory_start = memory(web.pid, worker.pid)

@@ -17,7 +17,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,12 +37,6 @@ GOAL_RPS = 250.0
 GOAL_P99_MS = 100.0
 CONFIG = "gunicorn.conf.py"  # the Dockerfile's CMD
 GROWTH_LIMIT = 1.05
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def load(port: int, body: Path, *, seconds: float, connections: int) -> dict[str, Any]:
@@ -130,7 +123,7 @@ def measure(*, quick: bool) -> list[Row]:
     per_core = in_process_rate(credential.document, seconds=2 if quick else 6)
     harness.progress(f"verify in-process: {per_core:.0f}/s on one core")
 
-    port = free_port()
+    port = harness.free_port()
     server = harness.start(
         [
             str(harness.BIN / "gunicorn"),

@@ -11,3 +11,7 @@ class CredentialUnsignable(CredentialError):
     def __init__(self, message: str, *, detail: str) -> None:
         super().__init__(message)
         self.detail = detail
+
+
+class CredentialIdTaken(CredentialError):
+    """Another credential on this node already has the id a caller asked to sign."""

@@ -425,6 +425,88 @@ class CredentialEvent(models.Model):
         return f"{self.credential_id} {self.action}"
 
 
+class ApiCredential(models.Model):
+    """A credential an institution's systems signed through the W3C VC-API under its DID.
+
+    Its content is the caller's, so it is kept apart from IssuedCredential (which MESHE builds
+    from a specification), but it is as accountable: stored verbatim, listed for the staff, and
+    revocable through its status entries unless the caller asked for none (`with_status`).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="api_credentials"
+    )
+    # The signed document's id (or the VC-API's options.credentialId); empty when it has none.
+    credential_id = models.CharField(max_length=2000, blank=True)
+    types = models.JSONField(default=list)
+    subject_id = models.CharField(max_length=2000, blank=True)
+    issued_at = models.DateTimeField()
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    token_prefix = models.CharField(max_length=16, blank=True)
+    status = models.CharField(
+        max_length=10, choices=CredentialStatus.choices, default=CredentialStatus.ISSUED
+    )
+    status_reason = models.TextField(blank=True)
+    # False for an institution's Open Badges 3.0-strict output: the revocation entry only.
+    offers_suspension = models.BooleanField(default=True)
+    revocation_list = models.ForeignKey(
+        StatusList, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revocation_index = models.PositiveIntegerField(null=True, blank=True)
+    suspension_list = models.ForeignKey(
+        StatusList, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    suspension_index = models.PositiveIntegerField(null=True, blank=True)
+    document = models.TextField()  # the signed credential exactly as signed
+
+    class Meta:
+        verbose_name = _("credential signed through the VC-API")
+        verbose_name_plural = _("credentials signed through the VC-API")
+        ordering = ("-issued_at", "-pk")
+        constraints = [
+            # One credential per id on the node; IssuedCredential ids are checked by the service.
+            models.UniqueConstraint(
+                fields=["credential_id"],
+                condition=~Q(credential_id=""),
+                name="api_credential_id_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["revocation_list", "revocation_index"],
+                name="api_credential_revocation_index",
+            ),
+            models.UniqueConstraint(
+                fields=["suspension_list", "suspension_index"],
+                name="api_credential_suspension_index",
+            ),
+            # Status entries come as a set: both lists and indexes, or none at all.
+            models.CheckConstraint(
+                condition=Q(
+                    revocation_list__isnull=False,
+                    revocation_index__isnull=False,
+                    suspension_list__isnull=False,
+                    suspension_index__isnull=False,
+                )
+                | Q(
+                    revocation_list__isnull=True,
+                    revocation_index__isnull=True,
+                    suspension_list__isnull=True,
+                    suspension_index__isnull=True,
+                ),
+                name="api_credential_status_all_or_none",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.credential_id or f"VC-API credential {self.public_id}"
+
+    @property
+    def with_status(self) -> bool:
+        return self.revocation_list_id is not None
+
+
 class BulkIssueJob(models.Model):
     """A spreadsheet of learners to issue one micro-credential to, validated before issuing."""
 

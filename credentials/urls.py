@@ -118,6 +118,16 @@ urlpatterns = [
     ),
     path("staff/<slug:slug>/credentials/issue/", staff_views.credential_issue, name="issue"),
     path(
+        "staff/<slug:slug>/credentials/api/<uuid:public_id>/",
+        staff_views.api_credential_detail,
+        name="staff_api_detail",
+    ),
+    path(
+        "staff/<slug:slug>/credentials/api/<uuid:public_id>/<str:action>/",
+        staff_views.api_credential_status_change,
+        name="api_status_change",
+    ),
+    path(
         "staff/<slug:slug>/credentials/<uuid:public_id>/",
         staff_views.credential_staff_detail,
         name="staff_detail",

@@ -26,7 +26,7 @@ from credentials.issuing import verifier
 from credentials.issuing.services import claim_token_hash
 from credentials.models import IssuedCredential
 from credentials.standards import badge_images, credential_holder, credential_summary
-from credentials.standards.verification import DEFAULT_MAX_BYTES
+from credentials.standards.verification import DEFAULT_MAX_BYTES, credential_payload
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
 from learners import data_export, selectors
@@ -221,9 +221,10 @@ def credential_import(*, user: User, raw: bytes | str) -> ImportedCredential:
 
     The verifier may fetch the issuer's DID document, so it runs before the transaction.
     A baked badge image (PNG or SVG, Open Badges 3.0) is read for the credential it carries."""
-    if isinstance(raw, bytes) and badge_images.is_image(raw):
+    if isinstance(raw, bytes):
         try:
-            raw = badge_images.unbake(raw)
+            # The same reading as every door of the verifier: JSON, or a baked PNG or SVG.
+            raw, _source = credential_payload(raw)
         except badge_images.BadgeImageError as exc:
             raise WalletError(
                 _("This image does not carry a credential we can read (%(problem)s).")

@@ -198,7 +198,7 @@ def shared(request: HttpRequest, slug: str) -> HttpResponse:
             {
                 "credential": credential,
                 "document": documents.signed_document(credential),
-                "verification": verifier.verify(credential.document),
+                "verification": verifier.labelled(verifier.verify(credential.document)),
                 # The date only: the reason is for the learner and staff, not whoever has the link.
                 "status_notice": credential_selectors.status_notice(credential=credential),
                 "og": _open_graph(link),

@@ -143,11 +143,44 @@ _EXAMPLE_SIGNED: Final = {
 
 _EXAMPLE_RESULT: Final = {
     "verified": True,
+    "trust": "known_issuer",
+    "summary": {
+        "format": "vc",
+        "holder": "Nora Nieuw",
+        "title": "Sustainable Urban Mobility Planning",
+        "issuer": {
+            "id": "did:web:meshe.example:institutions:aldermoor",
+            "name": "University of Aldermoor",
+            "declared_name": "University of Aldermoor",
+            "confirmed": True,
+        },
+        "awarded": "2026-12-07",
+        "ects": 4,
+        "eqf": 6,
+        "grade": None,
+    },
+    "key_fingerprint": "9f2c4b1a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081",
+    "source": "json",
     "checks": [
-        {"check": "json", "ok": True, "detail": "Well-formed JSON (1834 bytes)"},
-        {"check": "proof", "ok": True, "detail": "Valid eddsa-rdfc-2022 signature"},
+        {
+            "check": "json",
+            "ok": True,
+            "detail": "Well-formed JSON (1834 bytes)",
+            "code": "json.ok",
+            "outcome": "passed",
+            "params": {"size": "1834"},
+        },
+        {
+            "check": "proof",
+            "ok": True,
+            "detail": "Valid eddsa-rdfc-2022 signature",
+            "code": "proof.ok",
+            "outcome": "passed",
+            "params": {},
+        },
     ],
     "errors": [],
+    "error_code": None,
     "warnings": [],
 }
 
@@ -157,8 +190,69 @@ _CHECK: Final = {
     "properties": {
         "check": {"type": "string"},
         "ok": {"type": "boolean"},
-        "detail": {"type": "string"},
+        "detail": {"type": "string", "description": "A plain English sentence."},
+        "code": {
+            "type": "string",
+            "description": (
+                "Stable: what happened, as <check>.<reason> (json.ok, json.not_json, "
+                "json.image_without_credential, proof.bad_signature, status.revoked, "
+                "issuer_known.unknown, <check>.not_checked…)."
+            ),
+        },
+        "outcome": {"enum": ["passed", "failed", "not_checked"]},
+        "params": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "The values the detail names, for saying it in another language.",
+        },
     },
+}
+
+_SUMMARY: Final = {
+    "description": (
+        "What the credential claims, read from it (null when it is not readable as a "
+        "credential). Parts it lacks are null. Only `issuer.confirmed` says whether this "
+        "node vouches for the issuer's name."
+    ),
+    "oneOf": [
+        {"type": "null"},
+        {
+            "type": "object",
+            "required": ["format", "holder", "title", "issuer", "awarded", "ects", "eqf", "grade"],
+            "properties": {
+                "format": {"enum": ["vc", "edc"]},
+                "holder": {"type": ["string", "null"], "description": "The holder's name."},
+                "title": {"type": ["string", "null"]},
+                "issuer": {
+                    "type": "object",
+                    "required": ["id", "name", "declared_name", "confirmed"],
+                    "properties": {
+                        "id": {"type": ["string", "null"]},
+                        "name": {
+                            "type": ["string", "null"],
+                            "description": (
+                                "The name this node knows the issuer by when confirmed, "
+                                "else the name the credential declares."
+                            ),
+                        },
+                        "declared_name": {"type": ["string", "null"]},
+                        "confirmed": {
+                            "type": "boolean",
+                            "description": "An institution of this node or an agreed partner.",
+                        },
+                    },
+                },
+                "awarded": {
+                    "type": ["string", "null"],
+                    "format": "date",
+                    "description": "The day of the award in Brussels.",
+                },
+                "ects": {"type": ["number", "null"]},
+                "eqf": {"type": ["integer", "null"], "minimum": 1, "maximum": 8},
+                "grade": {"type": ["string", "null"]},
+            },
+        },
+    ],
 }
 
 SCHEMAS: Final[dict[str, Any]] = {
@@ -310,8 +404,35 @@ SCHEMAS: Final[dict[str, Any]] = {
         "required": ["verified", "checks", "errors", "warnings"],
         "properties": {
             "verified": {"type": "boolean"},
+            "trust": {
+                "enum": ["known_issuer", "unknown_issuer", "invalid", "not_checkable"],
+                "description": (
+                    "How far to trust what the credential says. known_issuer: verified, and "
+                    "issued by an institution of this node or an agreed partner. "
+                    "unknown_issuer: the signature holds, but the issuer's name is its own "
+                    "claim. invalid: a check failed (error_code names the first). "
+                    "not_checkable: a European Digital Credential, whose seal this node "
+                    "cannot check."
+                ),
+            },
+            "summary": _SUMMARY,
+            "key_fingerprint": {
+                "type": ["string", "null"],
+                "description": (
+                    "SHA-256 of the signing key's publicKeyMultibase, as institution pages "
+                    "show it; null unless verified."
+                ),
+            },
+            "source": {
+                "enum": ["json", "png", "svg"],
+                "description": "Where the credential was read: JSON itself or a badge image.",
+            },
             "checks": {"type": "array", "items": _CHECK},
             "errors": {"type": "array", "items": {"type": "string"}},
+            "error_code": {
+                "type": ["string", "null"],
+                "description": "The code of the first failed check, null when none failed.",
+            },
             "warnings": {"type": "array", "items": {"type": "string"}},
             "proofs": {
                 "type": "array",
@@ -364,7 +485,17 @@ SCHEMAS: Final[dict[str, Any]] = {
             },
             "options": {
                 "type": "object",
-                "properties": {"credentialId": {"type": "string"}},
+                "properties": {
+                    "credentialId": {
+                        "type": "string",
+                        "description": "The credential's id (a URL); must equal credential.id when it has one. Unique on the node.",
+                    },
+                    "credentialStatus": {
+                        "type": "boolean",
+                        "default": True,
+                        "description": "false: sign without this node's revocation and suspension entries (kept as 'without status', never revocable).",
+                    },
+                },
                 "additionalProperties": False,
             },
         },
@@ -660,16 +791,27 @@ PATHS: Final[dict[str, Any]] = {
             "tags": ["Verification"],
             "security": PUBLIC,
             "description": (
-                "Every named check with a plain-words detail. Always 200: the verdict is in "
-                "`verified`, also for input that is not a credential at all."
+                "What the credential claims (`summary`), how far to trust it (`trust`), and "
+                "every named check with a plain-words detail and a stable code. Always 200: the "
+                "verdict is in `verified` and `trust`, also for input that is not a credential "
+                "at all. The body may be the credential's JSON, a baked Open Badges 3.0 badge "
+                "image (PNG or SVG) or a European Digital Credential (read, not checkable)."
             ),
             "requestBody": {
                 # Anything at all is answered with a verdict, so no body is "invalid".
                 "required": False,
-                "content": _json_body(
-                    {"description": "A credential, ideally; anything else fails the json check."},
-                    {"credential": _EXAMPLE_SIGNED},
-                ),
+                "content": {
+                    **_json_body(
+                        {
+                            "description": (
+                                "A credential, ideally; anything else fails the json check."
+                            )
+                        },
+                        {"credential": _EXAMPLE_SIGNED},
+                    ),
+                    "image/png": {"schema": {"type": "string", "format": "binary"}},
+                    "image/svg+xml": {"schema": {"type": "string"}},
+                },
             },
             "responses": {
                 "200": {
@@ -699,8 +841,12 @@ PATHS: Final[dict[str, Any]] = {
             "description": (
                 "Needs the scope credentials:issue. Signs with eddsa-rdfc-2022 under the "
                 "institution's did:web with its active key. The issuer must be that DID; "
-                "terms no context defines are refused (JSON-LD safe mode). The credential is "
-                "not stored, so it has no status entry."
+                "terms no context defines are refused (JSON-LD safe mode), and so is a "
+                "credential the VC Data Model 2.0 forbids (the error code names the rule, the "
+                "message its section). The signed credential is kept and listed for the "
+                "institution's staff, with a revocation and a suspension entry unless "
+                "options.credentialStatus is false; its status changes through "
+                "/vc-api/credentials/status. An id another credential on the node has is 409."
             ),
             "requestBody": {
                 "required": True,
@@ -717,7 +863,7 @@ PATHS: Final[dict[str, Any]] = {
                         {"signed": {"verifiableCredential": _EXAMPLE_SIGNED}},
                     ),
                 },
-                **_errors("400", "401", "403", "413"),
+                **_errors("400", "401", "403", "409", "413"),
             },
         }
     },

@@ -28,10 +28,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from credentials.api import openapi
-from credentials.exceptions import CredentialError, CredentialUnsignable
+from credentials.exceptions import CredentialError, CredentialIdTaken, CredentialUnsignable
 from credentials.issuing import recipients, selectors, services, verifier
-from credentials.models import CredentialStatus, IssuedCredential, StatusReason
-from credentials.standards import proof_sets, signing, strict_json
+from credentials.models import ApiCredential, CredentialStatus, IssuedCredential, StatusReason
+from credentials.standards import data_model, proof_sets, signing, strict_json
+from credentials.standards.jsonld.loader import bundled_index
 from credentials.standards.verification import issuer_id, parse_date_time_stamp
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
@@ -52,6 +53,9 @@ MAX_PAGE: Final = 100
 
 _DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _UUID: Final = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_URL: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s]+")
+# JSON-LD 1.1 API error codes are lower-case words ("invalid local context").
+_JSONLD_ERROR_CODE: Final = re.compile(r"[a-z@]+(?: [a-z@]+)+")
 _UUID_EXAMPLE: Final = "3f6f2c1e-8a55-4b8f-9d0e-2f4c1a7b9e21"
 _STATUS_TEXT: Final = {"true": True, "1": True, "false": False, "0": False}
 _CANONICALIZATION_CODES: Final = {
@@ -677,16 +681,41 @@ def _vc_api_body(request: HttpRequest, *, required: str, allowed: set[str]) -> d
     return data
 
 
-# Issue options this issuer honours; credentialId names the credential for later status
-# updates, which the VC-API lets an issuer ignore when it does not keep the credential.
-ISSUE_OPTIONS: Final = {"credentialId"}
+# Issue options this issuer honours: the VC-API's credentialId, which names the credential
+# for later status updates, and MESHE's credentialStatus: false signs it without this node's
+# status entries (it is then kept as "without status" and can never be revoked).
+ISSUE_OPTIONS: Final = {"credentialId", "credentialStatus"}
 
 
 @json_endpoint("POST")
 def vc_api_issue(request: HttpRequest) -> HttpResponse:
     token = _authenticate(request, ApiScope.ISSUE)
     data = _vc_api_body(request, required="credential", allowed={"options"})
-    options = data.get("options", {})
+    credential_id, with_status = _issue_options(data.get("options", {}), data["credential"])
+    credential = _credential_to_sign(data["credential"], did=token.institution.did)
+    try:
+        kept = services.api_credential_sign(
+            token=token, credential=credential, credential_id=credential_id, with_status=with_status
+        )
+    except data_model.DataModelError as exc:
+        raise ApiError(
+            400,
+            exc.code,
+            _("The credential does not follow the VC data model: %(problems)s")
+            % {"problems": exc.detail},
+            fields={"credential": [problem.message for problem in exc.problems]},
+        ) from None
+    except signing.CanonicalizationError as exc:
+        raise _jsonld_refusal(exc, credential) from None
+    except CredentialIdTaken as exc:
+        raise ApiError(409, "credential_id_taken", exc.message) from None
+    except CredentialError as exc:
+        raise ApiError(400, "invalid_credential", exc.message) from None
+    return JsonResponse({"verifiableCredential": json.loads(kept.document)}, status=201)
+
+
+def _issue_options(options: Mapping[str, Any], credential: Mapping[str, Any]) -> tuple[str, bool]:
+    """The id to keep the credential under and whether it gets status entries; 400 otherwise."""
     unsupported = sorted(set(options) - ISSUE_OPTIONS)
     if unsupported:
         raise ApiError(
@@ -694,30 +723,98 @@ def vc_api_issue(request: HttpRequest) -> HttpResponse:
             "unsupported_option",
             _("The option %(name)s is not supported.") % {"name": unsupported[0]},
         )
-    credential = _credential_to_sign(data["credential"], did=token.institution.did)
-    key = institution_selectors.active_signing_key(institution=token.institution)
-    try:
-        signed = signing.sign_document(
-            credential,
-            private_key=key.private_key,
-            verification_method=key.verification_method,
-            created=signing.format_created(timezone.now()),
-        )
-    except signing.CanonicalizationError as exc:
+    given = credential.get("id")
+    credential_id = given if isinstance(given, str) else ""
+    if "credentialId" in options:
+        option = options["credentialId"]
+        if not isinstance(option, str) or not _URL.fullmatch(option):
+            raise ApiError(
+                400,
+                "invalid_option",
+                _("options.credentialId must be a string: the credential's id, a URL."),
+            )
+        if credential_id and option != credential_id:
+            raise ApiError(
+                400,
+                "invalid_option",
+                _("options.credentialId must be the credential's own id when it has one."),
+            )
+        credential_id = option
+    with_status = options.get("credentialStatus", True)
+    if not isinstance(with_status, bool):
         raise ApiError(
+            400,
+            "invalid_option",
+            _(
+                "options.credentialStatus must be true (this node adds status entries) "
+                "or false (signed without them, never revocable)."
+            ),
+        )
+    return credential_id, with_status
+
+
+def _jsonld_refusal(exc: signing.CanonicalizationError, credential: Mapping[str, Any]) -> ApiError:
+    """A refusal in MESHE's words for a credential the JSON-LD processing turned down."""
+    if exc.failure == signing.Failure.CONTEXT_NOT_BUNDLED:
+        missing = getattr(exc.__cause__, "url", None) or _unbundled_context(credential)
+        return ApiError(
+            400,
+            "unknown_context",
+            _(
+                "The credential's @context cannot be processed: %(url)s is not a context this "
+                "node holds, and it fetches none."
+            )
+            % {"url": missing or "?"},
+        )
+    if exc.failure != signing.Failure.INVALID_JSON_LD:
+        return ApiError(
             400,
             _CANONICALIZATION_CODES.get(exc.failure, "invalid_json_ld"),
             _("The credential cannot be signed: %(problem)s") % {"problem": exc.detail},
-        ) from None
-    institution_services.audit(
-        institution=token.institution,
-        actor=token.created_by,
-        action="vc_api.credential_signed",
-        token=token.prefix,
-        credential_id=str(signed.get("id", "")),
-        type=signed.get("type"),
+        )
+    # The processor's own text is a library's: say which part is at fault, in our words.
+    code = _jsonld_error_code(exc)
+    reason = (
+        _("JSON-LD error “%(code)s”.") % {"code": code}
+        if code
+        else _("it is not a JSON-LD context this node can read.")
     )
-    return JsonResponse({"verifiableCredential": signed}, status=201)
+    try:
+        signing.canonicalize(
+            {"@context": credential.get("@context"), "type": "VerifiableCredential"}
+        )
+    except signing.CanonicalizationError:
+        return ApiError(
+            400,
+            "invalid_context",
+            _("The credential's @context cannot be processed: %(reason)s") % {"reason": reason},
+        )
+    return ApiError(
+        400,
+        "invalid_json_ld",
+        _("The credential cannot be read as JSON-LD: %(reason)s")
+        % {"reason": reason if code else _("a value has a form JSON-LD does not allow.")},
+    )
+
+
+def _jsonld_error_code(exc: BaseException) -> str | None:
+    """The JSON-LD 1.1 API error code (a spec's term, e.g. "invalid vocab mapping") behind exc."""
+    seen: BaseException | None = exc
+    code = None
+    while seen is not None:
+        found = getattr(seen, "code", None)
+        if isinstance(found, str) and _JSONLD_ERROR_CODE.fullmatch(found):
+            code = found
+        seen = seen.__cause__ or seen.__context__
+    return code
+
+
+def _unbundled_context(credential: Mapping[str, Any]) -> str | None:
+    context = credential.get("@context")
+    for entry in context if isinstance(context, list) else [context]:
+        if isinstance(entry, str) and entry not in bundled_index():
+            return entry
+    return None
 
 
 def _credential_to_sign(credential: dict[str, Any], *, did: str) -> dict[str, Any]:
@@ -811,23 +908,33 @@ def vc_api_verify_presentation(request: HttpRequest) -> HttpResponse:
 def vc_api_status(request: HttpRequest) -> HttpResponse:
     token = _authenticate(request, ApiScope.STATUS)
     data = _vc_api_body_status(request)
-    public_id = _credential_uuid(data["credentialId"])
     wanted = _wanted_status(data["credentialStatus"])
-    credential = selectors.issued_credential_for_token(token=token, public_id=public_id)
+    credential: IssuedCredential | ApiCredential
+    try:
+        credential = selectors.issued_credential_for_token(
+            token=token, public_id=_credential_uuid(data["credentialId"])
+        )
+        transitions: Mapping[str, Callable[..., Any]] = services.STATUS_SERVICES
+    except Http404:
+        # A credential the institution's systems signed through the VC-API itself.
+        credential = selectors.api_credential_for_token(
+            token=token, credential_id=data["credentialId"]
+        )
+        transitions = services.API_STATUS_SERVICES
     revoke, suspend = wanted.get("revocation"), wanted.get("suspension")
     if revoke is False and credential.status == CredentialStatus.REVOKED:
         raise ApiError(409, "conflict", _("A revoked credential cannot be valid again."))
     if revoke:
-        service = services.credential_revoke
+        action = "revoke"
     elif suspend is True:
-        service = services.credential_suspend
+        action = "suspend"
     elif suspend is False:
-        service = services.credential_reinstate
+        action = "reinstate"
     else:
-        service = None
-    if service is not None:
+        action = ""
+    if action:
         reason = _("Changed through the VC-API.")
-        credential.status = service(
+        credential.status = transitions[action](
             credential=credential, actor=token.created_by, reason=reason
         ).status
     return JsonResponse(

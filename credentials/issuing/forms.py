@@ -3,24 +3,29 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from credentials.standards.verification import DEFAULT_MAX_BYTES
+from credentials.standards.badge_images import MAX_IMAGE_BYTES
 
 
 class VerifyForm(forms.Form):
     document = forms.CharField(
         label=_("Paste the credential (JSON)"), widget=forms.Textarea, required=False
     )
-    upload = forms.FileField(label=_("or upload the credential file"), required=False)
+    upload = forms.FileField(
+        label=_("or upload the credential file"),
+        help_text=_("A JSON file, a badge image (PNG or SVG) or a European Digital Credential."),
+        required=False,
+    )
     url = forms.URLField(
         label=_("or give a link to the credential"), required=False, assume_scheme="https"
     )
 
     def clean_upload(self) -> object:
         upload = self.cleaned_data.get("upload")
-        if upload is not None and upload.size > DEFAULT_MAX_BYTES:
+        # A badge image is larger than the credential it carries; the verifier caps each.
+        if upload is not None and upload.size > MAX_IMAGE_BYTES:
             raise forms.ValidationError(
                 _("The file is larger than %(limit)s KiB; no credential is that large.")
-                % {"limit": DEFAULT_MAX_BYTES // 1024}
+                % {"limit": MAX_IMAGE_BYTES // 1024}
             )
         return upload
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from credentials import hooks
 from credentials.models import (
+    ApiCredential,
     BulkIssueJob,
     BulkIssueRow,
     CredentialStatus,
@@ -48,6 +49,41 @@ def issued_credentials(
     if status in CredentialStatus.values:
         credentials = credentials.filter(status=status)
     return credentials.order_by("-issued_at", "-pk")
+
+
+def api_credentials(
+    *, viewer: Membership, search: str = "", status: str = ""
+) -> QuerySet[ApiCredential]:
+    """The credentials the viewer's institution signed through the VC-API, newest first;
+    `search` matches the credential's or its subject's id."""
+    credentials = ApiCredential.objects.filter(institution_id=viewer.institution_id)
+    if search:
+        credentials = credentials.filter(
+            Q(credential_id__icontains=search) | Q(subject_id__icontains=search)
+        )
+    if status in CredentialStatus.values:
+        credentials = credentials.filter(status=status)
+    return credentials.order_by("-issued_at", "-pk")
+
+
+def api_credential_for_staff(*, viewer: Membership, public_id: UUID) -> ApiCredential:
+    """One VC-API credential of the viewer's institution; 404 for any other institution's."""
+    try:
+        return ApiCredential.objects.select_related(
+            "institution", "issued_by", "revocation_list", "suspension_list"
+        ).get(public_id=public_id, institution_id=viewer.institution_id)
+    except ApiCredential.DoesNotExist:
+        raise Http404 from None
+
+
+def api_credential_for_token(*, token: ApiToken, credential_id: str) -> ApiCredential:
+    """A VC-API credential of the token's institution by its id; 404 for any other's."""
+    try:
+        return ApiCredential.objects.select_related(
+            "institution", "revocation_list", "suspension_list"
+        ).get(credential_id=credential_id, institution_id=token.institution_id)
+    except ApiCredential.DoesNotExist:
+        raise Http404 from None
 
 
 def issued_credentials_by_public_id(

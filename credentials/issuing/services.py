@@ -3,6 +3,7 @@
 import hashlib
 import json
 import secrets
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -10,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce, Lower
 from django.template.loader import render_to_string
@@ -20,11 +21,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from credentials import documents, hooks
-from credentials.exceptions import CredentialError, CredentialUnsignable
+from credentials.exceptions import CredentialError, CredentialIdTaken, CredentialUnsignable
 from credentials.issuing import recipients, spreadsheets, tasks
 from credentials.models import (
     PRACTICAL_FIELDS,
     SPECIFICATION_FIELDS,
+    ApiCredential,
     BulkIssueJob,
     BulkIssueRow,
     CredentialEvent,
@@ -36,11 +38,18 @@ from credentials.models import (
     StatusPurpose,
     StatusReason,
 )
-from credentials.standards import canonical_templates, signing, status_list, vocabularies
+from credentials.standards import (
+    canonical_templates,
+    data_model,
+    proof_sets,
+    signing,
+    status_list,
+    vocabularies,
+)
 from institutions import publications
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
-from institutions.models import AuditEvent, Institution
+from institutions.models import ApiToken, AuditEvent, Institution
 
 # A list is left when this full, so random allocation never hunts long for a free index.
 STATUS_LIST_FILL_LIMIT = 0.75
@@ -236,7 +245,7 @@ def _issue_many(
             ) from exc
         try:
             signed = signer.sign(unsigned)
-        except signing.CanonicalizationError as exc:
+        except (signing.CanonicalizationError, data_model.DataModelError) as exc:
             raise CredentialUnsignable(
                 _("The credential for %(name)s could not be signed: %(problem)s")
                 % {"name": credential.holder_name, "problem": exc.detail},
@@ -985,3 +994,227 @@ def holders_notify_sweep(*, older_than: timedelta) -> int:
     for start in range(0, len(pending), 500):
         tasks.notify_holders.delay(pending[start : start + 500])
     return len(pending)
+
+
+# ---------------------------------------------------------------- the W3C VC-API's credentials
+
+
+def credential_id_in_use(credential_id: str) -> bool:
+    """Whether any credential of any institution on this node already has this id."""
+    if ApiCredential.objects.filter(credential_id=credential_id).exists():
+        return True
+    if credential_id.startswith("urn:uuid:"):
+        try:
+            public_id = uuid.UUID(credential_id.removeprefix("urn:uuid:"))
+        except ValueError:
+            return False
+        return IssuedCredential.objects.filter(public_id=public_id).exists()
+    return False
+
+
+def _names_this_node(value: Any) -> bool:
+    """Whether a caller's value points into this node's own address space (its status lists…)."""
+    return isinstance(value, str) and (
+        value == settings.MESHE_BASE_URL or value.startswith(settings.MESHE_BASE_URL + "/")
+    )
+
+
+def _with_status_entries(document: dict[str, Any], entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The document with this node's status entries after any of the caller's own."""
+    given = document.get("credentialStatus")
+    kept = [] if given is None else given if isinstance(given, list) else [given]
+    document = {**document, "credentialStatus": [*kept, *entries]}
+    context = document.get("@context")
+    if not isinstance(context, list) or not context:
+        return document
+    status_context = "https://www.w3.org/ns/credentials/status/v1"
+    if context[0] == proof_sets.CREDENTIALS_V1_CONTEXT and status_context not in context:
+        # Right after the base context: the Data Integrity context the VC-API adds stays last.
+        document["@context"] = [context[0], status_list.STATUS_ENTRY_TERMS, *context[1:]]
+    return document
+
+
+@transaction.atomic
+def api_credential_sign(
+    *, token: ApiToken, credential: dict[str, Any], credential_id: str, with_status: bool
+) -> ApiCredential:
+    """Signs a VC-API caller's credential under the token's institution and keeps it, with a
+    revocation and a suspension entry unless `with_status` is false. Raises CredentialIdTaken
+    for an id another credential on the node has (or one under this node's own address),
+    CredentialError for status entries that point at this node's lists, and lets
+    signing.CanonicalizationError and data_model.DataModelError through; nothing is kept then."""
+    institution = token.institution
+    if credential_id and (_names_this_node(credential_id) or credential_id_in_use(credential_id)):
+        raise CredentialIdTaken(
+            _("Another credential on this node already has the id %(id)s.") % {"id": credential_id}
+        )
+    given = credential.get("credentialStatus")
+    for entry in given if isinstance(given, list) else [given]:
+        if isinstance(entry, dict) and any(_names_this_node(value) for value in entry.values()):
+            raise CredentialError(
+                _(
+                    "Status entries on this node's status lists are added by the node itself; "
+                    "leave them out of the credential."
+                )
+            )
+    # Refused before any status index is spent; the signer checks again with the entries.
+    data_model.check(credential)
+    locked = _lock_institution(institution)
+    # As for the institution's own credentials (_issue_many): OB 3.0-strict offers no suspension.
+    offers_suspension = not (locked or institution).ob3_strict
+    now = timezone.now().replace(microsecond=0)
+    row = ApiCredential(
+        institution=institution,
+        credential_id=credential_id,
+        issued_at=now,
+        issued_by=token.created_by,
+        token_prefix=token.prefix,
+        offers_suspension=offers_suspension,
+    )
+    document = dict(credential)
+    if with_status:
+        ((revocation, r_index),) = _allocate_indexes(institution, StatusPurpose.REVOCATION, 1)
+        ((suspension, s_index),) = _allocate_indexes(institution, StatusPurpose.SUSPENSION, 1)
+        row.revocation_list, row.revocation_index = revocation, r_index
+        row.suspension_list, row.suspension_index = suspension, s_index
+        entries = [
+            status_list.status_entry(list_url=revocation.url, purpose="revocation", index=r_index)
+        ]
+        if offers_suspension:
+            entries.append(
+                status_list.status_entry(
+                    list_url=suspension.url, purpose="suspension", index=s_index
+                )
+            )
+        document = _with_status_entries(document, entries)
+    key = institution_selectors.active_signing_key(institution=institution)
+    signed = signing.sign_document(
+        document,
+        private_key=key.private_key,
+        verification_method=key.verification_method,
+        created=signing.format_created(now),
+    )
+    types = signed.get("type")
+    row.types = [each for each in (types if isinstance(types, list) else [types]) if each]
+    subjects = signed.get("credentialSubject")
+    first = subjects[0] if isinstance(subjects, list) and subjects else subjects
+    subject_id = first.get("id") if isinstance(first, dict) else None
+    row.subject_id = subject_id if isinstance(subject_id, str) else ""
+    row.document = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        # Another institution took the id between our check and now.
+        raise CredentialIdTaken(
+            _("Another credential on this node already has the id %(id)s.") % {"id": credential_id}
+        ) from None
+    institution_services.audit(
+        institution=institution,
+        actor=token.created_by,
+        action="vc_api.credential_signed",
+        token=token.prefix,
+        api_credential=str(row.public_id),
+        credential_id=credential_id,
+        type=row.types,
+        with_status=with_status,
+    )
+    return row
+
+
+def _api_transition(
+    *, credential: ApiCredential, actor: User | None, target: str, action: str, reason: str
+) -> ApiCredential:
+    current = ApiCredential.objects.select_for_update().get(pk=credential.pk)
+    if current.status == target:
+        return current
+    if not current.with_status:
+        raise CredentialError(
+            _("This credential was signed without status entries: its status cannot change.")
+        )
+    if target not in TRANSITIONS[current.status]:
+        raise CredentialError(
+            _("A %(status)s credential cannot be changed any more.")
+            % {"status": current.get_status_display().lower()}
+        )
+    if target == CredentialStatus.SUSPENDED and not current.offers_suspension:
+        raise CredentialError(
+            _(
+                "This credential cannot be suspended: it was issued in the Open Badges "
+                "3.0-strict format, which carries a revocation entry only. Revoke it if it "
+                "must stop being valid."
+            )
+        )
+    updated = ApiCredential.objects.filter(pk=current.pk, status=current.status).update(
+        status=target, status_reason=reason
+    )
+    if not updated:
+        raise CredentialError(_("The credential changed meanwhile. Reload and try again."))
+    assert current.revocation_list is not None and current.revocation_index is not None
+    assert current.suspension_list is not None and current.suspension_index is not None
+    if target == CredentialStatus.REVOKED:
+        _set_status_bit(current.revocation_list, current.revocation_index, True)
+    if current.status == CredentialStatus.SUSPENDED or target == CredentialStatus.SUSPENDED:
+        _set_status_bit(
+            current.suspension_list, current.suspension_index, target == CredentialStatus.SUSPENDED
+        )
+    institution_services.audit(
+        institution=current.institution,
+        actor=actor,
+        action=f"vc_api.credential_{action}",
+        api_credential=str(current.public_id),
+        credential_id=current.credential_id,
+        reason=reason,
+    )
+    current.status, current.status_reason = target, reason
+    return current
+
+
+@transaction.atomic
+def api_credential_revoke(
+    *, credential: ApiCredential, actor: User | None, reason: str = ""
+) -> ApiCredential:
+    """Revokes a VC-API credential for good and re-signs the revocation list. Idempotent;
+    CredentialError for one signed without status entries."""
+    return _api_transition(
+        credential=credential,
+        actor=actor,
+        target=CredentialStatus.REVOKED,
+        action=Action.REVOKED,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def api_credential_suspend(
+    *, credential: ApiCredential, actor: User | None, reason: str = ""
+) -> ApiCredential:
+    """Suspends a VC-API credential and re-signs the suspension list. Idempotent."""
+    return _api_transition(
+        credential=credential,
+        actor=actor,
+        target=CredentialStatus.SUSPENDED,
+        action=Action.SUSPENDED,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def api_credential_reinstate(
+    *, credential: ApiCredential, actor: User | None, reason: str = ""
+) -> ApiCredential:
+    """Lifts a VC-API credential's suspension. Idempotent; refused once revoked."""
+    return _api_transition(
+        credential=credential,
+        actor=actor,
+        target=CredentialStatus.ISSUED,
+        action=Action.REINSTATED,
+        reason=reason,
+    )
+
+
+API_STATUS_SERVICES = {
+    "revoke": api_credential_revoke,
+    "suspend": api_credential_suspend,
+    "reinstate": api_credential_reinstate,
+}

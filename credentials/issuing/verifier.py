@@ -14,15 +14,18 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404
 from django.urls import Resolver404, resolve
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from credentials import hooks
-from credentials.issuing import selectors
+from credentials import documents, hooks
+from credentials.issuing import selectors, verdicts
+from credentials.standards import badge_images
 from credentials.standards.did_resolution import (
     DidResolver,
     ResolutionError,
+    ResolutionFailure,
+    fetch_bytes_https,
     fetch_json_https,
     url_to_did_web,
 )
@@ -30,35 +33,36 @@ from credentials.standards.verification import CheckedStatusList, verify_credent
 from institutions import publications
 from institutions import selectors as institution_selectors
 
-# The checks' names in plain words, for people reading a verdict.
-CHECK_LABELS = {
-    "json": gettext_lazy("Readable document"),
-    "data_model": gettext_lazy("Credential format"),
-    "contexts": gettext_lazy("Vocabularies"),
-    "proof": gettext_lazy("Signature"),
-    "issuer_key": gettext_lazy("Issuer's key"),
-    "signers": gettext_lazy("Signatures"),
-    "validity": gettext_lazy("Validity dates"),
-    "status": gettext_lazy("Revocation and suspension"),
-    "issuer_known": gettext_lazy("Known issuer"),
-}
+CHECK_LABELS = verdicts.CHECK_LABELS
 
 
 def labelled(result: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The verdict with each check's name in plain words, as /verify shows it; for a credential
-    with several proofs, `signatures` says in one sentence who signed, also on the signers line."""
+    """The verdict for a page: the result with each check's name and sentence in the page's
+    language, and `verdict` (credentials.issuing.verdicts.Verdict): the credential's sentence,
+    the trust headline, the lines to fold under it. For a credential with several proofs,
+    `signatures` says in one sentence who signed, also on the signers line."""
     if result is None:
         return None
     signatures = signatures_sentence(result.get("proofs") or [])
+    verdict = verdicts.present(result, signatures=signatures)
+    assert verdict is not None  # a result in, a verdict out
     checks = [
         {
             **check,
-            "label": CHECK_LABELS.get(check["check"], check["check"]),
+            "label": line.label,
+            "text": line.text,
+            "outcome": line.outcome,
             **({"detail": signatures} if check["check"] == "signers" and signatures else {}),
         }
-        for check in result["checks"]
+        for check, line in zip(result["checks"], verdict.checks, strict=True)
     ]
-    return {**result, "checks": checks, "signatures": signatures}
+    return {
+        **result,
+        "checks": checks,
+        "signatures": signatures,
+        "trust": verdict.trust,
+        "verdict": verdict,
+    }
 
 
 def signatures_sentence(proofs: list[dict[str, Any]]) -> str:
@@ -293,32 +297,89 @@ def verify(
     return verify_credential(raw, **_dependencies(view), status_list_memo=view).as_dict()
 
 
+# The pages of this node that show one credential: a link to any of them verifies it.
+_CREDENTIAL_VIEWS: Final = frozenset(
+    {
+        "credentials:public",
+        "credentials:document",
+        "credentials:badge_png",
+        "credentials:badge_svg",
+        "credentials:edc",
+    }
+)
+
+
 def verify_url(url: str) -> dict[str, Any]:
-    """Verifies the credential a link points to: this node's from the database, others fetched."""
+    """Verifies the credential a link points to (JSON, a badge image or an EDC): this node's
+    from the database, others fetched through the vetted fetcher."""
     if url.startswith(settings.MESHE_BASE_URL + "/"):
         try:
             match = resolve(urlsplit(url).path)
         except Resolver404:
             match = None
-        if match is not None and match.view_name in {"credentials:public", "credentials:document"}:
+        if match is not None and match.view_name in _CREDENTIAL_VIEWS:
             try:
                 credential = selectors.public_credential(public_id=match.kwargs["public_id"])
             except Http404:
                 pass
             else:
+                if match.view_name == "credentials:edc":
+                    return verify(documents.edc_credential(credential))
                 return verify(credential.document)
     try:
-        document = fetch_json(url)
+        body = fetch_bytes_https(
+            url,
+            max_bytes=badge_images.MAX_IMAGE_BYTES,
+            allow_insecure_loopback=settings.MESHE_OUTBOUND_ALLOW_LOOPBACK,
+            accept="application/ld+json, application/json, image/png, image/svg+xml",
+        )
     except ResolutionError as exc:
-        return refusal(_("The link could not be read: %(problem)s") % {"problem": exc})
-    return verify(document)
+        problem = _LINK_PROBLEMS.get(exc.reason, _LINK_UNREADABLE)
+        with translation.override("en"):
+            detail = "The link could not be read: " + str(problem)
+        return refusal(detail, code="json.link_unreadable", params={"problem": str(problem)})
+    return verify(body)
 
 
-def refusal(detail: str) -> dict[str, Any]:
+# Why a link could not be read, in words for anyone (the fetcher's own message, which may
+# quote a socket or TLS error, is not shown).
+_LINK_UNREADABLE: Final = gettext_lazy("the address could not be read")
+_LINK_PROBLEMS: Final[dict[ResolutionFailure, Any]] = {
+    ResolutionFailure.MALFORMED_URL: gettext_lazy("it is not a valid web address"),
+    ResolutionFailure.INSECURE_URL: gettext_lazy("only https links are read"),
+    ResolutionFailure.UNRESOLVABLE_HOST: gettext_lazy("no server has that name"),
+    ResolutionFailure.FORBIDDEN_ADDRESS: gettext_lazy(
+        "it points into a private network, which this portal does not reach"
+    ),
+    ResolutionFailure.CONNECTION_FAILED: gettext_lazy("the server could not be reached"),
+    ResolutionFailure.TIMEOUT: gettext_lazy("the server did not answer in time"),
+    ResolutionFailure.REDIRECT: gettext_lazy("it redirects elsewhere; give the final address"),
+    ResolutionFailure.HTTP_ERROR: gettext_lazy("the server answered with an error"),
+    ResolutionFailure.TOO_LARGE: gettext_lazy("what it points to is too large to be a credential"),
+}
+
+
+def refusal(
+    detail: str, *, code: str = "json.refused", params: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The answer for input that never reached the pipeline, in the same JSON shape."""
     return {
         "verified": False,
-        "checks": [{"check": "json", "ok": False, "detail": detail}],
+        "trust": "invalid",
+        "summary": None,
+        "key_fingerprint": None,
+        "source": "json",
+        "checks": [
+            {
+                "check": "json",
+                "ok": False,
+                "detail": detail,
+                "code": code,
+                "outcome": "failed",
+                "params": params or {},
+            }
+        ],
         "errors": [detail],
+        "error_code": code,
         "warnings": [],
     }

@@ -6,11 +6,11 @@ import json
 from decimal import Decimal
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -64,7 +64,7 @@ def public_credential(request: HttpRequest, public_id: UUID) -> HttpResponse:
         {
             "credential": credential,
             "document": documents.signed_document(credential),
-            "verification": verifier.verify(credential.document),
+            "verification": verifier.labelled(verifier.verify(credential.document)),
             # The date only: the reason is for the learner and staff, not whoever has the link.
             "status_notice": selectors.status_notice(credential=credential),
         },
@@ -141,7 +141,14 @@ def verify_api(request: HttpRequest) -> HttpResponse:
     try:
         body = request.body
     except RequestDataTooBig:
-        return JsonResponse(verifier.refusal(_("The document is too large.")))
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+        return JsonResponse(
+            verifier.refusal(
+                f"The document is too large (over {limit} KiB)",
+                code="json.too_large",
+                params={"limit": str(limit)},
+            )
+        )
     return JsonResponse(verifier.verify(body))
 
 

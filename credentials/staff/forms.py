@@ -157,6 +157,15 @@ class StatusChangeForm(forms.Form):
         return cleaned
 
 
+class RevokeForm(forms.Form):
+    """Revoking is final: it takes a reason and a confirmation."""
+
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )
+    confirm = forms.BooleanField(label=_("I understand that revoking is final."))
+
+
 def _vocabulary(scheme: str, *, required: bool = True) -> list[tuple[str, object]]:
     choices: list[tuple[str, object]] = list(vocabularies.choices(scheme))
     return choices if required else [("", _("— none —")), *choices]

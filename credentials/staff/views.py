@@ -210,6 +210,9 @@ def credential_list(request: AuthenticatedHttpRequest, slug: str) -> HttpRespons
     page = Paginator(
         selectors.issued_credentials(viewer=viewer, search=search, status=status), 50
     ).get_page(request.GET.get("page"))
+    api_page = Paginator(
+        selectors.api_credentials(viewer=viewer, search=search, status=status), 50
+    ).get_page(request.GET.get("api_page"))
     return render(
         request,
         "credentials/staff_list.html",
@@ -218,6 +221,7 @@ def credential_list(request: AuthenticatedHttpRequest, slug: str) -> HttpRespons
             "viewer": viewer,
             "page": page,
             "credentials": page.object_list,
+            "api_page": api_page,
             "search": search,
             "status": status,
             "statuses": CredentialStatus.choices,
@@ -497,6 +501,62 @@ def credential_status_change(
         },
         status=400 if form.errors else 200,
     )
+
+
+@staff_required
+def api_credential_detail(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
+    credential = selectors.api_credential_for_staff(viewer=viewer, public_id=public_id)
+    document = json.dumps(json.loads(credential.document), indent=2, ensure_ascii=False)
+    return render(
+        request,
+        "credentials/staff_api_detail.html",
+        {
+            "institution": viewer.institution,
+            "viewer": viewer,
+            "credential": credential,
+            "document": document,
+            "form": forms.StatusChangeForm(),
+            # Prefixed: the suspend form on the same page has its own reason field.
+            "revoke_form": forms.RevokeForm(prefix="revoke"),
+            "can_issue": viewer.role in institution_selectors.ISSUE,
+        },
+    )
+
+
+@require_POST
+@staff_required
+def api_credential_status_change(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID, action: str
+) -> HttpResponse:
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    if action not in services.API_STATUS_SERVICES:
+        raise Http404
+    credential = selectors.api_credential_for_staff(viewer=viewer, public_id=public_id)
+    form: forms.RevokeForm | forms.StatusChangeForm = (
+        forms.RevokeForm(request.POST, prefix="revoke")
+        if action == "revoke"
+        else forms.StatusChangeForm(request.POST)
+    )
+    if not form.is_valid():
+        if action == "revoke":
+            messages.error(request, _("To revoke, give a reason and confirm that it is final."))
+        else:
+            messages.error(request, _("The reason is too long."))
+        return redirect("credentials:staff_api_detail", slug=slug, public_id=public_id)
+    try:
+        services.API_STATUS_SERVICES[action](
+            credential=credential, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+    except CredentialError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, str(STATUS_ACTIONS[action][1]))
+    return redirect("credentials:staff_api_detail", slug=slug, public_id=public_id)
 
 
 @staff_required

@@ -7,9 +7,10 @@ whether a document is authentic, which is the verifier's job.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
+from zoneinfo import ZoneInfo
 
 from credentials.standards import strict_json
 
@@ -18,6 +19,8 @@ EDC_TYPE: Final = "EuropeanDigitalCredential"
 VC_TYPE: Final = "VerifiableCredential"
 EQF_PREFIX: Final = "http://data.europa.eu/snb/eqf/"
 ECTS_FRAMEWORK: Final = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
+# The day a credential was awarded is the day in Brussels, as every MESHE page shows dates.
+AWARD_DAY_ZONE: Final = ZoneInfo("Europe/Brussels")
 
 Format = Literal["vc", "edc"]
 
@@ -36,6 +39,21 @@ class Summary:
     valid_until: datetime | None
     ects: Decimal | None
     eqf_level: str
+    holder_name: str = ""
+    grade: str = ""
+    awarded_at: datetime | None = None
+
+    @property
+    def awarded_on(self) -> date | None:
+        """The day of the award in Brussels (awardedDate, else the date of issue)."""
+        moment = self.awarded_at or self.issued_at
+        return moment.astimezone(AWARD_DAY_ZONE).date() if moment is not None else None
+
+    @property
+    def eqf_number(self) -> int | None:
+        """The EQF level as a number (1 to 8), None when the credential names none."""
+        tail = self.eqf_level.removeprefix(EQF_PREFIX)
+        return int(tail) if tail.isdigit() and 1 <= int(tail) <= 8 else None
 
 
 def parse(raw: str) -> dict[str, Any]:
@@ -48,13 +66,18 @@ def parse(raw: str) -> dict[str, Any]:
         raise NotACredential("not JSON") from exc
 
 
+def is_edc(document: Mapping[str, Any]) -> bool:
+    """Whether the document says it is a European Digital Credential (ELM v3)."""
+    return EDC_TYPE in _strings(document.get("type")) or EDC_CONTEXT in _strings(
+        document.get("@context")
+    )
+
+
 def detect_format(document: Mapping[str, Any]) -> Format:
     """ "edc" or "vc"; raises NotACredential when the document says it is neither."""
-    types = _strings(document.get("type"))
-    contexts = _strings(document.get("@context"))
-    if EDC_TYPE in types or EDC_CONTEXT in contexts:
+    if is_edc(document):
         return "edc"
-    if VC_TYPE in types:
+    if VC_TYPE in _strings(document.get("type")):
         return "vc"
     raise NotACredential("its type is not VerifiableCredential")
 
@@ -91,7 +114,37 @@ def _vc(document: Mapping[str, Any]) -> Summary:
         valid_until=_date(document.get("validUntil") or document.get("expirationDate")),
         ects=_decimal(_get(achievement, "creditsAvailable")),
         eqf_level=eqf,
+        holder_name=_vc_holder_name(subject),
+        grade=_vc_grade(subject),
+        awarded_at=_date(document.get("awardedDate")),
     )
+
+
+def _vc_holder_name(subject: Any) -> str:
+    """The holder's name: the subject's name, or its plain-text IdentityObject of type name."""
+    name = _text(_get(subject, "name"), limit=200)
+    if name:
+        return name
+    identifiers = _get(subject, "identifier")
+    for identity in identifiers if isinstance(identifiers, list) else []:
+        if _get(identity, "identityType") == "name" and _get(identity, "hashed") is False:
+            return _text(_get(identity, "identityHash"), limit=200)
+    return ""
+
+
+def _vc_grade(subject: Any) -> str:
+    """The first result's value (Open Badges 3.0 puts a disclosed grade there)."""
+    results = _get(subject, "result")
+    if isinstance(results, Mapping):
+        results = [results]
+    for result in results if isinstance(results, list) else []:
+        value = _get(result, "value")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        found = _text(value, limit=60)
+        if found:
+            return found
+    return ""
 
 
 def _edc(document: Mapping[str, Any]) -> Summary:
@@ -119,7 +172,21 @@ def _edc(document: Mapping[str, Any]) -> Summary:
         valid_until=_date(document.get("validUntil") or document.get("expirationDate")),
         ects=ects,
         eqf_level=_text(eqf if isinstance(eqf, str) else _get(eqf, "id")),
+        holder_name=_edc_holder_name(subject),
+        awarded_at=_date(_get(_get(claim, "awardedBy"), "awardingDate")),
     )
+
+
+def _edc_holder_name(subject: Any) -> str:
+    """An ELM Person's full name, or given and family names, in English where given."""
+    full = _language_text(_get(subject, "fullName"))
+    if full:
+        return full[:200]
+    parts = [
+        _language_text(_get(subject, "givenName")),
+        _language_text(_get(subject, "familyName")),
+    ]
+    return " ".join(part for part in parts if part)[:200]
 
 
 def _get(value: Any, key: str) -> Any:

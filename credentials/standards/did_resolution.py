@@ -262,7 +262,7 @@ def resolve_host_with_dns(host: str, port: int) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise ResolutionError(
-            ResolutionFailure.UNRESOLVABLE_HOST, f"cannot resolve {host}: {exc}"
+            ResolutionFailure.UNRESOLVABLE_HOST, f"cannot resolve {host}: no such server name"
         ) from exc
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
@@ -316,6 +316,31 @@ def fetch_json_https(
 
     allow_insecure_loopback (tests) also allows loopback addresses, and plain http to them only.
     """
+    body = fetch_bytes_https(
+        url,
+        timeout=timeout,
+        max_bytes=max_bytes,
+        allow_private=allow_private,
+        allow_insecure_loopback=allow_insecure_loopback,
+        resolve_host=resolve_host,
+        ssl_context=ssl_context,
+    )
+    return parse_json_object(body, what=url)
+
+
+def fetch_bytes_https(
+    url: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    allow_private: bool = False,
+    allow_insecure_loopback: bool = False,
+    resolve_host: HostResolver = resolve_host_with_dns,
+    ssl_context: ssl.SSLContext | None = None,
+    accept: str | None = None,
+) -> bytes:
+    """Return the body at a public https URL, as fetch_json_https vets it, without parsing it
+    (a credential link may point at a badge image); raises ResolutionError."""
     deadline = time.monotonic() + timeout
     scheme, host, port, target, vetted = _vetted_target(
         url,
@@ -337,6 +362,7 @@ def fetch_json_https(
                 deadline=deadline,
                 max_bytes=max_bytes,
                 url=url,
+                accept=accept or _ACCEPT,
             )
         except ResolutionError as exc:
             if exc.reason not in (ResolutionFailure.CONNECTION_FAILED, ResolutionFailure.TIMEOUT):
@@ -404,8 +430,9 @@ def _fetch_from(
     deadline: float,
     max_bytes: int,
     url: str,
-) -> dict[str, Any]:
-    """Return the JSON object a GET of target gives from one pinned address; raises ResolutionError."""
+    accept: str,
+) -> bytes:
+    """Return the body a GET of target gives from one pinned address; raises ResolutionError."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise ResolutionError(ResolutionFailure.TIMEOUT, f"timed out fetching {url}")
@@ -421,7 +448,7 @@ def _fetch_from(
             "GET",
             target,
             headers={
-                "Accept": _ACCEPT,
+                "Accept": accept,
                 "Accept-Encoding": "identity",
                 "User-Agent": "MESHE-verifier",
             },
@@ -435,16 +462,18 @@ def _fetch_from(
         raise ResolutionError(ResolutionFailure.TIMEOUT, f"timed out fetching {url}") from exc
     except ssl.SSLError as exc:
         raise ResolutionError(
-            ResolutionFailure.CONNECTION_FAILED, f"TLS failed for {url}: {exc}"
+            ResolutionFailure.CONNECTION_FAILED,
+            f"the secure connection (TLS) to {url} failed: its certificate or protocol was refused",
         ) from exc
     except (OSError, http.client.HTTPException) as exc:
+        # The socket's own words ("[Errno 111] Connection refused") are no sentence for a reader.
         raise ResolutionError(
             ResolutionFailure.CONNECTION_FAILED,
-            f"could not fetch {url}: {type(exc).__name__}: {exc}",
+            f"could not fetch {url}: the server could not be reached",
         ) from exc
     finally:
         connection.close()
-    return parse_json_object(body, what=url)
+    return body
 
 
 def _check_response(response: http.client.HTTPResponse, *, url: str, max_bytes: int) -> None:
@@ -578,7 +607,7 @@ class DidResolver:
             # The fetcher is injected; whatever it raises is still a failure to resolve.
             raise ResolutionError(
                 ResolutionFailure.CONNECTION_FAILED,
-                f"could not fetch {url}: {type(exc).__name__}: {exc}",
+                f"could not fetch {url}: the server could not be reached",
             ) from exc
         document = _checked_document(fetched, did, source=url)
         if self._cache is not None:

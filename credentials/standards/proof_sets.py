@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from credentials.standards import status_list
+from credentials.standards import data_model, status_list
 from credentials.standards.did_resolution import (
     ResolutionError,
     ResolutionFailure,
@@ -681,6 +681,8 @@ def _v1_facts(document: Mapping[str, Any]) -> _V1Facts:
                 facts.expires = moment
     if document.get("proof") in (None, [], {}):
         facts.problems.append("The credential is not signed (it has no proof)")
+    # What the signer refuses for a VC 1.1 credential too (credentials.standards.data_model).
+    facts.problems.extend(problem.message for problem in data_model.problems(document))
     return facts
 
 

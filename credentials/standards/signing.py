@@ -23,6 +23,7 @@ from pyld.canon import URDNA2015
 from pyld.canon import permutations as canon_permutations
 from pyld.identifier_issuer import IdentifierIssuer
 
+from credentials.standards import data_model
 from credentials.standards.jsonld.loader import ContextNotBundled, load_document
 from credentials.standards.multiformats import MultiformatError, base58btc_decode, multibase_encode
 
@@ -695,10 +696,15 @@ class Signer:
         )
 
     def sign(self, document: Mapping[str, Any]) -> dict[str, Any]:
-        """Return a copy of document with a one-element `proof` array; raises CanonicalizationError."""
+        """Return a copy of document with a one-element `proof` array; raises CanonicalizationError,
+        or data_model.DataModelError for a credential that breaks the VC 2.0 data model."""
         if "proof" in document:
             raise ValueError("the document already has a proof; proof sets are not supported")
-        signature = self._private_key.sign(self.hash_data(document).signed_bytes)
+        signed_bytes = self.hash_data(document).signed_bytes
+        if data_model.is_credential(document):
+            # Every signing path passes here: nothing the data model forbids is ever signed.
+            data_model.check(document)
+        signature = self._private_key.sign(signed_bytes)
         proof = {
             "type": PROOF_TYPE,
             "cryptosuite": CRYPTOSUITE,

@@ -90,8 +90,15 @@ def loads(
         raise _too_deep(max_depth) from None
     except JsonRefused:
         raise
-    except ValueError as exc:
-        raise JsonRefused(Problem.INVALID, str(exc)) from None
+    except json.JSONDecodeError as exc:
+        # The json module's own words ("Expecting value: line 1 column 1 (char 0)") mean
+        # nothing to whoever pasted the document; say where, in ours.
+        raise JsonRefused(
+            Problem.INVALID,
+            f"the syntax breaks at line {exc.lineno}, column {exc.colno}",
+        ) from None
+    except ValueError:
+        raise JsonRefused(Problem.INVALID, "it cannot be read as JSON") from None
 
 
 def load_object(

@@ -4,8 +4,16 @@ It is pure: DID resolution, status list fetching and the issuer directory are in
 JSON API, the management command and the web page share it. Each named check lands in the
 result in a fixed order; a check whose prerequisite failed is listed as not ok with a detail
 starting "not checked: ", and nothing malformed ever escapes as an exception.
+
+Every detail is a sentence of this module's own, never an exception's text (a library's or
+Python's words mean nothing to an employer), and every check carries a stable `code`. The
+result also says what the credential claims (its summary) and how far to trust it: `trust` is
+"known_issuer", "unknown_issuer" (the signature holds but the issuer's name is self-declared),
+"invalid", or "not_checkable" (a European Digital Credential, whose seal this verifier cannot
+check). A badge image (PNG or SVG) is read for the credential baked into it.
 """
 
+import hashlib
 import json
 import logging
 import re
@@ -17,7 +25,13 @@ from typing import Any, Final, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from credentials.standards import canonical_templates, strict_json
+from credentials.standards import (
+    badge_images,
+    canonical_templates,
+    credential_summary,
+    data_model,
+    strict_json,
+)
 from credentials.standards.did_resolution import (
     ResolutionError,
     ResolutionFailure,
@@ -87,9 +101,11 @@ _PREREQUISITES: Final[Mapping[CheckName, CheckName | None]] = {
     CheckName.CONTEXTS: CheckName.DATA_MODEL,
     CheckName.PROOF: CheckName.CONTEXTS,
     CheckName.ISSUER_KEY: CheckName.PROOF,
-    CheckName.VALIDITY: CheckName.DATA_MODEL,
+    # Dates and the issuer's name are the credential's own words: only a valid signature by the
+    # issuer's key makes them worth checking (a tampered credential gets no tick for them).
+    CheckName.VALIDITY: CheckName.ISSUER_KEY,
     CheckName.STATUS: CheckName.ISSUER_KEY,
-    CheckName.ISSUER_KNOWN: CheckName.DATA_MODEL,
+    CheckName.ISSUER_KNOWN: CheckName.ISSUER_KEY,
 }
 _WHY_NOT_CHECKED: Final[Mapping[CheckName, str]] = {
     CheckName.JSON: "the document could not be read",
@@ -112,12 +128,40 @@ IssuerDirectory = Callable[[str], str | None]
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """One named check: whether it passed and a sentence saying why, fit to show an employer."""
+    """One named check: whether it passed and a sentence saying why, fit to show an employer.
+    `code` is stable ("proof.bad_signature") and `params` holds the values its sentence names,
+    so a page can say it in the reader's language."""
 
     check: CheckName
     ok: bool
     detail: str
     ran: bool = True
+    code: str = ""
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def outcome(self) -> str:
+        """ "passed", "failed" or "not_checked"."""
+        if not self.ran:
+            return "not_checked"
+        return "passed" if self.ok else "failed"
+
+    @property
+    def stable_code(self) -> str:
+        if self.code:
+            return self.code
+        if not self.ran:
+            return f"{self.check}.not_checked"
+        return f"{self.check}.{'ok' if self.ok else 'failed'}"
+
+
+class Trust(StrEnum):
+    """How far a verdict lets a reader trust what the credential says."""
+
+    KNOWN_ISSUER = "known_issuer"
+    UNKNOWN_ISSUER = "unknown_issuer"
+    INVALID = "invalid"
+    NOT_CHECKABLE = "not_checkable"
 
 
 class ProofRole(StrEnum):
@@ -157,12 +201,22 @@ class ProofReport:
 
 @dataclass(frozen=True, slots=True)
 class VerificationResult:
-    """The verdict: verified only when every check but issuer_known passed."""
+    """The verdict: verified only when every check but issuer_known passed. `trust` tells a
+    known issuer from a self-declared one; `summary` is what the credential claims (None when
+    it could not be read), `issuer_name` the name this portal knows the issuer by (None when it
+    does not), `key_fingerprint` the SHA-256 of the signing key as its DID document writes it."""
 
     verified: bool
     checks: tuple[Check, ...]
     errors: tuple[str, ...]
     warnings: tuple[str, ...]
+    # None when whoever built the result did not say (credentials.standards.proof_sets):
+    # trust_level() then derives it from the verdict and the issuer_known check.
+    trust: Trust | None = None
+    summary: credential_summary.Summary | None = None
+    issuer_name: str | None = None
+    key_fingerprint: str | None = None
+    source: str = "json"
     # Each proof, when the credential carries more than one (a proof set or chain).
     proofs: tuple[ProofReport, ...] = ()
 
@@ -173,21 +227,74 @@ class VerificationResult:
                 return check
         raise KeyError(name)
 
+    def trust_level(self) -> Trust:
+        """How far to trust what the credential says."""
+        if self.trust is not None:
+            return self.trust
+        if not self.verified:
+            return Trust.INVALID
+        known = next((c for c in self.checks if c.check == CheckName.ISSUER_KNOWN), None)
+        return Trust.KNOWN_ISSUER if known is not None and known.ok else Trust.UNKNOWN_ISSUER
+
+    def first_failure(self) -> Check | None:
+        """The check that failed first (the cause), None when none did."""
+        for check in self.checks:
+            if check.ran and not check.ok and check.check != CheckName.ISSUER_KNOWN:
+                return check
+        return None
+
     def as_dict(self) -> dict[str, Any]:
-        """Return the JSON shape {verified, checks: [{check, ok, detail}], errors, warnings},
-        with `proofs` added for a credential that carries more than one."""
+        """Return the JSON shape {verified, checks: [{check, ok, detail, code, outcome}], errors,
+        warnings}, with trust, summary, key_fingerprint and error_code (the first failure's
+        code) added, and `proofs` for a credential that carries more than one."""
+        failure = self.first_failure()
         shape: dict[str, Any] = {
             "verified": self.verified,
+            "trust": str(self.trust_level()),
+            "summary": self._summary_dict(),
+            "key_fingerprint": self.key_fingerprint,
+            "source": self.source,
             "checks": [
-                {"check": str(check.check), "ok": check.ok, "detail": check.detail}
+                {
+                    "check": str(check.check),
+                    "ok": check.ok,
+                    "detail": check.detail,
+                    "code": check.stable_code,
+                    "outcome": check.outcome,
+                    "params": dict(check.params),
+                }
                 for check in self.checks
             ],
             "errors": list(self.errors),
+            "error_code": failure.stable_code if failure is not None else None,
             "warnings": list(self.warnings),
         }
         if self.proofs:
             shape["proofs"] = [proof.as_dict() for proof in self.proofs]
         return shape
+
+    def _summary_dict(self) -> dict[str, Any] | None:
+        summary = self.summary
+        if summary is None:
+            return None
+        ects = summary.ects
+        return {
+            "format": summary.format,
+            "holder": summary.holder_name or None,
+            "title": summary.title or None,
+            "issuer": {
+                "id": summary.issuer_id or None,
+                "name": self.issuer_name or summary.issuer_name or None,
+                "declared_name": summary.issuer_name or None,
+                "confirmed": self.trust_level() is Trust.KNOWN_ISSUER,
+            },
+            "awarded": summary.awarded_on.isoformat() if summary.awarded_on else None,
+            "ects": (int(ects) if ects == ects.to_integral_value() else float(ects))
+            if ects is not None
+            else None,
+            "eqf": summary.eqf_number,
+            "grade": summary.grade or None,
+        }
 
 
 @dataclass(slots=True)
@@ -257,12 +364,10 @@ class _Documents:
             document = self._resolver.resolve(did)
         except ResolutionError as exc:
             return exc
-        except Exception as exc:
+        except Exception:
             # The resolver is injected; anything it raises means "could not resolve", not a crash.
             logger.exception("DID resolver failed unexpectedly for %s", did)
-            return ResolutionError(
-                ResolutionFailure.CONNECTION_FAILED, f"{type(exc).__name__}: {exc}"
-            )
+            return ResolutionError(ResolutionFailure.CONNECTION_FAILED, "the DID resolver failed")
         if not isinstance(document, Mapping):
             return ResolutionError(
                 ResolutionFailure.NOT_JSON, f"the DID document of {did} is not a JSON object"
@@ -287,6 +392,10 @@ class _Run:
     warnings: list[str] = field(default_factory=list)
     status_lists: dict[str, CheckedStatusList | str] = field(default_factory=dict)
     status_list_memo: StatusListMemo | None = None
+    source: str = "json"
+    is_edc: bool = False
+    issuer_name: str | None = None
+    key_fingerprint: str | None = None
 
 
 def verify_credential(
@@ -351,13 +460,38 @@ def verify_credential(
     known = run.checks[-1]
     if known.ran and not known.ok:
         warnings.append(known.detail)
+    if run.is_edc:
+        trust = Trust.NOT_CHECKABLE
+    elif not verified:
+        trust = Trust.INVALID
+    else:
+        trust = Trust.KNOWN_ISSUER if known.ok else Trust.UNKNOWN_ISSUER
     return VerificationResult(
         verified=verified,
         checks=tuple(run.checks),
         errors=tuple(errors),
         warnings=tuple(warnings),
+        trust=trust,
+        summary=_summary_of(run.document),
+        issuer_name=run.issuer_name if trust is Trust.KNOWN_ISSUER else None,
+        key_fingerprint=run.key_fingerprint if verified else None,
+        source=run.source,
         proofs=run.proofs,
     )
+
+
+def _summary_of(document: Mapping[str, Any] | None) -> credential_summary.Summary | None:
+    """What the credential claims, None when it is not readable as a credential."""
+    if document is None:
+        return None
+    try:
+        return credential_summary.summarise(document)
+    except credential_summary.NotACredential:
+        return None
+    except Exception:
+        # A summary is a courtesy to the reader; a document it cannot read is not a crash.
+        logger.exception("credential summary failed unexpectedly")
+        return None
 
 
 def _run_step(
@@ -372,56 +506,149 @@ def _run_step(
     # Name the earliest failure, the cause, rather than the check that merely did not run.
     for needed in reversed(chain):
         if needed not in passed:
-            return Check(name, False, NOT_CHECKED + _WHY_NOT_CHECKED[needed], ran=False)
+            why = _EDC_NOT_CHECKED if run.is_edc else _WHY_NOT_CHECKED[needed]
+            return Check(
+                name,
+                False,
+                NOT_CHECKED + why,
+                ran=False,
+                code=f"{name}.not_checked",
+                params={"because": str(CheckName.DATA_MODEL if run.is_edc else needed)},
+            )
     try:
         return step(run)
     except Exception:
         # Every known bad input has a named failure; this net keeps an unforeseen one a failed
         # check (and a logged bug) rather than a server error on the public verification page.
         logger.exception("verification check %s failed unexpectedly", name)
-        return Check(name, False, "This check could not be completed because of an internal error")
+        return Check(
+            name,
+            False,
+            "This check could not be completed because of an internal error",
+            code=f"{name}.internal_error",
+        )
+
+
+_EDC_NOT_CHECKED: Final = "this verifier cannot check the seal of a European Digital Credential"
 
 
 # ---------------------------------------------------------------- json
 
 
 def _check_json(run: _Run, raw: Any, *, max_bytes: int, max_depth: int) -> Check:
-    """Parse raw into run.document: well-formed, within max_bytes and max_depth, one object."""
+    """Parse raw into run.document: well-formed, within max_bytes and max_depth, one object.
+    A baked badge image (PNG or SVG) is read for the credential it carries."""
     name = CheckName.JSON
     if isinstance(raw, Mapping):
         try:
             raw = json.dumps(raw, ensure_ascii=False, allow_nan=False)
         except RecursionError:
-            return Check(name, False, _too_deep(max_depth))
-        except (TypeError, ValueError) as exc:
-            return Check(name, False, f"The document is not JSON data: {exc}")
+            return _too_deep(max_depth)
+        except (TypeError, ValueError):
+            return Check(name, False, "The document is not JSON data", code="json.not_json")
     elif not isinstance(raw, bytes | bytearray | memoryview | str):
-        return Check(name, False, "The document is not JSON data")
+        return Check(name, False, "The document is not JSON data", code="json.not_json")
+    try:
+        raw, run.source = credential_payload(raw)
+    except badge_images.BadgeImageError:
+        return Check(
+            name,
+            False,
+            "This image carries no credential this verifier can read (an Open Badges 3.0 "
+            "badge image has the signed credential baked into it)",
+            code="json.image_without_credential",
+        )
     try:
         document = strict_json.load_object(raw, max_bytes=max_bytes, max_depth=max_depth)
     except strict_json.JsonRefused as exc:
         match exc.problem:
             case strict_json.Problem.TOO_LARGE:
-                return Check(name, False, _too_large(max_bytes))
+                return _too_large(max_bytes)
             case strict_json.Problem.TOO_DEEP:
-                return Check(name, False, _too_deep(max_depth))
+                return _too_deep(max_depth)
             case strict_json.Problem.NOT_OBJECT:
-                return Check(name, False, "The document is JSON but not a JSON object")
+                return Check(
+                    name,
+                    False,
+                    "The document is JSON but not a JSON object",
+                    code="json.not_object",
+                )
+            case strict_json.Problem.NOT_TEXT:
+                return Check(
+                    name,
+                    False,
+                    "The document is not text: a credential is a JSON file or a badge image "
+                    "(PNG or SVG) that carries one",
+                    code="json.not_text",
+                )
+            case _ if not (raw.strip() if isinstance(raw, str) else bytes(raw).strip()):
+                return Check(name, False, "The document is empty", code="json.empty")
             case _:
-                return Check(name, False, f"The document is not valid JSON: {exc}")
+                # strict_json's sentences are its own, never the json module's.
+                return Check(
+                    name,
+                    False,
+                    f"The document is not valid JSON: {exc}",
+                    code="json.not_json",
+                    params={"problem": str(exc)},
+                )
     run.document = document
     size = len(raw) if not isinstance(raw, str) else len(raw.encode("utf-8"))
-    return Check(name, True, f"Well-formed JSON ({size} bytes)")
+    if credential_summary.is_edc(document):
+        run.is_edc = True
+    if run.source != "json":
+        return Check(
+            name,
+            True,
+            f"Credential read from a {run.source.upper()} badge image ({size} bytes of JSON)",
+            code=f"json.ok_{run.source}",
+            params={"size": str(size)},
+        )
+    return Check(
+        name, True, f"Well-formed JSON ({size} bytes)", code="json.ok", params={"size": str(size)}
+    )
 
 
-def _too_large(max_bytes: int) -> str:
-    """Return the detail for a document over the size cap."""
-    return f"The document is too large (over {max_bytes // 1024} KiB)"
+def credential_payload(raw: bytes | bytearray | memoryview | str) -> tuple[bytes | str, str]:
+    """The credential text carried by raw and where it was found: ("…", "json") for JSON itself,
+    "png" or "svg" for a baked badge image, unbaked within badge_images' work budgets (images up
+    to badge_images.MAX_IMAGE_BYTES). Raises badge_images.BadgeImageError for an image that
+    carries none. Every door that takes a credential (/verify, the API, the command, the
+    wallet's import) reads its input through this."""
+    if isinstance(raw, str):
+        # A pasted SVG is text; nothing else that starts with "<" is a credential.
+        if raw.lstrip().startswith("<"):
+            raw = raw.encode("utf-8")
+        else:
+            return raw, "json"
+    data = bytes(raw)
+    if badge_images.is_png(data):
+        return badge_images.unbake(data), "png"
+    if badge_images.is_svg(data):
+        return badge_images.unbake(data), "svg"
+    return data, "json"
 
 
-def _too_deep(max_depth: int) -> str:
-    """Return the detail for a document nested past the depth cap."""
-    return f"The document is too deeply nested (more than {max_depth} levels)"
+def _too_large(max_bytes: int) -> Check:
+    """Return the check for a document over the size cap."""
+    return Check(
+        CheckName.JSON,
+        False,
+        f"The document is too large (over {max_bytes // 1024} KiB)",
+        code="json.too_large",
+        params={"limit": str(max_bytes // 1024)},
+    )
+
+
+def _too_deep(max_depth: int) -> Check:
+    """Return the check for a document nested past the depth cap."""
+    return Check(
+        CheckName.JSON,
+        False,
+        f"The document is too deeply nested (more than {max_depth} levels)",
+        code="json.too_deep",
+        params={"limit": str(max_depth)},
+    )
 
 
 # ---------------------------------------------------------------- data model
@@ -430,10 +657,29 @@ def _too_deep(max_depth: int) -> str:
 def _check_data_model(run: _Run) -> Check:
     """Check the VC 2.0 data model: context, type, issuer, subject, dates and a proof."""
     assert run.document is not None  # the json check passed
+    if run.is_edc:
+        return Check(
+            CheckName.DATA_MODEL,
+            False,
+            "This is a European Digital Credential (EDC): this verifier cannot check its seal; "
+            "the European Commission's Europass verifier can",
+            code="data_model.edc",
+        )
     run.facts = _read_facts(run.document)
     if run.facts.problems:
-        return Check(CheckName.DATA_MODEL, False, "; ".join(run.facts.problems))
-    return Check(CheckName.DATA_MODEL, True, "A W3C Verifiable Credential (data model 2.0)")
+        return Check(
+            CheckName.DATA_MODEL,
+            False,
+            "; ".join(run.facts.problems),
+            code="data_model.invalid",
+            params={"problems": "; ".join(run.facts.problems)},
+        )
+    return Check(
+        CheckName.DATA_MODEL,
+        True,
+        "A W3C Verifiable Credential (data model 2.0)",
+        code="data_model.ok",
+    )
 
 
 def _read_facts(document: Mapping[str, Any]) -> _Facts:
@@ -459,8 +705,10 @@ def _read_facts(document: Mapping[str, Any]) -> _Facts:
         value = document[name]
         try:
             moment = parse_date_time_stamp(value)
-        except ValueError as exc:
-            problems.append(f"{name} is not a valid date and time with a time zone: {exc}")
+        except ValueError:
+            problems.append(
+                f"{name} is not a valid date and time with a time zone (like 2024-01-31T12:00:00Z)"
+            )
             continue
         if name == "validFrom":
             facts.valid_from, facts.valid_from_text = moment, value
@@ -468,6 +716,8 @@ def _read_facts(document: Mapping[str, Any]) -> _Facts:
             facts.valid_until, facts.valid_until_text = moment, value
     if document.get("proof") in (None, [], {}):
         problems.append("The credential is not signed (it has no proof)")
+    # The issuer refuses to sign the same problems (credentials.standards.signing.Signer).
+    problems.extend(problem.message for problem in data_model.problems(document))
     return facts
 
 
@@ -537,17 +787,31 @@ def _check_contexts(run: _Run) -> Check:
     bundled = bundled_index()
     unknown = list(dict.fromkeys(url for url in urls if url not in bundled))
     if malformed:
-        return Check(CheckName.CONTEXTS, False, f"Malformed @context entry {malformed[0]}")
+        return Check(
+            CheckName.CONTEXTS,
+            False,
+            f"Malformed @context entry {malformed[0]}",
+            code="contexts.malformed",
+            params={"entry": malformed[0]},
+        )
     if unknown:
         noun = "context" if len(unknown) == 1 else "contexts"
         return Check(
             CheckName.CONTEXTS,
             False,
             f"Unknown {noun} {', '.join(unknown)} (this verifier never fetches contexts)",
+            code="contexts.unknown",
+            params={"contexts": ", ".join(unknown)},
         )
     count = len(set(urls))
     noun = "context" if count == 1 else "contexts"
-    return Check(CheckName.CONTEXTS, True, f"Uses {count} {noun}, all bundled with this verifier")
+    return Check(
+        CheckName.CONTEXTS,
+        True,
+        f"Uses {count} {noun}, all bundled with this verifier",
+        code="contexts.ok",
+        params={"count": str(count)},
+    )
 
 
 def _collect_context_urls(element: Any, urls: list[str], malformed: list[str]) -> None:
@@ -585,12 +849,20 @@ def _check_proof(run: _Run) -> Check:
         return _check_proof_set(run)
     result, key_error = _verify_signature(run.document, run.documents)
     if not result.verified:
-        return Check(CheckName.PROOF, False, _describe_proof_failure(result, key_error))
+        return Check(
+            CheckName.PROOF,
+            False,
+            _describe_proof_failure(result, key_error),
+            code=f"proof.{str(result.failure).replace('-', '_')}",
+            params={"key": str(result.verification_method or "")},
+        )
     run.verification_method = result.verification_method
     return Check(
         CheckName.PROOF,
         True,
         f"Valid {CRYPTOSUITE} signature by key {result.verification_method}",
+        code="proof.ok",
+        params={"key": str(result.verification_method)},
     )
 
 
@@ -658,35 +930,73 @@ def _describe_proof_failure(result: ProofVerification, key_error: ResolutionErro
             return f"Unsupported cryptosuite {found}; expected {CRYPTOSUITE}"
         case Failure.WRONG_PROOF_PURPOSE:
             return f"The proof is not an assertion by the issuer ({detail})"
-        case Failure.MALFORMED_PROOF | Failure.MALFORMED_PROOF_VALUE:
-            return f"The proof is malformed: {detail}"
+        case Failure.MALFORMED_PROOF:
+            return "The proof is malformed: it lacks a field or has one of the wrong kind"
+        case Failure.MALFORMED_PROOF_VALUE:
+            return "The proof is malformed: its proofValue is not a signature in multibase"
         case Failure.CONTEXT_MISMATCH:
             return "The proof's @context does not match the credential's"
         case Failure.KEY_NOT_RESOLVED:
-            reason = key_error.message if key_error is not None else detail
+            reason = key_error.message if key_error is not None else "its DID could not be resolved"
             return f"The signing key {result.verification_method} could not be found: {reason}"
         case Failure.BAD_SIGNATURE:
             return (
                 "The signature does not match: the credential was changed after it was signed, "
                 "or it was signed with another key"
             )
+        case Failure.INVALID_JSON_LD | Failure.MALFORMED_DOCUMENT:
+            # pyld's and Python's own words (a JSON-LD syntax error, a KeyError) go to the log.
+            logger.info("proof not checkable (%s): %s", result.failure, detail)
+            return (
+                "The credential is not valid JSON-LD (its @context or a term in it is malformed), "
+                "so its signature cannot be checked"
+            )
         case _:
+            # The canonicaliser's other refusals (budgets, undefined terms, relative IRIs) are
+            # sentences of its own.
             return f"The credential cannot be checked ({result.failure}): {detail}"
 
 
 def _check_issuer_key(run: _Run) -> Check:
     """Check the signing key may assert for its DID (assertionMethod) and that DID is the issuer."""
     if run.proofs:
-        return issuer_proof_check(run.proofs, run.facts.issuer)
+        check = issuer_proof_check(run.proofs, run.facts.issuer)
+        issuer_proof = next(
+            (
+                p
+                for p in run.proofs
+                if p.valid and p.role == ProofRole.ISSUER and p.verification_method
+            ),
+            None,
+        )
+        if check.ok and issuer_proof is not None:
+            run.key_fingerprint = _fingerprint(str(issuer_proof.verification_method), run.documents)
+        return check
     assert run.verification_method is not None  # the proof check passed
     problem = _issuer_key_problem(run.verification_method, run.facts.issuer, run.documents)
     if problem is not None:
-        return Check(CheckName.ISSUER_KEY, False, problem)
+        return Check(CheckName.ISSUER_KEY, False, problem, code="issuer_key.not_the_issuers")
+    run.key_fingerprint = _fingerprint(run.verification_method, run.documents)
     return Check(
         CheckName.ISSUER_KEY,
         True,
         f"Signed by {run.facts.issuer} with key {run.verification_method}",
+        code="issuer_key.ok",
+        params={"issuer": str(run.facts.issuer), "key": run.verification_method},
     )
+
+
+def _fingerprint(method_id: str, documents: _Documents) -> str | None:
+    """The SHA-256 of the key's publicKeyMultibase, as institutions.selectors.key_fingerprint
+    shows it on institution pages, so a person can compare the two by eye."""
+    try:
+        method = find_verification_method(documents.resolve(did_of(method_id)), method_id)
+    except ResolutionError:
+        return None
+    multibase = method.get("publicKeyMultibase")
+    if not isinstance(multibase, str):
+        return None
+    return hashlib.sha256(multibase.encode()).hexdigest()
 
 
 def issuer_proof_check(proofs: tuple[ProofReport, ...], issuer: str | None) -> Check:
@@ -762,14 +1072,27 @@ def _issuer_key_problem(method_id: str, issuer: str | None, documents: _Document
 
 def _check_validity(run: _Run) -> Check:
     """Check validFrom ≤ now < validUntil, allowing max_clock_skew either way."""
-    problem = _validity_problem(run.facts, run.now, run.max_clock_skew)
-    if problem is not None:
-        return Check(CheckName.VALIDITY, False, problem)
     facts = run.facts
+    problem = _validity_problem(facts, run.now, run.max_clock_skew)
+    if problem is not None:
+        expired = problem.startswith("Expired")
+        return Check(
+            CheckName.VALIDITY,
+            False,
+            problem,
+            code="validity.expired" if expired else "validity.not_yet_valid",
+            params={"date": facts.valid_until_text if expired else facts.valid_from_text},
+        )
     start = f"Valid from {facts.valid_from_text}" if facts.valid_from else "Valid"
     end = f"until {facts.valid_until_text}" if facts.valid_until else "no expiry date"
     joiner = " " if facts.valid_until else ", "
-    return Check(CheckName.VALIDITY, True, start + joiner + end)
+    return Check(
+        CheckName.VALIDITY,
+        True,
+        start + joiner + end,
+        code="validity.ok",
+        params={"from": facts.valid_from_text, "until": facts.valid_until_text},
+    )
 
 
 def _validity_problem(facts: _Facts, now: datetime, skew: timedelta) -> str | None:
@@ -790,12 +1113,13 @@ def _check_status(run: _Run) -> Check:
     status = run.document.get("credentialStatus")
     entries = _as_list(status)
     if not entries:
-        return Check(CheckName.STATUS, True, "No status list")
+        return Check(CheckName.STATUS, True, "No status list", code="status.none")
     if len(entries) > MAX_STATUS_ENTRIES:
         return Check(
             CheckName.STATUS,
             False,
             f"The credential has {len(entries)} status entries; at most {MAX_STATUS_ENTRIES} are checked",
+            code="status.too_many_entries",
         )
     problems: list[str] = []
     findings: list[str] = []
@@ -806,10 +1130,23 @@ def _check_status(run: _Run) -> Check:
         elif outcome.finding is not None:
             findings.append(outcome.finding)
     if problems:
-        return Check(CheckName.STATUS, False, "; ".join(dict.fromkeys(problems)))
+        unique = list(dict.fromkeys(problems))
+        if "Revoked by the issuer" in unique:
+            code = "status.revoked"
+        elif "Suspended by the issuer" in unique:
+            code = "status.suspended"
+        else:
+            code = "status.unreadable"
+        return Check(CheckName.STATUS, False, "; ".join(unique), code=code)
     if not findings:
-        return Check(CheckName.STATUS, True, "No revocation or suspension list")
-    return Check(CheckName.STATUS, True, ", ".join(findings).capitalize())
+        return Check(CheckName.STATUS, True, "No revocation or suspension list", code="status.none")
+    return Check(
+        CheckName.STATUS,
+        True,
+        ", ".join(findings).capitalize(),
+        code="status.ok",
+        params={"findings": ",".join(findings)},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -897,10 +1234,12 @@ def _fetch_verified_status_list(run: _Run, url: str) -> CheckedStatusList | str:
     """Return the list credential at url if issuer, proof, key and dates hold, else why not."""
     try:
         list_credential = run.fetch_status_list(url)
-    except Exception as exc:
+    except ResolutionError as exc:
+        return f"The status list {url} could not be fetched: {exc.message}"
+    except Exception:
         # The fetcher is injected (HTTP, database, cache); any failure means "unreachable".
-        reason = exc.message if isinstance(exc, ResolutionError) else f"{type(exc).__name__}: {exc}"
-        return f"The status list {url} could not be fetched: {reason}"
+        logger.exception("status list fetch failed unexpectedly for %s", url)
+        return f"The status list {url} could not be fetched: the server could not be reached"
     if not isinstance(list_credential, Mapping):
         return f"The status list {url} is not a JSON object"
     if list_credential.get("id") != url:
@@ -933,11 +1272,20 @@ def _check_issuer_known(run: _Run) -> Check:
     assert issuer is not None  # the data model check passed
     name = run.issuer_directory(issuer)
     if name:
-        return Check(CheckName.ISSUER_KNOWN, True, f"Known issuer: {name}")
+        run.issuer_name = str(name)
+        return Check(
+            CheckName.ISSUER_KNOWN,
+            True,
+            f"Known issuer: {name}",
+            code="issuer_known.ok",
+            params={"name": str(name)},
+        )
     return Check(
         CheckName.ISSUER_KNOWN,
         False,
         f"The issuer {issuer} is not an institution or partner known to this portal",
+        code="issuer_known.unknown",
+        params={"issuer": issuer},
     )
 
 

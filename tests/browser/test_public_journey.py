@@ -62,11 +62,15 @@ def test_a_visitor_searches_compares_and_verifies(
     page.goto(f"{live_server.url}/verify")
     page.get_by_label("or upload the credential file").set_input_files(str(upload))
     page.get_by_role("button", name="Verify").click()
-    expect(page.get_by_role("heading", name="Verified")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Verified: issued by University of Aldermoor")
+    ).to_be_visible()
     shot(page, f"{size}-05-verified")
 
     page.goto(live_server.url + credential.get_absolute_url())
-    expect(page.get_by_role("heading", name="Authentic and valid")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Verified: issued by University of Aldermoor")
+    ).to_be_visible()
     shot(page, f"{size}-06-shared-credential")
 
 

@@ -180,7 +180,10 @@ def test_a_bulk_suspend_that_includes_a_strict_credential_changes_nothing_and_sa
         {
             "credentials": [str(earlier.public_id), str(strict.public_id)],
             "action": "suspend",
+            "confirm_step": "1",
+            "reason_code": "other",
             "reason": "Exam board review",
+            "confirm": "on",
         },
         follow=True,
     )

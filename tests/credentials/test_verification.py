@@ -229,8 +229,33 @@ def test_a_credential_signed_by_its_did_key_issuer_verifies_with_every_check_nam
 def test_the_result_converts_to_exactly_the_published_json_shape():
     issuer = did_key_issuer()
     as_dict = verify(issuer.sign(credential(issuer.did))).as_dict()
-    assert set(as_dict) == {"verified", "checks", "errors", "warnings"}
-    assert [set(check) for check in as_dict["checks"]] == [{"check", "ok", "detail"}] * 8
+    assert set(as_dict) == {
+        "verified",
+        "trust",
+        "summary",
+        "key_fingerprint",
+        "source",
+        "checks",
+        "errors",
+        "error_code",
+        "warnings",
+    }
+    assert [set(check) for check in as_dict["checks"]] == [
+        {"check", "ok", "detail", "code", "outcome", "params"}
+    ] * 8
+    assert as_dict["trust"] == "unknown_issuer"
+    assert as_dict["error_code"] is None
+    assert set(as_dict["summary"]) == {
+        "format",
+        "holder",
+        "title",
+        "issuer",
+        "awarded",
+        "ects",
+        "eqf",
+        "grade",
+    }
+    assert as_dict["summary"]["issuer"]["confirmed"] is False
     assert [check["check"] for check in as_dict["checks"]] == CHECK_NAMES
     assert json.loads(json.dumps(as_dict)) == as_dict
     assert as_dict["errors"] == []
@@ -291,8 +316,8 @@ def test_a_naive_now_is_a_programming_error():
     ("raw", "detail"),
     [
         ("{", "The document is not valid JSON"),
-        ("", "The document is not valid JSON"),
-        (b"\xff\xfe{}", "not UTF-8"),
+        ("", "The document is empty"),
+        (b"\xff\xfe{}", "The document is not text"),
         ('{"a": NaN}', "NaN is not a JSON value"),
         ('{"a": 1, "a": 2}', "the key 'a' appears twice"),
         ("[1, 2]", "not a JSON object"),
@@ -470,9 +495,12 @@ def test_a_tampered_credential_fails_the_proof_check_and_later_checks_are_not_ru
     signed["name"] = "Data Literacz"
     result = verify(signed)
     assert assert_fails_only_at(result, "proof").startswith("The signature does not match")
-    for name in ("issuer_key", "status"):
+    # Dates and the issuer's name are the credential's own words: no tick without a signature.
+    for name in ("issuer_key", "validity", "status", "issuer_known"):
         assert outcome(result, name) == (False, "not checked: the signature is not valid")
-    assert result.check("validity").ok
+        assert result.check(name).outcome == "not_checked"
+    assert result.trust == "invalid"
+    assert result.as_dict()["error_code"] == "proof.bad_signature"
 
 
 def test_a_credential_signed_with_a_key_other_than_the_one_it_names_fails_the_proof_check():
@@ -544,7 +572,8 @@ def test_a_resolver_that_crashes_fails_the_proof_check_instead_of_raising():
     detail = assert_fails_only_at(
         verify(issuer.sign(credential(issuer.did)), resolver=BrokenResolver()), "proof"
     )
-    assert "RuntimeError: boom" in detail
+    assert detail.endswith("could not be found: the DID resolver failed")
+    assert "boom" not in detail
 
 
 def test_a_verification_method_that_is_not_a_did_fails_the_proof_check():
@@ -702,7 +731,9 @@ def test_a_status_list_fetcher_that_crashes_fails_the_status_check(web_issuer):
         raise OSError("disk on fire")
 
     result = verify_with_lists(web_issuer, with_status(web_issuer.did, revocation_entry()), crash)
-    assert "could not be fetched: OSError: disk on fire" in assert_fails_only_at(result, "status")
+    detail = assert_fails_only_at(result, "status")
+    assert detail.endswith("could not be fetched: the server could not be reached")
+    assert "OSError" not in detail
 
 
 def test_a_status_list_with_a_bad_signature_fails_the_status_check(web_issuer):

@@ -58,7 +58,14 @@ def test_the_verifier_knows_an_agreed_partners_credentials(interop_free_partner_
     )
     result = verifier.verify(document)
     known = next(check for check in result["checks"] if check["check"] == "issuer_known")
-    assert known == {"check": "issuer_known", "ok": True, "detail": "Known issuer: University B"}
+    assert (known["ok"], known["detail"]) == (True, "Known issuer: University B")
+    assert result["trust"] == "known_issuer"
+    assert result["summary"]["issuer"] == {
+        "id": did,
+        "name": "University B",
+        "declared_name": result["summary"]["issuer"]["declared_name"],
+        "confirmed": True,
+    }
 
 
 @pytest.fixture

@@ -90,7 +90,7 @@ def test_the_shared_page_shows_the_credential_verified_live(client):
     link = shared_link()
     page = client.get(link.get_absolute_url())
     assert page.status_code == 200
-    assert "Authentic and valid" in page.text
+    assert "Verified: issued by" in page.text
     assert link.credential.version.title in page.text
     link.refresh_from_db()
     assert link.view_count == 1

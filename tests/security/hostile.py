@@ -6,14 +6,11 @@ prove a refused input stored nothing.
 
 import json
 import logging
-import secrets
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
 from django.db.models import Model
 from django.test import Client
 from hypothesis import HealthCheck, settings
@@ -132,23 +129,10 @@ def json_body(response: Any) -> Any:
 
 def signed_exchange_post(sender: Any, receiver: Any, name: str, body: bytes) -> Any:
     """POSTs body to the receiver's exchange endpoint `name`, signed with the sender's active
-    key, as a partner node would."""
-    from exchange import http_signatures as hs
-    from institutions.selectors import active_signing_key
+    key as a partner node would, through a client that answers errors as production does."""
+    from tests.exchange.partners import send
 
-    path = f"/exchange/v1/{receiver.slug}/{name}"
-    key = active_signing_key(institution=sender)
-    message = hs.Message(
-        method="POST",
-        target_uri=django_settings.MESHE_BASE_URL + path,
-        headers={"Content-Type": "application/json"},
-        body=body,
+    response, _request = send(
+        quiet_client(), sender=sender, slug=receiver.slug, name=name, body=body
     )
-    added = hs.sign_request(
-        message,
-        private_key=key.private_key,
-        key_id=key.verification_method,
-        created=int(time.time()),
-        nonce=secrets.token_urlsafe(16),
-    )
-    return quiet_client().post(path, data=body, content_type="application/json", headers=added)
+    return response

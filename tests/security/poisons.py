@@ -3,8 +3,44 @@ scoped contexts make canonicalisation costly, each under the verifiers' size cap
 the refusal each must get (issue 18)."""
 
 import copy
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from credentials.standards import canonical_templates
+from tests.security import hostile
+
+CPU_BUDGET = 1.0  # seconds of process CPU per request (issue 18)
+
+
+def within_cpu_budget[T](call: Callable[[], T]) -> T:
+    """Call it and fail the test if it took CPU_BUDGET or more of this process's CPU: the test
+    client runs the view in this process, so the figure is the request's own work."""
+    started = time.process_time()
+    result = call()
+    spent = time.process_time() - started
+    assert spent < CPU_BUDGET, f"the call took {spent:.2f} s of CPU"
+    return result
+
+
+# Autouse where imported: every request starts with empty rate limits and no known shapes,
+# so that the general path is measured, and nothing may log an error.
+@pytest.fixture(autouse=True)
+def fresh_rate_limits_and_shapes() -> Iterator[None]:
+    cache.clear()
+    canonical_templates.SHAPES.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    with hostile.nothing_logged_at_error(caplog):
+        yield
+
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

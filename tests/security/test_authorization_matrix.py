@@ -309,6 +309,12 @@ DOORS: dict[str, Entry] = {
         public_id="credential",
         action="action",
     ),
+    "credentials:staff_api_detail": entry(
+        get(staff(VIEWER, 200)), slug="a", public_id="api_credential"
+    ),
+    "credentials:api_status_change": entry(
+        post(staff(ISSUER, 302)), slug="a", public_id="api_credential", action="action"
+    ),
     # api: tokens only ---------------------------------------------------------------------------
     "api:openapi": entry(get(everyone(200))),
     "api:credentials": entry(get(NO_TOKEN), post(NO_TOKEN)),
@@ -499,6 +505,17 @@ def _build_world() -> World:
     token, token_text = institution_services.api_token_create(
         actor=a_admin, institution=uni_a, name="SIS", scopes=list(ApiScope.values)
     )
+    api_credential = credential_services.api_credential_sign(
+        token=token,
+        credential={
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "issuer": uni_a.did,
+            "credentialSubject": {"id": "did:example:matrix"},
+        },
+        credential_id="",
+        with_status=True,
+    )
     a_to_b: Partner = partner_row(uni_a, uni_b)
     partner_row(uni_b, uni_a)
     delivery = deliveries.delivery_create(
@@ -537,6 +554,7 @@ def _build_world() -> World:
         api_token=str(token.public_id),
         token_text=token_text,
         other_credential=str(other_credential.public_id),
+        api_credential=str(api_credential.public_id),
         invitation=str(InvitationFactory(institution=uni_a).public_id),
         share_link=str(link.public_id),
         share_slug=link.slug,

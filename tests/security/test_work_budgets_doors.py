@@ -9,15 +9,12 @@ process, so the figure is the work of the request, whatever else the machine is 
 
 import base64
 import json
-import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.core.cache import cache
 
-from credentials.standards import canonical_templates, jose, oid4vci, signing
+from credentials.standards import jose, oid4vci, signing
 from exchange import catalogue_feed
 from exchange.models import Delivery, IncomingCredential, Partner
 from institutions.models import AuditEvent
@@ -26,34 +23,17 @@ from tests.exchange.partners import issue as partner_issue
 from tests.exchange.partners import two_partners
 from tests.factories import issue
 from tests.security import hostile
-from tests.security.poisons import POISONS, poisoned
+from tests.security.poisons import (  # noqa: F401 (autouse fixtures)
+    POISONS,
+    fresh_rate_limits_and_shapes,
+    no_errors_logged,
+    poisoned,
+    within_cpu_budget,
+)
 
 pytestmark = pytest.mark.django_db
 
-CPU_BUDGET = 1.0  # seconds of process CPU per request (issue 18)
 EXCHANGE_ROWS = (IncomingCredential, Delivery, Partner, AuditEvent)
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits_and_shapes() -> Iterator[None]:
-    cache.clear()
-    canonical_templates.SHAPES.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    with hostile.nothing_logged_at_error(caplog):
-        yield
-
-
-def within_cpu_budget[T](call: Callable[[], T]) -> T:
-    started = time.process_time()
-    result = call()
-    spent = time.process_time() - started
-    assert spent < CPU_BUDGET, f"the call took {spent:.2f} s of CPU"
-    return result
 
 
 # Presentations ------------------------------------------------------------------------------

@@ -8,41 +8,31 @@ this process, so the figure is the work of the request, whatever else the machin
 
 import functools
 import json
-import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.core.cache import cache
 from django.urls import reverse
 
 from credentials.models import IssuedCredential
-from credentials.standards import canonical_templates, proof_sets, signing
+from credentials.standards import proof_sets, signing
 from institutions.models import AuditEvent
 from learners.models import ImportedCredential
 from tests.credentials.proofs import presentation
 from tests.factories import InstitutionFactory, UserFactory, issue, make_token
 from tests.security import hostile
-from tests.security.poisons import OB3, POISONS, V2, clique, poisoned
+from tests.security.poisons import (  # noqa: F401 (autouse fixtures)
+    OB3,
+    POISONS,
+    V2,
+    clique,
+    fresh_rate_limits_and_shapes,
+    no_errors_logged,
+    poisoned,
+    within_cpu_budget,
+)
 
 pytestmark = pytest.mark.django_db
-
-CPU_BUDGET = 1.0  # seconds of process CPU per request (issue 18)
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits_and_shapes() -> Iterator[None]:
-    cache.clear()
-    canonical_templates.SHAPES.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    with hostile.nothing_logged_at_error(caplog):
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -71,14 +61,6 @@ def template() -> dict[str, Any]:
 def signed_document() -> dict[str, Any]:
     """A real credential of this node, with its proof (the key resolves locally)."""
     return json.loads(issue().document)
-
-
-def within_cpu_budget[T](request: Callable[[], T]) -> T:
-    started = time.process_time()
-    result = request()
-    spent = time.process_time() - started
-    assert spent < CPU_BUDGET, f"the request took {spent:.2f} s of CPU"
-    return result
 
 
 def proof_detail(result: dict[str, Any]) -> str:
