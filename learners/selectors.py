@@ -82,7 +82,7 @@ class WalletCard:
     def status_label(self) -> str:
         if self.status == WalletStatus.VALID and not self.issuer_confirmed:
             # Not the green "Valid" of a credential this portal can vouch for.
-            return str(_("Valid signature, issuer not confirmed"))
+            return str(_("Signature valid, issuer not confirmed"))
         return str(self.status.label)
 
     @property

@@ -160,7 +160,8 @@ def test_a_learner_keeps_shares_imports_exports_and_leaves(
     expect(page.get_by_text("Issued to one of your verified e-mail addresses.")).to_be_visible()
     expect(
         page.get_by_text(
-            "The issuer calls itself Université d'Exemple; this portal cannot confirm it."
+            "The issuer calls itself Université d'Exemple; this portal cannot confirm it.",
+            exact=True,
         )
     ).to_be_visible()
     page.screenshot(path=shots / "09-imported.png", full_page=True)

@@ -88,7 +88,8 @@ def test_the_wallet_counts_what_is_the_learners_and_valid_and_says_what_it_leave
     ).to_be_visible()
     expect(
         page.get_by_text(
-            "The issuer calls itself University of Aldermoor; this portal cannot confirm it."
+            "The issuer calls itself University of Aldermoor; this portal cannot confirm it.",
+            exact=True,
         )
     ).to_be_visible()
     assert overflow(page) <= 0

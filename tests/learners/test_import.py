@@ -46,12 +46,11 @@ def test_an_uploaded_ob3_credential_is_verified_and_kept_verbatim(logged_in):
     assert imported.eqf_level == "http://data.europa.eu/snb/eqf/7"
     assert "is in your wallet, and verified." in response.text
     assert "Imported" in response.text
-    # A did:key issuer can call itself anything: the name is shown as its own claim.
-    assert "Signature valid, issuer not confirmed" in response.text
-    assert "The issuer calls itself Université d&#x27;Exemple; this portal cannot confirm it." in (
+    # Its did:key issuer is a partner here: its name is the portal's, not only its own claim.
+    assert "Issued by Université d&#x27;Exemple, an institution this portal knows." in (
         response.text
     )
-    assert "Verified: issued by" not in response.text
+    assert "Signature valid, issuer not confirmed" not in response.text
     assert LearnerEvent.objects.filter(user=learner, action="imported").count() == 1
 
 

@@ -243,7 +243,7 @@ def test_an_unknown_issuers_name_is_shown_as_self_declared(logged_in, lea_with_e
     assert card is not None
     assert "calls itself University of Aldermoor" in card[1]
     # Not the green "Valid" of a credential the portal vouches for.
-    assert "Valid signature, issuer not confirmed" in card[1]
+    assert "Signature valid, issuer not confirmed" in card[1]
     assert "wallet-status-valid" not in card[1]
     assert "Not counted: from an issuer this portal does not know" in card[1]
 
@@ -257,6 +257,9 @@ def test_an_imported_credential_page_says_its_issuer_is_self_declared(logged_in)
     assert "The issuer calls itself Université d'Exemple; this portal cannot confirm it." in page
     assert "calls itself Université d'Exemple" in page
     assert "Not counted: from an issuer this portal does not know." in page
+    # A did:key issuer can call itself anything: never the "Verified" of a known issuer.
+    assert "Signature valid, issuer not confirmed" in page
+    assert "Verified: issued by" not in page
 
 
 def test_a_known_partners_import_carries_the_partners_name(logged_in):
