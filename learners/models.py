@@ -65,11 +65,26 @@ class ImportedCredential(models.Model):
         VC = "vc", _("Open Badges 3.0 / W3C Verifiable Credential")
         EDC = "edc", _("European Digital Credential")
 
+    class Holder(models.TextChoices):
+        """Whom the credential was issued to, as compared with its owner's account
+        (credentials.standards.credential_holder.HolderMatch)."""
+
+        ADDRESS = "address", _("Issued to you")
+        NAME = "name", _("Issued to you, matched by name")
+        OTHER = "other", _("Issued to another person")
+        UNKNOWN = "unknown", _("Holder not shown")
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="imported_credentials")
     format = models.CharField(max_length=3, choices=Format.choices)
     document = models.TextField()  # exactly as uploaded or pasted
     digest = models.CharField(max_length=64)  # SHA-256 of the document: one copy per wallet
+    # The credential's own id, when it states one: one copy per wallet, whatever its bytes.
+    credential_id = models.CharField(max_length=500, blank=True)
+    holder = models.CharField(
+        _("holder"), max_length=8, choices=Holder.choices, default=Holder.UNKNOWN
+    )
+    holder_name = models.CharField(_("holder's name"), max_length=300, blank=True)
     # What the cards show, read from the document when it was imported.
     title = models.CharField(_("title"), max_length=300)
     issuer_id = models.CharField(_("issuer identifier"), max_length=500, blank=True)
@@ -90,6 +105,11 @@ class ImportedCredential(models.Model):
         ordering = ("-created_at", "-pk")
         constraints = [
             models.UniqueConstraint(fields=["owner", "digest"], name="imported_once_per_wallet"),
+            models.UniqueConstraint(
+                fields=["owner", "credential_id"],
+                condition=~models.Q(credential_id=""),
+                name="imported_id_once_per_wallet",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -101,6 +121,11 @@ class ImportedCredential(models.Model):
     @property
     def verified(self) -> bool:
         return bool(self.verification and self.verification.get("verified"))
+
+    @property
+    def holder_is_owner(self) -> bool:
+        """Whether the credential shows it was issued to the wallet's owner."""
+        return self.holder in {self.Holder.ADDRESS, self.Holder.NAME}
 
     @property
     def checkable(self) -> bool:

@@ -4,14 +4,18 @@ credential, share link or import is a 404, never a 403 that would confirm it exi
 import functools
 import json
 import operator
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet, TextChoices
 from django.db.models.fields.json import KeyTextTransform
@@ -24,6 +28,8 @@ from accounts.models import User
 from credentials.catalogue.explanations import concept_label, number_text
 from credentials.content_language import in_active_language
 from credentials.issuing import selectors as credential_selectors
+from credentials.issuing import verifier
+from credentials.issuing.services import claim_token_hash
 from credentials.models import CredentialStatus, IssuedCredential
 from credentials.standards import credential_summary, pathways
 from credentials.standards.did_resolution import url_to_did_web
@@ -36,6 +42,15 @@ class WalletStatus(TextChoices):
     REVOKED = "revoked", _("Revoked")
     EXPIRED = "expired", _("Expired")
     UNVERIFIED = "unverified", _("Not verified")
+
+
+class NotCounted(TextChoices):
+    """Why a credential in the wallet is left out of its totals and pathways."""
+
+    NOT_VALID = "not_valid", _("revoked, suspended, expired or not verified")
+    OTHER_PERSON = "other_person", _("issued to another person")
+    UNKNOWN_HOLDER = "unknown_holder", _("not shown to be issued to you")
+    UNKNOWN_ISSUER = "unknown_issuer", _("from an issuer this portal does not know")
 
 
 class WalletSort(TextChoices):
@@ -57,10 +72,32 @@ class WalletCard:
     eqf_label: str
     status: WalletStatus
     checkable: bool = True  # False for an import whose seal this portal cannot check
+    # Whether this portal vouches for the issuer's name (issued here, or signed by an issuer it
+    # knows); otherwise the name is only what the credential calls its issuer.
+    issuer_confirmed: bool = True
+    not_counted: NotCounted | None = None  # None: it counts toward totals and pathways
+    holder: str = ""  # for an import: ImportedCredential.Holder
 
     @property
     def status_label(self) -> str:
+        if self.status == WalletStatus.VALID and not self.issuer_confirmed:
+            # Not the green "Valid" of a credential this portal can vouch for.
+            return str(_("Signature valid, issuer not confirmed"))
         return str(self.status.label)
+
+    @property
+    def status_class(self) -> str:
+        if self.status == WalletStatus.VALID and not self.issuer_confirmed:
+            return "unconfirmed"
+        return str(self.status)
+
+    @property
+    def counted(self) -> bool:
+        return self.not_counted is None
+
+    @property
+    def not_counted_label(self) -> str:
+        return str(self.not_counted.label) if self.not_counted else ""
 
     @property
     def url(self) -> str:
@@ -85,7 +122,8 @@ class WalletView:
 
     cards: list[WalletCard]
     total: int  # credentials in the wallet, whatever the filter
-    valid_ects: Decimal  # ECTS of the valid credentials shown, on every page
+    # ECTS of the credentials shown that count (see counts_toward_totals), on every page.
+    valid_ects: Decimal
     page: Page[WalletCard]
 
     @property
@@ -96,6 +134,16 @@ class WalletView:
     def valid_ects_text(self) -> str:
         return number_text(self.valid_ects) or "0"
 
+    @property
+    def counted(self) -> int:
+        return sum(1 for card in self.cards if card.counted)
+
+    @property
+    def not_counted(self) -> list[tuple[NotCounted, int]]:
+        """(reason, how many) of the credentials shown that do not count, in a fixed order."""
+        found = Counter(card.not_counted for card in self.cards if card.not_counted)
+        return [(reason, found[reason]) for reason in NotCounted if found[reason]]
+
 
 @dataclass(frozen=True, slots=True)
 class Wallet:
@@ -105,9 +153,23 @@ class Wallet:
 
     @property
     def institutions(self) -> list[tuple[str, str]]:
-        """(key, name) of every issuer in the wallet, by name."""
-        names = {card.institution_key: card.institution_name for card in self.cards}
-        return sorted(names.items(), key=lambda item: item[1].casefold())
+        """(key, label) of every issuer in the wallet, one per identity (its DID), by name. A
+        name only the credential gives is marked self-declared, and told apart by its
+        identifier when two issuers call themselves the same."""
+        names: dict[str, tuple[str, bool]] = {}
+        for card in self.cards:
+            if card.issuer_confirmed or card.institution_key not in names:
+                names[card.institution_key] = (card.institution_name, card.issuer_confirmed)
+        labels = {}
+        for key, (name, confirmed) in names.items():
+            labels[key] = (
+                name if confirmed else _("%(name)s (self-declared)") % {"name": name or key}
+            )
+        uses = Counter(labels.values())
+        for key, label in labels.items():
+            if uses[label] > 1 and not names[key][1]:
+                labels[key] = f"{label} · {key[-12:]}"
+        return sorted(labels.items(), key=lambda item: item[1].casefold())
 
     def view(
         self,
@@ -234,37 +296,166 @@ def wallet(*, user: User, now: datetime | None = None) -> Wallet:
                 issued_at=issued_at,
                 ects=version_ects,
                 eqf_label=eqf_label,
-                status=_issued_wallet_status(credential_status, valid_until, now=now),
+                status=(status := _issued_wallet_status(credential_status, valid_until, now=now)),
+                not_counted=counts_toward_totals(
+                    status=status, holder_is_owner=True, holder="", issuer_confirmed=True
+                ),
             )
         )
-    cards += [_imported_card(imported, now=now) for imported in wallet_imports(user=user)]
+    imports = list(wallet_imports(user=user))
+    known = issuer_names_known_to_portal(imported.issuer_id for imported in imports)
+    cards += [_imported_card(imported, now=now, known=known) for imported in imports]
     return Wallet(cards=cards)
 
 
 def _valid_ects(cards: Iterable[WalletCard]) -> Decimal:
-    return sum(
-        (card.ects for card in cards if card.ects is not None and card.status == "valid"),
-        Decimal(0),
+    return sum((card.ects for card in cards if card.ects is not None and card.counted), Decimal(0))
+
+
+def issuer_names_known_to_portal(issuer_ids: Iterable[str]) -> dict[str, str]:
+    """{issuer id: name} for the issuers this portal knows: institutions of this node and
+    partners both sides confirmed, by the verifier's own directory (its "Known issuer" check),
+    asked once per issuer and now, not when the credential was imported. The one place the
+    wallet decides "known issuer": swap it for the verifier's trust level when that is data."""
+    directory = verifier.node_dependencies()["issuer_directory"]
+    known = {}
+    for issuer_id in set(issuer_ids):
+        name = directory(issuer_id) if issuer_id.startswith("did:") else None
+        if name:
+            known[issuer_id] = str(name)
+    return known
+
+
+def _signature_holds(verification: dict[str, Any] | None) -> bool:
+    """Whether the verifier found the signature valid and made with the issuer's key, which is
+    what lets the issuer's identifier, and so its name, be trusted."""
+    checks = {check["check"]: check["ok"] for check in (verification or {}).get("checks", [])}
+    return bool(checks.get("proof") and checks.get("issuer_key"))
+
+
+def counts_toward_totals(
+    *, status: WalletStatus, holder_is_owner: bool, holder: str, issuer_confirmed: bool
+) -> NotCounted | None:
+    """Why a credential is left out of the wallet's totals and pathways, or None when it counts:
+    it must be valid, the learner's, and from an issuer this portal knows. The one rule both
+    the totals and the pathways use."""
+    if status != WalletStatus.VALID:
+        return NotCounted.NOT_VALID
+    if not holder_is_owner:
+        if holder == ImportedCredential.Holder.OTHER:
+            return NotCounted.OTHER_PERSON
+        return NotCounted.UNKNOWN_HOLDER
+    if not issuer_confirmed:
+        return NotCounted.UNKNOWN_ISSUER
+    return None
+
+
+def _import_standing(
+    imported: ImportedCredential, *, now: datetime, known: dict[str, str]
+) -> tuple[WalletStatus, str | None, NotCounted | None]:
+    """(status, the name this portal knows its issuer by or None, why it does not count)."""
+    status = imported_status(imported, now=now)
+    known_name = known.get(imported.issuer_id) if _signature_holds(imported.verification) else None
+    return (
+        status,
+        known_name,
+        counts_toward_totals(
+            status=status,
+            holder_is_owner=imported.holder_is_owner,
+            holder=imported.holder,
+            issuer_confirmed=known_name is not None,
+        ),
     )
 
 
-def _imported_card(imported: ImportedCredential, *, now: datetime) -> WalletCard:
+def _imported_card(
+    imported: ImportedCredential, *, now: datetime, known: dict[str, str]
+) -> WalletCard:
+    status, known_name, not_counted = _import_standing(imported, now=now, known=known)
     return WalletCard(
         imported=True,
         public_id=imported.public_id,
         title=imported.title,
         institution_key=imported.issuer_id or imported.issuer_name,
-        institution_name=imported.issuer_name or imported.issuer_id,
+        institution_name=known_name or imported.issuer_name or imported.issuer_id,
         issued_at=imported.issued_at,
         ects=imported.ects,
         eqf_label=concept_label(imported.eqf_level),
-        status=imported_status(imported, now=now),
+        status=status,
         checkable=imported.checkable,
+        issuer_confirmed=known_name is not None,
+        not_counted=not_counted,
+        holder=imported.holder,
     )
+
+
+def imported_standing(
+    imported: ImportedCredential, *, now: datetime | None = None
+) -> tuple[WalletStatus, str | None, NotCounted | None]:
+    """For one import's page: its status, the name this portal knows its issuer by (None:
+    the name is self-declared), and why it does not count toward totals, if it does not."""
+    now = now or timezone.now()
+    known = issuer_names_known_to_portal([imported.issuer_id])
+    return _import_standing(imported, now=now, known=known)
 
 
 def wallet_credential_url(public_id: UUID) -> str:
     return reverse("learners:credential", kwargs={"public_id": public_id})
+
+
+# Claim links --------------------------------------------------------------------------------
+
+
+class ClaimState(StrEnum):
+    OPEN = "open"
+    EXPIRED = "expired"
+    USED = "used"
+    UNKNOWN = "unknown"  # replaced by a newer link, or never sent
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLink:
+    """What a claim link may say to whoever opens it: the credential and its institution (the
+    link is the learner's, mailed to them), and whether it can still be used; never who used it."""
+
+    state: ClaimState
+    title: str = ""
+    institution: str = ""
+    credential: IssuedCredential | None = None
+
+    def claimed_by(self, user: User | AnonymousUser) -> bool:
+        """Whether `user` is the learner whose wallet the credential is in."""
+        return (
+            self.credential is not None
+            and user.is_authenticated
+            and self.credential.holder_id == user.pk
+        )
+
+
+def claim_link(*, token: str, now: datetime | None = None) -> ClaimLink:
+    """The credential behind a claim link and the link's state; UNKNOWN (naming nothing) for a
+    link replaced by a newer one or never sent."""
+    now = now or timezone.now()
+    credential = (
+        IssuedCredential.objects.select_related("institution", "version")
+        .defer("document")
+        .filter(claim_token_hash=claim_token_hash(token))
+        .first()
+    )
+    if credential is None:
+        return ClaimLink(state=ClaimState.UNKNOWN)
+    if credential.claim_expires_at is None:
+        state = ClaimState.USED
+    elif credential.claim_expires_at <= now:
+        state = ClaimState.EXPIRED
+    else:
+        state = ClaimState.OPEN
+    return ClaimLink(
+        state=state,
+        title=credential.version.localized_title,
+        institution=credential.institution.name,
+        credential=credential,
+    )
 
 
 # One credential, its links and imports ---------------------------------------------------------
@@ -398,8 +589,9 @@ def imported_holdings(
     *, user_id: int | None = None, mentioning: Sequence[str] = (), now: datetime
 ) -> list[tuple[int, pathways.Holding]]:
     """(owner id, holding) per import that names its specification, toward pathways: one
-    user's imports, or everyone's that mention one of the URLs. Valid when the verifier said
-    so and it has not expired since (the wallet's rule). Answers credentials.hooks."""
+    user's imports, or everyone's that mention one of the URLs. Valid when it counts toward
+    the wallet's totals (counts_toward_totals: valid, the learner's, from an issuer this portal
+    knows). Answers credentials.hooks."""
     imports = ImportedCredential.objects.all()
     if user_id is not None:
         imports = imports.filter(owner_id=user_id)
@@ -410,16 +602,32 @@ def imported_holdings(
         )
     else:
         return []
+    rows = list(
+        imports.only(
+            "owner_id",
+            "document",
+            "verification",
+            "valid_until",
+            "ects",
+            "issuer_id",
+            "holder",
+            "format",
+        )
+    )
+    known = issuer_names_known_to_portal(imported.issuer_id for imported in rows)
     found = []
-    for imported in imports.only("owner_id", "document", "verification", "valid_until", "ects"):
+    for imported in rows:
         try:
             key = credential_summary.achievement_id(credential_summary.parse(imported.document))
         except credential_summary.NotACredential:
             continue
         if not key or key.startswith("local:"):
             continue
-        valid = imported.verified and (imported.valid_until is None or imported.valid_until > now)
+        _status, _name, not_counted = _import_standing(imported, now=now, known=known)
         found.append(
-            (imported.owner_id, pathways.Holding(key=key, ects=imported.ects, valid=valid))
+            (
+                imported.owner_id,
+                pathways.Holding(key=key, ects=imported.ects, valid=not_counted is None),
+            )
         )
     return found

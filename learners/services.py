@@ -6,6 +6,7 @@ credentials services, which log what concerns its life as a CredentialEvent."""
 
 import hashlib
 import secrets
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,8 +14,9 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -23,12 +25,12 @@ from credentials.issuing import services as credential_services
 from credentials.issuing import verifier
 from credentials.issuing.services import claim_token_hash
 from credentials.models import IssuedCredential
-from credentials.standards import badge_images, credential_summary
+from credentials.standards import badge_images, credential_holder, credential_summary
 from credentials.standards.verification import DEFAULT_MAX_BYTES, credential_payload
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
 from learners import data_export, selectors
-from learners.exceptions import ClaimError, WalletError
+from learners.exceptions import AlreadyInWallet, ClaimError, WalletError
 from learners.models import ImportedCredential, LearnerEvent, PublicProfile, ShareLink
 
 
@@ -63,15 +65,20 @@ def credentials_attach(*, user: User) -> int:
 @transaction.atomic
 def credential_claim(*, token: str, user: User) -> IssuedCredential:
     """Uses a claim link: the credential joins the user's wallet when one of the user's
-    verified addresses is the one it was issued to. Raises ClaimError otherwise."""
+    verified addresses is the one it was issued to. Idempotent for the learner who used it.
+    Raises ClaimError otherwise."""
     credential = (
         IssuedCredential.objects.select_for_update()
         .filter(claim_token_hash=claim_token_hash(token))
         .first()
     )
     if credential is None:
-        raise ClaimError(_("This link has already been used or was replaced by a newer one."))
-    if credential.claim_expires_at is None or credential.claim_expires_at <= timezone.now():
+        raise ClaimError(_("This link does not work: it was replaced by a newer one."))
+    if credential.claim_expires_at is None:
+        if credential.holder_id == user.pk:
+            return credential  # spent by this learner already: nothing to do
+        raise ClaimError(_("This link has already been used: the credential was claimed."))
+    if credential.claim_expires_at <= timezone.now():
         raise ClaimError(
             _(
                 "This link has expired. Ask the institution for a new one, or sign up with the address it was sent to."
@@ -169,10 +176,48 @@ def _verification_refusal(result: dict[str, Any]) -> str | None:
     return None
 
 
+def _holder_match(*, user: User, holder: credential_holder.Holder) -> credential_holder.HolderMatch:
+    return credential_holder.match(holder, addresses=_verified_addresses(user), names=[user.name])
+
+
+def _issued_here_id(credential_id: str) -> uuid.UUID | None:
+    """The public id of a credential this portal issues as `urn:uuid:<public id>`."""
+    if not credential_id.startswith("urn:uuid:"):
+        return None
+    try:
+        return uuid.UUID(credential_id.removeprefix("urn:uuid:"))
+    except ValueError:
+        return None
+
+
+def _already_held(*, user: User, credential_id: str, digest: str) -> None:
+    """Raises AlreadyInWallet, with its page, for a credential the wallet holds: issued here
+    or imported with the same id, or imported byte for byte when it states no id."""
+    issued_here = _issued_here_id(credential_id)
+    if issued_here is not None:
+        issued = IssuedCredential.objects.filter(holder=user, public_id=issued_here).first()
+        if issued is not None:
+            raise AlreadyInWallet(
+                _("This credential is already in your wallet: it was issued to you here."),
+                url=selectors.wallet_credential_url(issued.public_id),
+            )
+    same = Q(digest=digest) | Q(credential_id=credential_id) if credential_id else Q(digest=digest)
+    kept = ImportedCredential.objects.filter(same, owner=user).first()
+    if kept is not None:
+        raise AlreadyInWallet(
+            _("This credential is already in your wallet, imported on %(date)s.")
+            % {"date": date_format(timezone.localtime(kept.created_at), "DATE_FORMAT")},
+            url=kept.get_absolute_url(),
+        )
+
+
 def credential_import(*, user: User, raw: bytes | str) -> ImportedCredential:
     """Keeps a credential from elsewhere, verbatim, with the verdict of the same verifier as
-    /verify (an EDC is kept unverified: its seal cannot be checked here). Raises WalletError,
-    having written nothing, for input that is too large, not a credential, or already kept.
+    /verify (an EDC is kept unverified: its seal cannot be checked here) and whom it was
+    issued to. Raises WalletError, having written nothing, for input that is too large or not
+    a credential, for a credential issued to an e-mail address that is none of the learner's
+    verified ones (another person's), and AlreadyInWallet for one the wallet holds already
+    (same id, or the same bytes when it states no id).
 
     The verifier may fetch the issuer's DID document, so it runs before the transaction.
     A baked badge image (PNG or SVG, Open Badges 3.0) is read for the credential it carries."""
@@ -197,11 +242,28 @@ def credential_import(*, user: User, raw: bytes | str) -> ImportedCredential:
     except UnicodeDecodeError:
         raise WalletError(_("This file is not text: a credential is a JSON file.")) from None
     try:
-        summary = credential_summary.summarise(credential_summary.parse(text))
+        document = credential_summary.parse(text)
+        summary = credential_summary.summarise(document)
     except credential_summary.NotACredential as exc:
         raise WalletError(
             _("This is not a credential we can read (%(problem)s).") % {"problem": exc}
         ) from None
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    stated_id = document.get("id")
+    credential_id = stated_id.strip()[:500] if isinstance(stated_id, str) else ""
+    _already_held(user=user, credential_id=credential_id, digest=digest)
+    holder = credential_holder.holder_of(document)
+    matched = _holder_match(user=user, holder=holder)
+    if matched is credential_holder.HolderMatch.OTHER:
+        # Kept, it would be someone else's record in this wallet; the learner whose address
+        # it is only needs to verify that address first.
+        raise WalletError(
+            _(
+                "This credential was issued to another person: the e-mail address it names is "
+                "none of the verified addresses of your account. If it is yours, add and verify "
+                "the address it was sent to in your account, then import it again."
+            )
+        )
     verification = None
     if summary.format == "vc":
         verification = verifier.verify(text)
@@ -210,10 +272,8 @@ def credential_import(*, user: User, raw: bytes | str) -> ImportedCredential:
             raise WalletError(
                 _("This is not a credential we can read: %(problem)s") % {"problem": refusal}
             )
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     with transaction.atomic():
-        if ImportedCredential.objects.filter(owner=user, digest=digest).exists():
-            raise WalletError(_("This credential is already in your wallet."))
+        _already_held(user=user, credential_id=credential_id, digest=digest)
         try:
             with transaction.atomic():
                 imported = ImportedCredential.objects.create(
@@ -221,6 +281,9 @@ def credential_import(*, user: User, raw: bytes | str) -> ImportedCredential:
                     format=summary.format,
                     document=text,
                     digest=digest,
+                    credential_id=credential_id,
+                    holder=matched.value,
+                    holder_name=holder.name,
                     title=summary.title or _("Untitled credential"),
                     issuer_id=summary.issuer_id[:500],
                     issuer_name=summary.issuer_name,
@@ -232,7 +295,7 @@ def credential_import(*, user: User, raw: bytes | str) -> ImportedCredential:
                     verified_at=timezone.now() if verification is not None else None,
                 )
         except IntegrityError:
-            # The same document, imported at the same moment from another tab.
+            # The same credential, imported at the same moment from another tab.
             raise WalletError(_("This credential is already in your wallet.")) from None
         LearnerEvent.objects.create(
             user=user, action=LearnerEvent.Action.IMPORTED, subject=str(imported.public_id)
@@ -240,8 +303,31 @@ def credential_import(*, user: User, raw: bytes | str) -> ImportedCredential:
     return imported
 
 
+@transaction.atomic
+def imported_holders_match(*, user: User) -> int:
+    """Compares the holder of each of the user's imports with their verified addresses and
+    name as they are now (an address verified since makes a credential theirs; one removed,
+    another person's); returns how many changed. Idempotent."""
+    changed = 0
+    addresses, names = _verified_addresses(user), [user.name]
+    for imported in ImportedCredential.objects.filter(owner=user).only("document", "holder"):
+        try:
+            document = credential_summary.parse(imported.document)
+        except credential_summary.NotACredential:
+            continue
+        matched = credential_holder.match(
+            credential_holder.holder_of(document), addresses=addresses, names=names
+        )
+        if matched.value != imported.holder:
+            changed += ImportedCredential.objects.filter(pk=imported.pk).update(
+                holder=matched.value
+            )
+    return changed
+
+
 def imported_credential_reverify(*, user: User, imported: ImportedCredential) -> ImportedCredential:
-    """Checks an import again now (status lists change) and keeps the new verdict. Raises
+    """Checks an import again now (status lists change), and whom it was issued to against the
+    learner's verified addresses and name as they are now, and keeps both. Raises
     WalletError for one whose seal cannot be checked here. Verifies outside the transaction."""
     if imported.owner_id != user.pk:
         raise WalletError(_("This credential is not in your wallet."))
@@ -249,14 +335,21 @@ def imported_credential_reverify(*, user: User, imported: ImportedCredential) ->
         raise WalletError(_("This credential's seal cannot be checked here; nothing was changed."))
     verification = verifier.verify(imported.document)
     now = timezone.now()
+    holder = imported.holder
+    try:
+        document = credential_summary.parse(imported.document)
+    except credential_summary.NotACredential:
+        pass
+    else:
+        holder = _holder_match(user=user, holder=credential_holder.holder_of(document)).value
     with transaction.atomic():
         ImportedCredential.objects.filter(pk=imported.pk).update(
-            verification=verification, verified_at=now
+            verification=verification, verified_at=now, holder=holder
         )
         LearnerEvent.objects.create(
             user=user, action=LearnerEvent.Action.REVERIFIED, subject=str(imported.public_id)
         )
-    imported.verification, imported.verified_at = verification, now
+    imported.verification, imported.verified_at, imported.holder = verification, now, holder
     return imported
 
 

@@ -11,8 +11,10 @@ from learners import services
 def attach_on_email_confirmed(
     sender: object, request: object, email_address: Any, **kwargs: Any
 ) -> None:
-    """Credentials issued to an address appear as soon as the address is verified."""
+    """Credentials issued to an address appear as soon as the address is verified, and imports
+    issued to it become the learner's own."""
     services.credentials_attach(user=email_address.user)
+    services.imported_holders_match(user=email_address.user)
 
 
 @receiver(user_logged_in)

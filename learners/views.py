@@ -14,12 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from accounts.models import User
 from credentials import documents, hooks
 from credentials.catalogue import explanations, pathway_selectors
 from credentials.issuing import selectors as credential_selectors
 from credentials.issuing import verifier
 from learners import forms, linkedin, selectors, services
-from learners.exceptions import ClaimError, WalletError
+from learners.exceptions import AlreadyInWallet, ClaimError, WalletError
 from learners.models import ShareLink
 from meshe import rate_limits
 
@@ -40,22 +41,37 @@ def wallet(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+# What the sign-in and sign-up pages reached from a claim link say (learners.templatetags).
+CLAIM_SESSION_KEY = "claim_pending"
+
+
 @rate_limits.limited("claim", key=rate_limits.user_or_ip)
 def claim(request: HttpRequest, token: str) -> HttpResponse:
-    """The e-mailed link: sign in (or up) first, then the credential joins the wallet."""
-    if not request.user.is_authenticated:
-        messages.info(
-            request,
-            _("Sign in, or create an account with the address the credential was sent to."),
-        )
+    """The e-mailed link: it names the credential and its institution, asks to sign in (or up)
+    first, then the credential joins the wallet. A used link says so, and only to the learner
+    who used it where the credential is."""
+    link = selectors.claim_link(token=token)
+    if link.state == selectors.ClaimState.OPEN and not request.user.is_authenticated:
+        request.session[CLAIM_SESSION_KEY] = {
+            "path": request.path,
+            "title": link.title,
+            "institution": link.institution,
+        }
         return redirect(reverse("account_login") + "?" + urlencode({"next": request.path}))
-    if request.method != "POST":
-        return render(request, "learners/claim.html")
+    if request.method != "POST" or link.state != selectors.ClaimState.OPEN:
+        in_wallet = (
+            selectors.wallet_credential_url(link.credential.public_id)
+            if link.credential is not None and link.claimed_by(request.user)
+            else None
+        )
+        return render(request, "learners/claim.html", {"link": link, "in_wallet": in_wallet})
+    assert isinstance(request.user, User)  # authenticated, above
     try:
         credential = services.credential_claim(token=token, user=request.user)
     except ClaimError as exc:
         messages.error(request, exc.message)
         return redirect("learners:wallet")
+    request.session.pop(CLAIM_SESSION_KEY, None)
     messages.success(
         request, _("%(title)s is in your wallet.") % {"title": credential.version.localized_title}
     )
@@ -202,17 +218,31 @@ def shared(request: HttpRequest, slug: str) -> HttpResponse:
 def import_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     posted = request.method == "POST"
     form = forms.ImportForm(request.POST if posted else None, request.FILES if posted else None)
+    already_at = None
     if posted and form.is_valid():
         try:
             imported = services.credential_import(user=request.user, raw=form.raw())
+        except AlreadyInWallet as exc:
+            form.add_error(None, exc.message)
+            already_at = exc.url
         except WalletError as exc:
             form.add_error(None, exc.message)
         else:
+            _status, _issuer, not_counted = selectors.imported_standing(imported)
             if not imported.checkable:
                 messages.warning(
                     request,
                     _("%(title)s is in your wallet, unverified: its seal cannot be checked here.")
                     % {"title": imported.title},
+                )
+            elif imported.verified and not_counted is not None:
+                messages.warning(
+                    request,
+                    _(
+                        "%(title)s is in your wallet and its signature is valid, but it is not "
+                        "counted in your totals: %(reason)s."
+                    )
+                    % {"title": imported.title, "reason": not_counted.label},
                 )
             elif imported.verified:
                 messages.success(
@@ -227,19 +257,25 @@ def import_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 )
             return redirect(imported)
     return render(
-        request, "learners/import.html", {"form": form}, status=400 if form.errors else 200
+        request,
+        "learners/import.html",
+        {"form": form, "already_at": already_at},
+        status=400 if form.errors else 200,
     )
 
 
 @login_required
 def imported_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     imported = selectors.imported_credential(user=request.user, public_id=public_id)
+    status, known_issuer_name, not_counted = selectors.imported_standing(imported)
     return render(
         request,
         "learners/imported.html",
         {
             "imported": imported,
-            "status": selectors.imported_status(imported, now=timezone.now()),
+            "status": status,
+            "known_issuer_name": known_issuer_name,
+            "not_counted": not_counted,
             "verification": verifier.labelled(imported.verification),
             "eqf_label": explanations.concept_label(imported.eqf_level),
             "ects": explanations.number_text(imported.ects),

@@ -35,6 +35,7 @@ GUIDE = [
     GuidePage("micro-credentials-and-degrees", _("Micro-credentials and degrees")),
     GuidePage("reading-a-micro-credential", _("How to read one")),
     GuidePage("stacking", _("Stacking toward a qualification")),
+    GuidePage("your-wallet", _("What your wallet counts")),
     GuidePage("recognition", _("Getting it recognised")),
     GuidePage("sharing-with-employers", _("Sharing with employers")),
     GuidePage("verification", _("How verification protects you")),

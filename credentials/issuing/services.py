@@ -643,10 +643,10 @@ def credentials_holder_attach(*, holder: User, addresses: Sequence[str]) -> int:
 
 @transaction.atomic
 def credential_claim_link_spend(*, credential: IssuedCredential) -> None:
-    """The credential's claim link stops working; the credential is refreshed. Idempotent."""
-    IssuedCredential.objects.filter(pk=credential.pk).update(
-        claim_token_hash="", claim_expires_at=None
-    )
+    """The credential's claim link stops working (no expiry: spent); the credential is
+    refreshed. Idempotent. The link's hash stays, so that the link can still say it was used
+    and where the credential went; a resent link replaces it."""
+    IssuedCredential.objects.filter(pk=credential.pk).update(claim_expires_at=None)
     credential.refresh_from_db()
 
 

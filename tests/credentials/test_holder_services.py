@@ -2,6 +2,7 @@
 attaching it to its learner, spending a claim link, showing its page, detaching it."""
 
 import pytest
+from django.utils import timezone
 
 from credentials.issuing import services
 from credentials.models import CredentialEvent, IssuedCredential
@@ -29,11 +30,14 @@ def test_attaching_gives_the_holder_credentials_issued_to_their_addresses_once()
     assert services.credentials_holder_attach(holder=ana, addresses=[]) == 0
 
 
-def test_spending_a_claim_link_clears_it_and_refreshes_the_credential():
+def test_spending_a_claim_link_ends_it_keeps_its_hash_and_refreshes_the_credential():
     credential = issue(MicroCredentialFactory())
-    IssuedCredential.objects.filter(pk=credential.pk).update(claim_token_hash="x")
+    IssuedCredential.objects.filter(pk=credential.pk).update(
+        claim_token_hash="x", claim_expires_at=timezone.now()
+    )
     services.credential_claim_link_spend(credential=credential)
-    assert (credential.claim_token_hash, credential.claim_expires_at) == ("", None)
+    # The hash stays so that the spent link can say it was used.
+    assert (credential.claim_token_hash, credential.claim_expires_at) == ("x", None)
 
 
 def test_showing_a_page_changes_it_once_and_only_for_its_holder():

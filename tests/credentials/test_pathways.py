@@ -20,7 +20,7 @@ from tests.factories import (
     a_pathway,
     imported_document,
 )
-from tests.learners.holding import ImportedCredentialFactory, held_credential
+from tests.learners.holding import ImportedCredentialFactory, held_credential, uni_x_is_a_partner
 
 A = Component(key="local:1", title="A", ects=Decimal("5"))
 B = Component(key="local:2", title="B", ects=Decimal("5"))
@@ -146,6 +146,7 @@ def completer(pathway: Pathway, parts: list):
     learner = UserFactory()
     for part in parts:
         held_credential(learner, part)
+    uni_x_is_a_partner()  # the import's issuer is one this portal knows: it counts
     ImportedCredentialFactory(owner=learner, document=imported_document(PARTNER))
     return learner
 

@@ -8,6 +8,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from credentials.standards import didkey, signing
+from credentials.standards.achievement import hash_email
+from exchange.models import Partner, PartnerStatus
+from tests.factories import InstitutionFactory
 
 
 def ob3_credential(issuer_did: str, **changes: Any) -> dict[str, Any]:
@@ -45,10 +48,66 @@ def ob3_credential(issuer_did: str, **changes: Any) -> dict[str, Any]:
     return document
 
 
-def signed_elsewhere(**changes: Any) -> str:
-    """A credential of a university that is not on this node, signed by a did:key issuer."""
-    key = Ed25519PrivateKey.generate()
-    document = ob3_credential(didkey.did_key_for(key.public_key()), **changes)
+SALT = "f3a1c9e2b7d4"
+
+
+def holder_identifiers(*, email: str | None = None, name: str | None = None) -> list[dict]:
+    """The subject's IdentityObjects as MESHE writes them: the address salted and hashed, the
+    name in clear."""
+    found: list[dict[str, Any]] = []
+    if email is not None:
+        found.append(
+            {
+                "type": "IdentityObject",
+                "identityHash": hash_email(email, SALT),
+                "identityType": "emailAddress",
+                "hashed": True,
+                "salt": SALT,
+            }
+        )
+    if name is not None:
+        found.append(
+            {
+                "type": "IdentityObject",
+                "identityHash": name,
+                "identityType": "name",
+                "hashed": False,
+            }
+        )
+    return found
+
+
+def issuer_did(key: Ed25519PrivateKey) -> str:
+    return didkey.did_key_for(key.public_key())
+
+
+def known_partner(key: Ed25519PrivateKey, name: str = "Université d'Exemple") -> Partner:
+    """Makes the did:key issuer of `key` a partner both sides confirmed: an issuer this
+    portal knows."""
+    return Partner.objects.create(
+        institution=InstitutionFactory(),
+        base_url="https://uni-x.example",
+        did=issuer_did(key),
+        name=name,
+        status=PartnerStatus.CONFIRMED,
+    )
+
+
+def signed_elsewhere(
+    *,
+    key: Ed25519PrivateKey | None = None,
+    holder_email: str | None = None,
+    holder_name: str | None = None,
+    **changes: Any,
+) -> str:
+    """A credential of a university that is not on this node, signed by a did:key issuer (a
+    fresh one unless `key` is given), issued to whom `holder_email`/`holder_name` say (to
+    nobody named when neither is given)."""
+    key = key or Ed25519PrivateKey.generate()
+    document = ob3_credential(issuer_did(key), **changes)
+    identifiers = holder_identifiers(email=holder_email, name=holder_name)
+    if identifiers:
+        document["credentialSubject"]["identifier"] = identifiers
     signed = signing.sign_document(
         document,
         private_key=key,

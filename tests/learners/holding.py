@@ -11,9 +11,10 @@ from django.core import mail
 from accounts.models import User
 from credentials.issuing import services as credential_services
 from credentials.models import IssuedCredential
+from exchange.models import Partner, PartnerStatus
 from learners import services as learner_services
 from learners.models import ImportedCredential
-from tests.factories import UserFactory, issue
+from tests.factories import InstitutionFactory, MicroCredentialFactory, UserFactory, issue
 from tests.mail import claim_token
 
 
@@ -41,10 +42,37 @@ class ImportedCredentialFactory(factory.django.DjangoModelFactory[ImportedCreden
     issued_at = datetime(2024, 3, 1, tzinfo=UTC)
     ects = Decimal("3")
     eqf_level = "http://data.europa.eu/snb/eqf/7"
+    holder = ImportedCredential.Holder.ADDRESS
     verification = factory.LazyFunction(
-        lambda: {"verified": True, "checks": [], "errors": [], "warnings": []}
+        lambda: {
+            "verified": True,
+            "checks": [
+                {"check": "proof", "ok": True, "detail": ""},
+                {"check": "issuer_key", "ok": True, "detail": ""},
+            ],
+            "errors": [],
+            "warnings": [],
+        }
     )
     verified_at = datetime(2024, 3, 2, tzinfo=UTC)
+
+
+UNI_X = "did:web:uni-x.example"
+
+
+def uni_x_is_a_partner(name: str = "Universidad de Ejemplo") -> Partner:
+    """Makes the factory's issuer (UNI_X) a partner both sides confirmed: one this portal knows.
+    Idempotent."""
+    known = Partner.objects.filter(did=UNI_X, status=PartnerStatus.CONFIRMED).first()
+    if known is not None:
+        return known
+    return Partner.objects.create(
+        institution=InstitutionFactory(),
+        base_url="https://uni-x.example",
+        did=UNI_X,
+        name=name,
+        status=PartnerStatus.CONFIRMED,
+    )
 
 
 def issued_with_link(**overrides) -> tuple[IssuedCredential, str]:
@@ -53,3 +81,29 @@ def issued_with_link(**overrides) -> tuple[IssuedCredential, str]:
     credential_services.holder_notify(credential_id=credential.pk)
     credential.refresh_from_db()
     return credential, claim_token(mail.outbox[-1])
+
+
+def everything_in_a_wallet(learner: User) -> None:
+    """Gives the learner 5 ECTS issued here and 3 imported from a partner (8 theirs, valid and
+    known), and keeps 4 from an issuer that only calls itself a university, 4 of another
+    person's and a revoked 2 (none counted)."""
+    held_credential(learner, MicroCredentialFactory(title="Statistics", ects=Decimal("5")))
+    revoked = held_credential(
+        learner, MicroCredentialFactory(title="Ethics of AI", ects=Decimal("2"))
+    )
+    credential_services.credential_revoke(credential=revoked, actor=None, reason="x")
+    uni_x_is_a_partner()
+    ImportedCredentialFactory(owner=learner, title="From the partner", ects=Decimal("3"))
+    ImportedCredentialFactory(
+        owner=learner,
+        title="From a self-declared university",
+        issuer_id="did:key:z6MkselfDeclared",
+        issuer_name="University of Aldermoor",
+        ects=Decimal("4"),
+    )
+    ImportedCredentialFactory(
+        owner=learner,
+        title="Nora's",
+        holder=ImportedCredential.Holder.OTHER,
+        ects=Decimal("4"),
+    )

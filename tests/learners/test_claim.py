@@ -1,3 +1,5 @@
+import html
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
@@ -118,3 +120,94 @@ def test_a_learner_never_sees_another_learners_credentials(logged_in):
     other = UserFactory(email="ben@example.eu")
     wallet = logged_in(other).get(reverse("learners:wallet"))
     assert "Data Literacy" not in wallet.text
+
+
+# The claim link names the credential, before and after signing in --------------------------
+
+
+def claim_url(token: str) -> str:
+    return reverse("learners:claim", kwargs={"token": token})
+
+
+def test_the_sign_in_and_sign_up_pages_reached_from_a_claim_link_name_the_credential(client):
+    credential, token = issued_with_link()
+    title, institution = credential.version.title, credential.institution.name
+    login = client.get(claim_url(token), follow=True)
+    assert login.redirect_chain[-1][0].startswith(reverse("account_login"))
+    text = html.unescape(login.text)
+    assert f"Sign in to add {title} from {institution} to your wallet." in text
+    signup = client.get(reverse("account_signup"), {"next": claim_url(token)})
+    assert f"Create your account to add {title} from {institution} to your wallet." in (
+        html.unescape(signup.text)
+    )
+    # A sign-in page leading elsewhere does not speak of it.
+    elsewhere = client.get(reverse("account_login"), {"next": "/wallet/"})
+    assert "to your wallet." not in html.unescape(elsewhere.text)
+
+
+def test_the_claim_page_names_the_credential_and_the_institution(logged_in):
+    credential, token = issued_with_link()
+    page = logged_in(UserFactory(email="ana@example.eu")).get(claim_url(token))
+    text = html.unescape(page.text)
+    assert (
+        f"<h1>Add {credential.version.title} from {credential.institution.name} to your wallet</h1>"
+        in text
+    )
+    assert "Add a credential to your wallet" not in text
+
+
+def test_a_used_link_shows_its_learner_where_the_credential_is(logged_in):
+    credential, token = issued_with_link()
+    ana = UserFactory(email="ana@example.eu")
+    client = logged_in(ana)
+    client.post(claim_url(token))
+    text = html.unescape(client.get(claim_url(token)).text)
+    assert "This link has already been used" in text
+    page = reverse("learners:credential", kwargs={"public_id": credential.public_id})
+    assert (
+        f'<a class="button" href="{page}">Open {credential.version.title} in your wallet</a>'
+        in (text)
+    )
+
+
+def test_a_used_link_tells_anyone_else_it_was_claimed_without_saying_by_whom(client, logged_in):
+    credential, token = issued_with_link(holder_name="Ana Kowalska")
+    client = logged_in(UserFactory(email="ana@example.eu"))
+    client.post(claim_url(token))
+    client.logout()
+    for visitor in (client, logged_in(UserFactory(email="ben@example.eu"))):
+        response = visitor.get(claim_url(token))
+        assert response.status_code == 200
+        text = html.unescape(response.text)
+        assert "This link has already been used" in text
+        assert f"{credential.version.title} from {credential.institution.name} was claimed" in text
+        assert "ana@example.eu" not in text
+        assert "Ana Kowalska" not in text
+        assert reverse("learners:credential", kwargs={"public_id": credential.public_id}) not in (
+            text
+        )
+        visitor.logout()
+
+
+def test_claiming_twice_is_nothing_for_the_learner_who_claimed():
+    credential, token = issued_with_link()
+    ana = UserFactory(email="ana@example.eu")
+    assert learner_services.credential_claim(token=token, user=ana) == credential
+    assert learner_services.credential_claim(token=token, user=ana) == credential
+
+
+@pytest.mark.date_sensitive
+def test_an_expired_link_names_the_credential_and_what_to_do(client):
+    credential, token = issued_with_link()
+    IssuedCredential.objects.filter(pk=credential.pk).update(claim_expires_at=timezone.now())
+    text = html.unescape(client.get(claim_url(token)).text)
+    assert "This link has expired" in text
+    assert credential.version.title in text
+
+
+def test_a_replaced_link_says_it_does_not_work_and_names_nothing(client):
+    credential, token = issued_with_link()
+    services.credential_resend_claim(credential=credential, actor=None)
+    text = html.unescape(client.get(claim_url(token)).text)
+    assert "This link does not work" in text
+    assert credential.version.title not in text

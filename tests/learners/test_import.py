@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -11,7 +12,7 @@ from learners import services as learner_services
 from learners.exceptions import WalletError
 from learners.models import ImportedCredential, LearnerEvent
 from tests.factories import UserFactory
-from tests.learners.elsewhere import EDC_DOCUMENT, signed_elsewhere, tampered
+from tests.learners.elsewhere import EDC_DOCUMENT, known_partner, signed_elsewhere, tampered
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,9 @@ IMPORT = reverse("learners:import")
 
 def test_an_uploaded_ob3_credential_is_verified_and_kept_verbatim(logged_in):
     learner = UserFactory()
-    document = signed_elsewhere()
+    key = Ed25519PrivateKey.generate()
+    known_partner(key)
+    document = signed_elsewhere(key=key, holder_email=learner.email)
     upload = SimpleUploadedFile("badge.json", document.encode(), "application/json")
     response = logged_in(learner).post(IMPORT, {"upload": upload}, follow=True)
     imported = ImportedCredential.objects.get(owner=learner)
@@ -43,12 +46,11 @@ def test_an_uploaded_ob3_credential_is_verified_and_kept_verbatim(logged_in):
     assert imported.eqf_level == "http://data.europa.eu/snb/eqf/7"
     assert "is in your wallet, and verified." in response.text
     assert "Imported" in response.text
-    # A did:key issuer can call itself anything: the name is shown as its own claim.
-    assert "Signature valid, issuer not confirmed" in response.text
-    assert "The issuer calls itself Université d&#x27;Exemple; this portal cannot confirm it." in (
+    # Its did:key issuer is a partner here: its name is the portal's, not only its own claim.
+    assert "Issued by Université d&#x27;Exemple, an institution this portal knows." in (
         response.text
     )
-    assert "Verified: issued by" not in response.text
+    assert "Signature valid, issuer not confirmed" not in response.text
     assert LearnerEvent.objects.filter(user=learner, action="imported").count() == 1
 
 

@@ -12,7 +12,7 @@ from credentials.issuing import services
 from credentials.models import IssuedCredential
 from learners import selectors
 from tests.factories import InstitutionFactory, MicroCredentialFactory, UserFactory
-from tests.learners.holding import ImportedCredentialFactory, held_credential
+from tests.learners.holding import ImportedCredentialFactory, held_credential, uni_x_is_a_partner
 from tests.learners.pages import card_titles
 
 pytestmark = pytest.mark.django_db
@@ -113,11 +113,15 @@ def test_totals_count_every_credential_and_the_ects_of_valid_ones_only(logged_in
     held_credential(learner, MicroCredentialFactory(ects=Decimal("2.5")))
     revoked = held_credential(learner, MicroCredentialFactory(ects=Decimal("10")))
     services.credential_revoke(credential=revoked, actor=None)
-    ImportedCredentialFactory(owner=learner, ects=Decimal("3"))  # verified: counts
+    uni_x_is_a_partner()
+    ImportedCredentialFactory(owner=learner, ects=Decimal("3"))  # verified, known: counts
     ImportedCredentialFactory(owner=learner, ects=Decimal("4"), verification=None)  # does not
     page = logged_in(learner).get(WALLET)
     assert "5 credentials" in page.text
-    assert "<strong>10.5 ECTS</strong> in valid credentials" in page.text
+    assert (
+        "<strong>10.5 ECTS</strong> in valid credentials from institutions this portal knows"
+        in (page.text)
+    )
 
 
 def test_imported_credentials_appear_clearly_marked(logged_in):
@@ -163,8 +167,9 @@ def test_the_wallet_loads_in_a_constant_number_of_queries(logged_in, django_asse
     with_five = _wallet_queries(client, learner, 5)
     with_fifty = _wallet_queries(client, learner, 50)
     assert with_five == with_fifty
-    # 5 for the cards, 3 for the pathways section (holdings issued, imported; components).
-    with django_assert_max_num_queries(8):
+    # 5 for the cards and 1 for their issuers (is did:web:uni-x.example a partner?), 4 for the
+    # pathways section (holdings issued, imported and their issuers; components).
+    with django_assert_max_num_queries(10):
         client.get(WALLET, {"status": "valid", "sort": "oldest"})
 
 

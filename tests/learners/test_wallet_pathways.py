@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from credentials.issuing import services
 from tests.factories import PARTNER, UserFactory, a_pathway, imported_document
-from tests.learners.holding import ImportedCredentialFactory, held_credential
+from tests.learners.holding import ImportedCredentialFactory, held_credential, uni_x_is_a_partner
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +36,7 @@ def test_a_completed_pathway_says_so(logged_in):
     learner = UserFactory()
     for part in parts:
         held_credential(learner, part)
+    uni_x_is_a_partner()
     ImportedCredentialFactory(owner=learner, document=imported_document(PARTNER))
     page = logged_in(learner).get(WALLET)
     assert "Completed" in page.text

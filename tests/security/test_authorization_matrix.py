@@ -221,7 +221,9 @@ DOORS: dict[str, Entry] = {
     "learners:delete": entry(
         get(signed_in(200)), post(signed_in(200))
     ),  # an empty POST is an unbound form
-    "learners:claim": entry(get(signed_in(200)), token="claim_token"),
+    # A link that is not (or no longer) current says so to anyone and names nothing; an open
+    # one sends a visitor to sign in first (tests/learners/test_claim.py).
+    "learners:claim": entry(get(everyone(200)), token="claim_token"),
     "learners:shared": entry(get(everyone(200)), slug="share_slug"),
     "learners:profile_public": entry(get(everyone(200)), slug="profile_slug"),
     # credentials: public -----------------------------------------------------------------------

@@ -386,7 +386,9 @@ def test_the_vc_api_verifiers_answer_junk_with_a_4xx(body):
 @pytest.fixture
 def learner_client():
     client = hostile.quiet_client()
-    user = UserFactory()
+    # The learner signed_document is issued to (ana@example.eu): the wallet takes only its
+    # owner's credentials. Signed in first, so the credential is not attached to it already.
+    user = UserFactory(email="ana@example.eu")
     client.force_login(user)
     return client
 
