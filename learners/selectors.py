@@ -231,12 +231,44 @@ def imported_status(imported: ImportedCredential, *, now: datetime) -> WalletSta
     return WalletStatus.VALID
 
 
-def wallet_imports(*, user: User) -> QuerySet[ImportedCredential]:
-    return ImportedCredential.objects.filter(owner=user).defer("document")
+def wallet_imports(*, user: User) -> list[ImportedCredential]:
+    """The user's imports, less copies of credentials issued here that the user holds."""
+    imports = list(ImportedCredential.objects.filter(owner=user).defer("document"))
+    copies = _copies_of_held(imports)
+    return [imported for imported in imports if imported.pk not in copies]
+
+
+def _copies_of_held(imports: Iterable[ImportedCredential]) -> set[int]:
+    """The pks of imports of a credential this portal issued to their owner, who holds it: made
+    before such imports were refused, and claimed since. The issued copy is the one shown and
+    counted (its status is live); the import is left out, so nothing counts twice."""
+    stated: dict[UUID, list[ImportedCredential]] = {}
+    for imported in imports:
+        if not imported.credential_id.startswith("urn:uuid:"):
+            continue
+        try:
+            public_id = UUID(imported.credential_id.removeprefix("urn:uuid:"))
+        except ValueError:
+            continue
+        stated.setdefault(public_id, []).append(imported)
+    if not stated:
+        return set()
+    holders = dict(
+        IssuedCredential.objects.filter(public_id__in=stated, holder__isnull=False).values_list(
+            "public_id", "holder_id"
+        )
+    )
+    return {
+        imported.pk
+        for public_id, imports_of_it in stated.items()
+        for imported in imports_of_it
+        if holders.get(public_id) == imported.owner_id
+    }
 
 
 def wallet(*, user: User, now: datetime | None = None) -> Wallet:
-    """Every credential of the user as cards, in two queries whatever their number. Issued
+    """Every credential of the user as cards, in two queries whatever their number (three when
+    an import states the id of a credential issued here). Issued
     credentials are read as plain values, with only the parts of their version's snapshot a
     card shows: a wallet of hundreds builds in milliseconds."""
     now = now or timezone.now()
@@ -302,7 +334,7 @@ def wallet(*, user: User, now: datetime | None = None) -> Wallet:
                 ),
             )
         )
-    imports = list(wallet_imports(user=user))
+    imports = wallet_imports(user=user)
     known = issuer_names_known_to_portal(imported.issuer_id for imported in imports)
     cards += [_imported_card(imported, now=now, known=known) for imported in imports]
     return Wallet(cards=cards)
@@ -605,6 +637,7 @@ def imported_holdings(
     rows = list(
         imports.only(
             "owner_id",
+            "credential_id",
             "document",
             "verification",
             "valid_until",
@@ -615,8 +648,11 @@ def imported_holdings(
         )
     )
     known = issuer_names_known_to_portal(imported.issuer_id for imported in rows)
+    copies = _copies_of_held(rows)
     found = []
     for imported in rows:
+        if imported.pk in copies:
+            continue
         try:
             key = credential_summary.achievement_id(credential_summary.parse(imported.document))
         except credential_summary.NotACredential:

@@ -195,8 +195,17 @@ def _already_held(*, user: User, credential_id: str, digest: str) -> None:
     or imported with the same id, or imported byte for byte when it states no id."""
     issued_here = _issued_here_id(credential_id)
     if issued_here is not None:
-        issued = IssuedCredential.objects.filter(holder=user, public_id=issued_here).first()
+        issued = IssuedCredential.objects.filter(public_id=issued_here).first()
         if issued is not None:
+            if issued.holder_id != user.pk:
+                # Kept as an import, the claim would later add the issued copy too, counted
+                # twice, and the import would keep its verdict after a revocation.
+                raise WalletError(
+                    _(
+                        "This credential was issued on this portal: add it with the link in "
+                        "its e-mail, or sign in with the address it was sent to."
+                    )
+                )
             raise AlreadyInWallet(
                 _("This credential is already in your wallet: it was issued to you here."),
                 url=selectors.wallet_credential_url(issued.public_id),
@@ -216,8 +225,9 @@ def credential_import(*, user: User, raw: bytes | str) -> ImportedCredential:
     /verify (an EDC is kept unverified: its seal cannot be checked here) and whom it was
     issued to. Raises WalletError, having written nothing, for input that is too large or not
     a credential, for a credential issued to an e-mail address that is none of the learner's
-    verified ones (another person's), and AlreadyInWallet for one the wallet holds already
-    (same id, or the same bytes when it states no id).
+    verified ones (another person's) or for one this portal issued (it enters the wallet by
+    its claim link, with its live status), and AlreadyInWallet for one the wallet holds
+    already (same id, or the same bytes when it states no id).
 
     The verifier may fetch the issuer's DID document, so it runs before the transaction.
     A baked badge image (PNG or SVG, Open Badges 3.0) is read for the credential it carries."""

@@ -87,7 +87,7 @@ def holder_of(document: Mapping[str, Any]) -> Holder:
         _language_text(subject.get("familyName")),
     )
     if given and family:
-        names.append(f"{given} {family}")
+        names.append(f"{given} {family}"[:_TEXT_LIMIT])
     email = _text(subject.get("email"))
     if email:
         emails.append(email)
@@ -129,8 +129,13 @@ def _same_hash(stated: str, computed: str) -> bool:
     return hmac.compare_digest(stated, computed.removeprefix(IDENTITY_HASH_PREFIX))
 
 
+# What an import keeps of a stated name (ImportedCredential.holder_name holds 300 characters).
+_TEXT_LIMIT: Final = 300
+
+
 def _text(value: Any) -> str:
-    return value.strip()[:300] if isinstance(value, str) else ""
+    # The rule of credential_summary._text: NUL cannot be stored in a PostgreSQL text column.
+    return value.replace("\x00", "").strip()[:_TEXT_LIMIT] if isinstance(value, str) else ""
 
 
 def _language_text(value: Any) -> str:

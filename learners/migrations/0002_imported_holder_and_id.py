@@ -60,6 +60,8 @@ class Migration(migrations.Migration):
             name='holder_name',
             field=models.CharField(blank=True, max_length=300, verbose_name="holder's name"),
         ),
+        # Reversing drops the three columns, so there is nothing to undo. The reading calls the
+        # live credential_holder on purpose: the same rule as credential_import, fixes included.
         migrations.RunPython(fill_holder_and_id, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='importedcredential',

@@ -1,10 +1,14 @@
+import html
+
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from credentials.standards import badge_images
 from learners.models import ImportedCredential, LearnerEvent
 from tests.factories import UserFactory, issue
+from tests.learners.elsewhere import known_partner, signed_elsewhere, tampered
 
 pytestmark = pytest.mark.django_db
 
@@ -18,34 +22,57 @@ def downloaded_badge(client, credential, extension: str) -> bytes:
     return response.content
 
 
+def badge_from_elsewhere(client, extension: str, text: str) -> bytes:
+    """The portal's badge artwork carrying `text`, a credential this portal did not issue (one
+    it did enters a wallet by its claim link, not as an import)."""
+    credential = issue()
+    image = downloaded_badge(client, credential, extension)
+    if extension == "svg":
+        return image.replace(credential.document.encode(), text.encode())
+    plain = image[: image.index(b"iTXt") - 4] + image[-12:]
+    return badge_images.bake_png(plain, text)
+
+
 @pytest.mark.parametrize("extension", ["png", "svg"])
-def test_a_portal_badge_image_imports_into_another_wallet_and_verifies(
-    client, logged_in, extension
-):
-    # Ana signed in before it was issued: her wallet does not hold it yet.
+def test_a_badge_image_from_elsewhere_imports_and_verifies(client, logged_in, extension):
     learner = UserFactory(email="ana@example.eu")
     web = logged_in(learner)
-    credential = issue()
-    image = downloaded_badge(web, credential, extension)
+    key = Ed25519PrivateKey.generate()
+    known_partner(key)
+    text = signed_elsewhere(key=key, holder_email="ana@example.eu")
+    image = badge_from_elsewhere(web, extension, text)
     upload = SimpleUploadedFile(f"badge.{extension}", image, MEDIA_TYPES[extension])
     response = web.post(IMPORT, {"upload": upload}, follow=True)
     imported = ImportedCredential.objects.get(owner=learner)
-    assert imported.document == credential.document
+    assert imported.document == text
     assert imported.format == "vc"
     assert imported.verified is True
     assert imported.verification is not None
     assert imported.verification["verified"] is True
     assert imported.verification["errors"] == []
-    assert imported.title == credential.version.title
+    assert imported.title == "Marine Biology Field Methods"
     assert "is in your wallet, and verified." in response.text
     assert LearnerEvent.objects.filter(user=learner, action="imported").count() == 1
 
 
+@pytest.mark.parametrize("extension", ["png", "svg"])
+def test_a_portal_badge_image_is_read_and_sent_to_its_claim_link(client, logged_in, extension):
+    # Ana signed in with another address: the credential is not attached to her wallet.
+    web = logged_in(UserFactory(email="ana.k@example.org"))
+    credential = issue()
+    image = downloaded_badge(web, credential, extension)
+    upload = SimpleUploadedFile(f"badge.{extension}", image, MEDIA_TYPES[extension])
+    response = web.post(IMPORT, {"upload": upload})
+    assert response.status_code == 400
+    assert "This credential was issued on this portal" in html.unescape(response.text)
+    assert not ImportedCredential.objects.exists()
+
+
 def test_the_same_credential_as_json_and_as_a_badge_is_kept_once(client, logged_in):
     web = logged_in(UserFactory(email="ana@example.eu"))
-    credential = issue()
-    web.post(IMPORT, {"document": credential.document})
-    image = downloaded_badge(web, credential, "png")
+    text = signed_elsewhere(holder_email="ana@example.eu")
+    web.post(IMPORT, {"document": text})
+    image = badge_from_elsewhere(web, "png", text)
     response = web.post(IMPORT, {"upload": SimpleUploadedFile("badge.png", image, "image/png")})
     assert response.status_code == 400
     assert "already in your wallet" in response.text
@@ -55,8 +82,7 @@ def test_the_same_credential_as_json_and_as_a_badge_is_kept_once(client, logged_
 def test_a_badge_image_larger_than_a_json_credential_may_be_is_still_accepted(client, logged_in):
     learner = UserFactory(email="ana@example.eu")
     web = logged_in(learner)
-    credential = issue()
-    image = downloaded_badge(web, credential, "png")
+    image = badge_from_elsewhere(web, "png", signed_elsewhere(holder_email="ana@example.eu"))
     # Artwork of 600 KiB in a private ancillary chunk: the image is large, its credential is not.
     filler = b"\x00" * (600 * 1024)
     chunk = badge_images.png_chunk(b"prVt", filler)
@@ -96,20 +122,16 @@ def test_a_tampered_credential_inside_a_well_formed_badge_is_kept_but_not_verifi
 ):
     learner = UserFactory(email="ana@example.eu")
     web = logged_in(learner)
-    credential = issue()
-    tampered = credential.document.replace(credential.holder_name, "Someone Else")
-    assert tampered != credential.document
-    svg = downloaded_badge(web, credential, "svg")
-    rebaked = svg.replace(credential.document.encode(), tampered.encode())
+    changed = tampered(signed_elsewhere(holder_email="ana@example.eu"))
+    rebaked = badge_from_elsewhere(web, "svg", changed)
     web.post(IMPORT, {"upload": SimpleUploadedFile("badge.svg", rebaked, "image/svg+xml")})
     imported = ImportedCredential.objects.get(owner=learner)
-    assert imported.document == tampered
+    assert imported.document == changed
     assert imported.verified is False
 
 
 def test_another_persons_badge_image_is_refused(client, logged_in):
-    credential = issue()
-    image = downloaded_badge(client, credential, "png")
+    image = badge_from_elsewhere(client, "png", signed_elsewhere(holder_email="ana@example.eu"))
     response = logged_in(UserFactory(email="lea@example.eu")).post(
         IMPORT, {"upload": SimpleUploadedFile("badge.png", image, "image/png")}
     )
