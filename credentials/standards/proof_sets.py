@@ -333,11 +333,12 @@ class _Keys:
                 self._memo[did] = self._resolver.resolve(did)
             except ResolutionError as exc:
                 self._memo[did] = exc
-            except Exception as exc:
-                # The resolver is injected; whatever it raises means "could not resolve".
+            except Exception:
+                # The resolver is injected; whatever it raises means "could not resolve". Its
+                # own words go to the log: they are Python's, not an answer (as verification's).
                 logger.exception("DID resolver failed unexpectedly for %s", did)
                 self._memo[did] = ResolutionError(
-                    ResolutionFailure.CONNECTION_FAILED, f"{type(exc).__name__}: {exc}"
+                    ResolutionFailure.CONNECTION_FAILED, "the DID resolver failed"
                 )
         outcome = self._memo[did]
         if isinstance(outcome, ResolutionError):
@@ -804,9 +805,13 @@ def _verified_list(url: str, issuer: str | None, inputs: _Inputs) -> Mapping[str
     """Return the list credential at url if the pipeline verifies it and it is the issuer's."""
     try:
         list_credential = inputs.fetch_status_list(url)
-    except Exception as exc:
-        # The fetcher is injected (HTTP, database, cache); any failure means "unreachable".
-        return f"The status list {url} could not be fetched: {type(exc).__name__}: {exc}"
+    except ResolutionError as exc:
+        return f"The status list {url} could not be fetched: {exc.message}"
+    except Exception:
+        # The fetcher is injected (HTTP, database, cache); any failure means "unreachable". As
+        # in verification: Python's own words go to the log, never into the answer.
+        logger.exception("status list fetch failed unexpectedly for %s", url)
+        return f"The status list {url} could not be fetched: the server could not be reached"
     if not isinstance(list_credential, Mapping) or list_credential.get("id") != url:
         return f"The status list at {url} is not the list it names"
     if issuer_id(list_credential.get("issuer")) != issuer:
