@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,6 +20,7 @@ from credentials import documents, hooks
 from credentials.catalogue import explanations, pathway_selectors
 from credentials.issuing import selectors as credential_selectors
 from credentials.issuing import verifier
+from credentials.models import CredentialStatus
 from learners import forms, linkedin, selectors, services
 from learners.exceptions import AlreadyInWallet, ClaimError, WalletError
 from learners.models import ShareLink
@@ -167,16 +169,36 @@ def share_link_revoke(request: AuthenticatedHttpRequest, public_id: UUID) -> Htt
     return redirect(reverse("learners:credential", args=[link.credential.public_id]) + "#sharing")
 
 
-def _open_graph(link: ShareLink) -> dict[str, str]:
+def _open_graph(
+    link: ShareLink, notice: credential_selectors.StatusNotice | None
+) -> dict[str, str]:
+    """What link previews show. A revoked or suspended credential says so first, in the words
+    of its page's banner: a preview must not read as a valid credential."""
     credential = link.credential
+    title = _("%(title)s — %(institution)s") % {
+        "title": credential.version.title,
+        "institution": credential.institution.name,
+    }
+    description = _(
+        "A micro-credential awarded to %(name)s by %(institution)s. "
+        "Signed, and checked live against the institution's records."
+    ) % {"name": credential.holder_name, "institution": credential.institution.name}
+    if notice is not None:
+        since = {"date": date_format(notice.since_date, "DATE_FORMAT")}
+        if notice.status == CredentialStatus.REVOKED:
+            word = _("REVOKED")
+            status = _("Revoked by the issuer on %(date)s. This credential is no longer valid.")
+        else:
+            word = _("SUSPENDED")
+            status = _(
+                "Suspended by the issuer on %(date)s. This credential is not valid while it is "
+                "suspended."
+            )
+        title = f"{word} — {title}"
+        description = f"{status % since} {description}"
     return {
-        "title": _("%(title)s — %(institution)s")
-        % {"title": credential.version.title, "institution": credential.institution.name},
-        "description": _(
-            "A micro-credential awarded to %(name)s by %(institution)s. "
-            "Signed, and checked live against the institution's records."
-        )
-        % {"name": credential.holder_name, "institution": credential.institution.name},
+        "title": title,
+        "description": description,
         "url": link.url,
         "image": settings.MESHE_BASE_URL + static("img/share-card.png"),
     }
@@ -200,8 +222,10 @@ def shared(request: HttpRequest, slug: str) -> HttpResponse:
                 "document": documents.signed_document(credential),
                 "verification": verifier.labelled(verifier.verify(credential.document)),
                 # The date only: the reason is for the learner and staff, not whoever has the link.
-                "status_notice": credential_selectors.status_notice(credential=credential),
-                "og": _open_graph(link),
+                "status_notice": (
+                    notice := credential_selectors.status_notice(credential=credential)
+                ),
+                "og": _open_graph(link, notice),
             },
         )
     # Revocation must take effect at once: no shared cache may keep the page.

@@ -1,4 +1,6 @@
+import html
 import json
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -297,3 +299,40 @@ def test_hiding_twice_records_one_event():
             user=learner, credential=credential, public=False
         )
     assert LearnerEvent.objects.filter(action=LearnerEvent.Action.PAGE_HIDDEN).count() == 1
+
+
+def preview(client, link: ShareLink) -> tuple[str, str, str]:
+    """(og:title, og:description, twitter:description) of the shared page, unescaped."""
+    page = client.get(link.get_absolute_url()).text
+
+    def meta(attribute: str, name: str) -> str:
+        found = re.search(rf'<meta {attribute}="{name}" content="([^"]*)">', page)
+        assert found is not None, name
+        return html.unescape(found.group(1))
+
+    return (
+        meta("property", "og:title"),
+        meta("property", "og:description"),
+        meta("name", "twitter:description"),
+    )
+
+
+@pytest.mark.parametrize("status", ["revoked", "suspended"])
+def test_the_link_preview_of_a_revoked_or_suspended_credential_says_so_first(client, status):
+    link = shared_link()
+    credential = link.credential
+    change = services.credential_revoke if status == "revoked" else services.credential_suspend
+    change(credential=credential, actor=None, reason="x")
+    title, description, twitter = preview(client, link)
+    word, sentence = {
+        "revoked": ("REVOKED", "Revoked by the issuer on "),
+        "suspended": ("SUSPENDED", "Suspended by the issuer on "),
+    }[status]
+    assert title.startswith(f"{word} — ")
+    assert description.startswith(sentence)
+    assert twitter == description
+
+
+def test_the_link_preview_of_a_valid_credential_says_nothing_of_a_status(client):
+    _title, description, _twitter = preview(client, shared_link())
+    assert description.startswith("A micro-credential awarded to")
