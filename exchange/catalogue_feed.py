@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
 from credentials.standards import strict_json
+from meshe.plain_text import BIDI_OVERRIDES
 
 DEFAULT_LIMIT: Final = 100
 MAX_LIMIT: Final = 500
@@ -262,8 +263,16 @@ _CURRENCY: Final = re.compile(r"[A-Z]{3}")
 
 def _short_text(summary: Mapping[str, Any], key: str, limit: int) -> str:
     value = _text(summary, key, pattern=None)
-    if len(value) > limit or any(ord(c) < 32 and c not in "\n\t" for c in value):
-        raise FeedError(f"summary.{key} must be a text of at most {limit} characters")
+    # Bidirectional overrides could make the text read otherwise than it is, as in the editor.
+    if (
+        len(value) > limit
+        or any(ord(c) < 32 and c not in "\n\t" for c in value)
+        or BIDI_OVERRIDES.search(value)
+    ):
+        raise FeedError(
+            f"summary.{key} must be a text of at most {limit} characters, "
+            "without control characters"
+        )
     return value
 
 

@@ -80,6 +80,9 @@ def test_an_item_without_practical_fields_is_still_read():
         {"instructionLanguages": ["English"]},
         {"place": "x" * 201},
         {"schedule": "line\u0000break"},
+        # A bidirectional override could make "Porto" read as another place.
+        {"place": "Porto \u202eotroP"},
+        {"costNote": "\u2066free\u2069"},
     ],
     ids=lambda bad: json.dumps(bad)[:40],
 )
