@@ -153,7 +153,10 @@ def test_the_claim_page_names_the_credential_and_the_institution(logged_in):
         f"<h1>Add {credential.version.title} from {credential.institution.name} to your wallet</h1>"
         in text
     )
-    assert "Add a credential to your wallet" not in text
+    # The one heading of an open link: none of a used, expired or unknown one.
+    assert text.count("<h1") == 1
+    for closed in ("already been used", "has expired", "does not work"):
+        assert closed not in text
 
 
 def test_a_used_link_shows_its_learner_where_the_credential_is(logged_in):
