@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from credentials.content_language import in_active_language
@@ -394,6 +395,19 @@ class StatusReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# What a status change made through the W3C VC-API records: the API carries no reason, so the
+# listed code is "Other" and the words say where the change came from (docs/standards.md).
+# Stored in English, as every msgid, and shown in the reader's language (status_reason_shown).
+VC_API_STATUS_REASON = gettext_noop("Changed through the VC-API.")
+_PORTAL_STATUS_REASONS = frozenset({VC_API_STATUS_REASON})
+
+
+def status_reason_shown(reason: str) -> str:
+    """A stored reason as shown: the staff's words as written, the portal's own in the active
+    language."""
+    return gettext(reason) if reason in _PORTAL_STATUS_REASONS else reason
+
+
 class CredentialEvent(models.Model):
     """Append-only audit log of an issued credential's life."""
 
@@ -423,6 +437,10 @@ class CredentialEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.credential_id} {self.action}"
+
+    @property
+    def reason_shown(self) -> str:
+        return status_reason_shown(self.reason)
 
 
 class ApiCredential(models.Model):
@@ -504,6 +522,10 @@ class ApiCredential(models.Model):
 
     def __str__(self) -> str:
         return self.credential_id or f"VC-API credential {self.public_id}"
+
+    @property
+    def status_reason_shown(self) -> str:
+        return status_reason_shown(self.status_reason)
 
     @property
     def with_status(self) -> bool:

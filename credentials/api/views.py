@@ -929,7 +929,8 @@ def vc_api_status(request: HttpRequest) -> HttpResponse:
         credential.status = transitions[action](
             credential=credential,
             actor=token.created_by,
-            reason=_(services.VC_API_STATUS_REASON),
+            # In English, translated when shown: the caller's language is not the reader's.
+            reason=services.VC_API_STATUS_REASON,
             reason_code=services.VC_API_STATUS_REASON_CODE,
         ).status
     return JsonResponse(

@@ -21,6 +21,7 @@ from credentials.models import (
     MicroCredentialVersion,
     StatusList,
     StatusReason,
+    status_reason_shown,
 )
 from institutions.models import ApiToken, Membership
 
@@ -214,9 +215,10 @@ class StatusNotice:
     def reason_text(self) -> str:
         """The listed reason in the active language, then the staff's words."""
         label = StatusReason(self.reason_code).label if self.reason_code else ""
-        if label and self.reason:
-            return f"{label}: {self.reason}"
-        return str(label) or self.reason
+        reason = status_reason_shown(self.reason)
+        if label and reason:
+            return f"{label}: {reason}"
+        return str(label) or reason
 
 
 def status_notice(*, credential: IssuedCredential) -> StatusNotice | None:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
@@ -18,10 +18,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from accounts.models import User
-from credentials import documents, hooks
+from credentials import documents, hooks, models
 from credentials.exceptions import CredentialError, CredentialIdTaken, CredentialUnsignable
 from credentials.issuing import recipients, spreadsheets, tasks
 from credentials.models import (
@@ -340,10 +339,9 @@ def _set_status_bit(row: StatusList, index: int, value: bool) -> None:
     row.save(update_fields=["bits", "document", "etag", "updated_at"])
 
 
-# What a status change made through the W3C VC-API records: the API carries no reason, so the
-# listed code is "Other" and the words say where the change came from (docs/standards.md).
+# What a status change made through the W3C VC-API records (why: credentials.models).
 VC_API_STATUS_REASON_CODE = StatusReason.OTHER
-VC_API_STATUS_REASON = gettext_noop("Changed through the VC-API.")
+VC_API_STATUS_REASON: Final = models.VC_API_STATUS_REASON
 
 
 def status_change_refusal(*, credential: IssuedCredential | ApiCredential, target: str) -> str:

@@ -10,7 +10,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
+from credentials.issuing import selectors as credential_selectors
 from credentials.issuing import services
 from credentials.models import ApiCredential, CredentialStatus
 from credentials.standards import didkey, status_list
@@ -565,3 +567,33 @@ def test_under_ob3_strict_output_a_vc_api_credential_has_the_revocation_entry_on
         services.api_credential_suspend(credential=kept, actor=None)
     services.api_credential_revoke(credential=kept, actor=None)
     assert verify(client, response.json()["verifiableCredential"]).status_code == 400
+
+
+def test_a_vc_api_status_reason_is_stored_in_english_and_shown_in_the_readers_language(
+    client, institution, token
+):
+    issued = issue(MicroCredentialFactory(institution=institution))
+    response = client.post(
+        "/vc-api/credentials/status",
+        {
+            "credentialId": issued.credential_id,
+            "credentialStatus": [{"statusPurpose": "suspension", "status": True}],
+        },
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}", "Accept-Language": "fr"},
+    )
+    assert response.status_code == 200
+    issued.refresh_from_db()
+    event = issued.events.get(action="suspended")
+    assert event.reason == "Changed through the VC-API."
+    with translation.override("de"):
+        assert event.reason_shown == "Über die VC-API geändert."
+        notice = credential_selectors.status_notice(credential=issued)
+        assert notice is not None
+        assert notice.reason_text.endswith(": Über die VC-API geändert.")
+    with translation.override("fr"):
+        assert event.reason_shown == "Modifié via la VC-API."
+    # The staff's own words are never looked up in the catalogue.
+    event.reason = "Other"
+    with translation.override("de"):
+        assert event.reason_shown == "Other"
