@@ -348,7 +348,7 @@ def issuer_names_known_to_portal(issuer_ids: Iterable[str]) -> dict[str, str]:
     """{issuer id: name} for the issuers this portal knows: institutions of this node and
     partners both sides confirmed, by the verifier's own directory (its "Known issuer" check),
     asked once per issuer and now, not when the credential was imported. The one place the
-    wallet decides "known issuer": swap it for the verifier's trust level when that is data."""
+    wallet decides "known issuer"."""
     directory = verifier.node_dependencies()["issuer_directory"]
     known = {}
     for issuer_id in set(issuer_ids):

@@ -907,13 +907,11 @@ def vc_api_status(request: HttpRequest) -> HttpResponse:
         credential = selectors.issued_credential_for_token(
             token=token, public_id=_credential_uuid(data["credentialId"])
         )
-        transitions: Mapping[str, Callable[..., Any]] = services.STATUS_SERVICES
     except Http404:
         # A credential the institution's systems signed through the VC-API itself.
         credential = selectors.api_credential_for_token(
             token=token, credential_id=data["credentialId"]
         )
-        transitions = services.API_STATUS_SERVICES
     revoke, suspend = wanted.get("revocation"), wanted.get("suspension")
     if revoke is False and credential.status == CredentialStatus.REVOKED:
         raise ApiError(409, "conflict", _("A revoked credential cannot be valid again."))
@@ -926,6 +924,8 @@ def vc_api_status(request: HttpRequest) -> HttpResponse:
     else:
         action = ""
     if action:
+        # One service per action, for either kind of credential.
+        transitions: Mapping[str, Callable[..., Any]] = services.STATUS_SERVICES
         credential.status = transitions[action](
             credential=credential,
             actor=token.created_by,

@@ -6,8 +6,6 @@ web and worker processes of every machine agree on whether it exists. A revoked 
 credential's certificate says so; after a status change the stored name is a new one, so the
 old certificate is never served again and the new one is rendered on the next request.
 Whether the credential is still valid later is checked live through its QR code.
-
-Kept apart from services.py and selectors.py while those are being edited; to be merged.
 """
 
 import logging

@@ -430,10 +430,11 @@ def _transition[Signed: (IssuedCredential, ApiCredential)](
 
 
 @transaction.atomic
-def credential_revoke(
-    *, credential: IssuedCredential, actor: User | None, reason: str = "", reason_code: str = ""
-) -> IssuedCredential:
-    """Revokes for good and re-signs the revocation list. Idempotent."""
+def credential_revoke[Signed: (IssuedCredential, ApiCredential)](
+    *, credential: Signed, actor: User | None, reason: str = "", reason_code: str = ""
+) -> Signed:
+    """Revokes for good and re-signs the revocation list. Idempotent. Either kind of credential
+    (a VC-API one signed without status entries is refused)."""
     return _transition(
         credential,
         actor=actor,
@@ -445,10 +446,11 @@ def credential_revoke(
 
 
 @transaction.atomic
-def credential_suspend(
-    *, credential: IssuedCredential, actor: User | None, reason: str = "", reason_code: str = ""
-) -> IssuedCredential:
-    """Suspends until reinstated and re-signs the suspension list. Idempotent."""
+def credential_suspend[Signed: (IssuedCredential, ApiCredential)](
+    *, credential: Signed, actor: User | None, reason: str = "", reason_code: str = ""
+) -> Signed:
+    """Suspends until reinstated and re-signs the suspension list. Idempotent. Either kind of credential
+    (a VC-API one signed without status entries is refused)."""
     return _transition(
         credential,
         actor=actor,
@@ -460,10 +462,11 @@ def credential_suspend(
 
 
 @transaction.atomic
-def credential_reinstate(
-    *, credential: IssuedCredential, actor: User | None, reason: str = "", reason_code: str = ""
-) -> IssuedCredential:
-    """Lifts a suspension and re-signs the suspension list. Idempotent; refused once revoked."""
+def credential_reinstate[Signed: (IssuedCredential, ApiCredential)](
+    *, credential: Signed, actor: User | None, reason: str = "", reason_code: str = ""
+) -> Signed:
+    """Lifts a suspension and re-signs the suspension list. Idempotent; refused once revoked. Either kind of credential
+    (a VC-API one signed without status entries is refused)."""
     return _transition(
         credential,
         actor=actor,
@@ -1163,56 +1166,3 @@ def api_credential_sign(
         with_status=with_status,
     )
     return row
-
-
-@transaction.atomic
-def api_credential_revoke(
-    *, credential: ApiCredential, actor: User | None, reason: str = "", reason_code: str = ""
-) -> ApiCredential:
-    """Revokes a VC-API credential for good and re-signs the revocation list. Idempotent;
-    CredentialError for one signed without status entries."""
-    return _transition(
-        credential,
-        actor=actor,
-        target=CredentialStatus.REVOKED,
-        action=Action.REVOKED,
-        reason=reason,
-        reason_code=reason_code,
-    )
-
-
-@transaction.atomic
-def api_credential_suspend(
-    *, credential: ApiCredential, actor: User | None, reason: str = "", reason_code: str = ""
-) -> ApiCredential:
-    """Suspends a VC-API credential and re-signs the suspension list. Idempotent."""
-    return _transition(
-        credential,
-        actor=actor,
-        target=CredentialStatus.SUSPENDED,
-        action=Action.SUSPENDED,
-        reason=reason,
-        reason_code=reason_code,
-    )
-
-
-@transaction.atomic
-def api_credential_reinstate(
-    *, credential: ApiCredential, actor: User | None, reason: str = "", reason_code: str = ""
-) -> ApiCredential:
-    """Lifts a VC-API credential's suspension. Idempotent; refused once revoked."""
-    return _transition(
-        credential,
-        actor=actor,
-        target=CredentialStatus.ISSUED,
-        action=Action.REINSTATED,
-        reason=reason,
-        reason_code=reason_code,
-    )
-
-
-API_STATUS_SERVICES = {
-    "revoke": api_credential_revoke,
-    "suspend": api_credential_suspend,
-    "reinstate": api_credential_reinstate,
-}

@@ -33,8 +33,6 @@ from credentials.standards.verification import CheckedStatusList, verify_credent
 from institutions import publications
 from institutions import selectors as institution_selectors
 
-CHECK_LABELS = verdicts.CHECK_LABELS
-
 
 def labelled(result: dict[str, Any] | None) -> dict[str, Any] | None:
     """The verdict for a page: the result with each check's name and sentence in the page's

@@ -496,7 +496,7 @@ class StatusAction:
 STATUS_ACTIONS = {
     "revoke": StatusAction(
         service=services.credential_revoke,
-        api_service=services.api_credential_revoke,
+        api_service=services.credential_revoke,
         target=CredentialStatus.REVOKED,
         applies_to=frozenset({CredentialStatus.ISSUED, CredentialStatus.SUSPENDED}),
         heading=gettext_noop("Revoke a credential"),
@@ -517,7 +517,7 @@ STATUS_ACTIONS = {
     ),
     "suspend": StatusAction(
         service=services.credential_suspend,
-        api_service=services.api_credential_suspend,
+        api_service=services.credential_suspend,
         target=CredentialStatus.SUSPENDED,
         applies_to=frozenset({CredentialStatus.ISSUED}),
         heading=gettext_noop("Suspend a credential"),
@@ -536,7 +536,7 @@ STATUS_ACTIONS = {
     ),
     "reinstate": StatusAction(
         service=services.credential_reinstate,
-        api_service=services.api_credential_reinstate,
+        api_service=services.credential_reinstate,
         target=CredentialStatus.ISSUED,
         applies_to=frozenset({CredentialStatus.SUSPENDED}),
         heading=gettext_noop("Reinstate a credential"),

@@ -195,15 +195,15 @@ def test_a_vc_api_credential_is_kept_with_status_entries_and_verifies(client, in
 def test_a_vc_api_credential_revoked_by_staff_no_longer_verifies(client, institution, token):
     signed = vc_issue(client, token, unsigned(institution.did)).json()["verifiableCredential"]
     kept = ApiCredential.objects.get()
-    services.api_credential_revoke(credential=kept, actor=None, reason="Issued by mistake")
+    services.credential_revoke(credential=kept, actor=None, reason="Issued by mistake")
     result = verify(client, signed)
     assert result.status_code == 400
     status = next(c for c in result.json()["checks"] if c["check"] == "status")
     assert "Revoked" in status["detail"]
     # Idempotent, and final.
-    services.api_credential_revoke(credential=kept, actor=None)
+    services.credential_revoke(credential=kept, actor=None)
     with pytest.raises(services.CredentialError):
-        services.api_credential_reinstate(credential=kept, actor=None)
+        services.credential_reinstate(credential=kept, actor=None)
 
 
 def test_a_vc_api_credential_is_suspended_and_reinstated_through_the_vc_api(
@@ -255,7 +255,7 @@ def test_asked_without_status_it_is_kept_as_such_and_cannot_be_revoked(client, i
     kept = ApiCredential.objects.get()
     assert not kept.with_status
     with pytest.raises(services.CredentialError):
-        services.api_credential_revoke(credential=kept, actor=None)
+        services.credential_revoke(credential=kept, actor=None)
 
 
 def test_an_id_another_institution_already_issued_under_is_refused(client, institution, token):
@@ -564,8 +564,8 @@ def test_under_ob3_strict_output_a_vc_api_credential_has_the_revocation_entry_on
     kept = ApiCredential.objects.get()
     assert not kept.offers_suspension
     with pytest.raises(services.CredentialError):
-        services.api_credential_suspend(credential=kept, actor=None)
-    services.api_credential_revoke(credential=kept, actor=None)
+        services.credential_suspend(credential=kept, actor=None)
+    services.credential_revoke(credential=kept, actor=None)
     assert verify(client, response.json()["verifiableCredential"]).status_code == 400
 
 
