@@ -317,7 +317,8 @@ def credential_import(*, user: User, raw: bytes | str) -> ImportedCredential:
 def imported_holders_match(*, user: User) -> int:
     """Compares the holder of each of the user's imports with their verified addresses and
     name as they are now (an address verified since makes a credential theirs; one removed,
-    another person's); returns how many changed. Idempotent."""
+    another person's); returns how many changed. Idempotent. Runs when an address is verified
+    or removed (learners.signals) and when one import is checked again."""
     changed = 0
     addresses, names = _verified_addresses(user), [user.name]
     for imported in ImportedCredential.objects.filter(owner=user).only("document", "holder"):

@@ -345,3 +345,20 @@ def test_two_issuers_calling_themselves_the_same_are_told_apart_by_their_identif
         ("did:key:z6MkFirstAldermoor", "University of Aldermoor (self-declared) · rstAldermoor"),
         ("did:key:z6MkOtherAldermoor", "University of Aldermoor (self-declared) · herAldermoor"),
     ]
+
+
+def test_removing_an_address_makes_the_imports_issued_to_it_another_persons(logged_in):
+    lea = UserFactory(email="lea@example.eu")
+    second = EmailAddress.objects.create(user=lea, email="lea@old.example", verified=True)
+    imported = learner_services.credential_import(
+        user=lea, raw=signed_elsewhere(holder_email="lea@old.example")
+    )
+    assert imported.holder == ImportedCredential.Holder.ADDRESS
+    # As allauth's e-mail page does.
+    response = logged_in(lea).post(
+        reverse("account_email"), {"action_remove": "", "email": "lea@old.example"}
+    )
+    assert response.status_code == 302
+    assert not EmailAddress.objects.filter(pk=second.pk).exists()
+    imported.refresh_from_db()
+    assert imported.holder == ImportedCredential.Holder.OTHER
