@@ -3,6 +3,7 @@ hold: at most 300 characters, no NUL (which PostgreSQL refuses)."""
 
 import copy
 import json
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -17,8 +18,8 @@ pytestmark = pytest.mark.django_db
 
 def stating(**holder) -> str:
     """An EDC (kept unverified, so any subject) whose subject states these names."""
-    document = copy.deepcopy(EDC_DOCUMENT)
-    document["credentialSubject"].update(holder)
+    document: dict[str, Any] = copy.deepcopy(EDC_DOCUMENT)
+    document["credentialSubject"] = {**document["credentialSubject"], **holder}
     return json.dumps(document)
 
 
