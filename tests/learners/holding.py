@@ -2,6 +2,7 @@
 imported."""
 
 import hashlib
+import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -107,3 +108,11 @@ def everything_in_a_wallet(learner: User) -> None:
         holder=ImportedCredential.Holder.OTHER,
         ects=Decimal("4"),
     )
+
+
+def as_if_issued_elsewhere() -> None:
+    """Gives every credential issued here another public id, so that their signed documents
+    (whose ids no longer name a credential of this portal) import as another node's would: the
+    wallet refuses an import of a credential issued here (its claim link adds it)."""
+    for credential in IssuedCredential.objects.all():
+        IssuedCredential.objects.filter(pk=credential.pk).update(public_id=uuid.uuid4())

@@ -24,6 +24,7 @@ from credentials.standards.verification import DEFAULT_MAX_BYTES, DEFAULT_MAX_DE
 from institutions.models import AuditEvent
 from learners.models import ImportedCredential, LearnerEvent
 from tests.factories import MicroCredentialFactory, UserFactory, issue, make_token
+from tests.learners.holding import as_if_issued_elsewhere
 from tests.security import hostile
 
 pytestmark = pytest.mark.django_db
@@ -456,6 +457,7 @@ def test_importing_a_file_over_the_limit_is_refused_before_it_is_read(learner_cl
 
 
 def test_a_credential_with_awkward_text_imports_and_verifies(learner_client, signed_document):
+    as_if_issued_elsewhere()
     response = learner_client.post("/wallet/import/", {"document": json.dumps(signed_document)})
     assert response.status_code == 302
     assert ImportedCredential.objects.get().verified

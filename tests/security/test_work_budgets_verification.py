@@ -20,6 +20,7 @@ from institutions.models import AuditEvent
 from learners.models import ImportedCredential
 from tests.credentials.proofs import presentation
 from tests.factories import InstitutionFactory, UserFactory, issue, make_token
+from tests.learners.holding import as_if_issued_elsewhere
 from tests.security import hostile
 from tests.security.poisons import (  # noqa: F401 (autouse fixtures)
     OB3,
@@ -237,6 +238,7 @@ def test_a_wallet_import_of_a_poison_is_kept_unverified_with_the_reason_within_t
     learner = UserFactory(email="ana@example.eu")
     client = logged_in(learner)
     IssuedCredential.objects.filter(holder=learner).update(holder=None)
+    as_if_issued_elsewhere()
     document = json.dumps(poisoned(signed_document, POISONS[name][0]))
     within_cpu_budget(lambda: client.post(reverse("learners:import"), {"document": document}))
     imported = ImportedCredential.objects.get(owner=learner)
