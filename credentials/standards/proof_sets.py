@@ -56,6 +56,7 @@ from credentials.standards.verification import (
     IssuerDirectory,
     ProofReport,
     ProofRole,
+    ResolvedDocuments,
     StatusListFetcher,
     VerificationResult,
     issuer_id,
@@ -320,30 +321,15 @@ def add_proof(
 
 
 class _Keys:
-    """DID documents resolved once per verification, and keys found in them by purpose."""
+    """DID documents resolved once per verification (the pipeline's own memo), and keys found
+    in them by purpose."""
 
     def __init__(self, resolver: DidDocumentResolver) -> None:
-        self._resolver = resolver
-        self._memo: dict[str, Mapping[str, Any] | ResolutionError] = {}
+        self._documents = ResolvedDocuments(resolver)
 
     def document(self, did: str) -> Mapping[str, Any]:
         """Return did's document; raises ResolutionError."""
-        if did not in self._memo:
-            try:
-                self._memo[did] = self._resolver.resolve(did)
-            except ResolutionError as exc:
-                self._memo[did] = exc
-            except Exception:
-                # The resolver is injected; whatever it raises means "could not resolve". Its
-                # own words go to the log: they are Python's, not an answer (as verification's).
-                logger.exception("DID resolver failed unexpectedly for %s", did)
-                self._memo[did] = ResolutionError(
-                    ResolutionFailure.CONNECTION_FAILED, "the DID resolver failed"
-                )
-        outcome = self._memo[did]
-        if isinstance(outcome, ResolutionError):
-            raise outcome
-        return outcome
+        return self._documents.resolve(did)
 
     def public_key(self, method_id: str) -> Ed25519PublicKey:
         """Return the key of a verification method; raises KeyNotResolved."""

@@ -342,7 +342,7 @@ class StatusListMemo(Protocol):
     def put(self, url: str, checked: CheckedStatusList) -> None: ...
 
 
-class _Documents:
+class ResolvedDocuments:
     """DID documents resolved once per verification, failures included."""
 
     def __init__(self, resolver: DidDocumentResolver) -> None:
@@ -379,7 +379,7 @@ class _Documents:
 class _Run:
     """The state of one verification: inputs, what earlier checks found, collected results."""
 
-    documents: _Documents
+    documents: ResolvedDocuments
     fetch_status_list: StatusListFetcher
     issuer_directory: IssuerDirectory
     now: datetime
@@ -419,7 +419,7 @@ def verify_credential(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     run = _Run(
-        documents=_Documents(resolver),
+        documents=ResolvedDocuments(resolver),
         fetch_status_list=fetch_status_list,
         issuer_directory=issuer_directory,
         now=now,
@@ -885,7 +885,7 @@ def _check_proof_set(run: _Run) -> Check:
 
 
 def _key_finder(
-    documents: _Documents, key_errors: list[ResolutionError]
+    documents: ResolvedDocuments, key_errors: list[ResolutionError]
 ) -> Callable[[str], Ed25519PublicKey]:
     """Return a key lookup for verify_proof that records why a key could not be had."""
 
@@ -901,7 +901,7 @@ def _key_finder(
 
 
 def _verify_signature(
-    document: Mapping[str, Any], documents: _Documents
+    document: Mapping[str, Any], documents: ResolvedDocuments
 ) -> tuple[ProofVerification, ResolutionError | None]:
     """Return verify_proof's outcome, and why the key could not be had if that was the failure."""
     key_errors: list[ResolutionError] = []
@@ -986,7 +986,7 @@ def _check_issuer_key(run: _Run) -> Check:
     )
 
 
-def _fingerprint(method_id: str, documents: _Documents) -> str | None:
+def _fingerprint(method_id: str, documents: ResolvedDocuments) -> str | None:
     """The SHA-256 of the key's publicKeyMultibase, as institutions.selectors.key_fingerprint
     shows it on institution pages, so a person can compare the two by eye."""
     try:
@@ -1053,7 +1053,9 @@ def _witnesses(count: int) -> str:
     return "a witness" if count == 1 else "witnesses"
 
 
-def _issuer_key_problem(method_id: str, issuer: str | None, documents: _Documents) -> str | None:
+def _issuer_key_problem(
+    method_id: str, issuer: str | None, documents: ResolvedDocuments
+) -> str | None:
     """Return why method_id may not sign for issuer, or None when it may."""
     try:
         key = assertion_key_in(documents.resolve(did_of(method_id)), method_id)
