@@ -195,6 +195,16 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) pid has used so far, 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # Fields 14 and 15 of proc(5), utime and stime, counted from the state (field 3).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_until(predicate: object, *, timeout: float, every: float = 0.05) -> float:
     """Poll predicate() until it is true; return the seconds waited, raise on timeout."""
     started = time.perf_counter()

@@ -1,5 +1,6 @@
 """MESHE settings. Everything that differs between installations comes from the environment."""
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -82,6 +83,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # allauth's lock after repeated failed sign-ins answers 429 with Retry-After, not 200.
     "accounts.middleware.LoginLockoutMiddleware",
+    # Costly canonicalisation runs in a few slots per host, so that pages keep their cores.
+    "meshe.heavy_work.HeavyWorkGateMiddleware",
 ]
 
 ROOT_URLCONF = "meshe.urls"
@@ -211,6 +214,13 @@ MESHE_CATALOGUE_SYNC_SECONDS = env_int("MESHE_CATALOGUE_SYNC_SECONDS", 15 * 60, 
 # bulk jobs whose last chunk is older than MESHE_BULK_STALL_SECONDS (a chunk takes seconds).
 MESHE_WORK_SWEEP_SECONDS = env_int("MESHE_WORK_SWEEP_SECONDS", 300, minimum=10)
 MESHE_BULK_STALL_SECONDS = env_int("MESHE_BULK_STALL_SECONDS", 600, minimum=10)
+# Web requests whose documents take the general canonicalisation path (a shape this node has not
+# compiled) run at most this many at once on the host (meshe/heavy_work.py); one that waits longer
+# than the milliseconds below for a slot is answered 503 with Retry-After.
+MESHE_HEAVY_WORK_SLOTS = env_int(
+    "MESHE_HEAVY_WORK_SLOTS", max(1, (os.cpu_count() or 2) // 2), minimum=1
+)
+MESHE_HEAVY_WORK_WAIT_MS = env_int("MESHE_HEAVY_WORK_WAIT_MS", 2000, minimum=0)
 
 # Periodic jobs, each with why it runs.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {

@@ -807,6 +807,8 @@ class ShapeCache:
             return canonical
         try:
             compiled = compile_template(document, strings, canonical)
+        except signing.NodeBusy:
+            return canonical  # compiled another time, when the node has room
         except Exception:
             # Compiling is an optimisation: whatever goes wrong, this shape takes the general path.
             logger.exception("cannot compile a canonical template; the shape stays on pyld")

@@ -10,7 +10,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -88,6 +88,8 @@ MAX_DOCUMENT_WORK: Final = (
 MAX_REQUEST_WORK: Final = 2 * MAX_DOCUMENT_WORK
 # The work left to the request this thread is answering, when one is metered.
 _REQUEST_WORK: Final = threading.local()
+# What this thread's general-path canonicalisations run inside, when a caller set one.
+_GATE: Final = threading.local()
 
 
 class Failure(StrEnum):
@@ -131,6 +133,11 @@ class CanonicalizationError(ValueError):
         super().__init__(f"{failure}: {detail}")
         self.failure = failure
         self.detail = detail
+
+
+class NodeBusy(Exception):
+    """Raised by a general-path gate (see general_path_gate) that has no room for more work now.
+    Not a failure of the document: the caller answers "busy, try again" and nothing is recorded."""
 
 
 class KeyNotResolved(LookupError):
@@ -191,12 +198,15 @@ def canonicalize(document: Mapping[str, Any]) -> str:
     try:
         values = _check_size(document)
         _check_compact(document)
-        processor = _SafeProcessor()
-        with _PYLD_CACHES:
-            dataset = processor.to_rdf(dict(document), options)
-        _check_blank_nodes(dataset)
-        canonicalizer = _BoundedCanonicalizer()
-        canonical = str(canonicalizer.main(dataset, {"format": "application/n-quads"}))
+        with _gate():
+            processor = _SafeProcessor()
+            with _PYLD_CACHES:
+                dataset = processor.to_rdf(dict(document), options)
+            _check_blank_nodes(dataset)
+            canonicalizer = _BoundedCanonicalizer()
+            canonical = str(canonicalizer.main(dataset, {"format": "application/n-quads"}))
+    except NodeBusy:
+        raise
     except CanonicalizationError as exc:
         _charge_request(MAX_DOCUMENT_WORK if exc.failure is not Failure.TOO_LARGE else 0)
         raise
@@ -237,6 +247,25 @@ def request_work_budget(units: int = MAX_REQUEST_WORK) -> Iterator[None]:
         yield
     finally:
         _REQUEST_WORK.left = outer
+
+
+@contextmanager
+def general_path_gate(enter: Callable[[], AbstractContextManager[object]]) -> Iterator[None]:
+    """Run the costly part of every canonicalize() of this thread inside the block within
+    `enter()`, which may raise NodeBusy: a node bounds how many run at once across its processes,
+    so that costly documents cannot take every core from the pages. Templates (the fast path)
+    never pass through it."""
+    outer = getattr(_GATE, "enter", None)
+    _GATE.enter = enter
+    try:
+        yield
+    finally:
+        _GATE.enter = outer
+
+
+def _gate() -> AbstractContextManager[object]:
+    enter = getattr(_GATE, "enter", None)
+    return nullcontext() if enter is None else enter()
 
 
 def _check_request_budget() -> None:

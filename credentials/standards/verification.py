@@ -46,6 +46,7 @@ from credentials.standards.signing import (
     CRYPTOSUITE,
     Failure,
     KeyNotResolved,
+    NodeBusy,
     ProofVerification,
     verify_proof,
 )
@@ -517,6 +518,8 @@ def _run_step(
             )
     try:
         return step(run)
+    except NodeBusy:
+        raise  # not a finding about the credential: the caller answers "try again"
     except Exception:
         # Every known bad input has a named failure; this net keeps an unforeseen one a failed
         # check (and a logged bug) rather than a server error on the public verification page.
