@@ -127,7 +127,17 @@ def _editor_with_errors(page: Page, base_url: str, world: World) -> None:
     expect(page.locator("#error-summary")).to_be_visible()
 
 
+def _compare_two_offers(page: Page, base: str, world: World) -> None:
+    offers = MicroCredential.objects.filter(
+        institution__slug=world["a"], status=MicroCredential.Status.PUBLISHED
+    ).values_list("public_id", flat=True)[:2]
+    query = "&".join(f"offer={public_id}" for public_id in offers)
+    page.goto(base + reverse("credentials:compare") + "?" + query)
+    expect(page.get_by_role("region", name="Where the offers differ")).to_be_visible()
+
+
 STATES: dict[str, Callable[[Page, str, World], None]] = {
+    "compare, two offers side by side": _compare_two_offers,
     "verify, showing a result": _verify_result,
     "issue, check before signing": _issue_preview,
     "bulk check, rows with problems": _bulk_check_with_row_errors,
