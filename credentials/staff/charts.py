@@ -1,9 +1,9 @@
-"""Server-rendered SVG bar charts: no chart library, no JavaScript, readable by screen readers."""
+"""Bar charts as plain HTML: no chart library, no JavaScript, read by screen readers as a list of
+names and numbers. Each label is written whole above its bar, so it wraps on a phone instead of
+being cut, and the bars take the brand colour from the stylesheet."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from django.utils.html import escape
 
 
 @dataclass(frozen=True)
@@ -12,30 +12,31 @@ class Bar:
     value: int
 
 
-def bar_chart(bars: Sequence[Bar], *, title: str, width: int = 640, bar_height: int = 22) -> str:
-    """A horizontal bar chart as inline SVG, with the numbers written beside the bars and a
-    title and description for assistive technology. Labels are escaped."""
-    label_width = 220
-    gap = 6
-    plot = width - label_width - 60
-    height = max(1, len(bars)) * (bar_height + gap) + gap
+@dataclass(frozen=True)
+class ChartRow:
+    label: str
+    value: int
+    percent: float  # of the longest bar, from 0 to 100
+
+
+@dataclass(frozen=True)
+class BarChart:
+    title: str
+    rows: tuple[ChartRow, ...]
+
+
+def bar_chart(bars: Sequence[Bar], *, title: str) -> BarChart:
+    """The rows of a horizontal bar chart, each bar's length a share of the longest; a bar
+    above zero is never drawn shorter than 1 %, so it stays visible."""
     top = max((bar.value for bar in bars), default=0) or 1
-    rows = []
-    for index, bar in enumerate(bars):
-        y = gap + index * (bar_height + gap)
-        length = round(plot * bar.value / top)
-        rows.append(
-            f'<text x="{label_width - 8}" y="{y + bar_height * 0.7:.1f}" text-anchor="end" '
-            f'class="chart-label">{escape(bar.label[:38])}</text>'
-            f'<rect x="{label_width}" y="{y}" width="{max(length, 1)}" height="{bar_height}" '
-            f'class="chart-bar"><title>{escape(bar.label)}: {bar.value}</title></rect>'
-            f'<text x="{label_width + length + 6}" y="{y + bar_height * 0.7:.1f}" '
-            f'class="chart-value">{bar.value}</text>'
-        )
-    description = "; ".join(f"{bar.label}: {bar.value}" for bar in bars) or "no data"
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-labelledby="chart-title chart-desc" class="chart">'
-        f'<title id="chart-title">{escape(title)}</title>'
-        f'<desc id="chart-desc">{escape(description)}</desc>{"".join(rows)}</svg>'
+    return BarChart(
+        title=title,
+        rows=tuple(
+            ChartRow(
+                label=bar.label,
+                value=bar.value,
+                percent=max(round(100 * bar.value / top, 1), 1.0 if bar.value else 0.0),
+            )
+            for bar in bars
+        ),
     )

@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.forms import BaseFormSet
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.safestring import mark_safe
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -729,7 +729,10 @@ def dashboard(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
             writer.writerow(safe_row(["issued_per_specification", title, count]))
         return response
     month_chart = charts.bar_chart(
-        [charts.Bar(month.strftime("%b %Y"), count) for month, count in numbers.per_month],
+        [
+            charts.Bar(date_format(month, "YEAR_MONTH_FORMAT"), count)
+            for month, count in numbers.per_month
+        ],
         title=_("Credentials issued per month"),
     )
     specification_chart = charts.bar_chart(
@@ -742,8 +745,8 @@ def dashboard(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         {
             "institution": viewer.institution,
             "numbers": numbers,
-            "month_chart": mark_safe(month_chart),  # noqa: S308  # charts.bar_chart escapes every label
-            "specification_chart": mark_safe(specification_chart),  # noqa: S308  # likewise
+            "month_chart": month_chart,
+            "specification_chart": specification_chart,
         },
     )
 

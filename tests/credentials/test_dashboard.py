@@ -3,6 +3,7 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from credentials.issuing import services
@@ -70,11 +71,26 @@ def test_the_months_are_brussels_months_up_to_this_one(time_machine):
     assert numbers.per_month[-2:] == [(date(2027, 12, 1), 1), (date(2028, 1, 1), 1)]
 
 
-def test_the_chart_escapes_labels_and_describes_itself():
-    svg = charts.bar_chart([charts.Bar("<script>x</script>", 3)], title="Issued")
-    assert "<script>" not in svg
-    assert "&lt;script&gt;" in svg
-    assert '<desc id="chart-desc">&lt;script&gt;x&lt;/script&gt;: 3</desc>' in svg
+def test_each_bar_is_its_share_of_the_longest_and_a_small_one_stays_visible():
+    chart = charts.bar_chart(
+        [
+            charts.Bar("Alpha", 200),
+            charts.Bar("Beta", 50),
+            charts.Bar("Gamma", 1),
+            charts.Bar("Delta", 0),
+        ],
+        title="Issued",
+    )
+    assert [(row.label, row.percent) for row in chart.rows] == [
+        ("Alpha", 100.0),
+        ("Beta", 25.0),
+        ("Gamma", 1.0),
+        ("Delta", 0.0),
+    ]
+
+
+def test_an_empty_chart_has_no_rows():
+    assert charts.bar_chart([], title="Issued").rows == ()
 
 
 def test_a_viewer_sees_the_dashboard_and_downloads_its_csv(logged_in):
@@ -84,11 +100,40 @@ def test_a_viewer_sees_the_dashboard_and_downloads_its_csv(logged_in):
     url = reverse("credentials:dashboard", kwargs={"slug": viewer.institution.slug})
     page = client.get(url)
     assert page.status_code == 200
-    assert "<svg" in page.text
-    assert "Alpha: 1" in page.text
+    assert '<dt class="bar-chart-label">Alpha</dt>' in page.text
+    assert '<rect class="chart-bar" width="100.0" height="1"/>' in page.text
     rows = list(csv.reader(io.StringIO(client.get(url + "?format=csv").content.decode())))
     assert ["issued", "", "1"] in rows
     assert ["issued_per_specification", "Alpha", "1"] in rows
+
+
+def test_the_dashboard_escapes_titles_and_writes_them_whole(logged_in):
+    viewer = MembershipFactory(role=Role.VIEWER)
+    title = "<b>Literacy</b> for Public Administration and the Digital State of Tomorrow"
+    issue(MicroCredentialFactory(institution=viewer.institution, title=title))
+    url = reverse("credentials:dashboard", kwargs={"slug": viewer.institution.slug})
+    page = logged_in(viewer.user).get(url).text
+    assert "<b>Literacy</b>" not in page
+    assert (
+        "&lt;b&gt;Literacy&lt;/b&gt; for Public Administration and the Digital State of Tomorrow"
+        in page
+    )
+
+
+def test_the_months_are_named_in_the_language_of_the_page(logged_in, time_machine):
+    time_machine.move_to(datetime(2027, 3, 15, 12, tzinfo=UTC), tick=False)
+    viewer = MembershipFactory(role=Role.VIEWER)
+    issue(MicroCredentialFactory(institution=viewer.institution))
+    client = logged_in(viewer.user)
+    url = reverse("credentials:dashboard", kwargs={"slug": viewer.institution.slug})
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    german = client.get(url).text
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(url).text
+    assert '<dt class="bar-chart-label">März 2027</dt>' in german
+    assert '<dt class="bar-chart-label">Dezember 2026</dt>' in german
+    assert "March 2027" not in german
+    assert '<dt class="bar-chart-label">March 2027</dt>' in english
 
 
 def test_staff_of_another_institution_cannot_see_the_numbers(logged_in):

@@ -460,7 +460,9 @@ class World(dict[str, Any]):
     sessions: dict[str, str]
 
 
-def _build_world() -> World:
+def build_world() -> World:
+    """The small world every door names; tests/browser/test_every_page_fits_a_phone.py walks
+    it too."""
     world = World()
     uni_a = InstitutionFactory(slug="matrix-a", name="University A")
     uni_b = InstitutionFactory(slug="matrix-b", name="University B")
@@ -601,7 +603,7 @@ def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
         with override_settings(PASSWORD_HASHERS=[MD5_HASHER]):
             celery_app.conf.task_always_eager = True
             try:
-                world = _build_world()
+                world = build_world()
             finally:
                 celery_app.conf.task_always_eager = False
         yield world
@@ -618,7 +620,7 @@ def _cells() -> Iterator[Any]:
                 yield pytest.param(name, door, actor, id=f"{name}-{door.method.upper()}-{actor}")
 
 
-def _url(name: str, item: Entry, world: World, actor: str) -> str:
+def door_url(name: str, item: Entry, world: World, actor: str) -> str:
     if item.path:
         return item.path
     kwargs = {argument: world[key] for argument, key in item.kwargs.items()}
@@ -638,7 +640,7 @@ def test_each_actor_gets_the_expected_answer(world: World, name: str, door: Door
         session = client.session
         session.update(item.session(world))
         session.save()
-    url = _url(name, item, world, actor)
+    url = door_url(name, item, world, actor)
     if door.query:
         url += "?" + door.query
     data = door.data(world) if door.data else {}
