@@ -73,13 +73,13 @@ def public_credential(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @require_GET
 def credential_document(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    credential = selectors.public_credential(public_id=public_id)
+    credential = selectors.downloadable_credential(public_id=public_id, user=request.user)
     return _signed_json(credential.document, download_name=f"credential-{public_id}.json")
 
 
 @require_GET
 def credential_edc(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    credential = selectors.public_credential(public_id=public_id)
+    credential = selectors.downloadable_credential(public_id=public_id, user=request.user)
     edc = documents.edc_credential(credential)
     return _signed_json(
         json.dumps(edc, ensure_ascii=False, indent=2),
@@ -93,7 +93,7 @@ PENDING_REFRESH_SECONDS = 3
 
 @require_GET
 def credential_certificate(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    credential = selectors.public_credential(public_id=public_id)
+    credential = selectors.downloadable_credential(public_id=public_id, user=request.user)
     pdf = certificate_services.stored_certificate(credential=credential)
     if pdf is None:
         certificate_services.certificate_request(credential=credential)
@@ -205,14 +205,14 @@ def _badge_image(
 @require_GET
 def credential_badge_png(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The credential baked into a PNG badge (OB 3.0 iTXt openbadgecredential), for backpacks."""
-    credential = selectors.public_credential(public_id=public_id)
+    credential = selectors.downloadable_credential(public_id=public_id, user=request.user)
     return _badge_image(request, credential, extension="png")
 
 
 @require_GET
 def credential_badge_svg(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The credential baked into an SVG badge (OB 3.0 <openbadges:credential>), for backpacks."""
-    credential = selectors.public_credential(public_id=public_id)
+    credential = selectors.downloadable_credential(public_id=public_id, user=request.user)
     return _badge_image(request, credential, extension="svg")
 
 

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import close_old_connections
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -332,6 +333,24 @@ def test_the_holder_hides_the_credentials_own_address_and_share_links_still_work
     )
     client.logout()
     assert client.get(own).status_code == 200
+
+
+def test_the_holder_still_downloads_the_files_of_a_credential_hidden_at_its_own_address():
+    learner = UserFactory()
+    credential = held_credential(learner)
+    learner_services.credential_page_set_public(user=learner, credential=credential, public=False)
+    holder, stranger = Client(), Client()
+    holder.force_login(learner)
+    stranger.force_login(UserFactory())
+    for name in ("document", "edc", "badge_png", "badge_svg"):
+        url = reverse(f"credentials:{name}", kwargs={"public_id": credential.public_id})
+        assert holder.get(url).status_code == 200, name
+        assert stranger.get(url).status_code == 404, name
+    certificate = reverse("credentials:certificate", kwargs={"public_id": credential.public_id})
+    assert holder.get(certificate).status_code in {200, 202}
+    assert stranger.get(certificate).status_code == 404
+    own = reverse("credentials:public", kwargs={"public_id": credential.public_id})
+    assert holder.get(own).status_code == 404
 
 
 def test_only_the_holder_may_hide_a_credential(logged_in):
