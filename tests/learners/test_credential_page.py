@@ -1,7 +1,9 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from credentials.catalogue import explanations
 from credentials.documents import specification_snapshot
@@ -211,3 +213,31 @@ def test_the_switch_shows_whether_anyone_with_the_address_can_see_it(logged_in):
     text = client.get(page_of(credential)).text
     assert 'name="public" value="yes" aria-describedby' in text
     assert "Off: its own address and the QR code on your PDF show nothing." in text
+
+
+def head_of(text: str) -> str:
+    start = text.index('<header class="credential-head">')
+    return text[start : text.index("</header>", start)]
+
+
+def test_the_status_line_says_revoked_from_the_verdict(logged_in):
+    learner = UserFactory()
+    credential = held_credential(learner)
+    services.credential_revoke(credential=credential, actor=None, reason="x")
+    head = head_of(logged_in(learner).get(page_of(credential)).text)
+    assert 'wallet-status-revoked">Revoked<' in head
+    assert 'href="#verification-heading">Not valid' in head
+
+
+def test_the_status_line_says_until_when_an_expired_credential_was_vouched_for(logged_in):
+    learner = UserFactory()
+    credential = held_credential(
+        learner,
+        MicroCredentialFactory(validity_months=1),
+        valid_from=timezone.now() - timedelta(days=90),
+    )
+    assert credential.valid_until is not None
+    until = date_format(timezone.localtime(credential.valid_until), "DATE_FORMAT")
+    head = head_of(logged_in(learner).get(page_of(credential)).text)
+    assert 'wallet-status-expired">Expired<' in head
+    assert f"The institution vouched for it until {until}." in head
