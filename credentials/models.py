@@ -260,6 +260,14 @@ class MicroCredentialVersion(models.Model):
             kwargs={"public_id": self.micro_credential.public_id, "number": self.number},
         )
 
+    @property
+    def badge_url(self) -> str:
+        """The path of its badge picture (no credential inside), for pages to show."""
+        return reverse(
+            "credentials:specification_badge",
+            kwargs={"public_id": self.micro_credential.public_id, "number": self.number},
+        )
+
 
 class StatusPurpose(models.TextChoices):
     REVOCATION = "revocation", _("Revocation")

@@ -28,6 +28,11 @@ urlpatterns = [
         name="specification_version",
     ),
     path(
+        "micro-credentials/<uuid:public_id>/versions/<int:number>/badge.svg",
+        views.specification_badge,
+        name="specification_badge",
+    ),
+    path(
         "staff/<slug:slug>/micro-credentials/",
         staff_views.micro_credential_list,
         name="micro_credentials",

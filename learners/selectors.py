@@ -33,6 +33,7 @@ from credentials.issuing.services import claim_token_hash
 from credentials.models import CredentialStatus, IssuedCredential
 from credentials.standards import credential_summary, pathways
 from credentials.standards.did_resolution import url_to_did_web
+from institutions import hooks as institution_hooks
 from learners.models import ImportedCredential, LearnerEvent, PublicProfile, ShareLink
 
 
@@ -77,6 +78,7 @@ class WalletCard:
     issuer_confirmed: bool = True
     not_counted: NotCounted | None = None  # None: it counts toward totals and pathways
     holder: str = ""  # for an import: ImportedCredential.Holder
+    badge_url: str = ""  # the badge picture of a credential issued here; none for an import
 
     @property
     def status_label(self) -> str:
@@ -290,11 +292,13 @@ def wallet(*, user: User, now: datetime | None = None) -> Wallet:
             "institution__slug",
             "institution__name",
             "version_id",
+            "version__micro_credential__public_id",
+            "version__number",
             *snapshot,
         )
     )
     dids: dict[str, str] = {}
-    versions: dict[int, tuple[str, Decimal | None, str]] = {}
+    versions: dict[int, tuple[str, Decimal | None, str, str]] = {}
     cards = []
     for (
         public_id,
@@ -304,6 +308,8 @@ def wallet(*, user: User, now: datetime | None = None) -> Wallet:
         slug,
         institution_name,
         version_id,
+        specification_id,
+        version_number,
         titles,
         language,
         ects,
@@ -316,8 +322,12 @@ def wallet(*, user: User, now: datetime | None = None) -> Wallet:
                 in_active_language(json.loads(titles), main=language),
                 Decimal(str(ects)) if ects else None,
                 concept_label(eqf_level or ""),
+                reverse(
+                    "credentials:specification_badge",
+                    kwargs={"public_id": specification_id, "number": version_number},
+                ),
             )
-        title, version_ects, eqf_label = versions[version_id]
+        title, version_ects, eqf_label, badge_url = versions[version_id]
         cards.append(
             WalletCard(
                 imported=False,
@@ -332,6 +342,7 @@ def wallet(*, user: User, now: datetime | None = None) -> Wallet:
                 not_counted=counts_toward_totals(
                     status=status, holder_is_owner=True, holder="", issuer_confirmed=True
                 ),
+                badge_url=badge_url,
             )
         )
     imports = wallet_imports(user=user)
@@ -503,10 +514,34 @@ def share_links(*, user: User, credential: IssuedCredential) -> QuerySet[ShareLi
     return ShareLink.objects.filter(owner=user, credential=credential)
 
 
+def address_to_share(
+    *, credential: IssuedCredential, links: Sequence[ShareLink], now: datetime
+) -> str:
+    """The address the credential page offers to share: its own while anyone with it may see
+    the credential, else the newest share link that still works, else "" (nothing to share
+    until the learner shows it again or makes a link). `links` are the credential's, newest
+    first, as share_links gives them."""
+    if credential.public_page:
+        return settings.MESHE_BASE_URL + credential.get_absolute_url()
+    for link in links:
+        if link.is_active(now):
+            return link.url
+    return ""
+
+
+def recognition_possible(*, credential: IssuedCredential) -> bool:
+    """Whether the credential's institution has a partner it can send it to for recognition
+    (a partnership both sides confirmed). One query."""
+    partners = institution_hooks.public_partners(institution=credential.institution)
+    if isinstance(partners, QuerySet):
+        return partners.exists()
+    return any(True for _partner in partners)
+
+
 def share_link_for_owner(*, user: User, public_id: UUID) -> ShareLink:
     """One of the user's share links; 404 for anyone else's."""
     try:
-        return ShareLink.objects.select_related("credential").get(
+        return ShareLink.objects.select_related("credential__version").get(
             public_id=public_id, owner=user, credential__holder=user
         )
     except ShareLink.DoesNotExist:
@@ -569,7 +604,7 @@ def profile_credentials(*, profile: PublicProfile) -> list[IssuedCredential]:
     """The credentials the owner chose to show and still holds, newest first."""
     return list(
         profile.credentials.filter(holder_id=profile.user_id)
-        .select_related("institution", "version")
+        .select_related("institution", "version__micro_credential")
         .defer("document")
         .order_by("-issued_at", "-pk")
     )

@@ -20,7 +20,7 @@ from credentials import documents, hooks
 from credentials.catalogue import explanations, pathway_selectors
 from credentials.issuing import selectors as credential_selectors
 from credentials.issuing import verifier
-from credentials.models import CredentialStatus
+from credentials.models import CredentialStatus, IssuedCredential
 from learners import forms, linkedin, selectors, services
 from learners.exceptions import AlreadyInWallet, ClaimError, WalletError
 from learners.models import ShareLink
@@ -83,13 +83,13 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
 # One credential and its share links -----------------------------------------------------------
 
 
-def _linkedin_url(link: ShareLink) -> str:
-    credential = link.credential
+def _linkedin_url(credential: IssuedCredential, address: str) -> str:
+    """LinkedIn's "Add to profile" form for the credential, pointing at `address`."""
     return linkedin.add_to_profile_url(
         name=credential.version.title,
         organisation=credential.institution.name,
         issued=timezone.localdate(credential.issued_at),
-        cert_url=link.url,
+        cert_url=address,
         cert_id=credential.credential_id,
     )
 
@@ -112,15 +112,21 @@ def credential_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> Htt
             messages.success(request, _("New link: %(url)s") % {"url": link.url})
             return redirect(reverse("learners:credential", args=[public_id]) + "#sharing")
     snapshot = credential.version.snapshot
+    now = timezone.now()
     links = list(selectors.share_links(user=request.user, credential=credential))
     for link in links:
-        link.credential = credential  # already loaded, with what the LinkedIn link needs
+        link.credential = credential  # already loaded
+    share_address = selectors.address_to_share(credential=credential, links=links, now=now)
     return render(
         request,
         "learners/credential.html",
         {
             "credential": credential,
-            "status": selectors.issued_status(credential, now=timezone.now()),
+            "own_address": settings.MESHE_BASE_URL + credential.get_absolute_url(),
+            "share_address": share_address,
+            "share_linkedin": _linkedin_url(credential, share_address) if share_address else "",
+            "recognition_possible": selectors.recognition_possible(credential=credential),
+            "status": selectors.issued_status(credential, now=now),
             "status_reason": credential_selectors.status_reason(credential=credential),
             "deliveries": hooks.deliveries_of_credential(credential=credential),
             "verification": verifier.labelled(verifier.verify(credential.document)),
@@ -137,7 +143,7 @@ def credential_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> Htt
                 valid_until=credential.valid_until,
                 awarded_date=credential.awarded_date,
             ),
-            "links": [(link, _linkedin_url(link)) for link in links],
+            "links": [(link, _linkedin_url(credential, link.url)) for link in links],
             "share_form": share_form,
         },
         status=400 if share_form.errors else 200,
@@ -160,13 +166,19 @@ def credential_page_visibility(request: AuthenticatedHttpRequest, public_id: UUI
     return redirect(reverse("learners:credential", args=[public_id]) + "#sharing")
 
 
-@require_POST
 @login_required
 def share_link_revoke(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
+    """A page that names the link and asks first; only its confirmed form revokes it."""
     link = selectors.share_link_for_owner(user=request.user, public_id=public_id)
-    services.share_link_revoke(user=request.user, link=link)
-    messages.success(request, _("The link no longer works."))
-    return redirect(reverse("learners:credential", args=[link.credential.public_id]) + "#sharing")
+    sharing = reverse("learners:credential", args=[link.credential.public_id]) + "#sharing"
+    if request.method == "POST":
+        services.share_link_revoke(user=request.user, link=link)
+        messages.success(request, _("The link no longer works."))
+        return redirect(sharing)
+    if not link.is_active():
+        messages.info(request, _("That link already no longer works."))
+        return redirect(sharing)
+    return render(request, "learners/share_link_revoke.html", {"link": link, "back": sharing})
 
 
 def _open_graph(

@@ -4,6 +4,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import Http404
@@ -127,6 +128,18 @@ def public_credential(*, public_id: UUID) -> IssuedCredential:
     if not credential.public_page:
         raise PrivateCredential
     return credential
+
+
+def downloadable_credential(*, public_id: UUID, user: User | AnonymousUser) -> IssuedCredential:
+    """A credential whose files (signed document, EDC, PDF, badge images) are asked for: as
+    public_credential for whoever holds the link, and for its holder also while they hide it
+    at its own address (their page offers the downloads)."""
+    try:
+        return public_credential(public_id=public_id)
+    except PrivateCredential:
+        if isinstance(user, User):
+            return held_credential(user=user, public_id=public_id)
+        raise
 
 
 def held_credential(*, user: User, public_id: UUID) -> IssuedCredential:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from credentials import documents
 from credentials.issuing import badge_artwork, certificate_services, forms, selectors, verifier
-from credentials.models import IssuedCredential
+from credentials.models import IssuedCredential, MicroCredentialVersion
 from credentials.standards import badge_images
 from meshe import rate_limits
 
@@ -73,13 +73,13 @@ def public_credential(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @require_GET
 def credential_document(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    credential = selectors.public_credential(public_id=public_id)
+    credential = selectors.downloadable_credential(public_id=public_id, user=request.user)
     return _signed_json(credential.document, download_name=f"credential-{public_id}.json")
 
 
 @require_GET
 def credential_edc(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    credential = selectors.public_credential(public_id=public_id)
+    credential = selectors.downloadable_credential(public_id=public_id, user=request.user)
     edc = documents.edc_credential(credential)
     return _signed_json(
         json.dumps(edc, ensure_ascii=False, indent=2),
@@ -93,7 +93,7 @@ PENDING_REFRESH_SECONDS = 3
 
 @require_GET
 def credential_certificate(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    credential = selectors.public_credential(public_id=public_id)
+    credential = selectors.downloadable_credential(public_id=public_id, user=request.user)
     pdf = certificate_services.stored_certificate(credential=credential)
     if pdf is None:
         certificate_services.certificate_request(credential=credential)
@@ -152,15 +152,21 @@ def verify_api(request: HttpRequest) -> HttpResponse:
     return JsonResponse(verifier.verify(body))
 
 
-def _badge(credential: IssuedCredential) -> badge_artwork.Badge:
+def _version_badge(
+    version: MicroCredentialVersion, *, institution_name: str
+) -> badge_artwork.Badge:
     """The generated artwork's values: the institution, and the specification as issued."""
-    snapshot = credential.version.snapshot
+    snapshot = version.snapshot
     return badge_artwork.Badge(
-        institution_name=credential.institution.name,
-        title=credential.version.title,
+        institution_name=institution_name,
+        title=version.title,
         eqf_level=snapshot.get("eqf_level", ""),
         ects=Decimal(snapshot["ects"]),
     )
+
+
+def _badge(credential: IssuedCredential) -> badge_artwork.Badge:
+    return _version_badge(credential.version, institution_name=credential.institution.name)
 
 
 def _badge_image(
@@ -199,12 +205,33 @@ def _badge_image(
 @require_GET
 def credential_badge_png(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The credential baked into a PNG badge (OB 3.0 iTXt openbadgecredential), for backpacks."""
-    credential = selectors.public_credential(public_id=public_id)
+    credential = selectors.downloadable_credential(public_id=public_id, user=request.user)
     return _badge_image(request, credential, extension="png")
 
 
 @require_GET
 def credential_badge_svg(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The credential baked into an SVG badge (OB 3.0 <openbadges:credential>), for backpacks."""
-    credential = selectors.public_credential(public_id=public_id)
+    credential = selectors.downloadable_credential(public_id=public_id, user=request.user)
     return _badge_image(request, credential, extension="svg")
+
+
+@require_GET
+def specification_badge(request: HttpRequest, public_id: UUID, number: int) -> HttpResponse:
+    """The badge picture of a specification version as issued, with no credential baked in and
+    so nothing about any learner: what the wallet, the credential pages and public profiles
+    show. The same picture as the baked downloads of the credentials issued under it."""
+    version = selectors.micro_credential_version(public_id=public_id, number=number)
+    badge = _version_badge(version, institution_name=version.micro_credential.institution.name)
+    fingerprint = "\n".join((badge_artwork.ARTWORK_VERSION, repr(badge)))
+    etag = f'"{hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(badge_artwork.svg(badge), content_type="image/svg+xml")
+    # Opened on its own, an SVG is a document of this origin: it may draw, never run.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response["ETag"] = etag
+    # Public data; an hour, so that a renamed institution shows its new name within one.
+    response["Cache-Control"] = "public, max-age=3600"
+    return response

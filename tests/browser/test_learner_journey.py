@@ -98,7 +98,8 @@ def test_a_learner_keeps_shares_imports_exports_and_leaves(
     page.screenshot(path=shots / "02-credential.png", full_page=True)
 
     # The three formats: the signed Open Badge, the European Digital Credential, the PDF.
-    downloads = page.get_by_role("region", name="Download")
+    page.get_by_text("Download", exact=True).click()
+    downloads = page.get_by_role("list", name="Downloads")
     signed = fetch_link(page, downloads, "Signed credential (Open Badges 3.0, JSON-LD)")
     assert signed.status == 200
     document = json.loads(signed.body())
@@ -125,7 +126,7 @@ def test_a_learner_keeps_shares_imports_exports_and_leaves(
     expect(page.get_by_text("New link:")).to_be_visible()
     link = ShareLink.objects.get(owner=learner)
     share_url = f"{live_server.url}/s/{link.slug}"
-    expect(page.get_by_role("link", name=share_url)).to_be_visible()
+    expect(page.get_by_role("textbox", name="Address of Job application")).to_have_value(share_url)
     expect(page.get_by_role("link", name=re.compile("Add to LinkedIn profile"))).to_be_visible()
     page.screenshot(path=shots / "04-share-link.png", full_page=True)
 
@@ -137,8 +138,9 @@ def test_a_learner_keeps_shares_imports_exports_and_leaves(
     expect(outside.get_by_role("heading", level=1)).to_have_text(micro_credential.title)
     outside.screenshot(path=shots / "05-shared-logged-out.png", full_page=True)
 
-    # Revoked: gone.
-    page.get_by_role("button", name=re.compile("^Revoke")).click()
+    # Revoked, once confirmed: gone.
+    page.get_by_role("link", name=re.compile("^Revoke…")).click()
+    page.get_by_role("button", name="Revoke the link").click()
     expect(page.get_by_text("The link no longer works.")).to_be_visible()
     page.screenshot(path=shots / "06-link-revoked.png", full_page=True)
     response = outside.goto(share_url)

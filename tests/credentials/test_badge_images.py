@@ -5,11 +5,13 @@ from decimal import Decimal
 from xml.etree import ElementTree
 
 import pytest
+from django.urls import reverse
 from PIL import Image
 
 from credentials.issuing import badge_artwork
 from credentials.standards import badge_images
 from credentials.standards.badge_images import BadgeImageError
+from learners import services as learner_services
 from tests.factories import UserFactory, issue
 from tests.learners.holding import held_credential
 
@@ -397,3 +399,72 @@ def test_an_independent_png_reader_finds_the_credential_under_the_spec_keyword()
     image = Image.open(io.BytesIO(baked))
     image.load()
     assert image.text["openbadgecredential"] == TRICKY  # type: ignore[attr-defined]
+
+
+def badge_of(credential) -> str:
+    return reverse(
+        "credentials:specification_badge",
+        kwargs={
+            "public_id": credential.version.micro_credential.public_id,
+            "number": credential.version.number,
+        },
+    )
+
+
+@pytest.mark.django_db
+def test_the_picture_pages_show_is_the_badge_with_nothing_about_the_learner(client):
+    credential = issue(holder_name="Ana Kowalska", holder_email="ana@example.eu")
+    response = client.get(badge_of(credential))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert response.content == badge_artwork.svg(
+        badge_artwork.Badge(
+            institution_name=credential.institution.name,
+            title=credential.version.title,
+            eqf_level=credential.version.snapshot.get("eqf_level", ""),
+            ects=Decimal(credential.version.snapshot["ects"]),
+        )
+    )
+    for personal in (b"Ana Kowalska", b"ana@example.eu", str(credential.public_id).encode()):
+        assert personal not in response.content
+    assert "default-src 'none'" in response["Content-Security-Policy"]
+    assert response["Cache-Control"].startswith("public")
+    assert "Content-Disposition" not in response
+    again = client.get(badge_of(credential), HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+
+
+@pytest.mark.django_db
+def test_the_picture_stays_for_a_credential_hidden_at_its_own_address(client):
+    learner = UserFactory()
+    credential = held_credential(learner)
+    learner_services.credential_page_set_public(user=learner, credential=credential, public=False)
+    assert client.get(credential.get_absolute_url()).status_code == 404
+    assert client.get(badge_of(credential)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_unknown_version_has_no_picture(client):
+    credential = issue()
+    missing = reverse(
+        "credentials:specification_badge",
+        kwargs={"public_id": credential.version.micro_credential.public_id, "number": 99},
+    )
+    assert client.get(missing).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_wallet_the_public_page_and_the_public_profile_show_the_badge(client, logged_in):
+    learner = UserFactory(email="holder@example.eu")
+    credential = held_credential(learner)
+    picture = f'src="{badge_of(credential)}"'
+    wallet = logged_in(learner).get(reverse("learners:wallet")).text
+    assert picture in wallet
+    public = client.get(credential.get_absolute_url()).text
+    assert picture in public
+    assert f'alt="Badge of {credential.version.title}"' in public
+    learner_services.profile_save(
+        user=learner, is_public=True, slug="ana", headline="", credentials=[credential]
+    )
+    profile = client.get(reverse("learners:profile_public", kwargs={"slug": "ana"})).text
+    assert picture in profile

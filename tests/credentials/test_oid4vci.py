@@ -170,7 +170,7 @@ def test_the_holder_gets_a_qr_code_and_link_and_a_pin_by_e_mail(
     client = logged_in(learner)
     page = client.get(reverse("learners:credential", args=[held.public_id]))
     assert b'id="add-to-wallet"' in page.content
-    assert b"Keep it your way" in page.content
+    assert b"Add to a wallet or download" in page.content
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("wallet_issuance:offer_create", args=[held.public_id]), follow=True

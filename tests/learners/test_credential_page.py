@@ -1,11 +1,14 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from credentials.catalogue import explanations
 from credentials.documents import specification_snapshot
 from credentials.issuing import services
+from exchange.models import Partner, PartnerStatus
 from tests.factories import MicroCredentialFactory, UserFactory
 from tests.learners.holding import held_credential
 
@@ -131,3 +134,110 @@ def test_dates_are_those_of_the_portals_time_zone_not_utc():
         issued_at=datetime(2026, 11, 28, 23, 30, tzinfo=UTC),  # 00:30 on the 29th in Brussels
     )
     assert {e.name: e.value for e in elements}["Date of issuing"] == "29 November 2026"
+
+
+def test_the_page_leads_with_the_badge_the_title_the_institution_and_the_status(logged_in):
+    learner = UserFactory()
+    credential = held_credential(
+        learner,
+        MicroCredentialFactory(title="Data Literacy", institution__name="University of Aldermoor"),
+    )
+    text = logged_in(learner).get(page_of(credential)).text
+    badge = reverse(
+        "credentials:specification_badge",
+        kwargs={"public_id": credential.version.micro_credential.public_id, "number": 1},
+    )
+    start = text.index('<header class="credential-head">')
+    head = text[start : text.index("</header>", start)]
+    assert f'src="{badge}"' in head and 'alt="Badge of Data Literacy"' in head
+    assert '<h1 id="credential-title">Data Literacy</h1>' in head
+    assert "University of Aldermoor" in head
+    assert 'wallet-status-valid">Valid<' in head
+    # The actions come before the description, the sharing section, the checks and elements.
+    order = [
+        text.index('id="actions-heading"'),
+        text.index('id="sharing-heading"'),
+        text.index('id="verification-heading"'),
+        text.index('id="elements-heading"'),
+    ]
+    assert order == sorted(order)
+
+
+def test_send_for_recognition_is_offered_when_the_institution_has_a_partner(logged_in):
+    learner = UserFactory()
+    credential = held_credential(learner)
+    Partner.objects.create(
+        institution=credential.institution,
+        base_url="https://uni-x.example",
+        did="did:web:uni-x.example",
+        name="Universidad de Ejemplo",
+        status=PartnerStatus.CONFIRMED,
+    )
+    text = logged_in(learner).get(page_of(credential)).text
+    recognition = reverse("exchange:recognition", kwargs={"public_id": credential.public_id})
+    assert f'href="{recognition}">Send for recognition</a>' in text
+    assert "has no partner university to send it to yet" not in text
+
+
+@pytest.mark.parametrize("status", [PartnerStatus.REQUESTED, PartnerStatus.ENDED, None])
+def test_without_a_confirmed_partner_the_page_says_where_recognition_is_possible(logged_in, status):
+    learner = UserFactory()
+    credential = held_credential(
+        learner, MicroCredentialFactory(institution__name="University of Aldermoor")
+    )
+    if status is not None:
+        Partner.objects.create(
+            institution=credential.institution,
+            base_url="https://uni-x.example",
+            did="did:web:uni-x.example",
+            name="Universidad de Ejemplo",
+            status=status,
+        )
+    text = logged_in(learner).get(page_of(credential)).text
+    assert "Send for recognition" not in text
+    assert "University of Aldermoor has no partner university to send it to yet." in text
+    guide = reverse("guide", kwargs={"slug": "recognition"})
+    assert f'<a href="{guide}">Where recognition is possible</a>' in text
+
+
+def test_the_switch_shows_whether_anyone_with_the_address_can_see_it(logged_in):
+    learner = UserFactory()
+    credential = held_credential(learner)
+    client = logged_in(learner)
+    assert 'name="public" value="yes" checked' in client.get(page_of(credential)).text
+    client.post(
+        reverse("learners:credential_visibility", kwargs={"public_id": credential.public_id})
+    )
+    credential.refresh_from_db()
+    assert credential.public_page is False
+    text = client.get(page_of(credential)).text
+    assert 'name="public" value="yes" aria-describedby' in text
+    assert "Off: its own address and the QR code on your PDF show nothing." in text
+
+
+def head_of(text: str) -> str:
+    start = text.index('<header class="credential-head">')
+    return text[start : text.index("</header>", start)]
+
+
+def test_the_status_line_says_revoked_from_the_verdict(logged_in):
+    learner = UserFactory()
+    credential = held_credential(learner)
+    services.credential_revoke(credential=credential, actor=None, reason="x")
+    head = head_of(logged_in(learner).get(page_of(credential)).text)
+    assert 'wallet-status-revoked">Revoked<' in head
+    assert 'href="#verification-heading">Not valid' in head
+
+
+def test_the_status_line_says_until_when_an_expired_credential_was_vouched_for(logged_in):
+    learner = UserFactory()
+    credential = held_credential(
+        learner,
+        MicroCredentialFactory(validity_months=1),
+        valid_from=timezone.now() - timedelta(days=90),
+    )
+    assert credential.valid_until is not None
+    until = date_format(timezone.localtime(credential.valid_until), "DATE_FORMAT")
+    head = head_of(logged_in(learner).get(page_of(credential)).text)
+    assert 'wallet-status-expired">Expired<' in head
+    assert f"The institution vouched for it until {until}." in head

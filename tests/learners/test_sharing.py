@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import close_old_connections
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -51,9 +52,9 @@ def test_a_learner_creates_any_number_of_links_and_sees_each_ones_views(logged_i
         assert client.get(first.get_absolute_url()).status_code == 200
     owner.force_login(learner)
     page = owner.get(page_of(credential))
-    rows = page.text.split("<tr>")[2:]
-    assert "Employer B" in rows[0] and "<td>0</td>" in rows[0]
-    assert "Employer A" in rows[1] and "<td>3</td>" in rows[1]
+    rows = page.text.split('<li class="card share-link')[1:]
+    assert "Employer B" in rows[0] and "0 views" in rows[0]
+    assert "Employer A" in rows[1] and "3 views" in rows[1]
 
 
 @pytest.mark.date_sensitive
@@ -183,10 +184,32 @@ def test_another_learner_cannot_revoke_or_share_what_is_not_theirs(logged_in):
     assert ShareLink.objects.count() == 1
 
 
-def test_revoking_is_post_only(logged_in):
+def test_opening_the_revoke_address_asks_first_and_revokes_nothing(logged_in):
+    link = shared_link(label="Employer A")
+    revoke = reverse("learners:share_link_revoke", kwargs={"public_id": link.public_id})
+    page = logged_in(link.owner).get(revoke)
+    assert page.status_code == 200
+    assert "Revoke this share link?" in page.text
+    assert "Employer A" in page.text and link.url in page.text
+    assert "This cannot be undone" in page.text
+    link.refresh_from_db()
+    assert link.revoked_at is None
+    assert not LearnerEvent.objects.filter(action="share_revoked").exists()
+
+
+def test_the_revoke_page_of_a_link_that_no_longer_works_goes_back_to_the_credential(logged_in):
+    link = shared_link()
+    learner_services.share_link_revoke(user=link.owner, link=link)
+    revoke = reverse("learners:share_link_revoke", kwargs={"public_id": link.public_id})
+    response = logged_in(link.owner).get(revoke)
+    assert response.status_code == 302
+    assert response["Location"] == page_of(link.credential) + "#sharing"
+
+
+def test_the_revoke_page_of_another_learners_link_is_404(logged_in):
     link = shared_link()
     revoke = reverse("learners:share_link_revoke", kwargs={"public_id": link.public_id})
-    assert logged_in(link.owner).get(revoke).status_code == 405
+    assert logged_in(UserFactory()).get(revoke).status_code == 404
 
 
 @pytest.mark.django_db(transaction=True)
@@ -217,18 +240,50 @@ def test_the_linkedin_link_is_filled_in_from_the_credential(logged_in, settings)
     )
     link = learner_services.share_link_create(user=learner, credential=credential)
     page = logged_in(learner).get(page_of(credential)).text
-    start = page.index('href="https://www.linkedin.com/profile/add?') + len('href="')
-    url = page[start : page.index('"', start)].replace("&amp;", "&")
-    query = parse_qs(urlsplit(url).query)
-    assert query == {
+    issued = timezone.localdate(credential.issued_at)
+    filled = {
         "startTask": ["CERTIFICATION_NAME"],
         "name": ["Data Literacy"],
         "organizationName": ["University of Aldermoor"],
-        "issueYear": [str(timezone.localdate(credential.issued_at).year)],
-        "issueMonth": [str(timezone.localdate(credential.issued_at).month)],
-        "certUrl": [f"https://meshe.example/s/{link.slug}"],
+        "issueYear": [str(issued.year)],
+        "issueMonth": [str(issued.month)],
         "certId": [f"urn:uuid:{credential.public_id}"],
     }
+    # At the top, the credential's own address; beside the link, the link.
+    top, beside_link = linkedin_links(page)
+    own = f"https://meshe.example/credentials/{credential.public_id}"
+    assert top == {**filled, "certUrl": [own]}
+    assert beside_link == {**filled, "certUrl": [f"https://meshe.example/s/{link.slug}"]}
+
+
+def linkedin_links(page: str) -> list[dict[str, list[str]]]:
+    """The query of every "Add to LinkedIn" link on the page, in order."""
+    hrefs = re.findall(r'href="(https://www\.linkedin\.com/profile/add\?[^"]*)"', page)
+    return [parse_qs(urlsplit(html.unescape(href)).query) for href in hrefs]
+
+
+def test_a_hidden_credential_offers_its_newest_working_share_link_to_share(logged_in, settings):
+    settings.MESHE_BASE_URL = "https://meshe.example"
+    learner = UserFactory()
+    credential = held_credential(learner)
+    learner_services.credential_page_set_public(user=learner, credential=credential, public=False)
+    older = learner_services.share_link_create(user=learner, credential=credential)
+    newer = learner_services.share_link_create(user=learner, credential=credential)
+    learner_services.share_link_revoke(user=learner, link=newer)
+    page = logged_in(learner).get(page_of(credential)).text
+    assert f'id="share-address" value="{older.url}"' in page
+    assert linkedin_links(page)[0]["certUrl"] == [older.url]
+
+
+def test_a_hidden_credential_without_a_working_link_offers_to_create_one(logged_in):
+    learner = UserFactory()
+    credential = held_credential(learner)
+    learner_services.credential_page_set_public(user=learner, credential=credential, public=False)
+    page = logged_in(learner).get(page_of(credential)).text
+    assert 'id="share-address"' not in page
+    assert not linkedin_links(page)
+    assert "It is hidden at its own address and has no working share link." in page
+    assert 'href="#new-link"' in page
 
 
 def test_the_linkedin_url_encodes_every_field():
@@ -278,6 +333,24 @@ def test_the_holder_hides_the_credentials_own_address_and_share_links_still_work
     )
     client.logout()
     assert client.get(own).status_code == 200
+
+
+def test_the_holder_still_downloads_the_files_of_a_credential_hidden_at_its_own_address():
+    learner = UserFactory()
+    credential = held_credential(learner)
+    learner_services.credential_page_set_public(user=learner, credential=credential, public=False)
+    holder, stranger = Client(), Client()
+    holder.force_login(learner)
+    stranger.force_login(UserFactory())
+    for name in ("document", "edc", "badge_png", "badge_svg"):
+        url = reverse(f"credentials:{name}", kwargs={"public_id": credential.public_id})
+        assert holder.get(url).status_code == 200, name
+        assert stranger.get(url).status_code == 404, name
+    certificate = reverse("credentials:certificate", kwargs={"public_id": credential.public_id})
+    assert holder.get(certificate).status_code in {200, 202}
+    assert stranger.get(certificate).status_code == 404
+    own = reverse("credentials:public", kwargs={"public_id": credential.public_id})
+    assert holder.get(own).status_code == 404
 
 
 def test_only_the_holder_may_hide_a_credential(logged_in):

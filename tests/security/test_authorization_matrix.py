@@ -209,7 +209,9 @@ DOORS: dict[str, Entry] = {
     "learners:wallet": entry(get(signed_in(200))),
     "learners:credential": entry(get(holder(200)), post(holder(200)), public_id="credential"),
     "learners:credential_visibility": entry(post(holder(302)), public_id="credential"),
-    "learners:share_link_revoke": entry(post(holder(302)), public_id="share_link"),
+    "learners:share_link_revoke": entry(
+        get(holder(200)), post(holder(302)), public_id="share_link"
+    ),
     "learners:import": entry(get(signed_in(200)), post(signed_in(400))),
     "learners:imported": entry(get(holder(200)), public_id="imported"),
     "learners:imported_document": entry(get(holder(200)), public_id="imported"),
@@ -243,6 +245,9 @@ DOORS: dict[str, Entry] = {
     "credentials:badge_png": entry(get(everyone(200)), public_id="credential"),
     "credentials:badge_svg": entry(get(everyone(200)), public_id="credential"),
     "credentials:specification_version": entry(
+        get(everyone(200)), public_id="micro_credential", number="version"
+    ),
+    "credentials:specification_badge": entry(
         get(everyone(200)), public_id="micro_credential", number="version"
     ),
     # Signed-in only (staff_required without an institution): ESCO is public data.
