@@ -485,6 +485,42 @@ def partner_catalogue_sync_request(*, actor: User, partner: Partner) -> bool:
     return True
 
 
+@transaction.atomic
+def elm_partner_add(
+    *, actor: User | None, institution: Institution, name: str, country: str, feed_url: str
+) -> Partner:
+    """Makes a university that publishes its offers as an ELM feed (and runs no MESHE node) a
+    partner of the institution for catalogue purposes: agreed, without keys, its catalogue the
+    feed at feed_url. Idempotent for the same feed; raises ValueError for an address that is
+    not http(s) or a country that is not two letters."""
+    url = catalogue_feed.http_url(feed_url.strip(), "the ELM feed")
+    if not (len(country) == 2 and country.isalpha()):
+        raise ValueError("the country is an ISO 3166-1 alpha-2 code, such as PT")
+    parts = urlsplit(url)
+    partner, created = Partner.objects.get_or_create(
+        institution=institution,
+        # No DID names such a partner: its feed does, as unique per institution as a DID.
+        did=url,
+        defaults={
+            "base_url": f"{parts.scheme}://{parts.netloc}",
+            "name": name.strip()[:200],
+            "country": country.upper(),
+            "endpoints": {ELM_CATALOGUE: url},
+            "status": PartnerStatus.CONFIRMED,
+            "confirmed_at": timezone.now(),
+        },
+    )
+    if created:
+        audit(
+            institution=institution,
+            actor=actor,
+            action="partner.elm_catalogue_added",
+            partner=str(partner.public_id),
+            feed=url,
+        )
+    return partner
+
+
 # ================================================================== services: adoption
 
 
@@ -559,6 +595,8 @@ def partner_offer_unadopt(*, actor: User, offer: PartnerOffer) -> PartnerOffer:
 def _adoption_tell(offer: PartnerOffer) -> None:
     """Tells the offering partner, signed, that we recognise its offer (or no longer do), so
     its public page can say where the offer is recognised."""
+    if not offer.partner.endpoints.get("notices"):
+        return  # a partner known by its ELM feed alone has no MESHE node to tell
     adopted = offer.adopted_at is not None
     outbox.notice_enqueue(
         partner=offer.partner,

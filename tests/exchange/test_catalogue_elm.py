@@ -2,20 +2,23 @@
 MESHE: this node's own ELM feed, served by the live test server, imported by a second
 institution gives the same offers as MESHE's signed feed does."""
 
+import io
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from credentials import documents
 from credentials.models import MicroCredential
 from exchange import catalogue_elm, catalogue_feed, catalogue_sync, partner_catalogue
-from exchange.models import Partner, PartnerOffer, PartnerStatus
+from exchange.models import Notice, Partner, PartnerOffer, PartnerStatus
 from institutions.models import AuditEvent
 from tests.exchange.catalogues import publish
 from tests.exchange.test_catalogue_exchange import partner_row
-from tests.factories import InstitutionFactory
+from tests.factories import InstitutionFactory, UserFactory
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 PRACTICAL = {
@@ -270,3 +273,73 @@ def test_a_practical_field_the_meshe_feed_would_refuse_is_refused_here_too():
     )
     with pytest.raises(catalogue_feed.FeedError, match="enrolmentUrl"):
         catalogue_elm.parse_page(page(bad), fetched_at=NOW)
+
+
+# ---------------------------------------------------------------- adding such a partner
+
+
+@pytest.mark.django_db
+def test_the_command_makes_an_elm_publisher_an_agreed_catalogue_partner_once():
+    institution = InstitutionFactory(slug="uni-a")
+    arguments = [
+        "add_elm_partner",
+        "--institution=uni-a",
+        "--name=Universidade Exemplo",
+        "--country=pt",
+        "--feed=https://elm.example/feed.jsonld",
+    ]
+    call_command(*arguments, stdout=io.StringIO())
+    call_command(*arguments, stdout=io.StringIO())
+    partner = Partner.objects.get(institution=institution)
+    assert partner.status == PartnerStatus.CONFIRMED
+    assert (partner.name, partner.country) == ("Universidade Exemplo", "PT")
+    assert catalogue_sync.catalogue_format(partner) == "elm"
+    assert partner.pinned_keys == []
+    assert AuditEvent.objects.filter(action="partner.elm_catalogue_added").count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [("--feed=ftp://elm.example/feed", "http"), ("--institution=nobody", "nobody")],
+)
+def test_the_command_refuses_what_it_cannot_use(option, message):
+    InstitutionFactory(slug="uni-a")
+    arguments = {
+        "--institution": "uni-a",
+        "--name": "Universidade Exemplo",
+        "--country": "PT",
+        "--feed": "https://elm.example/feed.jsonld",
+    }
+    key, value = option.split("=", 1)
+    arguments[key] = value
+    with pytest.raises(CommandError, match=message):
+        call_command("add_elm_partner", *[f"{k}={v}" for k, v in arguments.items()])
+    assert not Partner.objects.exists()
+
+
+@pytest.mark.django_db
+def test_adopting_an_elm_partners_offer_tells_no_one(django_capture_on_commit_callbacks):
+    institution = InstitutionFactory()
+    partner = catalogue_sync.elm_partner_add(
+        actor=None,
+        institution=institution,
+        name="Universidade Exemplo",
+        country="PT",
+        feed_url="https://elm.example/feed.jsonld",
+    )
+    item = catalogue_elm.parse_page(page(opportunity()), fetched_at=NOW).items[0]
+    offer = PartnerOffer.objects.create(
+        partner=partner,
+        remote_id=item.remote_id,
+        document=item.document,
+        title=item.title,
+        modified_at=item.modified,
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        catalogue_sync.partner_offer_adopt(
+            actor=UserFactory(), offer=offer, recognised_ects=Decimal(3), note=""
+        )
+    offer.refresh_from_db()
+    assert offer.adopted_at is not None
+    assert not Notice.objects.exists()
