@@ -4,7 +4,7 @@ import io
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import segno
 from django.conf import settings
@@ -208,7 +208,7 @@ def edc_credential(credential: IssuedCredential) -> dict[str, Any]:
 
 
 # Our duration units and their ISO 8601 designators (P6W is six weeks).
-DURATION_DESIGNATORS = {"days": "D", "weeks": "W", "months": "M"}
+DURATION_DESIGNATORS: Final = {"days": "D", "weeks": "W", "months": "M"}
 
 
 def offer_url(micro_credential: MicroCredential) -> str:

@@ -236,10 +236,11 @@ def _price(detail: Mapping[str, Any], language: str) -> dict[str, Any]:
     if isinstance(value, dict):
         value = value.get("@value")
     label = _language_map(detail.get("prefLabel")).get("en", "").strip().lower()
-    try:
-        price = Decimal(str(value)) if value is not None else None
-    except InvalidOperation:
-        raise FeedError("priceDetail.amount is not a number") from None
+    price = (
+        _decimal(value, "priceDetail.amount", below=Decimal(10_000_000))
+        if value is not None
+        else None
+    )
     unit = _first(amount.get("unit"))
     code = str(unit.get("notation") or _id(unit).rstrip("/").rsplit("/", 1)[-1])
     if price is not None and price > 0:
@@ -281,11 +282,22 @@ def _ects(value: object) -> Decimal | None:
         credit = _first(credit)
         if _id(_first(credit.get("framework"))) != ECTS:
             continue
-        try:
-            return Decimal(str(credit.get("point")))
-        except InvalidOperation:
-            raise FeedError("creditPoint.point is not a number") from None
+        return _decimal(credit.get("point"), "creditPoint.point", below=Decimal(10_000))
     return None
+
+
+def _decimal(value: object, what: str, *, below: Decimal) -> Decimal:
+    """A number from 0 up to (not including) below, given as a JSON number or string."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise FeedError(f"{what} is not a number")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise FeedError(f"{what} is not a number") from None
+    # Checked before any arithmetic: 1E+999999 is a Decimal, but no price or credit.
+    if not number.is_finite() or not Decimal(0) <= number < below:
+        raise FeedError(f"{what} is out of range")
+    return number
 
 
 def _modified(value: object) -> str:

@@ -418,6 +418,7 @@ def _elm_sync(partner: Partner) -> int:
     assert url is not None
     origin = url
     seen: set[str] = set()
+    visited: set[str | None] = {url}
     pages = 0
     while url is not None and pages < MAX_PAGES_PER_RUN:
         reply = transport.public_get(
@@ -426,8 +427,11 @@ def _elm_sync(partner: Partner) -> int:
         page = catalogue_elm.parse_page(reply.body, fetched_at=timezone.now())
         if page.next_url is not None and not catalogue_feed.same_origin(page.next_url, origin):
             raise catalogue_feed.FeedError("next leads to another site")
-        if seen & {item.remote_id for item in page.items}:
-            raise catalogue_feed.FeedError("an offer appears on two pages (next loops)")
+        if page.next_url in visited:
+            raise catalogue_feed.FeedError("next leads back to a page already read")
+        visited.add(page.next_url)
+        # An offer may appear on two pages (one republished meanwhile moves the rest along):
+        # storing it twice is harmless.
         _page_store(partner=partner, page=page, etag=None)
         seen.update(item.remote_id for item in page.items)
         pages += 1

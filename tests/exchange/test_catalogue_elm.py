@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 
 from credentials import documents
 from credentials.models import MicroCredential
-from exchange import catalogue_elm, catalogue_feed, catalogue_sync, partner_catalogue
+from exchange import catalogue_elm, catalogue_feed, catalogue_sync, partner_catalogue, transport
 from exchange.models import Notice, Partner, PartnerOffer, PartnerStatus
 from institutions.models import AuditEvent
 from tests.exchange.catalogues import publish
@@ -201,6 +201,17 @@ def opportunity(**changes) -> dict:
     return document
 
 
+def with_credits(point) -> dict:
+    document = opportunity()
+    document["learningAchievementSpecification"]["creditPoint"][0]["point"] = point
+    return document
+
+
+def with_price(value) -> dict:
+    amount = {"type": "Amount", "unit": {"id": "http://x/currency/EUR"}, "rdf:value": value}
+    return opportunity(priceDetail=[{"type": "PriceDetail", "amount": amount}])
+
+
 def page(*items, next_url=None) -> bytes:
     return json.dumps({"items": list(items), "next": next_url}).encode()
 
@@ -239,8 +250,24 @@ def test_a_graph_a_list_or_a_single_opportunity_is_read_as_a_page(body):
         (page(opportunity(id="urn:uuid:1234")), "id or homepage"),
         (page(opportunity(), opportunity()), "twice"),
         (page(opportunity(), next_url="ftp://elm.example/2"), "next"),
+        (page(with_credits("Infinity")), "out of range"),
+        (page(with_credits("1E+999999")), "out of range"),
+        (page(with_credits(["5"])), "not a number"),
+        (page(with_price("1E+999999")), "out of range"),
+        (page(with_price("-3")), "out of range"),
     ],
-    ids=["html", "untitled", "no-address", "twice", "bad-next"],
+    ids=[
+        "html",
+        "untitled",
+        "no-address",
+        "twice",
+        "bad-next",
+        "infinite-credits",
+        "huge-credits",
+        "credits-list",
+        "huge-price",
+        "negative-price",
+    ],
 )
 def test_what_cannot_be_read_is_a_feed_error_that_names_it(body, error):
     with pytest.raises(catalogue_feed.FeedError, match=error):
@@ -343,3 +370,26 @@ def test_adopting_an_elm_partners_offer_tells_no_one(django_capture_on_commit_ca
     offer.refresh_from_db()
     assert offer.adopted_at is not None
     assert not Notice.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_elm_feed_whose_next_leads_back_stops_the_run_with_that_error(monkeypatch):
+    partner = elm_partner(InstitutionFactory(), "https://elm.example/feed?page=1")
+    bodies = {
+        "https://elm.example/feed?page=1": page(
+            opportunity(), next_url="https://elm.example/feed?page=2"
+        ),
+        "https://elm.example/feed?page=2": page(
+            opportunity(id="https://elm.example/courses/43"),
+            next_url="https://elm.example/feed?page=1",
+        ),
+    }
+
+    def public_get(url, **options):
+        return transport.Reply(status=200, headers={}, body=bodies[url], latency_ms=1)
+
+    monkeypatch.setattr(transport, "public_get", public_get)
+    catalogue_sync.partner_catalogue_sync(partner_id=partner.pk)
+    partner.refresh_from_db()
+    assert partner.sync_error == "malformed-page: next leads back to a page already read"
+    assert partner.sync_pages == 1  # the page that leads back is not stored
