@@ -17,6 +17,7 @@ from exchange import catalogue_elm, catalogue_feed, catalogue_sync, partner_cata
 from exchange.models import Notice, Partner, PartnerOffer, PartnerStatus
 from institutions.models import AuditEvent
 from tests.exchange.catalogues import publish
+from tests.exchange.partners import staff_client
 from tests.exchange.test_catalogue_exchange import partner_row
 from tests.factories import InstitutionFactory, UserFactory
 
@@ -393,3 +394,37 @@ def test_an_elm_feed_whose_next_leads_back_stops_the_run_with_that_error(monkeyp
     partner.refresh_from_db()
     assert partner.sync_error == "malformed-page: next leads back to a page already read"
     assert partner.sync_pages == 1  # the page that leads back is not stored
+
+
+@pytest.mark.django_db
+def test_staff_see_an_elm_partner_and_its_offers_like_any_other(settings):
+    institution = InstitutionFactory(slug="uni-a")
+    client, _ = staff_client(institution)
+    partner = catalogue_sync.elm_partner_add(
+        actor=None,
+        institution=institution,
+        name="Universidade Exemplo",
+        country="PT",
+        feed_url="https://elm.example/feed.jsonld",
+    )
+    item = catalogue_elm.parse_page(page(opportunity()), fetched_at=NOW).items[0]
+    offer = PartnerOffer.objects.create(
+        partner=partner,
+        remote_id=item.remote_id,
+        document=item.document,
+        title=item.title,
+        language=item.language,
+        ects=item.ects,
+        eqf_level=item.eqf_level,
+        modified_at=item.modified,
+    )
+    for url in (
+        f"/staff/uni-a/partners/{partner.public_id}/",
+        "/staff/uni-a/partners/",
+        "/staff/uni-a/partner-offers/",
+        f"/catalogue/partner/{offer.public_id}/",
+        "/catalogue/?q=Literacia",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "Universidade Exemplo" in response.content.decode(), url
