@@ -115,6 +115,9 @@ def test_the_offer_page_answers_json_ld_to_a_client_that_asks_for_it(client):
     assert "Accept" in [value.strip() for value in response["Vary"].split(",")]
     html = client.get(page, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert html["Content-Type"].startswith("text/html")
+    assert f'<link rel="alternate" type="application/ld+json" href="{elm_url(offer)}"' in (
+        html.content.decode()
+    )
     assert "Accept" in [value.strip() for value in html["Vary"].split(",")]
 
 
