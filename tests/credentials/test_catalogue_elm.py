@@ -12,10 +12,11 @@ from credentials import documents
 from credentials.catalogue import elm_feed
 from credentials.models import MicroCredential
 from meshe.management.commands.seed_demo import INSTITUTIONS, MICRO_CREDENTIALS
-from tests.credentials.validation import loq_report
+from tests.credentials.validation import LOQ_MDR_SHAPES, loq_report, loq_violations
 from tests.exchange.catalogues import publish
 from tests.factories import InstitutionFactory
 
+ELM = "http://data.europa.eu/snb/model/elm/"
 NO_PRACTICAL: dict = {}
 ALL_PRACTICAL = {
     "enrolment_url": "https://uni.example/enrol",
@@ -53,8 +54,13 @@ def test_every_demo_offer_renders_as_a_learning_opportunity_that_conforms_to_loq
     offers = demo_offers()
     assert len(offers) == len(MICRO_CREDENTIALS) >= 2
     for offer in offers:
-        conforms, report = loq_report(rendering(offer), all_active=True)
+        document = rendering(offer)
+        conforms, report = loq_report(document, all_active=True)
         assert conforms, (offer.title, report)
+        # The vocabulary shapes too, but for their ESCO rule that no ESCO skill can meet
+        # (docs/standards.md; tests/credentials/test_builders_elm_offer.py).
+        violations = loq_violations(document, shapes=LOQ_MDR_SHAPES)
+        assert {path for path, _ in violations} <= {ELM + "relatedESCOSkill"}, offer.title
 
 
 @pytest.mark.django_db
