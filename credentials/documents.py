@@ -4,10 +4,11 @@ import io
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import segno
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from credentials.models import (
@@ -17,7 +18,7 @@ from credentials.models import (
     StatusList,
     StatusPurpose,
 )
-from credentials.standards import edc, ob3
+from credentials.standards import edc, elm_offer, ob3
 from credentials.standards.achievement import (
     Award,
     CredentialReference,
@@ -203,6 +204,64 @@ def edc_credential(credential: IssuedCredential) -> dict[str, Any]:
         holder=holder(credential),
         award=award(credential),
         display_images=(DisplayImage(content=qr.getvalue(), media_type="image/png"),),
+    )
+
+
+# Our duration units and their ISO 8601 designators (P6W is six weeks).
+DURATION_DESIGNATORS: Final = {"days": "D", "weeks": "W", "months": "M"}
+
+
+def offer_url(micro_credential: MicroCredential) -> str:
+    """The absolute address of an offer's public page, which names it in feeds and in ELM."""
+    return settings.MESHE_BASE_URL + reverse(
+        "credentials:offer", kwargs={"public_id": micro_credential.public_id}
+    )
+
+
+def offer_practical(micro_credential: MicroCredential) -> elm_offer.Practical:
+    """The practical information staff entered on an offer, as the ELM builder takes it."""
+    mc = micro_credential
+    starts = []
+    for value in mc.start_dates:
+        try:
+            starts.append(date.fromisoformat(str(value)))
+        except ValueError:
+            continue
+    duration = ""
+    if mc.duration_amount and mc.duration_unit in DURATION_DESIGNATORS:
+        duration = f"P{mc.duration_amount}{DURATION_DESIGNATORS[mc.duration_unit]}"
+    return elm_offer.Practical(
+        enrolment_url=mc.enrolment_url,
+        enrolment_contact=mc.enrolment_contact,
+        start_dates=tuple(sorted(starts)),
+        starts_any_time=mc.starts_any_time,
+        duration=duration,
+        schedule=mc.schedule,
+        cost=mc.cost,  # type: ignore[arg-type]  # a TextChoices value of the same four strings
+        price=mc.price,
+        currency=mc.currency,
+        cost_note=mc.cost_note,
+        languages=tuple(mc.instruction_languages),
+        place=mc.place,
+    )
+
+
+def learning_opportunity(
+    micro_credential: MicroCredential, version: MicroCredentialVersion
+) -> dict[str, Any]:
+    """The ELM LearningOpportunity of a published offer and its latest version; raises
+    ValueError or UnknownConcept as the builders do. No query when version.micro_credential
+    is micro_credential and its institution is loaded."""
+    mc = micro_credential
+    return elm_offer.build_learning_opportunity(
+        issuer=issuer(mc.institution),
+        specification=specification(version),
+        offer=elm_offer.Offer(
+            url=offer_url(mc),
+            language=mc.language,
+            modified=mc.updated_at,
+            practical=offer_practical(mc),
+        ),
     )
 
 

@@ -360,6 +360,17 @@ def _item(raw: object) -> ReceivedItem:
     )
 
 
+def http_url(value: object, what: str) -> str:
+    """Return value when it is an http(s) URL of at most MAX_ID_LENGTH; raises FeedError."""
+    return _http_url(value, what)
+
+
+def received_item(raw: object) -> ReceivedItem:
+    """Return one item checked as parse_page checks each (another format's reader, such as
+    exchange.catalogue_elm, builds the item and has it checked the same way); raises FeedError."""
+    return _item(raw)
+
+
 def parse_page(body: bytes) -> ReceivedPage:
     """Return a received page, every item checked; raises FeedError on the first thing amiss,
     so that a receiver stores all of a page or none of it."""

@@ -29,7 +29,7 @@ from credentials.catalogue import practical
 from credentials.models import MicroCredential, MicroCredentialVersion
 from credentials.standards import ob3, vocabularies
 from credentials.standards.achievement import Award, Holder
-from exchange import catalogue_feed, outbox, transport
+from exchange import catalogue_elm, catalogue_feed, outbox, transport
 from exchange.exceptions import ExchangeError
 from exchange.models import NoticeKind, OfferRecognition, Partner, PartnerOffer, PartnerStatus
 from institutions import selectors as institution_selectors
@@ -244,6 +244,23 @@ def _claim(partner_id: int, now: datetime) -> Partner | None:
     return Partner.objects.select_related("institution").get(pk=partner_id)
 
 
+# The partner setting that names a catalogue published as ELM v3 learning opportunities
+# (exchange.catalogue_elm) instead of MESHE's signed feed: the key of Partner.endpoints.
+ELM_CATALOGUE: Final = "elmCatalogue"
+ELM_ACCEPT: Final = "application/ld+json, application/json;q=0.9"
+
+
+def catalogue_format(partner: Partner) -> str:
+    """ "meshe" for a partner whose node lists MESHE's signed catalogue endpoint, "elm" for one
+    whose catalogue is an ELM feed (Partner.endpoints["elmCatalogue"]), "" for neither."""
+    endpoints = partner.endpoints if isinstance(partner.endpoints, dict) else {}
+    if endpoints.get("catalogue"):
+        return "meshe"
+    if endpoints.get(ELM_CATALOGUE):
+        return "elm"
+    return ""
+
+
 def _first_url(partner: Partner) -> str:
     url = partner.endpoints.get("catalogue") if isinstance(partner.endpoints, dict) else None
     if not isinstance(url, str) or not url:
@@ -338,8 +355,8 @@ def _finish(partner: Partner, *, error: str, withdrawn: int, not_modified: bool)
 
 def partner_catalogue_sync(*, partner_id: int) -> None:
     """Pulls the partner's catalogue feed from its watermark, page by page, each page stored
-    with the watermark in one transaction. Idempotent; does nothing for a partner that is not
-    confirmed or whose sync is running. A transport failure or a malformed page stops the run
+    with the watermark in one transaction (an ELM catalogue: all of it, see _elm_sync).
+    Idempotent; does nothing for a partner that is not confirmed or whose sync is running. A transport failure or a malformed page stops the run
     with sync_error set and stores nothing of that page; one audit event per run."""
     partner = _claim(partner_id, timezone.now())
     if partner is None:
@@ -348,7 +365,11 @@ def partner_catalogue_sync(*, partner_id: int) -> None:
     not_modified = False
     error = ""
     try:
-        url: str | None = _first_url(partner)
+        url: str | None = None
+        if catalogue_format(partner) == "elm":
+            withdrawn = _elm_sync(partner)
+        else:
+            url = _first_url(partner)
         origin = url or ""
         first = True
         pages = 0
@@ -384,6 +405,45 @@ def partner_catalogue_sync(*, partner_id: int) -> None:
         _finish(partner, error="internal-error", withdrawn=withdrawn, not_modified=False)
         raise
     _finish(partner, error=error, withdrawn=withdrawn, not_modified=not_modified)
+
+
+def _elm_sync(partner: Partner) -> int:
+    """Reads every page of the partner's ELM catalogue and stores each, with the caps of
+    MESHE's feed (page size, items per page, pages per run). An ELM feed has no watermark: each
+    run reads it all, and once a run has read it to its end, the offers it no longer lists are
+    withdrawn. Returns how many were; raises TransportError or FeedError as the MESHE sync."""
+    url: str | None = catalogue_feed.http_url(
+        partner.endpoints[ELM_CATALOGUE], "the partner's ELM catalogue"
+    )
+    assert url is not None
+    origin = url
+    seen: set[str] = set()
+    visited: set[str | None] = {url}
+    pages = 0
+    while url is not None and pages < MAX_PAGES_PER_RUN:
+        reply = transport.public_get(
+            url, accept=ELM_ACCEPT, max_bytes=catalogue_feed.MAX_PAGE_BYTES
+        )
+        page = catalogue_elm.parse_page(reply.body, fetched_at=timezone.now())
+        if page.next_url is not None and not catalogue_feed.same_origin(page.next_url, origin):
+            raise catalogue_feed.FeedError("next leads to another site")
+        if page.next_url in visited:
+            raise catalogue_feed.FeedError("next leads back to a page already read")
+        visited.add(page.next_url)
+        # An offer may appear on two pages (one republished meanwhile moves the rest along):
+        # storing it twice is harmless.
+        _page_store(partner=partner, page=page, etag=None)
+        seen.update(item.remote_id for item in page.items)
+        pages += 1
+        url = page.next_url
+    if url is not None:  # stopped at the cap: what was not read is not known to be gone
+        return 0
+    now = timezone.now()
+    return (
+        PartnerOffer.objects.filter(partner=partner, withdrawn_at__isnull=True)
+        .exclude(remote_id__in=seen)
+        .update(withdrawn_at=now, updated_at=now)
+    )
 
 
 def catalogues_sync_enqueue() -> None:
@@ -427,6 +487,42 @@ def partner_catalogue_sync_request(*, actor: User, partner: Partner) -> bool:
     )
     tasks.partner_catalogue_sync.delay_on_commit(partner.pk)
     return True
+
+
+@transaction.atomic
+def elm_partner_add(
+    *, actor: User | None, institution: Institution, name: str, country: str, feed_url: str
+) -> Partner:
+    """Makes a university that publishes its offers as an ELM feed (and runs no MESHE node) a
+    partner of the institution for catalogue purposes: agreed, without keys, its catalogue the
+    feed at feed_url. Idempotent for the same feed; raises ValueError for an address that is
+    not http(s) or a country that is not two letters."""
+    url = catalogue_feed.http_url(feed_url.strip(), "the ELM feed")
+    if not (len(country) == 2 and country.isalpha()):
+        raise ValueError("the country is an ISO 3166-1 alpha-2 code, such as PT")
+    parts = urlsplit(url)
+    partner, created = Partner.objects.get_or_create(
+        institution=institution,
+        # No DID names such a partner: its feed does, as unique per institution as a DID.
+        did=url,
+        defaults={
+            "base_url": f"{parts.scheme}://{parts.netloc}",
+            "name": name.strip()[:200],
+            "country": country.upper(),
+            "endpoints": {ELM_CATALOGUE: url},
+            "status": PartnerStatus.CONFIRMED,
+            "confirmed_at": timezone.now(),
+        },
+    )
+    if created:
+        audit(
+            institution=institution,
+            actor=actor,
+            action="partner.elm_catalogue_added",
+            partner=str(partner.public_id),
+            feed=url,
+        )
+    return partner
 
 
 # ================================================================== services: adoption
@@ -503,6 +599,8 @@ def partner_offer_unadopt(*, actor: User, offer: PartnerOffer) -> PartnerOffer:
 def _adoption_tell(offer: PartnerOffer) -> None:
     """Tells the offering partner, signed, that we recognise its offer (or no longer do), so
     its public page can say where the offer is recognised."""
+    if not offer.partner.endpoints.get("notices"):
+        return  # a partner known by its ELM feed alone has no MESHE node to tell
     adopted = offer.adopted_at is not None
     outbox.notice_enqueue(
         partner=offer.partner,

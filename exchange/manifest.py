@@ -13,6 +13,11 @@ SIGNATURE_ALGORITHM: Final = "ed25519"
 # Each hosted institution's exchange endpoints, relative to the node's base URL. Every request
 # to them and every answer from them is signed (RFC 9421) by the institution's key.
 ENDPOINTS: Final = ("partnership", "catalogue", "inbox", "notices", "echo")
+# The public catalogue as ELM v3 learning opportunities (credentials.catalogue.elm_feed):
+# unsigned, for anyone, including universities that run no MESHE node.
+ELM_FEED_PATH: Final = "/catalogue/elm/"
+ELM_OFFER_PATH: Final = "/catalogue/{public_id}/elm.jsonld"
+ELM_FORMAT: Final = "ELM v3 LearningOpportunity, JSON-LD (edc-ap context), LOQ shapes 1.1.0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +37,12 @@ def endpoint_urls(*, base_url: str, slug: str) -> dict[str, str]:
     return {name: f"{base}/exchange/v1/{slug}/{name}" for name in ENDPOINTS}
 
 
+def elm_feed_url(*, base_url: str, slug: str | None = None) -> str:
+    """The ELM feed of every published offer of a node, or of one of its institutions."""
+    url = base_url.rstrip("/") + ELM_FEED_PATH
+    return url + f"?institution={slug}" if slug else url
+
+
 def build_manifest(*, base_url: str, institutions: Sequence[HostedInstitution]) -> dict[str, Any]:
     """The manifest for a node at base_url hosting institutions, in the order given."""
     base = base_url.rstrip("/")
@@ -46,6 +57,12 @@ def build_manifest(*, base_url: str, institutions: Sequence[HostedInstitution]) 
             "components": ["@method", "@target-uri", "content-type", "content-digest"],
             "parameters": ["created", "keyid", "nonce"],
         },
+        "elmCatalogue": {
+            "format": ELM_FORMAT,
+            "feed": elm_feed_url(base_url=base),
+            "offer": base + ELM_OFFER_PATH,
+            "offerPage": "application/ld+json on " + base + "/catalogue/{public_id}/",
+        },
         "institutions": [
             {
                 "slug": institution.slug,
@@ -56,6 +73,7 @@ def build_manifest(*, base_url: str, institutions: Sequence[HostedInstitution]) 
                 "did": institution.did,
                 "didDocument": institution.did_document_url,
                 "endpoints": endpoint_urls(base_url=base, slug=institution.slug),
+                "elmCatalogue": elm_feed_url(base_url=base, slug=institution.slug),
             }
             for institution in institutions
         ],

@@ -182,6 +182,52 @@ def signed_request(
     )
 
 
+def public_get(
+    url: str,
+    *,
+    accept: str,
+    timeout: float = 10.0,
+    max_bytes: int = 5_000_000,
+) -> Reply:
+    """GET a public, unsigned document (a partner's ELM catalogue) through the same vetted
+    fetcher as signed requests: https only (loopback http when settings allow it), no private
+    addresses, no redirects, at most max_bytes. Raises TransportError unless the answer is 2xx
+    (retryable for network trouble, 429 and 5xx)."""
+    started = time.monotonic()
+    try:
+        status, lines, answer = send_https(
+            url,
+            method="GET",
+            headers={"Accept": accept},
+            timeout=timeout,
+            max_bytes=max_bytes,
+            allow_insecure_loopback=settings.MESHE_OUTBOUND_ALLOW_LOOPBACK,
+        )
+    except ResolutionError as exc:
+        raise TransportError(
+            reason=str(exc.reason),
+            detail=exc.message,
+            retryable=exc.reason in _RETRYABLE_FAILURES,
+            latency_ms=_since(started),
+        ) from exc
+    headers = _combined(lines)
+    if not 200 <= status < 300:
+        raise TransportError(
+            reason=f"http-{status}",
+            detail=_excerpt(answer),
+            status=status,
+            retryable=status == 429 or status >= 500,
+            latency_ms=_since(started),
+            retry_after=_retry_after(headers.get("retry-after")),
+        )
+    return Reply(
+        status=status,
+        headers=CaseInsensitiveMapping(headers),
+        body=answer,
+        latency_ms=_since(started),
+    )
+
+
 def partner_request(*, partner: Partner, method: str, url: str, **options: Any) -> Reply:
     """signed_request from our institution to a partner, checked against its pinned keys and,
     when it has rotated, the keys its DID document lists now."""

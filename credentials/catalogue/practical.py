@@ -16,11 +16,12 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from credentials import documents
 from credentials.catalogue import explanations
 from credentials.standards import vocabularies
 
 # Our duration units and their ISO 8601 designators (P6W is six weeks).
-DURATION_DESIGNATORS: Final = {"days": "D", "weeks": "W", "months": "M"}
+DURATION_DESIGNATORS: Final = documents.DURATION_DESIGNATORS
 _DURATION: Final = re.compile(r"P([1-9][0-9]{0,3})([DWM])")
 MODE_PREFIX: Final = vocabularies.MODE_PREFIX
 # schema.org courseMode values for the EU modes of learning that have one.

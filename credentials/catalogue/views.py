@@ -9,9 +9,11 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from credentials.catalogue import explanations
+from credentials import documents
+from credentials.catalogue import elm_feed, explanations
 from credentials.catalogue import offers as catalogue_offers
 from credentials.issuing import selectors
 from credentials.models import MicroCredential
@@ -53,10 +55,51 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Public feeds change when staff publish: caches may keep them a few minutes.
+ELM_CACHE_CONTROL = "public, max-age=300"
+
+
 @require_GET
 def offer(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    micro_credential = catalogue_offers.offer(public_id=public_id)
-    return render(request, "credentials/offer.html", offer_context(micro_credential))
+    """The offer's page; its ELM LearningOpportunity for a client that asks for JSON-LD."""
+    if documents.JSON_LD in request.headers.get("Accept", ""):
+        response = _elm_response(request, elm_feed.offer_document(public_id=public_id))
+    else:
+        micro_credential = catalogue_offers.offer(public_id=public_id)
+        response = render(request, "credentials/offer.html", offer_context(micro_credential))
+    patch_vary_headers(response, ["Accept"])
+    return response
+
+
+@require_GET
+def offer_elm(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The offer as an ELM v3 LearningOpportunity (JSON-LD, edc-ap context)."""
+    return _elm_response(request, elm_feed.offer_document(public_id=public_id))
+
+
+@require_GET
+def elm_feed_page(request: HttpRequest) -> HttpResponse:
+    """Every published offer of the node (or of ?institution=<slug>) as ELM, ?page=N."""
+    page = elm_feed.feed_page(
+        # The public address, whatever a proxy forwarded to us.
+        feed_url=settings.MESHE_BASE_URL + request.path,
+        page=request.GET.get("page"),
+        institution=request.GET.get("institution"),
+    )
+    return _elm_response(request, page, content_type="application/json")
+
+
+def _elm_response(
+    request: HttpRequest, page: elm_feed.Page, *, content_type: str = documents.JSON_LD
+) -> HttpResponse:
+    if request.headers.get("If-None-Match") == page.etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(page.body, content_type=content_type)
+    response["ETag"] = page.etag
+    response["Cache-Control"] = ELM_CACHE_CONTROL
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def offer_context(micro_credential: MicroCredential) -> dict[str, Any]:

@@ -32,8 +32,13 @@ def test_the_manifest_lists_institutions_with_their_codes_and_endpoints_under_th
                 "notices": "https://node.example/exchange/v1/uni-a/notices",
                 "echo": "https://node.example/exchange/v1/uni-a/echo",
             },
+            "elmCatalogue": "https://node.example/catalogue/elm/?institution=uni-a",
         }
     ]
+    assert manifest["elmCatalogue"]["feed"] == "https://node.example/catalogue/elm/"
+    assert manifest["elmCatalogue"]["offer"] == (
+        "https://node.example/catalogue/{public_id}/elm.jsonld"
+    )
 
 
 @pytest.mark.django_db

@@ -233,6 +233,8 @@ DOORS: dict[str, Entry] = {
     "credentials:catalogue": entry(get(everyone(200))),
     "credentials:compare": entry(get(everyone(200))),
     "credentials:offer": entry(get(everyone(200)), public_id="micro_credential"),
+    "credentials:offer_elm": entry(get(everyone(200)), public_id="micro_credential"),
+    "credentials:elm_feed": entry(get(everyone(200))),
     "credentials:verify_api": entry(post(everyone(200))),  # {"verified": false, ...}
     "credentials:status_list": entry(
         get(everyone(200)), slug="a", purpose="status_purpose", number="status_number"

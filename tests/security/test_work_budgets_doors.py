@@ -8,16 +8,19 @@ process, so the figure is the work of the request, whatever else the machine is 
 """
 
 import base64
+import copy
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from credentials.standards import jose, oid4vci, signing
-from exchange import catalogue_feed
+from credentials.standards import elm_offer, jose, oid4vci, signing
+from exchange import catalogue_elm, catalogue_feed
 from exchange.models import Delivery, IncomingCredential, Partner
 from institutions.models import AuditEvent
+from tests.credentials import builder_samples
 from tests.credentials.proofs import presentation
 from tests.exchange.partners import issue as partner_issue
 from tests.exchange.partners import two_partners
@@ -167,6 +170,61 @@ def test_a_partners_catalogue_page_is_read_or_refused_within_the_budget(body, re
         return
     with pytest.raises(catalogue_feed.FeedError, match=refusal):
         within_cpu_budget(lambda: catalogue_feed.parse_page(body))
+
+
+ELM_SIZE = 0  # set below, once the sample exists
+
+
+def elm_opportunity(index: int, padding: int) -> dict[str, Any]:
+    """A LearningOpportunity as this node writes one, padded to about padding bytes more."""
+    document = copy.deepcopy(ELM_OPPORTUNITY)
+    document["id"] = f"https://partner.example/offers/{index}"
+    document["description"] = {"en": "x" * padding}
+    return document
+
+
+def elm_page(items: list[Any]) -> bytes:
+    return json.dumps({"items": items, "next": None}).encode()
+
+
+# The smallest offer this node publishes (about 7.7 KB), so that 500 fit in a page.
+ELM_OPPORTUNITY = elm_offer.build_learning_opportunity(
+    issuer=builder_samples.minimal_issuer(),
+    specification=builder_samples.minimal_specification(),
+    offer=elm_offer.Offer(
+        url="https://partner.example/offers/0",
+        language="en",
+        modified=datetime(2026, 1, 1, tzinfo=UTC),
+    ),
+)
+ELM_SIZE = len(json.dumps(ELM_OPPORTUNITY))
+
+
+@pytest.mark.parametrize(
+    ("body", "refusal"),
+    [
+        # 500 opportunities of about 9.9 KB: the largest ELM page a partner may send.
+        (elm_page([elm_opportunity(i, 9_900 - ELM_SIZE) for i in range(500)]), None),
+        (elm_page([elm_opportunity(i, 10) for i in range(501)]), "at most 500"),
+        (elm_page([elm_opportunity(0, 4_900_000)]), "too large"),
+        (elm_page([elm_opportunity(1, 10), elm_opportunity(1, 10)]), "twice"),
+        (b'{"items": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "not JSON"),
+        (
+            elm_page([{**ELM_OPPORTUNITY, "title": {f"x{i}": "t" for i in range(400_000)}}]),
+            "too large",
+        ),
+    ],
+    ids=["largest", "too-many-items", "one-huge-item", "duplicate", "deep", "wide"],
+)
+def test_a_partners_elm_catalogue_page_is_read_or_refused_within_the_budget(body, refusal):
+    assert len(body) <= catalogue_feed.MAX_PAGE_BYTES or refusal == "too large"
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    if refusal is None:
+        page = within_cpu_budget(lambda: catalogue_elm.parse_page(body, fetched_at=now))
+        assert len(page.items) == 500
+        return
+    with pytest.raises(catalogue_feed.FeedError, match=refusal):
+        within_cpu_budget(lambda: catalogue_elm.parse_page(body, fetched_at=now))
 
 
 # OpenID4VCI ----------------------------------------------------------------------------------
