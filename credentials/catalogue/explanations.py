@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from credentials.content_language import in_active_language
+from credentials.ects import ects_number
 from credentials.standards import vocabularies
 
 # One ECTS credit stands for 25 to 30 hours of study (ECTS Users' Guide, 2015).
@@ -92,15 +93,8 @@ def plain_label(uri: str) -> str:
 
 
 def number_text(value: Decimal | str | int | None) -> str:
-    """5.00 → "5", 7.50 → "7.5"."""
-    if value is None or value == "":
-        return ""
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    text = f"{number:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    """5.00 → "5", 7.50 → "7.5" ("7,5" in French and German): credentials.ects's way."""
+    return ects_number(value)
 
 
 def workload_explanation(ects: Decimal | str | None) -> str:
