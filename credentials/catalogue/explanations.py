@@ -26,15 +26,19 @@ from credentials.standards import vocabularies
 ECTS_HOURS_LOW = 25
 ECTS_HOURS_HIGH = 30
 
+# One whole sentence per level: pieces joined in code ("Level 6 is " + "the level of …") left
+# French with "à le niveau" and German with "entspricht das Niveau".
 EQF_MEANING: Mapping[str, Promise] = {
-    "1": gettext_lazy("basic general knowledge, as at the end of primary education"),
-    "2": gettext_lazy("basic factual knowledge, as at the end of compulsory schooling"),
-    "3": gettext_lazy("knowledge of facts and general concepts, as in basic vocational training"),
-    "4": gettext_lazy("the level of an upper-secondary school leaving certificate"),
-    "5": gettext_lazy("the level of a short-cycle higher education programme"),
-    "6": gettext_lazy("the level of a bachelor's degree"),
-    "7": gettext_lazy("the level of a master's degree"),
-    "8": gettext_lazy("the level of a doctorate"),
+    "1": gettext_lazy("Level 1 is basic general knowledge, as at the end of primary education."),
+    "2": gettext_lazy("Level 2 is basic factual knowledge, as at the end of compulsory schooling."),
+    "3": gettext_lazy(
+        "Level 3 is knowledge of facts and general concepts, as in basic vocational training."
+    ),
+    "4": gettext_lazy("Level 4 is the level of an upper-secondary school leaving certificate."),
+    "5": gettext_lazy("Level 5 is the level of a short-cycle higher education programme."),
+    "6": gettext_lazy("Level 6 is the level of a bachelor's degree."),
+    "7": gettext_lazy("Level 7 is the level of a master's degree."),
+    "8": gettext_lazy("Level 8 is the level of a doctorate."),
 }
 
 
@@ -120,9 +124,7 @@ def eqf_explanation(uri: str) -> str:
     )
     if meaning is None:
         return general
-    return (
-        general + " " + _("Level %(level)s is %(meaning)s.") % {"level": code, "meaning": meaning}
-    )
+    return f"{general} {meaning}"
 
 
 def _country(code: str) -> str:

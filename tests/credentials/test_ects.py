@@ -3,15 +3,25 @@ French and German, never "4.00 ECTS" (credentials.ects and its template filters)
 
 import html
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.template import Context, Template
 from django.urls import reverse
 from django.utils import translation
 
 from credentials.ects import ects_number, ects_text
 from tests.factories import MicroCredentialFactory, issue
+
+
+@pytest.fixture(autouse=True)
+def english_after_each_test() -> Iterator[None]:
+    """A request with Accept-Language leaves its language active in this thread; the tests
+    after this one render e-mails and pages in English again."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.mark.parametrize(

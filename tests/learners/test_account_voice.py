@@ -3,6 +3,7 @@ case, "e-mail", "Sie" in German, and e-mails signed by the portal rather than by
 
 import html
 import re
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -10,10 +11,20 @@ from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english_after_each_test() -> Iterator[None]:
+    """A request with Accept-Language leaves its language active in this thread; the tests
+    after this one render e-mails and pages in English again."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
 
 SIGNED_OUT_PAGES = [
     "account_login",
