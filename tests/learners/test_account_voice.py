@@ -38,6 +38,8 @@ SIGNED_IN_PAGES = [
     "account_email",
     "account_change_password",
     "account_reauthenticate",
+    "mfa_index",
+    "socialaccount_connections",
 ]
 # allauth's own wording, which its templates and forms would show without MESHE's.
 ALLAUTH_WORDING = [
@@ -52,6 +54,9 @@ ALLAUTH_WORDING = [
     "Make Primary",
     "Verify Your",
     "Successfully signed",
+    "Two-Factor Authentication",
+    "Account Connections",
+    "Third-Party Account",
 ]
 # German second person singular: "du", "dich", "dir", "dein…", "Dein…".
 GERMAN_DU = re.compile(r"\b(du|dich|dir|dein\w*)\b", re.IGNORECASE)
@@ -172,3 +177,14 @@ def test_the_password_reset_e_mail_and_pages_speak_french(client):
     text = visible_text(page)
     assert "Choisir un nouveau mot de passe" in text
     assert "Nouveau mot de passe (confirmation)" in text
+
+
+def test_passwords_that_differ_are_refused_in_german_with_sie(client):
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "lea@example.org", "name": "Lea", "password1": PASSWORD, "password2": "other"},
+        headers={"Accept-Language": "de"},
+    )
+    text = visible_text(response)
+    assert "Bitte geben Sie zweimal dasselbe Passwort ein." in text
+    assert not GERMAN_DU.search(text)
