@@ -188,3 +188,31 @@ def test_passwords_that_differ_are_refused_in_german_with_sie(client):
     text = visible_text(response)
     assert "Bitte geben Sie zweimal dasselbe Passwort ein." in text
     assert not GERMAN_DU.search(text)
+
+
+def test_the_second_factor_step_of_sign_in_reads_in_sentence_case_and_with_sie(client):
+    from allauth.mfa.models import Authenticator
+
+    user = UserFactory(email="lea@example.org")
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    response = client.post(
+        reverse("account_login"), {"login": "lea@example.org", "password": PASSWORD}
+    )
+    assert response.url == reverse("mfa_authenticate")
+    english = visible_text(client.get(reverse("mfa_authenticate")))
+    assert "Two-factor authentication" in english
+    assert "Sign In" not in english
+    german = visible_text(
+        client.get(reverse("mfa_authenticate"), headers={"Accept-Language": "de"})
+    )
+    assert "Bitte geben Sie einen Authenticator-Code ein" in german
+    assert not GERMAN_DU.search(german)
+
+
+def test_the_two_factor_page_names_its_sections_in_sentence_case(client):
+    client.force_login(UserFactory())
+    text = visible_text(client.get(reverse("mfa_index")))
+    for heading in ["Two-factor authentication", "Authenticator app", "Recovery codes"]:
+        assert heading in text
+    for wording in ["Authenticator App", "Recovery Codes", *ALLAUTH_WORDING]:
+        assert wording not in text
