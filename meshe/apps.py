@@ -11,6 +11,7 @@ class MesheConfig(AppConfig):
 
         from meshe import rate_limits  # noqa: F401  # registers its system check
 
-        # A select's empty choice in MESHE's words: Django's own ("- Select an option -") has
-        # no French or German yet, so German pages showed it in English.
-        fields.BLANK_CHOICE_LABEL = gettext_lazy("— Choose —")
+        # A select's empty choice in MESHE's words ("Choose…", as the editor's own lists say):
+        # Django's "- Select an option -" has no French or German yet, so German pages showed
+        # it in English.
+        fields.BLANK_CHOICE_LABEL = gettext_lazy("Choose…")

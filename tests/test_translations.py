@@ -488,7 +488,7 @@ def test_german_staff_pages_show_no_english_select_prompt_or_event_note(
     for url, text in zip(pages, texts, strict=True):
         for english in ENGLISH_ON_GERMAN_PAGES:
             assert english not in text, (url, english)
-    assert "— Bitte wählen —" in texts[0]
+    assert "Bitte wählen…" in texts[0]
     assert "Einlöselink per E-Mail an ana@example.eu gesendet" in texts[-1]
 
 
