@@ -1,3 +1,4 @@
+import re
 import uuid
 
 from django.conf import settings
@@ -408,12 +409,29 @@ class StatusReason(models.TextChoices):
 # Stored in English, as every msgid, and shown in the reader's language (status_reason_shown).
 VC_API_STATUS_REASON = gettext_noop("Changed through the VC-API.")
 _PORTAL_STATUS_REASONS = frozenset({VC_API_STATUS_REASON})
+# What the portal notes when it e-mails a learner, stored in English with the values filled in
+# (CredentialEvent.reason) and shown in the reader's language, like the reason above.
+CLAIM_LINK_SENT = gettext_noop("Claim link e-mailed to %(email)s")
+DECISION_SENT = gettext_noop("Recognition decision of %(partner)s e-mailed to %(email)s")
+_PORTAL_NOTES = tuple(
+    (
+        msgid,
+        re.compile(re.sub(r"%\\\((\w+)\\\)s", r"(?P<\1>.+)", re.escape(msgid))),
+    )
+    for msgid in (CLAIM_LINK_SENT, DECISION_SENT)
+)
 
 
 def status_reason_shown(reason: str) -> str:
     """A stored reason as shown: the staff's words as written, the portal's own in the active
     language."""
-    return gettext(reason) if reason in _PORTAL_STATUS_REASONS else reason
+    if reason in _PORTAL_STATUS_REASONS:
+        return gettext(reason)
+    for msgid, pattern in _PORTAL_NOTES:
+        found = pattern.fullmatch(reason)
+        if found:
+            return gettext(msgid) % found.groupdict()
+    return reason
 
 
 class CredentialEvent(models.Model):

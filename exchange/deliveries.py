@@ -24,7 +24,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from credentials.issuing import verifier
-from credentials.models import CredentialEvent, CredentialStatus, IssuedCredential
+from credentials.models import (
+    DECISION_SENT,
+    CredentialEvent,
+    CredentialStatus,
+    IssuedCredential,
+)
 from exchange import messages, outbox, tasks
 from exchange.exceptions import ExchangeError
 from exchange.models import (
@@ -316,8 +321,7 @@ def delivery_decision_notify(*, delivery_id: int) -> None:
         credential=credential,
         actor=None,
         action=CredentialEvent.Action.NOTIFIED,
-        reason=_("Recognition decision of %(partner)s e-mailed to %(email)s")
-        % {"partner": delivery.partner.name, "email": email},
+        reason=DECISION_SENT % {"partner": delivery.partner.name, "email": email},
     )
     send_mail(
         subject=render_to_string("emails/recognition_decision_subject.txt", context).strip(),

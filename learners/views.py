@@ -314,7 +314,7 @@ def imported_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpR
             "not_counted": not_counted,
             "verification": verifier.labelled(imported.verification),
             "eqf_label": explanations.concept_label(imported.eqf_level),
-            "ects": explanations.number_text(imported.ects),
+            "ects": imported.ects,
         },
     )
 

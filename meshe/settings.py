@@ -287,6 +287,20 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[MESHE] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = _base.scheme
+# allauth's forms relabelled in MESHE's words ("E-mail address", "Remember me"), from the
+# project catalogue, so French and German read like the rest of the portal.
+# Signs allauth's e-mails with the portal's name and address (templates/account/email/).
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "accounts.forms.LoginForm",
+    "signup": "accounts.forms.SignupForm",
+    "reset_password": "accounts.forms.ResetPasswordForm",
+    "reset_password_from_key": "accounts.forms.ResetPasswordKeyForm",
+    "change_password": "accounts.forms.ChangePasswordForm",
+    "set_password": "accounts.forms.SetPasswordForm",
+    "add_email": "accounts.forms.AddEmailForm",
+    "reauthenticate": "accounts.forms.ReauthenticateForm",
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "MESHE"
 # allauth's own abuse limits, spelt out rather than inherited; "/ip" counts per client address

@@ -4,6 +4,7 @@ it, dates follow it, and the committed catalogues are complete and compiled."""
 import html
 import json
 import re
+from collections.abc import Iterator
 from datetime import date
 from importlib.machinery import SourceFileLoader
 from importlib.util import module_from_spec, spec_from_loader
@@ -25,6 +26,14 @@ from tests.factories import InstitutionFactory, MicroCredentialFactory, UserFact
 from tests.learners.holding import held_credential
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def english_after_each_test() -> Iterator[None]:
+    """A request with Accept-Language leaves its language active in this thread; the tests
+    after this one render e-mails and pages in English again."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def page_text(client: Client, url: str, **headers: str) -> str:
@@ -366,3 +375,135 @@ def test_the_certificate_dates_follow_the_language_it_is_rendered_in(
         text = html.unescape(certificate.html(certificate_sample()))
     assert awarded in text
     assert issued in text
+
+
+# What a read-through of the catalogues fixed, kept from coming back ----------------------------
+
+NBSP = "\u00a0"
+# (pattern, why) for each language; a msgstr matching one is wrong.
+WRONG_IN = {
+    "fr": [
+        (r"\bà le\b", "à le → au"),
+        (r"\bà les\b", "à les → aux"),
+        (r"\bde le\b", "de le → du"),
+        (r"\bde les\b", "de les → des"),
+        (r"\b(la|le) [aeiouéèêAEIOUÉ]\w", "la/le before a vowel → l'"),
+        (r" [:;?!]", "a non-breaking space before : ; ? !"),
+        (r"« | »", "non-breaking spaces inside « »"),
+    ],
+    "de": [
+        (r"\b(du|dich|dir|dein\w*)\b", "German says Sie, never du"),
+        (r"\bentspricht (das|die) ", "entspricht takes the dative: entspricht dem Niveau"),
+        (r"\bSeine Nachweise\b", "an institution's credentials are Ihre Nachweise"),
+        (r"[Aa]bruf|abgerufen|abzurufen", "claiming is einlösen (Einlöselink)"),
+        (r"Brieftasche", "the wallet is the Wallet"),
+        (r"Partneruniversität", "a partner university is a Partnerhochschule"),
+    ],
+}
+# "le" as a pronoun before a word ("enregistrez-le au format") is right.
+PRONOUN_LE = re.compile(r"-(le|la) ")
+
+
+def msgstrs(language: str) -> list[tuple[str, str]]:
+    """(msgid, msgstr) of every translated form in the committed catalogue, obsolete ones aside."""
+    checker = load_checker()
+    entries = checker.live(
+        checker.parse_po(ROOT / "locale" / language / "LC_MESSAGES" / "django.po")
+    )
+    return [
+        (entry.msgid, text) for entry in entries.values() for text in entry.msgstr.values() if text
+    ]
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+def test_the_catalogue_has_none_of_the_mistakes_a_read_through_fixed(language: str):
+    found = []
+    for msgid, text in msgstrs(language):
+        for pattern, why in WRONG_IN[language]:
+            probe = PRONOUN_LE.sub("-\\1_", text) if language == "fr" else text
+            if re.search(pattern, probe):
+                found.append(f"{why}: {msgid[:60]!r} → {text[:80]!r}")
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("fr", "Le niveau 6 correspond à le niveau d'une licence."),
+        ("fr", "Un lien de partage : il cesse de fonctionner."),
+        ("de", "Melde dich an."),
+        ("de", "Niveau 6 entspricht das Niveau eines Bachelorabschlusses."),
+        ("de", "Seine Nachweise von Hand prüfen"),
+        ("de", "Der Nachweis wurde abgerufen."),
+    ],
+)
+def test_the_read_through_patterns_catch_what_was_seen_wrong(language: str, text: str):
+    assert any(re.search(pattern, text) for pattern, _why in WRONG_IN[language])
+
+
+@pytest.mark.parametrize(
+    ("level", "french", "german"),
+    [
+        ("6", "Le niveau 6 correspond au niveau d'une licence", "Niveau 6 entspricht dem Niveau"),
+        ("1", "Le niveau 1 correspond à des connaissances", "Niveau 1 entspricht grundlegendem"),
+    ],
+)
+def test_the_eqf_level_reads_as_one_grammatical_sentence(level: str, french: str, german: str):
+    from credentials.catalogue.explanations import eqf_explanation
+
+    uri = f"http://data.europa.eu/snb/eqf/{level}"
+    with translation.override("fr"):
+        assert french in eqf_explanation(uri)
+    with translation.override("de"):
+        assert german in eqf_explanation(uri)
+
+
+# English left on German pages --------------------------------------------------------------
+
+ENGLISH_ON_GERMAN_PAGES = ["- Select an option -", "Claim link e-mailed to", "e-mailed to"]
+
+
+@pytest.mark.django_db
+def test_german_staff_pages_show_no_english_select_prompt_or_event_note(
+    client: Client, django_capture_on_commit_callbacks
+):
+    from credentials.issuing import services
+    from tests.factories import MembershipFactory
+
+    membership = MembershipFactory()
+    client.force_login(membership.user)
+    slug = membership.institution.slug
+    with django_capture_on_commit_callbacks(execute=True):
+        credential = issue(MicroCredentialFactory(institution=membership.institution))
+    services.holders_notify(credential_ids=[credential.pk])
+    pages = [
+        reverse("credentials:micro_credential_new", kwargs={"slug": slug}),
+        reverse("credentials:issue", kwargs={"slug": slug}),
+        reverse("credentials:pathway_new", kwargs={"slug": slug}),
+        reverse(
+            "credentials:staff_detail", kwargs={"slug": slug, "public_id": credential.public_id}
+        ),
+    ]
+    texts = [page_text(client, url, **{"Accept-Language": "de"}) for url in pages]
+    for url, text in zip(pages, texts, strict=True):
+        for english in ENGLISH_ON_GERMAN_PAGES:
+            assert english not in text, (url, english)
+    assert "Bitte wählen…" in texts[0]
+    assert "Einlöselink per E-Mail an ana@example.eu gesendet" in texts[-1]
+
+
+@pytest.mark.django_db
+def test_the_note_of_a_sent_claim_link_is_stored_in_english_and_shown_in_the_readers_language():
+    from credentials.models import CredentialEvent, status_reason_shown
+
+    event = CredentialEvent(reason="Claim link e-mailed to ana@example.eu")
+    with translation.override("fr"):
+        assert event.reason_shown == "Lien de récupération envoyé par e-mail à ana@example.eu"
+    with translation.override("de"):
+        assert (
+            status_reason_shown("Recognition decision of Uni B e-mailed to ana@example.eu")
+            == "Anerkennungsentscheidung von Uni B per E-Mail an ana@example.eu gesendet"
+        )
+    # Staff's own words are shown as written, even in another language.
+    with translation.override("de"):
+        assert status_reason_shown("Sent by post") == "Sent by post"

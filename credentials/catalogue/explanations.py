@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
 from django.utils import timezone
@@ -19,21 +19,26 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from credentials.content_language import in_active_language
+from credentials.ects import ects_number
 from credentials.standards import vocabularies
 
 # One ECTS credit stands for 25 to 30 hours of study (ECTS Users' Guide, 2015).
 ECTS_HOURS_LOW = 25
 ECTS_HOURS_HIGH = 30
 
+# One whole sentence per level: pieces joined in code ("Level 6 is " + "the level of …") left
+# French with "à le niveau" and German with "entspricht das Niveau".
 EQF_MEANING: Mapping[str, Promise] = {
-    "1": gettext_lazy("basic general knowledge, as at the end of primary education"),
-    "2": gettext_lazy("basic factual knowledge, as at the end of compulsory schooling"),
-    "3": gettext_lazy("knowledge of facts and general concepts, as in basic vocational training"),
-    "4": gettext_lazy("the level of an upper-secondary school leaving certificate"),
-    "5": gettext_lazy("the level of a short-cycle higher education programme"),
-    "6": gettext_lazy("the level of a bachelor's degree"),
-    "7": gettext_lazy("the level of a master's degree"),
-    "8": gettext_lazy("the level of a doctorate"),
+    "1": gettext_lazy("Level 1 is basic general knowledge, as at the end of primary education."),
+    "2": gettext_lazy("Level 2 is basic factual knowledge, as at the end of compulsory schooling."),
+    "3": gettext_lazy(
+        "Level 3 is knowledge of facts and general concepts, as in basic vocational training."
+    ),
+    "4": gettext_lazy("Level 4 is the level of an upper-secondary school leaving certificate."),
+    "5": gettext_lazy("Level 5 is the level of a short-cycle higher education programme."),
+    "6": gettext_lazy("Level 6 is the level of a bachelor's degree."),
+    "7": gettext_lazy("Level 7 is the level of a master's degree."),
+    "8": gettext_lazy("Level 8 is the level of a doctorate."),
 }
 
 
@@ -92,15 +97,8 @@ def plain_label(uri: str) -> str:
 
 
 def number_text(value: Decimal | str | int | None) -> str:
-    """5.00 → "5", 7.50 → "7.5"."""
-    if value is None or value == "":
-        return ""
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    text = f"{number:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    """5.00 → "5", 7.50 → "7.5" ("7,5" in French and German): credentials.ects's way."""
+    return ects_number(value)
 
 
 def workload_explanation(ects: Decimal | str | None) -> str:
@@ -126,9 +124,7 @@ def eqf_explanation(uri: str) -> str:
     )
     if meaning is None:
         return general
-    return (
-        general + " " + _("Level %(level)s is %(meaning)s.") % {"level": code, "meaning": meaning}
-    )
+    return f"{general} {meaning}"
 
 
 def _country(code: str) -> str:

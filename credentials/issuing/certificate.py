@@ -22,6 +22,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from credentials.ects import ects_number
 from credentials.standards import vocabularies
 
 if TYPE_CHECKING:
@@ -214,7 +215,7 @@ def _country(alpha2: str) -> str:
 
 
 def _workload(ects: Decimal, hours: int | None) -> str:
-    credits = _("%(ects)s ECTS credits") % {"ects": f"{ects.normalize():f}"}
+    credits = _("%(ects)s ECTS credits") % {"ects": ects_number(ects)}
     if hours:
         return _("%(credits)s (%(hours)s hours)") % {"credits": credits, "hours": hours}
     return credits

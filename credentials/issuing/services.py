@@ -24,6 +24,7 @@ from credentials import documents, hooks, models
 from credentials.exceptions import CredentialError, CredentialIdTaken, CredentialUnsignable
 from credentials.issuing import recipients, spreadsheets, tasks
 from credentials.models import (
+    CLAIM_LINK_SENT,
     PRACTICAL_FIELDS,
     SPECIFICATION_FIELDS,
     ApiCredential,
@@ -603,7 +604,7 @@ def _notified_event(credential: IssuedCredential) -> CredentialEvent:
         credential=credential,
         actor=None,
         action=Action.NOTIFIED,
-        reason=_("Claim link e-mailed to %(email)s") % {"email": credential.holder_email},
+        reason=CLAIM_LINK_SENT % {"email": credential.holder_email},
     )
 
 

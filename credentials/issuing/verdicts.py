@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
 
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from credentials.ects import ects_number
 from credentials.standards.verification import Trust, parse_date_time_stamp
 
 # The checks' names in plain words, for people reading a verdict.
@@ -352,7 +353,5 @@ def _sentence(summary: dict[str, Any], trust: str) -> SafeString:
 
 
 def _number(value: Any) -> str:
-    """4 → "4", 7.5 → "7.5": ECTS as people write them."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(number_format(value)) if isinstance(value, float) else str(value)
+    """4 → "4", 7.5 → "7.5" ("7,5" in French and German): ECTS as people write them."""
+    return ects_number(value)

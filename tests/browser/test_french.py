@@ -92,9 +92,9 @@ def test_a_learners_wallet_in_english_and_french(
     learner_services.credentials_attach(user=learner)
 
     page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Email").fill("ana@example.eu")
+    page.get_by_label("E-mail address").fill("ana@example.eu")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My credentials")
     expect(page.get_by_text("2 credentials", exact=False).first).to_be_visible()
     page.screenshot(path=shots / f"{size}-01-wallet-en.png", full_page=True)

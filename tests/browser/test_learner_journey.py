@@ -79,9 +79,9 @@ def test_a_learner_keeps_shares_imports_exports_and_leaves(
 
     # Sign in: the wallet lists the credential.
     page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Email").fill("ana@example.eu")
+    page.get_by_label("E-mail address").fill("ana@example.eu")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My credentials")
     card = page.get_by_role("listitem").filter(has_text="Data Literacy for Public Administration")
     expect(card).to_contain_text("University of Aldermoor")

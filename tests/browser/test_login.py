@@ -18,9 +18,9 @@ def test_a_staff_member_signs_in_and_sees_their_institutions(live_server, page: 
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Sign in").click()
 
-    page.get_by_label("Email").fill(membership.user.email)
+    page.get_by_label("E-mail address").fill(membership.user.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
 
     expect(page).to_have_url(re.compile(r"/staff/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Your institutions")

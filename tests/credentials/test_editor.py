@@ -350,7 +350,7 @@ def test_the_detail_page_shows_every_field_staff_entered(logged_in, issuer):
         "description": "Designing products for many lives.",
         "description_translations": "Producten ontwerpen voor meerdere levens.",
         "learning_outcomes": "Interpret descriptive statistics in policy reports.",
-        "ects": "2.50 ECTS",
+        "ects": "2.5 ECTS",
         "workload_hours": "63 hours",
         "eqf_level": "EQF Level 6",
         "isced_field": "Building and civil engineering",

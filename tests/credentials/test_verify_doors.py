@@ -382,7 +382,7 @@ def test_the_tampered_credentials_of_other_issuers_fail_with_a_stable_code(clien
     [
         (
             "fr",
-            "Vérifiée : délivrée par University of Aldermoor",
+            "Vérifiée\u00a0: délivrée par University of Aldermoor",
             "Signature",
             "Ni révoquée ni suspendue",
         ),

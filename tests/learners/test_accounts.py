@@ -66,7 +66,7 @@ def test_sign_in_with_a_wrong_password_says_so(client):
         reverse("account_login"), {"login": "lea@example.org", "password": "nope"}
     )
     assert response.status_code == 200
-    assert "The email address and/or password you specified are not correct." in response.text
+    assert "The e-mail address or the password is not correct." in response.text
 
 
 def test_password_reset_sends_a_link(client):

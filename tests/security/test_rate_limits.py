@@ -263,7 +263,7 @@ def test_repeated_wrong_passwords_lock_the_account_for_a_while(client, settings,
     page = client.post(path, {"login": user.email, "password": PASSWORD})
     assert refused(page, seconds=300)  # login_failed's "5/300s/key": every attempt has expired
     assert page["Cache-Control"] == "no-store"
-    assert "Too many failed login attempts" in page.text
+    assert "Too many failed sign-in attempts. Please try again later." in page.text
     frozen.shift(299)
     assert refused(client.post(path, {"login": user.email, "password": PASSWORD}))
     frozen.shift(2)
