@@ -10,13 +10,19 @@ The sweep is only for work that was lost: rows whose next try passed more than `
 ago (their message was lost with a worker or a broker) and rows a lost worker left half-sent.
 A message that comes early or twice finds the row not due, claimed or done, and does nothing.
 Receivers are idempotent by credential id, so a row sent twice is still stored once.
+
+A batch of deliveries (deliveries.deliveries_create_batch) is published on commit as a few
+messages of many rows each (batch_chunks); a worker sends a message's rows one after another,
+each claimed as above, over one kept-alive connection to the partner (transport.Session).
 """
 
 import json
 import logging
+import math
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -38,6 +44,9 @@ from exchange.models import (
 )
 from institutions.models import Membership, Role
 from institutions.services import audit
+
+if TYPE_CHECKING:
+    from exchange.transport import Session
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +92,13 @@ EARLY_TOLERANCE: Final = timedelta(seconds=1)
 SWEEP_GRACE_SWEEPS: Final = 2
 SWEEP_GRACE_MIN_SECONDS: Final = 60
 
+# Deliveries queued together (a batch) go to the workers a few to a message: each message's
+# rows are sent one after another over one kept-alive connection to the partner
+# (outgoing_send_many). A batch is cut into at least BATCH_MESSAGES messages, so that the
+# exchange worker's threads keep several in flight, of at most BATCH_CHUNK rows each
+# (exchange.tasks.deliver_batch's time limit allows that many sends).
+BATCH_CHUNK: Final = 25
+BATCH_MESSAGES: Final = 8
 # Jitter source; tests seed it. Spreading retries needs no unpredictability.
 _random = random.Random()  # noqa: S311
 
@@ -132,6 +148,35 @@ def enqueue_on_commit(*, kind: Kind, pk: int) -> None:
     _task(kind).delay_on_commit(pk)
 
 
+def batch_chunks(pks: Sequence[int]) -> list[list[int]]:
+    """The rows of a batch as its messages carry them, in the given order: BATCH_MESSAGES
+    messages (one a row when there are fewer rows), or more when they would carry more than
+    BATCH_CHUNK rows each; their sizes differ by one at most."""
+    count = min(len(pks), max(BATCH_MESSAGES, math.ceil(len(pks) / BATCH_CHUNK)))
+    chunks: list[list[int]] = []
+    start = 0
+    for index in range(count):
+        end = start + len(pks) // count + (1 if index < len(pks) % count else 0)
+        chunks.append(list(pks[start:end]))
+        start = end
+    return chunks
+
+
+def deliveries_enqueue_on_commit(*, pks: Sequence[int]) -> None:
+    """Sends the deliveries from workers once the caller's transaction commits, a chunk of
+    them per message (batch_chunks), all published by one callback; nothing on rollback. A
+    copy of a message does nothing: sending claims each row only when it is queued and due."""
+    chunks = batch_chunks(pks)
+    if not chunks:
+        return
+
+    def publish() -> None:
+        for chunk in chunks:
+            tasks.deliver_batch.delay(chunk)
+
+    transaction.on_commit(publish)
+
+
 def schedule_on_commit(*, kind: Kind, pk: int, at: datetime) -> None:
     """Sends the row from a worker at `at` (an ETA message, held by the worker until then),
     once the caller's transaction commits. A copy of the message, or one that comes early,
@@ -173,15 +218,22 @@ def _request(row: Outgoing) -> tuple[str, dict[str, Any]]:
     return partner.endpoints[endpoint], row.payload
 
 
-def _claim(kind: Kind, pk: int, now: datetime) -> Outgoing | None:
-    """The row, claimed for this worker (status sending, attempts + 1, leased), or None when
-    it is not ours to send: gone, done, not due yet, leased to another worker, or claimed
-    meanwhile."""
-    model = _model(kind)
+def _rows(kind: Kind, pks: Sequence[int]) -> dict[int, Outgoing]:
+    """The rows with what sending them reads (partner, institution, credential), by pk."""
     related = (
         ("partner__institution", "credential") if kind == "delivery" else ("partner__institution",)
     )
-    row = model.objects.select_related(*related).filter(pk=pk).first()
+    rows = _model(kind).objects.select_related(*related).filter(pk__in=pks).order_by()
+    return {row.pk: row for row in rows}
+
+
+def _claim(kind: Kind, pk: int, now: datetime, *, loaded: Outgoing | None) -> Outgoing | None:
+    """The row, claimed for this worker (status sending, attempts + 1, leased), or None when
+    it is not ours to send: gone, done, not due yet, leased to another worker, or claimed
+    meanwhile. `loaded` is the row as read earlier (a batch's rows are read at once); the
+    compare-and-set is on what was read, so a row changed since is not claimed."""
+    model = _model(kind)
+    row = loaded if loaded is not None else _rows(kind, [pk]).get(pk)
     if row is None:
         return None
     if row.status == OutboxStatus.SENDING:
@@ -233,16 +285,52 @@ def _hold_or_drop(kind: Kind, row: Outgoing, now: datetime) -> None:
             _record_failure(kind, row, reason="not-a-partner")
 
 
-def outgoing_send(*, kind: Kind, pk: int) -> None:
+def deliveries_send(*, pks: Sequence[int]) -> None:
+    """Sends each delivery as outgoing_send does, one after another in one transport session
+    (a kept-alive connection to the partner). When one is to be tried again later (the partner
+    did not answer, or asked to wait), the rest wait as long: they are queued for that time
+    and sent then by one message. Idempotent like outgoing_send."""
+    from exchange import transport  # the transport imports models of other apps; keep it lazy
+
+    rows = _rows("delivery", pks)
+    with transport.Session() as session:
+        for index, pk in enumerate(pks):
+            if pk not in rows:
+                continue
+            retry_at = outgoing_send(kind="delivery", pk=pk, session=session, loaded=rows[pk])
+            rest = list(pks[index + 1 :])
+            if retry_at is not None and rest:
+                _postpone_deliveries(rest, at=retry_at)
+                return
+
+
+def _postpone_deliveries(pks: list[int], *, at: datetime) -> None:
+    """Queued deliveries due before `at` are due at `at`, and sent then by one message."""
+    with transaction.atomic():
+        Delivery.objects.filter(pk__in=pks, status=OutboxStatus.QUEUED).filter(
+            Q(next_attempt_at__lt=at) | Q(next_attempt_at__isnull=True)
+        ).update(next_attempt_at=at)
+        transaction.on_commit(lambda: tasks.deliver_batch.apply_async((pks,), eta=at))
+
+
+def outgoing_send(
+    *,
+    kind: Kind,
+    pk: int,
+    session: "Session | None" = None,
+    loaded: Outgoing | None = None,
+) -> datetime | None:
     """Sends one delivery or notice if it is due and not held by another worker, and records
     the outcome: delivered, queued again with backoff, or failed (audited, admins e-mailed).
-    Idempotent: a row already delivered, failed or being sent is left alone."""
+    Returns the row's next try when it was queued again, else None. `session` keeps the
+    connection for the next request; `loaded` is the row if it was read already. Idempotent: a
+    row already delivered, failed or being sent is left alone."""
     from exchange import transport  # the transport imports models of other apps; keep it lazy
 
     now = timezone.now()
-    row = _claim(kind, pk, now)
+    row = _claim(kind, pk, now, loaded=loaded)
     if row is None:
-        return
+        return None
     http_status: int | None = None
     latency_ms = 0
     error = ""
@@ -260,6 +348,7 @@ def outgoing_send(*, kind: Kind, pk: int) -> None:
                 url=url,
                 payload=payload,
                 timeout=SEND_TIMEOUT_SECONDS,
+                session=session,
             )
         except transport.TransportError as exc:
             http_status = exc.status
@@ -281,7 +370,7 @@ def outgoing_send(*, kind: Kind, pk: int) -> None:
                 error="",
                 outcome="delivered",
             )
-            return
+            return None
     finished = timezone.now()
     outcome: Literal["retry", "failed"]
     if retryable and finished - row.created_at <= timedelta(
@@ -290,7 +379,7 @@ def outgoing_send(*, kind: Kind, pk: int) -> None:
         outcome = "retry"
     else:
         outcome = "failed"
-    _record(
+    return _record(
         kind,
         row,
         now=finished,
@@ -312,8 +401,9 @@ def _record(
     error: str,
     outcome: Literal["delivered", "retry", "failed"],
     retry_after: float | None = None,
-) -> None:
-    """Writes one attempt's outcome in one transaction, if this worker still holds the row."""
+) -> datetime | None:
+    """Writes one attempt's outcome in one transaction, if this worker still holds the row;
+    returns the row's next try when it queued the row again."""
     model = _model(kind)
     with transaction.atomic():
         if isinstance(row, Delivery):
@@ -330,7 +420,8 @@ def _record(
                 last_status=http_status,
                 last_error="",
             )
-            Partner.objects.filter(pk=row.partner_id).update(last_success_at=now)
+            if row.partner.success_due(now):
+                Partner.objects.filter(pk=row.partner_id).update(last_success_at=now)
             if updated and isinstance(row, Delivery):
                 audit(
                     institution=row.partner.institution,
@@ -340,7 +431,7 @@ def _record(
                     partner=row.partner.name,
                     attempts=row.attempts,
                 )
-            return
+            return None
         Partner.objects.filter(pk=row.partner_id).update(last_failure_at=now, last_failure=error)
         if outcome == "retry":
             delay = retry_delay(attempts=row.attempts, retry_after=retry_after)
@@ -352,9 +443,10 @@ def _record(
                 last_status=http_status,
                 last_error=error,
             )
-            if requeued:
-                schedule_on_commit(kind=kind, pk=row.pk, at=next_attempt_at)
-            return
+            if not requeued:
+                return None
+            schedule_on_commit(kind=kind, pk=row.pk, at=next_attempt_at)
+            return next_attempt_at
         updated = held.update(
             status=OutboxStatus.FAILED,
             lease_until=None,
@@ -365,6 +457,7 @@ def _record(
         )
         if updated:
             _record_failure(kind, row, reason=error)
+    return None
 
 
 def _record_failure(kind: Kind, row: Outgoing, *, reason: str) -> None:

@@ -107,7 +107,7 @@ def broker(monkeypatch) -> list[Message]:
     """The outbox's task messages, recorded instead of sent (so none runs unless the test
     runs it); each with its ETA, None for "at once"."""
     messages: list[Message] = []
-    for task in (tasks.deliver, tasks.notice_send):
+    for task in (tasks.deliver, tasks.deliver_batch, tasks.notice_send):
 
         def apply_async(args=None, kwargs=None, *, name=task.name, eta=None, **options):
             messages.append(Message(name, tuple(args or ()), eta))
@@ -199,6 +199,61 @@ def test_a_retryable_failure_queues_the_row_again_with_seeded_backoff(
     partner = Partner.objects.get(pk=delivery.partner_id)
     assert partner.last_failure_at is not None and "http-503" in partner.last_failure
     assert DeliveryAttempt.objects.get(delivery=delivery).http_status == 503
+
+
+def queued_batch(world, count: int) -> list[Delivery]:
+    uni_a, _uni_b, a_to_b, _credential = world
+    return [
+        Delivery.objects.create(partner=a_to_b, credential=issue(uni_a), next_attempt_at=None)
+        for _ in range(count)
+    ]
+
+
+def test_a_batch_message_sends_its_deliveries_in_one_session_in_order(world, fake):
+    calls = fake(ok()).calls
+    rows = queued_batch(world, 3)
+    tasks.deliver_batch([row.pk for row in rows])
+    assert [call["payload"]["delivery"] for call in calls] == [str(r.public_id) for r in rows]
+    sessions = {id(call["session"]) for call in calls}
+    assert len(sessions) == 1 and isinstance(calls[0]["session"], transport.Session)
+    assert set(Delivery.objects.values_list("status", flat=True)) == {OutboxStatus.DELIVERED}
+
+
+def test_a_batch_message_skips_rows_that_are_gone_done_or_claimed(world, fake, frozen_clock):
+    calls = fake(ok()).calls
+    gone, done, leased, due = queued_batch(world, 4)
+    Delivery.objects.filter(pk=done.pk).update(status=OutboxStatus.DELIVERED)
+    Delivery.objects.filter(pk=leased.pk).update(
+        status=OutboxStatus.SENDING, attempts=1, lease_until=timezone.now() + timedelta(seconds=5)
+    )
+    missing = gone.pk
+    gone.delete()
+    tasks.deliver_batch([missing, done.pk, leased.pk, due.pk])
+    assert [call["payload"]["delivery"] for call in calls] == [str(due.public_id)]
+
+
+def test_when_a_batch_meets_a_partner_that_does_not_answer_the_rest_waits_as_long(
+    world, fake, broker, frozen_clock, django_capture_on_commit_callbacks
+):
+    calls = fake(down(503)).calls
+    first, second, third = queued_batch(world, 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.deliver_batch([first.pk, second.pk, third.pk])
+    assert len(calls) == 1
+    first.refresh_from_db()
+    assert first.status == OutboxStatus.QUEUED and first.next_attempt_at is not None
+    rest = Delivery.objects.filter(pk__in=[second.pk, third.pk])
+    assert {(r.status, r.attempts, r.next_attempt_at) for r in rest} == {
+        (OutboxStatus.QUEUED, 0, first.next_attempt_at)
+    }
+    assert Message("exchange.tasks.deliver", (first.pk,), first.next_attempt_at) in broker
+    assert (
+        Message("exchange.tasks.deliver_batch", ([second.pk, third.pk],), first.next_attempt_at)
+        in broker
+    )
+    # A message that comes early (a copy of the batch's own) sends nothing.
+    tasks.deliver_batch([second.pk, third.pk])
+    assert len(calls) == 1
 
 
 def test_retry_after_from_the_partner_is_honoured(world, fake, frozen_clock):
