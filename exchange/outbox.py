@@ -21,6 +21,7 @@ import logging
 import math
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -293,15 +294,31 @@ def deliveries_send(*, pks: Sequence[int]) -> None:
     from exchange import transport  # the transport imports models of other apps; keep it lazy
 
     rows = _rows("delivery", pks)
+    waiting = [rows[pk] for pk in pks if pk in rows]
     with transport.Session() as session:
-        for index, pk in enumerate(pks):
-            if pk not in rows:
-                continue
-            retry_at = outgoing_send(kind="delivery", pk=pk, session=session, loaded=rows[pk])
-            rest = list(pks[index + 1 :])
-            if retry_at is not None and rest:
-                _postpone_deliveries(rest, at=retry_at)
-                return
+        row = _claim_next(waiting)
+        while row is not None:
+            attempt = _attempt("delivery", row, session)
+            # The next row is claimed in the commit that records this one's outcome: one
+            # commit a delivery instead of two.
+            with transaction.atomic():
+                retry_at = _record("delivery", row, attempt)
+                if retry_at is not None:
+                    if waiting:
+                        _postpone_deliveries([r.pk for r in waiting], at=retry_at)
+                    return
+                row = _claim_next(waiting)
+
+
+def _claim_next(waiting: list[Outgoing]) -> Outgoing | None:
+    """The first of the rows (read earlier) that this worker can claim, taken off the list
+    with those it could not; None when there is none left."""
+    while waiting:
+        candidate = waiting.pop(0)
+        claimed = _claim("delivery", candidate.pk, timezone.now(), loaded=candidate)
+        if claimed is not None:
+            return claimed
+    return None
 
 
 def _postpone_deliveries(pks: list[int], *, at: datetime) -> None:
@@ -318,19 +335,34 @@ def outgoing_send(
     kind: Kind,
     pk: int,
     session: "Session | None" = None,
-    loaded: Outgoing | None = None,
 ) -> datetime | None:
     """Sends one delivery or notice if it is due and not held by another worker, and records
     the outcome: delivered, queued again with backoff, or failed (audited, admins e-mailed).
     Returns the row's next try when it was queued again, else None. `session` keeps the
-    connection for the next request; `loaded` is the row if it was read already. Idempotent: a
-    row already delivered, failed or being sent is left alone."""
-    from exchange import transport  # the transport imports models of other apps; keep it lazy
-
-    now = timezone.now()
-    row = _claim(kind, pk, now, loaded=loaded)
+    connection for the next request. Idempotent: a row already delivered, failed or being
+    sent is left alone."""
+    row = _claim(kind, pk, timezone.now(), loaded=None)
     if row is None:
         return None
+    return _record(kind, row, _attempt(kind, row, session))
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """What one try at sending a claimed row came to."""
+
+    finished: datetime
+    http_status: int | None
+    latency_ms: int
+    error: str
+    outcome: Literal["delivered", "retry", "failed"]
+    retry_after: float | None = None
+
+
+def _attempt(kind: Kind, row: Outgoing, session: "Session | None") -> _Attempt:
+    """The signed POST of a claimed row and its outcome; writes nothing."""
+    from exchange import transport  # the transport imports models of other apps; keep it lazy
+
     http_status: int | None = None
     latency_ms = 0
     error = ""
@@ -357,54 +389,35 @@ def outgoing_send(
             retryable = bool(exc.retryable)
             retry_after = exc.retry_after
         except Exception as exc:  # anything else is retried until the give-up, not lost
-            logger.exception("Sending %s %s failed unexpectedly", kind, pk)
+            logger.exception("Sending %s %s failed unexpectedly", kind, row.pk)
             error = f"internal-error: {type(exc).__name__}"
             retryable = True
         else:
-            _record(
-                kind,
-                row,
-                now=timezone.now(),
+            return _Attempt(
+                finished=timezone.now(),
                 http_status=reply.status,
                 latency_ms=int(reply.latency_ms),
                 error="",
                 outcome="delivered",
             )
-            return None
     finished = timezone.now()
-    outcome: Literal["retry", "failed"]
-    if retryable and finished - row.created_at <= timedelta(
-        seconds=settings.MESHE_DELIVERY_GIVE_UP_SECONDS
-    ):
-        outcome = "retry"
-    else:
-        outcome = "failed"
-    return _record(
-        kind,
-        row,
-        now=finished,
+    give_up_at = row.created_at + timedelta(seconds=settings.MESHE_DELIVERY_GIVE_UP_SECONDS)
+    return _Attempt(
+        finished=finished,
         http_status=http_status,
         latency_ms=latency_ms,
         error=error,
-        outcome=outcome,
+        outcome="retry" if retryable and finished <= give_up_at else "failed",
         retry_after=retry_after,
     )
 
 
-def _record(
-    kind: Kind,
-    row: Outgoing,
-    *,
-    now: datetime,
-    http_status: int | None,
-    latency_ms: int,
-    error: str,
-    outcome: Literal["delivered", "retry", "failed"],
-    retry_after: float | None = None,
-) -> datetime | None:
+def _record(kind: Kind, row: Outgoing, attempt: _Attempt) -> datetime | None:
     """Writes one attempt's outcome in one transaction, if this worker still holds the row;
     returns the row's next try when it queued the row again."""
     model = _model(kind)
+    now, http_status, latency_ms = attempt.finished, attempt.http_status, attempt.latency_ms
+    error, outcome, retry_after = attempt.error, attempt.outcome, attempt.retry_after
     with transaction.atomic():
         if isinstance(row, Delivery):
             DeliveryAttempt.objects.create(

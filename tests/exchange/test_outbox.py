@@ -219,6 +219,28 @@ def test_a_batch_message_sends_its_deliveries_in_one_session_in_order(world, fak
     assert set(Delivery.objects.values_list("status", flat=True)) == {OutboxStatus.DELIVERED}
 
 
+def test_a_batch_claims_each_delivery_only_as_it_is_about_to_send_it(world, monkeypatch):
+    rows = queued_batch(world, 3)
+    first, second, third = (row.pk for row in rows)
+    seen = []
+
+    def answer(**kwargs):
+        seen.append(
+            dict(Delivery.objects.filter(pk__in=[first, second, third]).values_list("pk", "status"))
+        )
+        return ok()
+
+    monkeypatch.setattr(transport, "signed_request", answer)
+    tasks.deliver_batch([first, second, third])
+    queued, sending, delivered = OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.DELIVERED
+    assert seen == [
+        {first: sending, second: queued, third: queued},
+        {first: delivered, second: sending, third: queued},
+        {first: delivered, second: delivered, third: sending},
+    ]
+    assert set(Delivery.objects.values_list("status", "attempts")) == {(delivered, 1)}
+
+
 def test_a_batch_message_skips_rows_that_are_gone_done_or_claimed(world, fake, frozen_clock):
     calls = fake(ok()).calls
     gone, done, leased, due = queued_batch(world, 4)
