@@ -740,32 +740,49 @@ class KeptConnections:
     vetted address), so that many requests to a partner's node pay for one TCP and TLS
     handshake (on both sides) instead of one each. Not for sharing between threads: one per
     worker thread, closed when its work is done. A connection the server closed meanwhile (its
-    keep-alive ran out) is noticed before it is used, and a new one is opened."""
+    keep-alive ran out) is noticed before it is used, and a new one is opened.
 
-    def __init__(self) -> None:
+    A connection carries at most `max_requests` requests: a server of several processes
+    gives each connection to one of them, so a connection kept for ever would pin this
+    sender's load on one process while another idles.
+    """
+
+    def __init__(self, *, max_requests: int = 10) -> None:
+        self.max_requests = max_requests
         self._open: dict[tuple[str, str, int, str], http.client.HTTPConnection] = {}
+        self._used: dict[int, int] = {}  # id(connection) -> requests it carried
 
     def take(self, key: tuple[str, str, int, str]) -> http.client.HTTPConnection | None:
         """The open connection for key, removed from the kept ones; None when there is none
         or the server closed it."""
         connection = self._open.pop(key, None)
         if connection is not None and _closed_by_server(connection):
-            connection.close()
+            self._forget(connection)
             return None
         return connection
 
     def keep(self, key: tuple[str, str, int, str], connection: http.client.HTTPConnection) -> None:
-        """Keeps the connection for the next request to key."""
+        """Keeps the connection, which just carried a request, for the next request to key;
+        closes it instead once it carried max_requests."""
+        used = self._used.get(id(connection), 0) + 1
+        if used >= self.max_requests:
+            self._forget(connection)
+            return
         previous = self._open.pop(key, None)
         if previous is not None and previous is not connection:
-            previous.close()
+            self._forget(previous)
+        self._used[id(connection)] = used
         self._open[key] = connection
 
     def close(self) -> None:
         """Closes every kept connection."""
-        for connection in self._open.values():
-            connection.close()
+        for connection in list(self._open.values()):
+            self._forget(connection)
         self._open.clear()
+
+    def _forget(self, connection: http.client.HTTPConnection) -> None:
+        self._used.pop(id(connection), None)
+        connection.close()
 
     def __enter__(self) -> "KeptConnections":
         return self

@@ -355,3 +355,14 @@ def test_a_session_reads_the_signing_key_once_per_institution(
         send(url, session=session, institution=institution)
         with django_assert_num_queries(0):
             send(url, session=session, institution=institution)
+
+
+def test_a_kept_connection_carries_at_most_its_number_of_requests(kept_alive_node):
+    url, handler = kept_alive_node()
+    institution = InstitutionFactory()
+    with transport.Session() as session:
+        session.connections.max_requests = 2
+        for _ in range(5):
+            send(url, session=session, institution=institution)
+    first, second, third, fourth, fifth = handler.ports
+    assert first == second != third == fourth != fifth
