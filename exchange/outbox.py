@@ -288,9 +288,8 @@ def _hold_or_drop(kind: Kind, row: Outgoing, now: datetime) -> None:
 
 def deliveries_send(*, pks: Sequence[int]) -> None:
     """Sends each delivery as outgoing_send does, one after another in one transport session
-    (a kept-alive connection to the partner). When one is to be tried again later (the partner
-    did not answer, or asked to wait), the rest wait as long: they are queued for that time
-    and sent then by one message. Idempotent like outgoing_send."""
+    (a kept-alive connection to the partner); each one that fails is queued again with its own
+    next try and message, as alone. Idempotent like outgoing_send."""
     from exchange import transport  # the transport imports models of other apps; keep it lazy
 
     rows = _rows("delivery", pks)
@@ -302,11 +301,7 @@ def deliveries_send(*, pks: Sequence[int]) -> None:
             # The next row is claimed in the commit that records this one's outcome: one
             # commit a delivery instead of two.
             with transaction.atomic():
-                retry_at = _record("delivery", row, attempt)
-                if retry_at is not None:
-                    if waiting:
-                        _postpone_deliveries([r.pk for r in waiting], at=retry_at)
-                    return
+                _record("delivery", row, attempt)
                 row = _claim_next(waiting)
 
 
@@ -319,15 +314,6 @@ def _claim_next(waiting: list[Outgoing]) -> Outgoing | None:
         if claimed is not None:
             return claimed
     return None
-
-
-def _postpone_deliveries(pks: list[int], *, at: datetime) -> None:
-    """Queued deliveries due before `at` are due at `at`, and sent then by one message."""
-    with transaction.atomic():
-        Delivery.objects.filter(pk__in=pks, status=OutboxStatus.QUEUED).filter(
-            Q(next_attempt_at__lt=at) | Q(next_attempt_at__isnull=True)
-        ).update(next_attempt_at=at)
-        transaction.on_commit(lambda: tasks.deliver_batch.apply_async((pks,), eta=at))
 
 
 def outgoing_send(
