@@ -95,7 +95,7 @@ SWEEP_GRACE_MIN_SECONDS: Final = 60
 
 # Deliveries queued together (a batch) go to the workers a few to a message: each message's
 # rows are sent one after another over one kept-alive connection to the partner
-# (outgoing_send_many). A batch is cut into at least BATCH_MESSAGES messages, so that the
+# (deliveries_send). A batch is cut into at least BATCH_MESSAGES messages, so that the
 # exchange worker's threads keep several in flight, of at most BATCH_CHUNK rows each
 # (exchange.tasks.deliver_batch's time limit allows that many sends).
 BATCH_CHUNK: Final = 25
@@ -225,6 +225,11 @@ def _rows(kind: Kind, pks: Sequence[int]) -> dict[int, Outgoing]:
         ("partner__institution", "credential") if kind == "delivery" else ("partner__institution",)
     )
     rows = _model(kind).objects.select_related(*related).filter(pk__in=pks).order_by()
+    # One partner object for all its rows: what one send learns of it (its last success),
+    # the next one knows.
+    partners: dict[int, Partner] = {}
+    for row in rows:
+        row.partner = partners.setdefault(row.partner_id, row.partner)
     return {row.pk: row for row in rows}
 
 
@@ -316,21 +321,13 @@ def _claim_next(waiting: list[Outgoing]) -> Outgoing | None:
     return None
 
 
-def outgoing_send(
-    *,
-    kind: Kind,
-    pk: int,
-    session: "Session | None" = None,
-) -> datetime | None:
+def outgoing_send(*, kind: Kind, pk: int) -> None:
     """Sends one delivery or notice if it is due and not held by another worker, and records
     the outcome: delivered, queued again with backoff, or failed (audited, admins e-mailed).
-    Returns the row's next try when it was queued again, else None. `session` keeps the
-    connection for the next request. Idempotent: a row already delivered, failed or being
-    sent is left alone."""
+    Idempotent: a row already delivered, failed or being sent is left alone."""
     row = _claim(kind, pk, timezone.now(), loaded=None)
-    if row is None:
-        return None
-    return _record(kind, row, _attempt(kind, row, session))
+    if row is not None:
+        _record(kind, row, _attempt(kind, row, session=None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,9 +395,8 @@ def _attempt(kind: Kind, row: Outgoing, session: "Session | None") -> _Attempt:
     )
 
 
-def _record(kind: Kind, row: Outgoing, attempt: _Attempt) -> datetime | None:
-    """Writes one attempt's outcome in one transaction, if this worker still holds the row;
-    returns the row's next try when it queued the row again."""
+def _record(kind: Kind, row: Outgoing, attempt: _Attempt) -> None:
+    """Writes one attempt's outcome in one transaction, if this worker still holds the row."""
     model = _model(kind)
     now, http_status, latency_ms = attempt.finished, attempt.http_status, attempt.latency_ms
     error, outcome, retry_after = attempt.error, attempt.outcome, attempt.retry_after
@@ -421,6 +417,7 @@ def _record(kind: Kind, row: Outgoing, attempt: _Attempt) -> datetime | None:
             )
             if row.partner.success_due(now):
                 Partner.objects.filter(pk=row.partner_id).update(last_success_at=now)
+                row.partner.last_success_at = now
             if updated and isinstance(row, Delivery):
                 audit(
                     institution=row.partner.institution,
@@ -430,8 +427,9 @@ def _record(kind: Kind, row: Outgoing, attempt: _Attempt) -> datetime | None:
                     partner=row.partner.name,
                     attempts=row.attempts,
                 )
-            return None
+            return
         Partner.objects.filter(pk=row.partner_id).update(last_failure_at=now, last_failure=error)
+        row.partner.last_failure_at = now
         if outcome == "retry":
             delay = retry_delay(attempts=row.attempts, retry_after=retry_after)
             next_attempt_at = now + timedelta(seconds=delay)
@@ -442,10 +440,9 @@ def _record(kind: Kind, row: Outgoing, attempt: _Attempt) -> datetime | None:
                 last_status=http_status,
                 last_error=error,
             )
-            if not requeued:
-                return None
-            schedule_on_commit(kind=kind, pk=row.pk, at=next_attempt_at)
-            return next_attempt_at
+            if requeued:
+                schedule_on_commit(kind=kind, pk=row.pk, at=next_attempt_at)
+            return
         updated = held.update(
             status=OutboxStatus.FAILED,
             lease_until=None,
@@ -456,7 +453,6 @@ def _record(kind: Kind, row: Outgoing, attempt: _Attempt) -> datetime | None:
         )
         if updated:
             _record_failure(kind, row, reason=error)
-    return None
 
 
 def _record_failure(kind: Kind, row: Outgoing, *, reason: str) -> None:

@@ -6,6 +6,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from exchange import deliveries, outbox, tasks, transport
@@ -239,6 +241,18 @@ def test_a_batch_claims_each_delivery_only_as_it_is_about_to_send_it(world, monk
         {first: delivered, second: delivered, third: sending},
     ]
     assert set(Delivery.objects.values_list("status", "attempts")) == {(delivered, 1)}
+
+
+def test_a_batch_writes_the_partners_last_success_once_not_per_delivery(world, fake):
+    fake(ok())
+    rows = queued_batch(world, 3)
+    with CaptureQueriesContext(connection) as queries:
+        tasks.deliver_batch([row.pk for row in rows])
+    partner_updates = [
+        q["sql"] for q in queries if q["sql"].startswith('UPDATE "exchange_partner"')
+    ]
+    assert len(partner_updates) == 1
+    assert Partner.objects.get(pk=rows[0].partner_id).last_success_at is not None
 
 
 def test_a_batch_message_skips_rows_that_are_gone_done_or_claimed(world, fake, frozen_clock):
