@@ -202,7 +202,7 @@ def deliveries_create_batch(
     found.update((delivery.credential_id, delivery) for delivery in inserted)
     created = [found[pk] for pk in wanted if found[pk].public_id in ours]  # in the batch's order
     requeued = _deliveries_requeue(
-        [d for d in found.values() if d.status == OutboxStatus.FAILED], actor=actor, now=now
+        [d for d in found.values() if d.status == OutboxStatus.FAILED], now=now
     )
     institution = partner.institution
     audit_many(
@@ -270,9 +270,7 @@ def _deliveries_insert(
     return inserted, {row.public_id for row in rows}
 
 
-def _deliveries_requeue(
-    failed: Sequence[Delivery], *, actor: User | None, now: datetime
-) -> list[Delivery]:
+def _deliveries_requeue(failed: Sequence[Delivery], *, now: datetime) -> list[Delivery]:
     """Moves failed deliveries to queued, due now, in one compare-and-set UPDATE over the rows
     locked first; returns those it moved (a concurrent retry may have taken some)."""
     if not failed:
