@@ -2,7 +2,7 @@
 two-node test harness, tests/twonode/nodes.py), each with gunicorn (2 workers), a Celery
 worker (prefork, concurrency 2, with beat) and an exchange worker (8 threads, queue
 `exchange`), as docker-compose.yml runs them, its own database and broker, HTTPS with a
-throw-away CA. Against the goal of 60 s on this machine.
+throw-away CA. Against the goal of 20 s on this machine, and of 1 s for queueing the batch.
 
     python bench/exchange.py [--quick] [--count 1000]
 
@@ -11,8 +11,14 @@ does); the clock runs from that call until B has stored every one of them, each 
 arrival (proof, issuer key, A's status lists read over HTTPS), and, apart, until A has recorded
 B's signed acknowledgement of each. The reference, measured in the same run after the
 exchange, is the verification alone: `verifier.verify` over the same 1,000 documents in one
-process on B, status lists fetched from A as on arrival; the ratio is what the protocol, the
-queue and the HTTP add to it.
+process on B, status lists fetched from A for each; the ratio is what the protocol, the queue
+and the HTTP add to it.
+
+Queueing is timed on A around the `deliveries_create_batch` call alone (its commit, and the
+messages it publishes on commit, included): the batch's rows, audit events and messages. Its
+reference, measured just before on A, is the same credentials queued one by one with
+`delivery_create` in a transaction that is then rolled back (so nothing is sent, and its
+messages, published only on commit, are not counted).
 
 The nodes run with production settings but for the exchange rate limits, lifted: the default
 of 600 requests a minute per partner would cap any exchange at 10 credentials a second (see
@@ -29,6 +35,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 if str(REPOSITORY) not in sys.path:
@@ -38,7 +45,8 @@ from bench import harness  # noqa: E402
 from bench.report import Better, Row  # noqa: E402
 from tests.twonode.nodes import Node, make_certificates  # noqa: E402
 
-GOAL_SECONDS = 60.0
+GOAL_SECONDS = 20.0
+QUEUEING_GOAL_SECONDS = 1.0
 COUNT = 1000
 QUICK_COUNT = 200
 REDIS_DBS = (10, 11)
@@ -83,6 +91,67 @@ from credentials.models import IssuedCredential
 
 result = IssuedCredential.objects.filter(public_id__in=public_ids, notified_at__isnull=False).count()
 done = result == len(public_ids)
+"""
+
+# The batch as the batch send form queues it, timed around the service call alone.
+QUEUE_BATCH = """
+import time
+from credentials.models import IssuedCredential
+from exchange import deliveries
+from exchange.models import Partner
+
+partner = Partner.objects.select_related("institution").get(
+    institution__slug=slug, did=remote_did
+)
+admin = partner.institution.memberships.order_by("pk").first().user
+by_id = {
+    str(c.public_id): c for c in IssuedCredential.objects.filter(public_id__in=credentials)
+}
+batch = [by_id[public_id] for public_id in credentials]
+started = time.perf_counter()
+sent = deliveries.deliveries_create_batch(
+    credentials=batch, partner=partner, actor=admin, note=note
+)
+result = {
+    "seconds": time.perf_counter() - started,
+    "deliveries": [str(delivery.public_id) for delivery in sent],
+}
+"""
+
+# The reference: the same credentials queued one by one, then rolled back.
+QUEUE_ONE_BY_ONE = """
+import time
+from django.db import transaction
+from credentials.models import IssuedCredential
+from exchange import deliveries
+from exchange.models import Delivery, Partner
+
+
+class RolledBack(Exception):
+    pass
+
+
+partner = Partner.objects.select_related("institution").get(
+    institution__slug=slug, did=remote_did
+)
+admin = partner.institution.memberships.order_by("pk").first().user
+by_id = {
+    str(c.public_id): c for c in IssuedCredential.objects.filter(public_id__in=credentials)
+}
+batch = [by_id[public_id] for public_id in credentials]
+started = time.perf_counter()
+try:
+    with transaction.atomic():
+        for credential in batch:
+            deliveries.delivery_create(
+                credential=credential, partner=partner, actor=admin, by_learner=False, note=note
+            )
+        seconds = time.perf_counter() - started
+        raise RolledBack
+except RolledBack:
+    pass
+assert not Delivery.objects.exists()
+result = {"seconds": seconds}
 """
 
 DOCUMENTS = """
@@ -142,9 +211,23 @@ def run_variant(variant: harness.Services, *, count: int) -> list[Row]:
         node_a.wait(NOTIFIED, public_ids=public_ids, timeout=600, interval=0.2)
         harness.progress(f"{count:,} credentials issued on A")
 
+        slug, _did = node_a.institution()
+        _other_slug, remote_did = node_b.institution()
+        batch: dict[str, Any] = {
+            "slug": slug,
+            "remote_did": remote_did,
+            "credentials": public_ids,
+            "note": "bench",
+        }
+        one_by_one = node_a.run(QUEUE_ONE_BY_ONE, timeout=600, **batch)
+        harness.progress(
+            f"reference: {count:,} queued one by one in {one_by_one['seconds']:.2f} s (rolled back)"
+        )
+
         started_at = time.perf_counter()
-        deliveries = node_a.deliver(node_b, public_ids, note="bench")
+        queueing = node_a.run(QUEUE_BATCH, timeout=600, **batch)
         queued = time.perf_counter() - started_at
+        deliveries = queueing["deliveries"]
         at_b = node_b.wait(
             "from exchange.models import IncomingCredential\n" + STORED_AT_B,
             ids=ids,
@@ -162,7 +245,8 @@ def run_variant(variant: harness.Services, *, count: int) -> list[Row]:
         if not at_b["stored"] == at_b["verified"] == at_b["credentials"] == count:
             raise SystemExit(f"B did not store each credential once, verified: {at_b}")
         harness.progress(
-            f"stored at B after {stored:.1f} s, acknowledged at A after {acknowledged:.1f} s"
+            f"batch queued in {queueing['seconds']:.2f} s ({queued:.2f} s with loading it);"
+            f" stored at B after {stored:.1f} s, acknowledged at A after {acknowledged:.1f} s"
             f" ({at_a['attempts']} attempts, answers {at_a['statuses']})"
         )
 
@@ -181,12 +265,22 @@ def run_variant(variant: harness.Services, *, count: int) -> list[Row]:
     reference_name = f"verify {count:,} on B, one process"
     goal = GOAL_SECONDS * count / COUNT
     note = (
-        f"batch queued in {queued:.1f} s; every one stored and verified at B after"
-        f" {stored:.1f} s, acknowledged at A after {acknowledged:.1f} s"
-        f" ({at_a['attempts']} attempts); exchange rate limits lifted (at the default"
-        f" 600/min per partner, {count:,} need at least {count / 10:.0f} s)"
+        f"batch queued in {queueing['seconds']:.2f} s ({queued:.2f} s with loading the"
+        f" credentials); every one stored and verified at B after {stored:.1f} s, acknowledged"
+        f" at A after {acknowledged:.1f} s ({at_a['attempts']} attempts); exchange rate limits"
+        f" lifted (at the default 6,000/min per partner, {count:,} need at least"
+        f" {count / 100:.0f} s)"
     )
     return [
+        Row(
+            f"queueing {count:,} deliveries in one batch, {variant.label}",
+            queueing["seconds"],
+            "s",
+            reference_name="the same one by one (delivery_create), rolled back",
+            reference=one_by_one["seconds"],
+            better=Better.LOWER,
+            goal=QUEUEING_GOAL_SECONDS * count / COUNT,
+        ),
         Row(
             f"exchange of {label}",
             stored,

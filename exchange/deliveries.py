@@ -42,7 +42,7 @@ from exchange.models import (
     Partner,
     PartnerStatus,
 )
-from institutions.services import audit
+from institutions.services import audit, audit_many
 
 # Checks a delivered credential must pass to be stored at all: it is readable, it is a
 # credential, and the sender's key signed it. Status and validity are stored, not refused.
@@ -175,8 +175,11 @@ def deliveries_create_batch(
     actor: User | None,
     note: str,
 ) -> list[Delivery]:
-    """Queues each credential for the partner (see delivery_create), all or none: raises one
-    DeliveryError naming every credential that cannot be sent."""
+    """Queues each credential for the partner, all or none, in the same few queries whatever
+    the batch's size: raises one DeliveryError naming every credential that cannot be sent.
+    Idempotent per (partner, credential) as delivery_create: an existing delivery is returned,
+    queued again if it had failed. New and re-queued deliveries are audited one event each
+    and sent on commit, a few deliveries per message (outbox.deliveries_enqueue_on_commit)."""
     now = timezone.now()
     problems = []
     for credential in credentials:
@@ -186,12 +189,112 @@ def deliveries_create_batch(
             problems.append(f"{credential.holder_name}: {exc.message}")
     if problems:
         raise DeliveryError(_("Nothing was sent. %(problems)s") % {"problems": " ".join(problems)})
-    return [
-        delivery_create(
-            credential=credential, partner=partner, actor=actor, by_learner=False, note=note
+    note = note.strip()[: messages.MAX_TEXT]
+    wanted = {credential.pk: credential for credential in credentials}
+    found = {
+        delivery.credential_id: delivery
+        for delivery in Delivery.objects.filter(
+            partner=partner, credential_id__in=wanted
+        ).order_by()
+    }
+    inserted, ours = _deliveries_insert(
+        [credential for pk, credential in wanted.items() if pk not in found],
+        partner=partner,
+        actor=actor,
+        note=note,
+        now=now,
+    )
+    found.update((delivery.credential_id, delivery) for delivery in inserted)
+    created = [found[pk] for pk in wanted if found[pk].public_id in ours]  # in the batch's order
+    requeued = _deliveries_requeue(
+        [d for d in found.values() if d.status == OutboxStatus.FAILED], now=now
+    )
+    institution = partner.institution
+    audit_many(
+        institution=institution,
+        actor=actor,
+        action="delivery.created",
+        details=[
+            {
+                "delivery": str(delivery.public_id),
+                "credential": str(wanted[delivery.credential_id].public_id),
+                "partner": partner.name,
+                "by_learner": False,
+            }
+            for delivery in created
+        ],
+    )
+    audit_many(
+        institution=institution,
+        actor=actor,
+        action="delivery.requeued",
+        details=[
+            {"delivery": str(delivery.public_id), "partner": partner.name} for delivery in requeued
+        ],
+    )
+    outbox.deliveries_enqueue_on_commit(pks=[d.pk for d in created] + [d.pk for d in requeued])
+    for delivery in found.values():
+        delivery.partner = partner
+        delivery.credential = wanted[delivery.credential_id]
+    return [found[credential.pk] for credential in credentials]
+
+
+def _deliveries_insert(
+    credentials: Sequence[IssuedCredential],
+    *,
+    partner: Partner,
+    actor: User | None,
+    note: str,
+    now: datetime,
+) -> tuple[list[Delivery], set[UUID]]:
+    """Inserts a queued delivery of each credential in one INSERT and reads the rows back in
+    one query; returns them and the public ids of those inserted here (a row a concurrent call
+    inserted first is kept, and returned too)."""
+    if not credentials:
+        return [], set()
+    rows = [
+        Delivery(
+            partner=partner,
+            credential=credential,
+            requested_by=actor,
+            by_learner=False,
+            consent_note=note,
+            next_attempt_at=now,
         )
         for credential in credentials
     ]
+    # Skipping conflicts instead of failing: a concurrent batch's delivery of the same
+    # credential stands (one per partner and credential), and ours is not made. The public ids
+    # are made here, so reading the rows back tells ours from theirs.
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    inserted = list(
+        Delivery.objects.filter(
+            partner=partner, credential_id__in=[c.pk for c in credentials]
+        ).order_by()
+    )
+    return inserted, {row.public_id for row in rows}
+
+
+def _deliveries_requeue(failed: Sequence[Delivery], *, now: datetime) -> list[Delivery]:
+    """Moves failed deliveries to queued, due now, in one compare-and-set UPDATE over the rows
+    locked first; returns those it moved (a concurrent retry may have taken some)."""
+    if not failed:
+        return []
+    locked = set(
+        Delivery.objects.select_for_update()
+        .filter(pk__in=[d.pk for d in failed], status=OutboxStatus.FAILED)
+        .values_list("pk", flat=True)
+    )
+    Delivery.objects.filter(pk__in=locked, status=OutboxStatus.FAILED).update(
+        status=OutboxStatus.QUEUED, next_attempt_at=now, failed_at=None, lease_until=None
+    )
+    moved = [d for d in failed if d.pk in locked]
+    for delivery in moved:
+        delivery.status = OutboxStatus.QUEUED
+        delivery.next_attempt_at = now
+        delivery.failed_at = None
+        delivery.lease_until = None
+    return moved
 
 
 @transaction.atomic
@@ -378,10 +481,6 @@ def _title(credential: Mapping[str, Any]) -> str:
     return name.strip()[:300] if isinstance(name, str) else ""
 
 
-def _stored(partner: Partner, credential_id: str) -> IncomingCredential | None:
-    return IncomingCredential.objects.filter(partner=partner, credential_id=credential_id).first()
-
-
 def incoming_receive(
     *, partner: Partner, message: messages.InboxMessage
 ) -> tuple[IncomingCredential, bool]:
@@ -408,9 +507,8 @@ def incoming_receive(
             failed=["issuer"],
             result=result,
         )
-    existing = _stored(partner, credential_id)
-    if existing is not None:
-        return existing, False
+    # No look for a stored copy first: a copy arrives only when an answer was lost, and the
+    # unique constraint finds it at no cost to every other arrival.
     try:
         with transaction.atomic():
             incoming = IncomingCredential.objects.create(

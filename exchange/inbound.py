@@ -247,6 +247,8 @@ class _Sender:
     def public_key_for(self, key_id: str) -> Ed25519PublicKey | None:
         self.did = key_id.partition("#")[0]
         self.partner = Partner.objects.filter(institution=self.receiver, did=self.did).first()
+        if self.partner is not None:
+            self.partner.institution = self.receiver  # the same row: no query to read it again
         if self.partner is None:
             if not self.allow_unknown_sender:
                 return None
@@ -289,7 +291,9 @@ class _Sender:
             return
         if self.key_to_pin is not None:
             partner_key_pin(partner=self.partner, key=self.key_to_pin)
-        Partner.objects.filter(pk=self.partner.pk).update(last_success_at=timezone.now())
+        now = timezone.now()
+        if self.partner.success_due(now):
+            Partner.objects.filter(pk=self.partner.pk).update(last_success_at=now)
 
 
 def _pinned_key(pinned_keys: Any, key_id: str) -> Ed25519PublicKey | None:

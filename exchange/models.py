@@ -1,4 +1,6 @@
 import uuid
+from datetime import datetime, timedelta
+from typing import Final
 
 from django.conf import settings
 from django.db import models
@@ -7,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from credentials.models import IssuedCredential
 from institutions.models import Institution
+
+# How often at most a partner's last success is written (Partner.success_due).
+PARTNER_SUCCESS_EVERY: Final = timedelta(seconds=30)
 
 
 class PartnerStatus(models.TextChoices):
@@ -72,6 +77,16 @@ class Partner(models.Model):
     @property
     def is_agreed(self) -> bool:
         return self.status == PartnerStatus.CONFIRMED
+
+    def success_due(self, now: datetime) -> bool:
+        """Whether an answer at `now` is worth writing as the last success: none is written,
+        or one older than PARTNER_SUCCESS_EVERY, or a failure came after it. Writing every
+        answer would make each request of a batch update this one row."""
+        return (
+            self.last_success_at is None
+            or self.last_success_at <= now - PARTNER_SUCCESS_EVERY
+            or (self.last_failure_at is not None and self.last_failure_at >= self.last_success_at)
+        )
 
 
 class PartnerOffer(models.Model):

@@ -10,13 +10,20 @@ The sweep is only for work that was lost: rows whose next try passed more than `
 ago (their message was lost with a worker or a broker) and rows a lost worker left half-sent.
 A message that comes early or twice finds the row not due, claimed or done, and does nothing.
 Receivers are idempotent by credential id, so a row sent twice is still stored once.
+
+A batch of deliveries (deliveries.deliveries_create_batch) is published on commit as a few
+messages of many rows each (batch_chunks); a worker sends a message's rows one after another,
+each claimed as above, over one kept-alive connection to the partner (transport.Session).
 """
 
 import json
 import logging
+import math
 import random
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -38,6 +45,9 @@ from exchange.models import (
 )
 from institutions.models import Membership, Role
 from institutions.services import audit
+
+if TYPE_CHECKING:
+    from exchange.transport import Session
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +93,13 @@ EARLY_TOLERANCE: Final = timedelta(seconds=1)
 SWEEP_GRACE_SWEEPS: Final = 2
 SWEEP_GRACE_MIN_SECONDS: Final = 60
 
+# Deliveries queued together (a batch) go to the workers a few to a message: each message's
+# rows are sent one after another over one kept-alive connection to the partner
+# (deliveries_send). A batch is cut into at least BATCH_MESSAGES messages, so that the
+# exchange worker's threads keep several in flight, of at most BATCH_CHUNK rows each
+# (exchange.tasks.deliver_batch's time limit allows that many sends).
+BATCH_CHUNK: Final = 25
+BATCH_MESSAGES: Final = 8
 # Jitter source; tests seed it. Spreading retries needs no unpredictability.
 _random = random.Random()  # noqa: S311
 
@@ -132,6 +149,35 @@ def enqueue_on_commit(*, kind: Kind, pk: int) -> None:
     _task(kind).delay_on_commit(pk)
 
 
+def batch_chunks(pks: Sequence[int]) -> list[list[int]]:
+    """The rows of a batch as its messages carry them, in the given order: BATCH_MESSAGES
+    messages (one a row when there are fewer rows), or more when they would carry more than
+    BATCH_CHUNK rows each; their sizes differ by one at most."""
+    count = min(len(pks), max(BATCH_MESSAGES, math.ceil(len(pks) / BATCH_CHUNK)))
+    chunks: list[list[int]] = []
+    start = 0
+    for index in range(count):
+        end = start + len(pks) // count + (1 if index < len(pks) % count else 0)
+        chunks.append(list(pks[start:end]))
+        start = end
+    return chunks
+
+
+def deliveries_enqueue_on_commit(*, pks: Sequence[int]) -> None:
+    """Sends the deliveries from workers once the caller's transaction commits, a chunk of
+    them per message (batch_chunks), all published by one callback; nothing on rollback. A
+    copy of a message does nothing: sending claims each row only when it is queued and due."""
+    chunks = batch_chunks(pks)
+    if not chunks:
+        return
+
+    def publish() -> None:
+        for chunk in chunks:
+            tasks.deliver_batch.delay(chunk)
+
+    transaction.on_commit(publish)
+
+
 def schedule_on_commit(*, kind: Kind, pk: int, at: datetime) -> None:
     """Sends the row from a worker at `at` (an ETA message, held by the worker until then),
     once the caller's transaction commits. A copy of the message, or one that comes early,
@@ -173,15 +219,27 @@ def _request(row: Outgoing) -> tuple[str, dict[str, Any]]:
     return partner.endpoints[endpoint], row.payload
 
 
-def _claim(kind: Kind, pk: int, now: datetime) -> Outgoing | None:
-    """The row, claimed for this worker (status sending, attempts + 1, leased), or None when
-    it is not ours to send: gone, done, not due yet, leased to another worker, or claimed
-    meanwhile."""
-    model = _model(kind)
+def _rows(kind: Kind, pks: Sequence[int]) -> dict[int, Outgoing]:
+    """The rows with what sending them reads (partner, institution, credential), by pk."""
     related = (
         ("partner__institution", "credential") if kind == "delivery" else ("partner__institution",)
     )
-    row = model.objects.select_related(*related).filter(pk=pk).first()
+    rows = _model(kind).objects.select_related(*related).filter(pk__in=pks).order_by()
+    # One partner object for all its rows: what one send learns of it (its last success),
+    # the next one knows.
+    partners: dict[int, Partner] = {}
+    for row in rows:
+        row.partner = partners.setdefault(row.partner_id, row.partner)
+    return {row.pk: row for row in rows}
+
+
+def _claim(kind: Kind, pk: int, now: datetime, *, loaded: Outgoing | None) -> Outgoing | None:
+    """The row, claimed for this worker (status sending, attempts + 1, leased), or None when
+    it is not ours to send: gone, done, not due yet, leased to another worker, or claimed
+    meanwhile. `loaded` is the row as read earlier (a batch's rows are read at once); the
+    compare-and-set is on what was read, so a row changed since is not claimed."""
+    model = _model(kind)
+    row = loaded if loaded is not None else _rows(kind, [pk]).get(pk)
     if row is None:
         return None
     if row.status == OutboxStatus.SENDING:
@@ -233,16 +291,61 @@ def _hold_or_drop(kind: Kind, row: Outgoing, now: datetime) -> None:
             _record_failure(kind, row, reason="not-a-partner")
 
 
+def deliveries_send(*, pks: Sequence[int]) -> None:
+    """Sends each delivery as outgoing_send does, one after another in one transport session
+    (a kept-alive connection to the partner); each one that fails is queued again with its own
+    next try and message, as alone. Idempotent like outgoing_send."""
+    from exchange import transport  # the transport imports models of other apps; keep it lazy
+
+    rows = _rows("delivery", pks)
+    waiting = [rows[pk] for pk in pks if pk in rows]
+    with transport.Session() as session:
+        row = _claim_next(waiting)
+        while row is not None:
+            attempt = _attempt("delivery", row, session)
+            # The next row is claimed in the commit that records this one's outcome: one
+            # commit a delivery instead of two.
+            with transaction.atomic():
+                _record("delivery", row, attempt)
+                row = _claim_next(waiting)
+
+
+def _claim_next(waiting: list[Outgoing]) -> Outgoing | None:
+    """The first of the rows (read earlier) that this worker can claim, taken off the list
+    with those it could not; None when there is none left."""
+    while waiting:
+        candidate = waiting.pop(0)
+        claimed = _claim("delivery", candidate.pk, timezone.now(), loaded=candidate)
+        if claimed is not None:
+            return claimed
+    return None
+
+
 def outgoing_send(*, kind: Kind, pk: int) -> None:
     """Sends one delivery or notice if it is due and not held by another worker, and records
     the outcome: delivered, queued again with backoff, or failed (audited, admins e-mailed).
     Idempotent: a row already delivered, failed or being sent is left alone."""
+    row = _claim(kind, pk, timezone.now(), loaded=None)
+    if row is not None:
+        _record(kind, row, _attempt(kind, row, session=None))
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """What one try at sending a claimed row came to."""
+
+    finished: datetime
+    http_status: int | None
+    latency_ms: int
+    error: str
+    outcome: Literal["delivered", "retry", "failed"]
+    retry_after: float | None = None
+
+
+def _attempt(kind: Kind, row: Outgoing, session: "Session | None") -> _Attempt:
+    """The signed POST of a claimed row and its outcome; writes nothing."""
     from exchange import transport  # the transport imports models of other apps; keep it lazy
 
-    now = timezone.now()
-    row = _claim(kind, pk, now)
-    if row is None:
-        return
     http_status: int | None = None
     latency_ms = 0
     error = ""
@@ -260,6 +363,7 @@ def outgoing_send(*, kind: Kind, pk: int) -> None:
                 url=url,
                 payload=payload,
                 timeout=SEND_TIMEOUT_SECONDS,
+                session=session,
             )
         except transport.TransportError as exc:
             http_status = exc.status
@@ -268,53 +372,34 @@ def outgoing_send(*, kind: Kind, pk: int) -> None:
             retryable = bool(exc.retryable)
             retry_after = exc.retry_after
         except Exception as exc:  # anything else is retried until the give-up, not lost
-            logger.exception("Sending %s %s failed unexpectedly", kind, pk)
+            logger.exception("Sending %s %s failed unexpectedly", kind, row.pk)
             error = f"internal-error: {type(exc).__name__}"
             retryable = True
         else:
-            _record(
-                kind,
-                row,
-                now=timezone.now(),
+            return _Attempt(
+                finished=timezone.now(),
                 http_status=reply.status,
                 latency_ms=int(reply.latency_ms),
                 error="",
                 outcome="delivered",
             )
-            return
     finished = timezone.now()
-    outcome: Literal["retry", "failed"]
-    if retryable and finished - row.created_at <= timedelta(
-        seconds=settings.MESHE_DELIVERY_GIVE_UP_SECONDS
-    ):
-        outcome = "retry"
-    else:
-        outcome = "failed"
-    _record(
-        kind,
-        row,
-        now=finished,
+    give_up_at = row.created_at + timedelta(seconds=settings.MESHE_DELIVERY_GIVE_UP_SECONDS)
+    return _Attempt(
+        finished=finished,
         http_status=http_status,
         latency_ms=latency_ms,
         error=error,
-        outcome=outcome,
+        outcome="retry" if retryable and finished <= give_up_at else "failed",
         retry_after=retry_after,
     )
 
 
-def _record(
-    kind: Kind,
-    row: Outgoing,
-    *,
-    now: datetime,
-    http_status: int | None,
-    latency_ms: int,
-    error: str,
-    outcome: Literal["delivered", "retry", "failed"],
-    retry_after: float | None = None,
-) -> None:
+def _record(kind: Kind, row: Outgoing, attempt: _Attempt) -> None:
     """Writes one attempt's outcome in one transaction, if this worker still holds the row."""
     model = _model(kind)
+    now, http_status, latency_ms = attempt.finished, attempt.http_status, attempt.latency_ms
+    error, outcome, retry_after = attempt.error, attempt.outcome, attempt.retry_after
     with transaction.atomic():
         if isinstance(row, Delivery):
             DeliveryAttempt.objects.create(
@@ -330,7 +415,9 @@ def _record(
                 last_status=http_status,
                 last_error="",
             )
-            Partner.objects.filter(pk=row.partner_id).update(last_success_at=now)
+            if row.partner.success_due(now):
+                Partner.objects.filter(pk=row.partner_id).update(last_success_at=now)
+                row.partner.last_success_at = now
             if updated and isinstance(row, Delivery):
                 audit(
                     institution=row.partner.institution,
@@ -342,6 +429,7 @@ def _record(
                 )
             return
         Partner.objects.filter(pk=row.partner_id).update(last_failure_at=now, last_failure=error)
+        row.partner.last_failure_at = now
         if outcome == "retry":
             delay = retry_delay(attempts=row.attempts, retry_after=retry_after)
             next_attempt_at = now + timedelta(seconds=delay)

@@ -18,6 +18,17 @@ def deliver(delivery_id: int) -> None:
     outbox.outgoing_send(kind="delivery", pk=delivery_id)
 
 
+# A batch's deliveries, a chunk per message (outbox.BATCH_CHUNK, 25), sent one after another
+# over one connection; each row is claimed as by `deliver`, so a copy of the message, or one
+# redelivered after a lost worker, sends nothing twice. The time limit allows every send its
+# whole timeout (25 times 10 s) and more.
+@shared_task(acks_late=True, time_limit=330, soft_time_limit=300)
+def deliver_batch(delivery_ids: list[int]) -> None:
+    from exchange import outbox
+
+    outbox.deliveries_send(pks=delivery_ids)
+
+
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=45)
 def notice_send(notice_id: int) -> None:
     from exchange import outbox

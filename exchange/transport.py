@@ -15,17 +15,22 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.utils.datastructures import CaseInsensitiveMapping
 
 from credentials.standards import strict_json
-from credentials.standards.did_resolution import ResolutionError, ResolutionFailure, send_https
+from credentials.standards.did_resolution import (
+    KeptConnections,
+    ResolutionError,
+    ResolutionFailure,
+    send_https,
+)
 from credentials.standards.multiformats import MultiformatError, decode_ed25519_public_key
 from exchange import http_signatures as hs
 from exchange.inbound import partner_keys_refresh
 from exchange.models import Partner
-from institutions.models import Institution
+from institutions.models import Institution, SigningKey
 from institutions.selectors import active_signing_key
 
 BAD_RESPONSE_SIGNATURE: Final = "bad-response-signature"
@@ -77,6 +82,44 @@ class TransportError(Exception):
         self.retry_after = retry_after
 
 
+class Session:
+    """Requests sent one after another by one worker (a batch of deliveries): connections to
+    partners kept alive between them, and each sending institution's key read and opened once.
+    Not for sharing between threads; close it (or use it as a context manager) when done. A
+    session lives for one batch: a key rotated meanwhile signs from the next one on, and the
+    rotated-out key still verifies until it is retired."""
+
+    def __init__(self) -> None:
+        self.connections = KeptConnections()
+        self._keys: dict[int, tuple[SigningKey, Ed25519PrivateKey]] = {}
+
+    def signing_key(self, institution: Institution) -> tuple[SigningKey, Ed25519PrivateKey]:
+        """The institution's active key and its opened private half, read once a session."""
+        if institution.pk not in self._keys:
+            key = active_signing_key(institution=institution)
+            self._keys[institution.pk] = (key, key.private_key)
+        return self._keys[institution.pk]
+
+    def close(self) -> None:
+        self.connections.close()
+        self._keys.clear()
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _signing_key(
+    institution: Institution, session: Session | None
+) -> tuple[SigningKey, Ed25519PrivateKey]:
+    if session is not None:
+        return session.signing_key(institution)
+    key = active_signing_key(institution=institution)
+    return key, key.private_key
+
+
 def signed_request(
     *,
     institution: Institution,
@@ -88,13 +131,15 @@ def signed_request(
     refresh_keys: Callable[[], Sequence[Mapping[str, Any]]] | None = None,
     timeout: float = 10.0,
     max_bytes: int = 5_000_000,
+    session: Session | None = None,
 ) -> Reply:
     """Send one signed request and return the partner's answer if one of peer_keys signed it
     for this request; raises TransportError otherwise (retryable for network trouble, 429, 5xx).
     An answer signed by a key not in peer_keys is checked once more against refresh_keys(),
-    which sees a partner's key rotation in its DID document.
+    which sees a partner's key rotation in its DID document. With a session, the connection
+    and the signing key are those of the session.
     """
-    key = active_signing_key(institution=institution)
+    key, private_key = _signing_key(institution, session)
     body = b""
     headers = {**(extra_headers or {}), "Accept": "application/json"}
     if payload is not None:
@@ -103,7 +148,7 @@ def signed_request(
     request = hs.Message(method=method.upper(), target_uri=url, headers=headers, body=body)
     signature = hs.sign_request(
         request,
-        private_key=key.private_key,
+        private_key=private_key,
         key_id=key.verification_method,
         created=int(time.time()),
         nonce=secrets.token_urlsafe(16),
@@ -120,6 +165,7 @@ def signed_request(
             timeout=timeout,
             max_bytes=max_bytes,
             allow_insecure_loopback=settings.MESHE_OUTBOUND_ALLOW_LOOPBACK,
+            connections=session.connections if session is not None else None,
         )
     except ResolutionError as exc:
         raise TransportError(

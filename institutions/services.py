@@ -3,7 +3,7 @@
 import base64
 import binascii
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +44,21 @@ def audit(
     """Records one event; call it inside the transaction of the change it describes."""
     return AuditEvent.objects.create(
         institution=institution, actor=actor, action=action, detail=detail
+    )
+
+
+def audit_many(
+    *,
+    institution: Institution,
+    actor: User | None,
+    action: str,
+    details: Iterable[Mapping[str, Any]],
+) -> list[AuditEvent]:
+    """Records one event per detail, as audit() would one by one, in one INSERT; call it inside
+    the transaction of the changes they describe."""
+    return AuditEvent.objects.bulk_create(
+        AuditEvent(institution=institution, actor=actor, action=action, detail=dict(detail))
+        for detail in details
     )
 
 

@@ -186,6 +186,7 @@ CELERY_TASK_ROUTES = {
     "credentials.issuing.tasks.notify_holders": _MAIL,
     "credentials.issuing.tasks.resend_claim_link": _MAIL,
     "exchange.tasks.deliver": _EXCHANGE,
+    "exchange.tasks.deliver_batch": _EXCHANGE,
     "exchange.tasks.notice_send": _EXCHANGE,
 }
 CELERY_TASK_ACKS_LATE = True

@@ -10,6 +10,7 @@ import hashlib
 import http.client
 import ipaddress
 import re
+import select
 import socket
 import ssl
 import time
@@ -734,6 +735,78 @@ def _as_list(value: Any) -> list[Any]:
 # ---------------------------------------------------------------- any request, same vetting
 
 
+class KeptConnections:
+    """Connections kept open between the requests of one sender, one per (scheme, host, port,
+    vetted address), so that many requests to a partner's node pay for one TCP and TLS
+    handshake (on both sides) instead of one each. Not for sharing between threads: one per
+    worker thread, closed when its work is done. A connection the server closed meanwhile (its
+    keep-alive ran out) is noticed before it is used, and a new one is opened.
+
+    A connection carries at most `max_requests` requests: a server of several processes
+    gives each connection to one of them, so a connection kept for ever would pin this
+    sender's load on one process while another idles.
+    """
+
+    def __init__(self, *, max_requests: int = 10) -> None:
+        self.max_requests = max_requests
+        self._open: dict[tuple[str, str, int, str], http.client.HTTPConnection] = {}
+        self._used: dict[int, int] = {}  # id(connection) -> requests it carried
+
+    def take(self, key: tuple[str, str, int, str]) -> http.client.HTTPConnection | None:
+        """The open connection for key, removed from the kept ones; None when there is none
+        or the server closed it."""
+        connection = self._open.pop(key, None)
+        if connection is not None and _closed_by_server(connection):
+            self._forget(connection)
+            return None
+        return connection
+
+    def keep(self, key: tuple[str, str, int, str], connection: http.client.HTTPConnection) -> None:
+        """Keeps the connection, which just carried a request, for the next request to key;
+        closes it instead once it carried max_requests."""
+        used = self._used.get(id(connection), 0) + 1
+        if used >= self.max_requests:
+            self._forget(connection)
+            return
+        previous = self._open.pop(key, None)
+        if previous is not None and previous is not connection:
+            self._forget(previous)
+        self._used[id(connection)] = used
+        self._open[key] = connection
+
+    def close(self) -> None:
+        """Closes every kept connection."""
+        for connection in list(self._open.values()):
+            self._forget(connection)
+        self._open.clear()
+
+    def _forget(self, connection: http.client.HTTPConnection) -> None:
+        self._used.pop(id(connection), None)
+        connection.close()
+
+    def __enter__(self) -> "KeptConnections":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _closed_by_server(connection: http.client.HTTPConnection) -> bool:
+    """Whether an idle connection can no longer carry a request: no socket, or the socket is
+    readable, which between requests means the server closed it (or sent what no request asked
+    for: a connection not to trust either)."""
+    sock = connection.sock
+    if sock is None:
+        return True
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    try:
+        readable, _writable, _errors = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
 def send_https(
     url: str,
     *,
@@ -746,13 +819,16 @@ def send_https(
     allow_insecure_loopback: bool = False,
     resolve_host: HostResolver = resolve_host_with_dns,
     ssl_context: ssl.SSLContext | None = None,
+    connections: KeptConnections | None = None,
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     """Send one request as fetch_json_https fetches (vetted, pinned address, no redirects
     followed, ≤ max_bytes read, one deadline) and return (status, header lines, body) whatever
     the status; raises ResolutionError for everything that is not an answer.
 
     Only a failure to connect moves on to the host's next address: once a request is sent it
-    is never sent again.
+    is never sent again. With `connections`, an open connection to one of the vetted addresses
+    is used if there is one, and the connection is kept there after a whole answer that does
+    not close it.
     """
     deadline = time.monotonic() + timeout
     scheme, host, port, target, vetted = _vetted_target(
@@ -763,26 +839,36 @@ def send_https(
     )
     context = ssl_context if ssl_context is not None else default_tls_context()
     connection: http.client.HTTPConnection | None = None
+    key: tuple[str, str, int, str] | None = None
+    if connections is not None:
+        for address in vetted:
+            key = (scheme, host, port, str(address))
+            connection = connections.take(key)
+            if connection is not None:
+                break
     last_error: Exception | None = None
-    for address in vetted:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+    if connection is None:
+        for address in vetted:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            candidate: http.client.HTTPConnection
+            if scheme == "https":
+                candidate = _PinnedHTTPSConnection(
+                    host, port, address=str(address), timeout=remaining, context=context
+                )
+            else:
+                candidate = _PinnedHTTPConnection(
+                    host, port, address=str(address), timeout=remaining
+                )
+            try:
+                candidate.connect()
+            except (OSError, ssl.SSLError) as exc:
+                candidate.close()
+                last_error = exc
+                continue
+            connection, key = candidate, (scheme, host, port, str(address))
             break
-        candidate: http.client.HTTPConnection
-        if scheme == "https":
-            candidate = _PinnedHTTPSConnection(
-                host, port, address=str(address), timeout=remaining, context=context
-            )
-        else:
-            candidate = _PinnedHTTPConnection(host, port, address=str(address), timeout=remaining)
-        try:
-            candidate.connect()
-        except (OSError, ssl.SSLError) as exc:
-            candidate.close()
-            last_error = exc
-            continue
-        connection = candidate
-        break
     if connection is None:
         reason = (
             ResolutionFailure.TIMEOUT
@@ -790,7 +876,10 @@ def send_https(
             else ResolutionFailure.CONNECTION_FAILED
         )
         raise ResolutionError(reason, f"could not connect to {url}: {last_error}")
+    kept = False
     try:
+        if connection.sock is not None:
+            connection.sock.settimeout(max(deadline - time.monotonic(), 0.001))
         connection.request(
             method, target, body=body or None, headers={"Accept-Encoding": "identity", **headers}
         )
@@ -801,6 +890,9 @@ def send_https(
                 ResolutionFailure.TOO_LARGE, f"{url} is larger than {max_bytes} bytes"
             )
         answer = _read_capped(response, connection, deadline=deadline, max_bytes=max_bytes, url=url)
+        if connections is not None and key is not None and not response.will_close:
+            connections.keep(key, connection)
+            kept = True
         return response.status, response.getheaders(), answer
     except ResolutionError:
         raise
@@ -812,4 +904,5 @@ def send_https(
             f"could not send to {url}: {type(exc).__name__}: {exc}",
         ) from exc
     finally:
-        connection.close()
+        if not kept:
+            connection.close()

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -9,7 +9,7 @@ from django.utils.formats import date_format
 
 from credentials.issuing import services as credential_services
 from credentials.models import IssuedCredential
-from exchange import deliveries, transport
+from exchange import deliveries, outbox, tasks, transport
 from exchange import messages as exchange_messages
 from exchange.models import (
     Decision,
@@ -146,6 +146,132 @@ def test_a_batch_is_all_or_nothing(world):
         credentials=[good, issue(uni_a)], partner=a_to_b, actor=None, note="Batch"
     )
     assert len(sent) == 2 and Delivery.objects.count() == 2
+
+
+def batch(credentials, partner, **overrides) -> list[Delivery]:
+    fields = {"actor": None, "note": "", **overrides}
+    return deliveries.deliveries_create_batch(credentials=credentials, partner=partner, **fields)
+
+
+def batch_queries(credentials, partner) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        batch(credentials, partner)
+    return len(queries)
+
+
+def test_a_batch_is_queued_in_the_same_number_of_queries_whatever_its_size(world):
+    uni_a, _uni_b, a_to_b, _ = world
+    # Read once before counting: the partner's institution, as the form's queryset has it.
+    assert a_to_b.institution == uni_a
+    small = [issue(uni_a) for _ in range(2)]
+    large = [issue(uni_a) for _ in range(12)]
+    assert batch_queries(small, a_to_b) == batch_queries(large, a_to_b)
+    assert Delivery.objects.filter(status=OutboxStatus.QUEUED).count() == 14
+
+
+def test_each_delivery_of_a_batch_is_audited_as_one_delivery_is(world):
+    uni_a, _uni_b, a_to_b, _ = world
+    credentials = [issue(uni_a), issue(uni_a, holder_name="Bo Berg")]
+    actor = UserFactory()
+    sent = batch(credentials, a_to_b, actor=actor, note="  For the MSc  ")
+    assert [d.credential_id for d in sent] == [c.pk for c in credentials]
+    assert {d.consent_note for d in sent} == {"For the MSc"}
+    assert all(d.requested_by == actor and not d.by_learner for d in sent)
+    events = AuditEvent.objects.filter(action="delivery.created").order_by("pk")
+    assert [event.detail for event in events] == [
+        {
+            "delivery": str(delivery.public_id),
+            "credential": str(credential.public_id),
+            "partner": "University B",
+            "by_learner": False,
+        }
+        for delivery, credential in zip(sent, credentials, strict=True)
+    ]
+    assert {(e.institution_id, e.actor_id) for e in events} == {(uni_a.pk, actor.pk)}
+
+
+def test_a_batch_sent_again_creates_nothing_and_queues_its_failed_deliveries_again(
+    world, django_capture_on_commit_callbacks, monkeypatch
+):
+    uni_a, _uni_b, a_to_b, _ = world
+    credentials = [issue(uni_a) for _ in range(3)]
+    first = batch(credentials, a_to_b)
+    Delivery.objects.filter(pk=first[0].pk).update(
+        status=OutboxStatus.FAILED, failed_at=timezone.now(), lease_until=None
+    )
+    Delivery.objects.filter(pk=first[1].pk).update(status=OutboxStatus.DELIVERED)
+    published = []
+    monkeypatch.setattr(tasks.deliver_batch, "delay", lambda ids: published.append(ids))
+    with django_capture_on_commit_callbacks(execute=True):
+        again = batch(credentials, a_to_b, note="again")
+    assert [d.pk for d in again] == [d.pk for d in first]
+    assert Delivery.objects.count() == 3
+    assert AuditEvent.objects.filter(action="delivery.created").count() == 3
+    requeued = AuditEvent.objects.get(action="delivery.requeued")
+    assert requeued.detail == {"delivery": str(first[0].public_id), "partner": "University B"}
+    failed = Delivery.objects.get(pk=first[0].pk)
+    assert failed.status == OutboxStatus.QUEUED and failed.failed_at is None
+    assert again[0].status == OutboxStatus.QUEUED
+    assert Delivery.objects.get(pk=first[1].pk).status == OutboxStatus.DELIVERED
+    assert published == [[first[0].pk]]
+
+
+def test_a_refused_batch_names_every_credential_that_cannot_be_sent(world):
+    uni_a, _uni_b, a_to_b, _ = world
+    revoked = issue(uni_a, holder_name="Bo Revoked")
+    suspended = issue(uni_a, holder_name="Cy Suspended")
+    credential_services.credential_revoke(credential=revoked, actor=None)
+    credential_services.credential_suspend(credential=suspended, actor=None)
+    revoked.refresh_from_db()
+    suspended.refresh_from_db()
+    with pytest.raises(deliveries.DeliveryError) as caught:
+        batch([issue(uni_a), revoked, suspended], a_to_b)
+    assert "Bo Revoked" in caught.value.message and "Cy Suspended" in caught.value.message
+    assert not Delivery.objects.exists()
+    assert not AuditEvent.objects.filter(action="delivery.created").exists()
+
+
+def test_a_batch_is_sent_on_commit_by_one_callback_in_chunks_that_cover_it_once(
+    world, django_capture_on_commit_callbacks, monkeypatch
+):
+    uni_a, _uni_b, a_to_b, _ = world
+    published = []
+    monkeypatch.setattr(tasks.deliver_batch, "delay", lambda ids: published.append(ids))
+    monkeypatch.setattr(tasks.deliver, "delay", lambda pk: published.append(pk))
+    credentials = [issue(uni_a) for _ in range(20)]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        sent = batch(credentials, a_to_b)
+    assert len(callbacks) == 1 and published == []
+    callbacks[0]()
+    assert all(isinstance(chunk, list) for chunk in published)
+    assert sorted(pk for chunk in published for pk in chunk) == sorted(d.pk for d in sent)
+    assert len(published) == outbox.BATCH_MESSAGES
+
+
+def test_a_batch_rolled_back_sends_nothing(world, django_capture_on_commit_callbacks):
+    uni_a, _uni_b, a_to_b, _ = world
+    credentials = [issue(uni_a) for _ in range(3)]
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        batch(credentials, a_to_b)
+        raise RuntimeError("the caller's transaction fails after the batch")
+    assert callbacks == []
+    assert not Delivery.objects.exists()
+
+
+def test_a_batch_message_delivered_twice_sends_each_delivery_once(world, no_network):
+    uni_a, _uni_b, a_to_b, _ = world
+    sent = batch([issue(uni_a) for _ in range(3)], a_to_b)
+    ids = [d.pk for d in sent]
+    tasks.deliver_batch(ids)
+    tasks.deliver_batch(ids)
+    assert len(no_network) == 3
+    assert DeliveryAttempt.objects.count() == 3
+    assert set(Delivery.objects.values_list("status", "attempts")) == {(OutboxStatus.DELIVERED, 1)}
+    assert AuditEvent.objects.filter(action="delivery.delivered").count() == 3
 
 
 def test_retry_now_queues_a_failed_delivery_and_refuses_a_delivered_one(

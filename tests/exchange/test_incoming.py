@@ -93,14 +93,15 @@ def test_a_verified_credential_is_stored_once(world):
     assert ack["incoming"] == str(incoming.public_id)
 
 
-def test_a_concurrent_duplicate_does_not_create_a_second_row(world, monkeypatch):
+def test_a_duplicate_meets_the_unique_constraint_and_is_not_stored_or_audited_again(world):
     credential = issue(world[0])
     first, _created = receive(world, credential)
-    # As if another request stored it between our look-up and our insert.
-    monkeypatch.setattr(deliveries, "_stored", lambda partner, credential_id: None)
+    # No look-up comes first: the second insert is refused by the constraint, as a concurrent
+    # duplicate's would be.
     second, created = receive(world, credential)
     assert created is False and second.pk == first.pk
     assert IncomingCredential.objects.count() == 1
+    assert AuditEvent.objects.filter(action="incoming.received").count() == 1
 
 
 def test_a_credential_of_another_issuer_is_refused(world):

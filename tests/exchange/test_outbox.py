@@ -6,6 +6,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from exchange import deliveries, outbox, tasks, transport
@@ -107,7 +109,7 @@ def broker(monkeypatch) -> list[Message]:
     """The outbox's task messages, recorded instead of sent (so none runs unless the test
     runs it); each with its ETA, None for "at once"."""
     messages: list[Message] = []
-    for task in (tasks.deliver, tasks.notice_send):
+    for task in (tasks.deliver, tasks.deliver_batch, tasks.notice_send):
 
         def apply_async(args=None, kwargs=None, *, name=task.name, eta=None, **options):
             messages.append(Message(name, tuple(args or ()), eta))
@@ -199,6 +201,91 @@ def test_a_retryable_failure_queues_the_row_again_with_seeded_backoff(
     partner = Partner.objects.get(pk=delivery.partner_id)
     assert partner.last_failure_at is not None and "http-503" in partner.last_failure
     assert DeliveryAttempt.objects.get(delivery=delivery).http_status == 503
+
+
+def queued_batch(world, count: int) -> list[Delivery]:
+    uni_a, _uni_b, a_to_b, _credential = world
+    return [
+        Delivery.objects.create(partner=a_to_b, credential=issue(uni_a), next_attempt_at=None)
+        for _ in range(count)
+    ]
+
+
+def test_a_batch_message_sends_its_deliveries_in_one_session_in_order(world, fake):
+    calls = fake(ok()).calls
+    rows = queued_batch(world, 3)
+    tasks.deliver_batch([row.pk for row in rows])
+    assert [call["payload"]["delivery"] for call in calls] == [str(r.public_id) for r in rows]
+    sessions = {id(call["session"]) for call in calls}
+    assert len(sessions) == 1 and isinstance(calls[0]["session"], transport.Session)
+    assert set(Delivery.objects.values_list("status", flat=True)) == {OutboxStatus.DELIVERED}
+
+
+def test_a_batch_claims_each_delivery_only_as_it_is_about_to_send_it(world, monkeypatch):
+    rows = queued_batch(world, 3)
+    first, second, third = (row.pk for row in rows)
+    seen = []
+
+    def answer(**kwargs):
+        seen.append(
+            dict(Delivery.objects.filter(pk__in=[first, second, third]).values_list("pk", "status"))
+        )
+        return ok()
+
+    monkeypatch.setattr(transport, "signed_request", answer)
+    tasks.deliver_batch([first, second, third])
+    queued, sending, delivered = OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.DELIVERED
+    assert seen == [
+        {first: sending, second: queued, third: queued},
+        {first: delivered, second: sending, third: queued},
+        {first: delivered, second: delivered, third: sending},
+    ]
+    assert set(Delivery.objects.values_list("status", "attempts")) == {(delivered, 1)}
+
+
+def test_a_batch_writes_the_partners_last_success_once_not_per_delivery(world, fake):
+    fake(ok())
+    rows = queued_batch(world, 3)
+    with CaptureQueriesContext(connection) as queries:
+        tasks.deliver_batch([row.pk for row in rows])
+    partner_updates = [
+        q["sql"] for q in queries if q["sql"].startswith('UPDATE "exchange_partner"')
+    ]
+    assert len(partner_updates) == 1
+    assert Partner.objects.get(pk=rows[0].partner_id).last_success_at is not None
+
+
+def test_a_batch_message_skips_rows_that_are_gone_done_or_claimed(world, fake, frozen_clock):
+    calls = fake(ok()).calls
+    gone, done, leased, due = queued_batch(world, 4)
+    Delivery.objects.filter(pk=done.pk).update(status=OutboxStatus.DELIVERED)
+    Delivery.objects.filter(pk=leased.pk).update(
+        status=OutboxStatus.SENDING, attempts=1, lease_until=timezone.now() + timedelta(seconds=5)
+    )
+    missing = gone.pk
+    gone.delete()
+    tasks.deliver_batch([missing, done.pk, leased.pk, due.pk])
+    assert [call["payload"]["delivery"] for call in calls] == [str(due.public_id)]
+
+
+def test_when_a_batch_meets_a_partner_that_does_not_answer_each_is_queued_again_alone(
+    world, fake, broker, django_capture_on_commit_callbacks
+):
+    calls = fake(down(503)).calls
+    rows = queued_batch(world, 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.deliver_batch([row.pk for row in rows])
+    assert len(calls) == 3
+    retried = list(Delivery.objects.filter(pk__in=[row.pk for row in rows]).order_by("pk"))
+    assert {(row.status, row.attempts, row.last_status) for row in retried} == {
+        (OutboxStatus.QUEUED, 1, 503)
+    }
+    assert [(m.task, m.args, m.eta) for m in broker] == [
+        ("exchange.tasks.deliver", (row.pk,), row.next_attempt_at) for row in retried
+    ]
+    # The batch's message again (a copy) sends nothing before their next tries.
+    tasks.deliver_batch([row.pk for row in rows])
+    assert len(calls) == 3
 
 
 def test_retry_after_from_the_partner_is_honoured(world, fake, frozen_clock):

@@ -1,6 +1,7 @@
 """The outbound client against a real loopback HTTP server that answers as a partner might."""
 
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -95,7 +96,7 @@ def partner_node(settings) -> Iterator[Callable[[Behaviour], str]]:
 
 def send(url: str, **kwargs):
     return transport.signed_request(
-        institution=InstitutionFactory(),
+        institution=kwargs.pop("institution", None) or InstitutionFactory(),
         method="POST",
         url=url,
         payload={"credential": "x"},
@@ -258,3 +259,110 @@ def test_plain_http_and_loopback_are_refused_unless_settings_allow_them(settings
     with pytest.raises(transport.TransportError) as caught:
         send("https://127.0.0.1:9/exchange/v1/uni-b/inbox")
     assert (caught.value.reason, caught.value.retryable) == ("forbidden-address", False)
+
+
+class KeptAlivePartner(Partner):
+    """Answers over HTTP/1.1 keep-alive; records the client port of each request and, when
+    asked, closes the connection after answering (as a server whose keep-alive ran out)."""
+
+    protocol_version = "HTTP/1.1"
+    ports: list[int]
+    close_after_answer: bool
+    closed: threading.Event
+
+    def _answer(self) -> None:
+        self.ports.append(self.client_address[1])
+        super()._answer()
+        if self.close_after_answer:
+            self.close_connection = True
+
+    def finish(self) -> None:
+        super().finish()
+        if self.close_after_answer:
+            # Closed now, not when the server gets to it: the client sees it before its next try.
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+        self.closed.set()
+
+
+@pytest.fixture
+def kept_alive_node(settings) -> Iterator[Callable[..., tuple[str, type[KeptAlivePartner]]]]:
+    settings.MESHE_OUTBOUND_ALLOW_LOOPBACK = True
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(*, close_after_answer: bool = False) -> tuple[str, type[KeptAlivePartner]]:
+        def answer(request: hs.Message) -> tuple[int, dict[str, str], bytes, bool]:
+            return 201, {**JSON, "Content-Length": "2"}, b"{}", True
+
+        handler: type[KeptAlivePartner] = type(
+            "Handler",
+            (KeptAlivePartner,),
+            {
+                "behaviour": staticmethod(answer),
+                "ports": [],
+                "close_after_answer": close_after_answer,
+                "closed": threading.Event(),
+            },
+        )
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        handler.port = int(server.server_address[1])
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{handler.port}/exchange/v1/uni-b/inbox", handler
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_session_sends_its_requests_over_one_kept_alive_connection(kept_alive_node):
+    url, handler = kept_alive_node()
+    institution = InstitutionFactory()
+    with transport.Session() as session:
+        for _ in range(3):
+            reply = send(url, session=session, institution=institution)
+            assert reply.status == 201
+    assert len(handler.ports) == 3 and len(set(handler.ports)) == 1
+
+
+def test_without_a_session_each_request_opens_its_own_connection(kept_alive_node):
+    url, handler = kept_alive_node()
+    send(url)
+    send(url)
+    assert len(set(handler.ports)) == 2
+
+
+def test_a_session_opens_a_new_connection_when_the_partner_closed_the_kept_one(
+    kept_alive_node,
+):
+    url, handler = kept_alive_node(close_after_answer=True)
+    institution = InstitutionFactory()
+    with transport.Session() as session:
+        assert send(url, session=session, institution=institution).status == 201
+        assert handler.closed.wait(timeout=10)  # the server is done with that connection
+        assert send(url, session=session, institution=institution).status == 201
+    assert len(handler.ports) == 2 and len(set(handler.ports)) == 2
+
+
+def test_a_session_reads_the_signing_key_once_per_institution(
+    kept_alive_node, django_assert_num_queries
+):
+    url, _handler = kept_alive_node()
+    institution = InstitutionFactory()
+    with transport.Session() as session:
+        send(url, session=session, institution=institution)
+        with django_assert_num_queries(0):
+            send(url, session=session, institution=institution)
+
+
+def test_a_kept_connection_carries_at_most_its_number_of_requests(kept_alive_node):
+    url, handler = kept_alive_node()
+    institution = InstitutionFactory()
+    with transport.Session() as session:
+        session.connections.max_requests = 2
+        for _ in range(5):
+            send(url, session=session, institution=institution)
+    first, second, third, fourth, fifth = handler.ports
+    assert first == second != third == fourth != fifth
