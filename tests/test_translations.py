@@ -64,7 +64,7 @@ def load_checker() -> ModuleType:
         (
             "de",
             "Microcredentials, denen Hochschulen vertrauen und die den Lernenden gehören",
-            "Mit MESHE beschreiben, vergeben und tauschen europäische Hochschulen",
+            "Mit MESHE beschreiben europäische Hochschulen Microcredentials, stellen sie",
         ),
     ],
 )
