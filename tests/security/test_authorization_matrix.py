@@ -550,8 +550,11 @@ def build_world() -> World:
     )
     offer = wallet_issuance.wallet_offer_create(user=learner, credential=credential)
     # Token Status Lists are made by the first SD-JWT VC; the matrix needs one to exist.
-    token_status, _index = wallet_issuance._allocate_token_status(uni_a)
-    wallet_issuance._allocate_token_status(uni_b)
+    # It locks the institution's row, which PostgreSQL allows only inside a transaction (the
+    # phone walk builds this world outside the test's own).
+    with transaction.atomic():
+        token_status, _index = wallet_issuance._allocate_token_status(uni_a)
+        wallet_issuance._allocate_token_status(uni_b)
 
     # Signed in once: each cell presents the session cookie (its changes are rolled back).
     world.sessions = {}
