@@ -168,12 +168,7 @@ def signed_request(
             connections=session.connections if session is not None else None,
         )
     except ResolutionError as exc:
-        raise TransportError(
-            reason=str(exc.reason),
-            detail=exc.message,
-            retryable=exc.reason in _RETRYABLE_FAILURES,
-            latency_ms=_since(started),
-        ) from exc
+        raise _unreachable(exc, started) from exc
     latency_ms = _since(started)
     response_headers = _combined(lines)
 
@@ -250,12 +245,7 @@ def public_get(
             allow_insecure_loopback=settings.MESHE_OUTBOUND_ALLOW_LOOPBACK,
         )
     except ResolutionError as exc:
-        raise TransportError(
-            reason=str(exc.reason),
-            detail=exc.message,
-            retryable=exc.reason in _RETRYABLE_FAILURES,
-            latency_ms=_since(started),
-        ) from exc
+        raise _unreachable(exc, started) from exc
     headers = _combined(lines)
     if not 200 <= status < 300:
         raise TransportError(
@@ -284,6 +274,16 @@ def partner_request(*, partner: Partner, method: str, url: str, **options: Any) 
         peer_keys=partner.pinned_keys,
         refresh_keys=functools.partial(partner_keys_refresh, partner=partner),
         **options,
+    )
+
+
+def _unreachable(exc: ResolutionError, started: float) -> TransportError:
+    """The TransportError for a request that got no answer: the address, the connection or TLS."""
+    return TransportError(
+        reason=str(exc.reason),
+        detail=exc.message,
+        retryable=exc.reason in _RETRYABLE_FAILURES,
+        latency_ms=_since(started),
     )
 
 

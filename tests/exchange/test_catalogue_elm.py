@@ -346,9 +346,8 @@ def test_the_command_refuses_what_it_cannot_use(option, message):
     assert not Partner.objects.exists()
 
 
-@pytest.mark.django_db
-def test_adopting_an_elm_partners_offer_tells_no_one(django_capture_on_commit_callbacks):
-    institution = InstitutionFactory()
+def added_elm_partner_with_offer(institution) -> tuple[Partner, PartnerOffer]:
+    """A partner added as staff add an ELM-only university, with one offer read from its feed."""
     partner = catalogue_sync.elm_partner_add(
         actor=None,
         institution=institution,
@@ -362,8 +361,17 @@ def test_adopting_an_elm_partners_offer_tells_no_one(django_capture_on_commit_ca
         remote_id=item.remote_id,
         document=item.document,
         title=item.title,
+        language=item.language,
+        ects=item.ects,
+        eqf_level=item.eqf_level,
         modified_at=item.modified,
     )
+    return partner, offer
+
+
+@pytest.mark.django_db
+def test_adopting_an_elm_partners_offer_tells_no_one(django_capture_on_commit_callbacks):
+    _partner, offer = added_elm_partner_with_offer(InstitutionFactory())
     with django_capture_on_commit_callbacks(execute=False):
         catalogue_sync.partner_offer_adopt(
             actor=UserFactory(), offer=offer, recognised_ects=Decimal(3), note=""
@@ -400,24 +408,7 @@ def test_an_elm_feed_whose_next_leads_back_stops_the_run_with_that_error(monkeyp
 def test_staff_see_an_elm_partner_and_its_offers_like_any_other(settings):
     institution = InstitutionFactory(slug="uni-a")
     client, _ = staff_client(institution)
-    partner = catalogue_sync.elm_partner_add(
-        actor=None,
-        institution=institution,
-        name="Universidade Exemplo",
-        country="PT",
-        feed_url="https://elm.example/feed.jsonld",
-    )
-    item = catalogue_elm.parse_page(page(opportunity()), fetched_at=NOW).items[0]
-    offer = PartnerOffer.objects.create(
-        partner=partner,
-        remote_id=item.remote_id,
-        document=item.document,
-        title=item.title,
-        language=item.language,
-        ects=item.ects,
-        eqf_level=item.eqf_level,
-        modified_at=item.modified,
-    )
+    partner, offer = added_elm_partner_with_offer(institution)
     for url in (
         f"/staff/uni-a/partners/{partner.public_id}/",
         "/staff/uni-a/partners/",
