@@ -22,7 +22,16 @@ def post_worker_init(worker: object) -> None:
     """Hand the GIL between threads every 0.5 ms instead of CPython's 5 ms. A thread spending CPU
     on a costly document (up to its work budget) otherwise keeps the GIL 5 ms at a time, and a
     page thread of the same process waits that long again after each database answer: a page of
-    twenty queries took 0.1 s longer (the convoy effect, measured by bench/soak.py)."""
+    twenty queries took 0.1 s longer (the convoy effect, measured by bench/soak.py).
+
+    Then start the worker's canonicalising processes (meshe/heavy_work.py), so that the first
+    costly document does not wait for them."""
     import sys
 
+    from django.conf import settings
+
+    from meshe import heavy_work
+
     sys.setswitchinterval(0.0005)
+    if settings.MESHE_HEAVY_WORK_IN_SUBPROCESSES:
+        heavy_work.canonicalizing_processes().warm()

@@ -176,12 +176,14 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def children(pid: int) -> list[int]:
-    """The direct children of pid, from /proc."""
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(part) for part in text.split()]
+    """The direct children of pid, from /proc: those of each of its threads."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.extend(int(part) for part in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found
 
 
 def rss_mb(pid: int) -> float:

@@ -115,23 +115,22 @@ def unexpected(kind: Kind, result: dict[str, Any]) -> dict[str, int]:
     return found
 
 
-def memory(*pids: int) -> dict[str, float]:
-    """RSS in MB of each process of the node: each given process and its children."""
-    found = {}
-    for pid in pids:
-        found[f"{pid}"] = harness.rss_mb(pid)
-        for child in harness.children(pid):
-            found[f"{pid}/{child}"] = harness.rss_mb(child)
+def descendants(pid: int) -> list[int]:
+    """The pid and every process below it: gunicorn's workers and their canonicalising processes."""
+    found = [pid]
+    for child in harness.children(pid):
+        found.extend(descendants(child))
     return found
 
 
+def memory(*pids: int) -> dict[str, float]:
+    """RSS in MB of each process of the node: each given process and all below it."""
+    return {f"{pid}/{each}": harness.rss_mb(each) for pid in pids for each in descendants(pid)}
+
+
 def cpu_seconds(*pids: int) -> float:
-    """CPU time used so far by each given process and its children."""
-    return sum(
-        harness.cpu_seconds(pid)
-        + sum(harness.cpu_seconds(child) for child in harness.children(pid))
-        for pid in pids
-    )
+    """CPU time used so far by each given process and all below it."""
+    return sum(harness.cpu_seconds(each) for pid in pids for each in descendants(pid))
 
 
 def seed(workdir: Path) -> dict[str, Any]:

@@ -222,6 +222,8 @@ MESHE_HEAVY_WORK_SLOTS = env_int(
     "MESHE_HEAVY_WORK_SLOTS", max(1, (os.cpu_count() or 2) // 2), minimum=1
 )
 MESHE_HEAVY_WORK_WAIT_MS = env_int("MESHE_HEAVY_WORK_WAIT_MS", 2000, minimum=0)
+# That work runs in a few lower-priority processes beside each web process, not in its threads.
+MESHE_HEAVY_WORK_IN_SUBPROCESSES = env_bool("MESHE_HEAVY_WORK_IN_SUBPROCESSES", True)
 
 # Periodic jobs, each with why it runs.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {

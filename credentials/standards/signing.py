@@ -134,6 +134,10 @@ class CanonicalizationError(ValueError):
         self.failure = failure
         self.detail = detail
 
+    def __reduce__(self) -> tuple[type["CanonicalizationError"], tuple[Failure, str]]:
+        # A canonicalising process (general_path_gate's `elsewhere`) sends its refusal back pickled.
+        return type(self), (self.failure, self.detail)
+
 
 class NodeBusy(Exception):
     """Raised by a general-path gate (see general_path_gate) that has no room for more work now.
@@ -148,6 +152,8 @@ KeyResolver = Callable[[str], Ed25519PublicKey]
 # What turns a JSON-LD document into canonical N-Quads: canonicalize (the general path, the
 # default everywhere) or anything proven to give its bytes, e.g. canonical_templates.canonicalize_fast.
 Canonicalizer = Callable[[Mapping[str, Any]], str]
+# Where general_path_gate may send the general path: canonicalize_counted's answer, or its refusal.
+Elsewhere = Callable[[Mapping[str, Any]], tuple[str, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +187,9 @@ class ProofVerification:
 
 def canonicalize(document: Mapping[str, Any]) -> str:
     """Return the RDFC-1.0 canonical N-Quads of a JSON-LD document; raises CanonicalizationError."""
+    elsewhere = getattr(_GATE, "elsewhere", None)
+    if elsewhere is not None:
+        return _canonicalize_elsewhere(document, elsewhere)
     if not isinstance(document, Mapping):
         raise CanonicalizationError(
             Failure.MALFORMED_DOCUMENT, "a JSON-LD document must be a JSON object"
@@ -236,6 +245,26 @@ def canonicalize(document: Mapping[str, Any]) -> str:
     return canonical
 
 
+def canonicalize_counted(document: Mapping[str, Any]) -> tuple[str, int]:
+    """canonicalize() and its work units: what a canonicalising process sends back."""
+    return canonicalize(document), last_canonicalization_work()
+
+
+def _canonicalize_elsewhere(document: Mapping[str, Any], elsewhere: Elsewhere) -> str:
+    # The same budgets and the same answer as in this thread; only the work runs elsewhere.
+    _LAST_WORK.units = 0
+    _check_request_budget()
+    try:
+        with _gate():
+            canonical, units = elsewhere(document)
+    except CanonicalizationError as exc:
+        _charge_request(MAX_DOCUMENT_WORK if exc.failure is not Failure.TOO_LARGE else 0)
+        raise
+    _LAST_WORK.units = units
+    _charge_request(units)
+    return canonical
+
+
 @contextmanager
 def request_work_budget(units: int = MAX_REQUEST_WORK) -> Iterator[None]:
     """Meter every canonicalize() of this thread inside the block against one budget of `units`:
@@ -250,17 +279,21 @@ def request_work_budget(units: int = MAX_REQUEST_WORK) -> Iterator[None]:
 
 
 @contextmanager
-def general_path_gate(enter: Callable[[], AbstractContextManager[object]]) -> Iterator[None]:
+def general_path_gate(
+    enter: Callable[[], AbstractContextManager[object]], *, elsewhere: Elsewhere | None = None
+) -> Iterator[None]:
     """Run the costly part of every canonicalize() of this thread inside the block within
     `enter()`, which may raise NodeBusy: a node bounds how many run at once across its processes,
-    so that costly documents cannot take every core from the pages. Templates (the fast path)
-    never pass through it."""
-    outer = getattr(_GATE, "enter", None)
-    _GATE.enter = enter
+    so that costly documents cannot take every core from the pages. With `elsewhere` (a callable
+    that gives canonicalize_counted's answer, e.g. from another process), the work itself runs
+    there, so it never holds this interpreter's GIL. Templates (the fast path) never pass
+    through it."""
+    outer = getattr(_GATE, "enter", None), getattr(_GATE, "elsewhere", None)
+    _GATE.enter, _GATE.elsewhere = enter, elsewhere
     try:
         yield
     finally:
-        _GATE.enter = outer
+        _GATE.enter, _GATE.elsewhere = outer
 
 
 def _gate() -> AbstractContextManager[object]:

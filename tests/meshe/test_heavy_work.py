@@ -7,8 +7,9 @@ import fcntl
 import json
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from django.urls import reverse
 from credentials.standards import canonical_templates, signing
 from meshe import heavy_work
 from tests.factories import MicroCredentialFactory, issue
+from tests.security import poisons
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +169,101 @@ def test_verification_goes_on_once_a_slot_frees(node_gate, other_process_holding
     assert busy.status_code == 503
     assert response.status_code == 200
     assert response.json()["verified"] is True
+
+
+@pytest.fixture
+def processes() -> Iterator[heavy_work.CanonicalizingProcesses]:
+    """One canonicalising process of this test's own, stopped after it."""
+    own = heavy_work.CanonicalizingProcesses(workers=1)
+    own.warm()
+    yield own
+    own.shutdown()
+
+
+def _canonicalized_elsewhere(
+    document: dict[str, object], elsewhere: heavy_work.CanonicalizingProcesses
+) -> tuple[str, int]:
+    with signing.general_path_gate(nullcontext, elsewhere=elsewhere):
+        return signing.canonicalize(document), signing.last_canonicalization_work()
+
+
+def test_a_canonicalising_process_gives_the_answer_and_the_work_of_this_one(processes):
+    document = json.loads(issue().document)
+    document.pop("proof")
+
+    here = signing.canonicalize(document), signing.last_canonicalization_work()
+    first = _canonicalized_elsewhere(document, processes)
+
+    # Term definitions count as work only until pyld caches them, so the work compares once both
+    # processes have seen the contexts.
+    assert first[0] == here[0]
+    assert _canonicalized_elsewhere(document, processes) == here
+    assert here[1] > 0
+
+
+@pytest.mark.parametrize("name", ["dense-clique-25", "alike-ring-300", "chain-500"])
+def test_a_canonicalising_process_refuses_a_poison_as_this_one_does(processes, name):
+    poison, _words = poisons.POISONS[name]
+    document = json.loads(issue().document)
+    document.pop("proof")
+    document = poison(document)
+    with pytest.raises(signing.CanonicalizationError) as here:
+        signing.canonicalize(document)
+
+    with signing.request_work_budget(signing.MAX_REQUEST_WORK):
+        with pytest.raises(signing.CanonicalizationError) as elsewhere:
+            _canonicalized_elsewhere(document, processes)
+        # The refusal is charged to the request as it is here: one more poison spends it all.
+        with pytest.raises(signing.CanonicalizationError) as spent:
+            _canonicalized_elsewhere(document, processes)
+        with pytest.raises(signing.CanonicalizationError) as refused_before_work:
+            _canonicalized_elsewhere(document, processes)
+
+    assert (elsewhere.value.failure, elsewhere.value.detail) == (
+        here.value.failure,
+        here.value.detail,
+    )
+    assert spent.value.failure is here.value.failure
+    assert refused_before_work.value.failure is signing.Failure.TOO_COMPLEX
+    assert "the request as a whole" in refused_before_work.value.detail
+
+
+def test_canonicalising_processes_run_below_the_web_process(processes):
+    (pid,) = processes.process_ids()
+
+    assert pid != os.getpid()
+    assert os.getpriority(os.PRIO_PROCESS, pid) == min(
+        19, os.getpriority(os.PRIO_PROCESS, 0) + heavy_work.CANONICALIZING_NICENESS
+    )
+
+
+def test_a_canonicalising_process_that_died_is_replaced(processes):
+    document = json.loads(issue().document)
+    document.pop("proof")
+    (pid,) = processes.process_ids()
+    os.kill(pid, signal.SIGKILL)
+
+    canonical, _work = _canonicalized_elsewhere(document, processes)
+
+    assert canonical == signing.canonicalize(document)
+    assert processes.process_ids() and pid not in processes.process_ids()
+
+
+class _NotHere(signing._SafeProcessor):
+    def __init__(self) -> None:
+        raise AssertionError("the general path ran in the web process")
+
+
+@pytest.mark.parametrize("in_subprocesses", [True, False])
+def test_the_web_sends_the_general_path_to_a_canonicalising_process(
+    settings, node_gate, monkeypatch, in_subprocesses
+):
+    settings.MESHE_HEAVY_WORK_IN_SUBPROCESSES = in_subprocesses
+    credential = json.loads(issue().document)
+    # This process's pyld is broken; the canonicalising processes import their own.
+    monkeypatch.setattr(signing, "_SafeProcessor", _NotHere)
+
+    response = Client().post("/api/v1/verify", credential, content_type="application/json")
+
+    assert response.status_code == 200
+    assert response.json()["verified"] is in_subprocesses

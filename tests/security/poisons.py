@@ -3,35 +3,55 @@ scoped contexts make canonicalisation costly, each under the verifiers' size cap
 the refusal each must get (issue 18)."""
 
 import copy
+import os
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 
 from credentials.standards import canonical_templates
+from meshe import heavy_work
 from tests.security import hostile
 
 CPU_BUDGET = 1.0  # seconds of process CPU per request (issue 18)
 
 
+def cpu_seconds() -> float:
+    """The CPU this process and its canonicalising processes have spent: the test client runs the
+    view here, and the view sends costly canonicalisation to those processes (meshe/heavy_work.py)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    spent = time.process_time()
+    for pid in heavy_work.canonicalizing_processes().process_ids():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        spent += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return spent
+
+
 def within_cpu_budget[T](call: Callable[[], T]) -> T:
-    """Call it and fail the test if it took CPU_BUDGET or more of this process's CPU: the test
-    client runs the view in this process, so the figure is the request's own work."""
-    started = time.process_time()
+    """Call it and fail the test if it took CPU_BUDGET or more of CPU (cpu_seconds): the figure
+    is the request's own work, whatever else the machine is doing."""
+    started = cpu_seconds()
     result = call()
-    spent = time.process_time() - started
+    spent = cpu_seconds() - started
     assert spent < CPU_BUDGET, f"the call took {spent:.2f} s of CPU"
     return result
 
 
 # Autouse where imported: every request starts with empty rate limits and no known shapes,
-# so that the general path is measured, and nothing may log an error.
+# so that the general path is measured, with the canonicalising processes running, and nothing
+# may log an error.
 @pytest.fixture(autouse=True)
 def fresh_rate_limits_and_shapes() -> Iterator[None]:
     cache.clear()
     canonical_templates.SHAPES.clear()
+    # Started before any measurement: starting them is not a request's work.
+    heavy_work.canonicalizing_processes().warm()
     yield
     cache.clear()
 

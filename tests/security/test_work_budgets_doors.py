@@ -3,8 +3,8 @@ carrying many costly credentials, a partner's signed inbox message carrying a po
 partner's catalogue page at its caps, and OpenID4VCI credential requests and key proofs. Each is
 answered, or refused by name, within a second of process CPU, and nothing is stored half-way.
 
-CPU is measured with time.process_time() around the call: the test client runs the view in this
-process, so the figure is the work of the request, whatever else the machine is doing.
+CPU is measured around the call (poisons.cpu_seconds): this process, where the test client runs the
+view, and the canonicalising processes it sends costly work to, whatever else the machine is doing.
 """
 
 import base64

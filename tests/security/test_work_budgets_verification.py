@@ -2,8 +2,9 @@
 by /api/v1/verify and /vc-api/credentials/verify with a named refusal in well under a second of
 CPU, and signing refusing them too, while a legitimate credential with blank nodes verifies.
 
-CPU is measured with time.process_time() around the request: the test client runs the view in
-this process, so the figure is the work of the request, whatever else the machine is doing.
+CPU is measured around the request (poisons.cpu_seconds): this process, where the test client runs
+the view, and the canonicalising processes it sends costly work to, whatever else the machine is
+doing.
 """
 
 import functools
