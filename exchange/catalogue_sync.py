@@ -490,13 +490,16 @@ def partner_catalogue_sync_request(*, actor: User, partner: Partner) -> bool:
 
 
 @transaction.atomic
+@transaction.atomic
 def elm_partner_add(
     *, actor: User | None, institution: Institution, name: str, country: str, feed_url: str
 ) -> Partner:
     """Makes a university that publishes its offers as an ELM feed (and runs no MESHE node) a
     partner of the institution for catalogue purposes: agreed, without keys, its catalogue the
-    feed at feed_url. Idempotent for the same feed; raises ValueError for an address that is
-    not http(s) or a country that is not two letters."""
+    feed at feed_url, read a first time at once. Idempotent for the same feed; raises ValueError
+    for an address that is not http(s) or a country that is not two letters."""
+    from exchange import tasks  # tasks import services lazily; this breaks the cycle
+
     url = catalogue_feed.http_url(feed_url.strip(), "the ELM feed")
     if not (len(country) == 2 and country.isalpha()):
         raise ValueError("the country is an ISO 3166-1 alpha-2 code, such as PT")
@@ -522,6 +525,7 @@ def elm_partner_add(
             partner=str(partner.public_id),
             feed=url,
         )
+        tasks.partner_catalogue_sync.delay_on_commit(partner.pk)
     return partner
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.http import AuthenticatedHttpRequest
 from credentials.content_language import in_active_language
+from credentials.standards import vocabularies
 from exchange import catalogue_feed, catalogue_sync, partner_catalogue, selectors
 from exchange.exceptions import ExchangeError
 from exchange.inbound import problem, signed_endpoint
@@ -207,4 +208,67 @@ def offer_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "elements": partner_catalogue.partner_offer_elements(listing),
             "practical": partner_catalogue.partner_offer_practical(listing),
         },
+    )
+
+
+class ElmPartnerForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("University"), max_length=200)
+    country = forms.CharField(
+        label=gettext_lazy("Country"),
+        max_length=2,
+        help_text=gettext_lazy("Its two-letter code, such as PT or DE."),
+    )
+    feed = forms.URLField(
+        label=gettext_lazy("Address of its ELM feed"),
+        assume_scheme="https",
+        max_length=2000,
+        help_text=gettext_lazy(
+            "The address where it publishes its learning opportunities in ELM v3 (JSON-LD)."
+        ),
+    )
+
+    def clean_country(self) -> str:
+        code = self.cleaned_data["country"].strip().upper()
+        try:
+            vocabularies.country(code)
+        except vocabularies.UnknownConcept:
+            raise forms.ValidationError(
+                _("%(code)s is not a country code. Use two letters, such as PT.") % {"code": code}
+            ) from None
+        return code
+
+
+@staff_required
+def elm_partner_add(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    """An admin makes a university that publishes ELM, and runs no MESHE node, a catalogue
+    partner: its offers are read from its feed, and nothing is sent to it."""
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.MANAGE_STAFF
+    )
+    form = ElmPartnerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            partner = catalogue_sync.elm_partner_add(
+                actor=request.user,
+                institution=viewer.institution,
+                name=form.cleaned_data["name"],
+                country=form.cleaned_data["country"],
+                feed_url=form.cleaned_data["feed"],
+            )
+        except ValueError:
+            form.add_error("feed", _("Use an http or https address, as the university gives it."))
+        else:
+            messages.success(
+                request,
+                _(
+                    "%(name)s is a catalogue partner: its offers are being read from its feed "
+                    "and will appear under partners' offers."
+                )
+                % {"name": partner.name},
+            )
+            return redirect("exchange:partner", slug=slug, public_id=partner.public_id)
+    return render(
+        request,
+        "exchange/elm_partner_add.html",
+        {"membership": viewer, "institution": viewer.institution, "form": form},
     )

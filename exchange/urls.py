@@ -52,6 +52,11 @@ urlpatterns = [
         name="partner_offer_unadopt",
     ),
     path(
+        "staff/<slug:slug>/partners/elm-feed/",
+        catalogue_views.elm_partner_add,
+        name="elm_partner_add",
+    ),
+    path(
         "staff/<slug:slug>/partners/<uuid:public_id>/sync/",
         catalogue_views.sync,
         name="partner_sync",

@@ -3,11 +3,12 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.http import AuthenticatedHttpRequest
-from exchange import discovery, forms, selectors, services
+from exchange import catalogue_sync, discovery, forms, selectors, services
 from exchange import messages as protocol
 from exchange.exceptions import ExchangeError
 from exchange.inbound import ExchangeRequest, problem, signed_endpoint
@@ -43,6 +44,7 @@ def partner_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
             "institution": viewer.institution,
             "partners": selectors.partners_for_staff(viewer=viewer),
             "form": forms.NodeForm(),
+            "elm_partner_url": reverse("exchange:elm_partner_add", kwargs={"slug": slug}),
         },
     )
 
@@ -143,6 +145,7 @@ def partner_detail(request: AuthenticatedHttpRequest, slug: str, public_id: UUID
             "institution": viewer.institution,
             "partner": partner,
             "keys": selectors.pinned_keys_with_fingerprints(partner=partner),
+            "elm_feed": partner.endpoints.get(catalogue_sync.ELM_CATALOGUE, ""),
             "can_manage": viewer.role in institution_selectors.MANAGE_STAFF,
         },
     )

@@ -419,3 +419,76 @@ def test_staff_see_an_elm_partner_and_its_offers_like_any_other(settings):
         response = client.get(url)
         assert response.status_code == 200, url
         assert "Universidade Exemplo" in response.content.decode(), url
+
+
+# ---------------------------------------------------------------- the admin's form
+
+
+@pytest.mark.django_db
+def test_an_admin_adds_an_elm_publisher_in_the_browser_and_its_feed_is_read_at_once(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    institution = InstitutionFactory(slug="uni-a")
+    client, admin = staff_client(institution)
+    asked = []
+
+    def public_get(url, **options):
+        asked.append(url)
+        return transport.Reply(status=200, headers={}, body=page(opportunity()), latency_ms=1)
+
+    monkeypatch.setattr(transport, "public_get", public_get)
+    form = client.get("/staff/uni-a/partners/elm-feed/")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/staff/uni-a/partners/elm-feed/",
+            {"name": "Universidade Exemplo", "country": "pt", "feed": "elm.example/feed.jsonld"},
+        )
+
+    partner = Partner.objects.get(institution=institution)
+    assert form.status_code == 200
+    assert "Address of its ELM feed" in form.content.decode()
+    assert response.status_code == 302
+    assert response["Location"] == f"/staff/uni-a/partners/{partner.public_id}/"
+    assert (partner.name, partner.country) == ("Universidade Exemplo", "PT")
+    assert catalogue_sync.catalogue_format(partner) == "elm"
+    assert asked == ["https://elm.example/feed.jsonld"]
+    assert PartnerOffer.objects.filter(partner=partner).count() == 1
+    event = AuditEvent.objects.get(action="partner.elm_catalogue_added")
+    assert event.actor == admin
+    detail = client.get(response["Location"]).content.decode()
+    assert "https://elm.example/feed.jsonld" in detail
+    assert "Pinned keys" not in detail
+    assert "Credentials sent to them" not in detail
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("country", "XX", "XX is not a country code"),
+        ("feed", "ftp://elm.example/feed", "Use an http or https address"),
+        ("name", "", "This field is required"),
+    ],
+)
+def test_the_form_names_what_it_cannot_use_and_adds_nothing(field, value, message):
+    institution = InstitutionFactory(slug="uni-a")
+    client, _ = staff_client(institution)
+    data = {"name": "Universidade Exemplo", "country": "PT", "feed": "https://elm.example/f"}
+
+    response = client.post("/staff/uni-a/partners/elm-feed/", {**data, field: value})
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Partner.objects.exists()
+
+
+@pytest.mark.django_db
+def test_only_an_admin_of_the_institution_adds_an_elm_publisher():
+    institution = InstitutionFactory(slug="uni-a")
+    editor, _ = staff_client(institution, role="issuer")
+    outsider, _ = staff_client(InstitutionFactory(slug="uni-b"))
+    data = {"name": "Universidade Exemplo", "country": "PT", "feed": "https://elm.example/f"}
+
+    assert editor.post("/staff/uni-a/partners/elm-feed/", data).status_code == 403
+    assert outsider.post("/staff/uni-a/partners/elm-feed/", data).status_code == 404
+    assert not Partner.objects.exists()

@@ -375,6 +375,7 @@ DOORS: dict[str, Entry] = {
     "exchange:notices": entry(post(UNSIGNED), slug="a"),
     "exchange:partners": entry(get(page(VIEWER)), slug="a"),
     "exchange:partner_discover": entry(get(page(ADMIN)), slug="a"),
+    "exchange:elm_partner_add": entry(get(page(ADMIN)), post(page(ADMIN)), slug="a"),
     "exchange:partner": entry(get(staff(VIEWER, 200)), slug="a", public_id="partner"),
     "exchange:partner_check": entry(post(staff(ISSUER, 302)), slug="a", public_id="partner"),
     "exchange:partner_change": entry(
