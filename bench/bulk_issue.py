@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 if str(REPOSITORY) not in sys.path:
@@ -78,6 +79,37 @@ def reference_signing(count: int) -> float:
     return time.perf_counter() - started
 
 
+def timed_job(micro_credential: Any, actor: Any, *, rows: int, tag: str) -> Any:
+    """Validate a spreadsheet of `rows` learners as the upload view does, start the job and wait
+    for the worker to finish it; returns the job, DONE with every row issued."""
+    from credentials.issuing import services
+    from credentials.models import BulkIssueJob
+
+    content = (
+        "name,email,awarded_date,grade,evidence_url,evidence_narrative\n"
+        + "\n".join(
+            f"Learner {n},{tag}-{n}@example.eu,2026-06-30,{n % 10}.5,," for n in range(rows)
+        )
+    ).encode()
+    job = services.bulk_job_create(
+        actor=actor,
+        institution=micro_credential.institution,
+        micro_credential=micro_credential,
+        filename="bench.csv",
+        content=content,
+    )
+    assert job.valid_rows == rows, job.valid_rows
+    services.bulk_job_start(actor=actor, job=job)
+    harness.wait_until(
+        lambda: BulkIssueJob.objects.filter(pk=job.pk, status__in=["done", "failed"]).exists(),
+        timeout=600,
+    )
+    job.refresh_from_db()
+    assert job.status == BulkIssueJob.Status.DONE, job.error
+    assert job.issued_count == rows, job.issued_count
+    return job
+
+
 def run_variant(number: int, *, rows: int, jobs: int) -> list[Row]:
     variant = harness.services()[number]
     workdir = harness.scratch()
@@ -87,8 +119,7 @@ def run_variant(number: int, *, rows: int, jobs: int) -> list[Row]:
     harness.migrate_and_seed()
     harness.progress(f"bulk issue, {variant.label}: seeded in {workdir}")
 
-    from credentials.issuing import services
-    from credentials.models import BulkIssueJob, BulkIssueRow, IssuedCredential, MicroCredential
+    from credentials.models import BulkIssueRow, IssuedCredential, MicroCredential
 
     reference = reference_signing(rows)
     harness.progress(f"reference: {rows:,} signatures in {reference:.2f} s")
@@ -101,34 +132,9 @@ def run_variant(number: int, *, rows: int, jobs: int) -> list[Row]:
         actor = micro_credential.institution.memberships.first().user  # type: ignore[union-attr]
         times, notified, worker_rss, main_rss = [], [], [], []
         for job_number in range(1, jobs + 1):
-            content = (
-                "name,email,awarded_date,grade,evidence_url,evidence_narrative\n"
-                + "\n".join(
-                    f"Learner {n},bench{job_number}-{n}@example.eu,2026-06-30,{n % 10}.5,,"
-                    for n in range(rows)
-                )
-            ).encode()
             started = time.perf_counter()
-            job = services.bulk_job_create(
-                actor=actor,
-                institution=micro_credential.institution,
-                micro_credential=micro_credential,
-                filename="bench.csv",
-                content=content,
-            )
-            assert job.valid_rows == rows, job.valid_rows
-            services.bulk_job_start(actor=actor, job=job)
-            harness.wait_until(
-                lambda job=job: BulkIssueJob.objects.filter(
-                    pk=job.pk, status__in=["done", "failed"]
-                ).exists(),
-                timeout=600,
-            )
-            done = time.perf_counter()
-            job.refresh_from_db()
-            assert job.status == BulkIssueJob.Status.DONE, job.error
-            assert job.issued_count == rows, job.issued_count
-            times.append(done - started)
+            job = timed_job(micro_credential, actor, rows=rows, tag=f"bench{job_number}")
+            times.append(time.perf_counter() - started)
             # The memory of the process that ran the job, read as the job is DONE (its holders'
             # e-mails may still be going out from the other process).
             worker_rss.append(max(harness.rss_mb(pid) for pid in harness.children(worker.pid)))

@@ -4,6 +4,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook
@@ -120,6 +122,32 @@ def test_a_learner_who_already_holds_the_version_is_flagged_with_the_brussels_da
     row = job.rows.get(email="learner1@example.eu")
     assert row.status == BulkIssueRow.Status.INVALID
     assert row.errors[0] == "Already holds this micro-credential (issued 2027-04-01)."
+
+
+def test_the_duplicate_check_asks_for_the_sheets_addresses_only():
+    """It reads the credentials of the sheet's addresses, not every one of the version, so its
+    cost follows the sheet; addresses compare whatever their case."""
+    micro_credential = MicroCredentialFactory()
+    issue(micro_credential, holder_email="Learner3@Example.EU")
+    upload(micro_credential, roster(5, bad=False))  # the version, and every query warm
+    with CaptureQueriesContext(connection) as few_held:
+        first = upload(micro_credential, roster(5, bad=False))
+    for number in range(30):
+        issue(micro_credential, holder_email=f"someone{number}@example.eu")
+    with CaptureQueriesContext(connection) as many_held:
+        second = upload(micro_credential, roster(5, bad=False))
+
+    assert len(many_held) == len(few_held)
+    (check,) = [
+        query["sql"]
+        for query in many_held
+        if 'FROM "credentials_issuedcredential"' in query["sql"]
+        and "learner4@example.eu" in query["sql"]
+    ]
+    assert "someone" not in check
+    for job in (first, second):
+        flagged = job.rows.filter(status=BulkIssueRow.Status.INVALID)
+        assert list(flagged.values_list("email", flat=True)) == ["learner3@example.eu"]
 
 
 def test_confirmed_rows_are_issued_and_the_report_lists_every_row(
