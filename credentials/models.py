@@ -379,7 +379,13 @@ class IssuedCredential(models.Model):
                 fields=["suspension_list", "suspension_index"], name="credential_suspension_index"
             ),
         ]
-        indexes = [models.Index(Lower("holder_email"), name="credential_holder_email_lower")]
+        indexes = [
+            models.Index(Lower("holder_email"), name="credential_holder_email_lower"),
+            # The staff list, newest first, a page at a time; and the dashboard's month edges.
+            models.Index(
+                fields=["institution", "-issued_at", "-id"], name="credential_institution_newest"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.version.micro_credential} → {self.holder_name}"
@@ -432,6 +438,31 @@ def status_reason_shown(reason: str) -> str:
         if found:
             return gettext(msgid) % found.groupdict()
     return reason
+
+
+class IssuedTally(models.Model):
+    """How many credentials of one version an institution issued in one UTC month, by status and
+    by whether a learner holds them. Database triggers keep it on every insert, update and delete
+    of IssuedCredential (migration 0008), whichever code writes, so the dashboard's and the staff
+    list's totals are exact and cost the same at a million credentials as at ten."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey(MicroCredentialVersion, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # the first day of issued_at's month, in UTC
+    status = models.CharField(max_length=10, choices=CredentialStatus.choices)
+    claimed = models.BooleanField()
+    count = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "version", "month", "status", "claimed"],
+                name="issued_tally_bucket",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution_id} {self.version_id} {self.month} {self.status}: {self.count}"
 
 
 class CredentialEvent(models.Model):

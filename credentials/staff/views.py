@@ -4,6 +4,7 @@ import csv
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.forms import BaseFormSet
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -300,14 +302,32 @@ def _lifecycle_change(
         )
 
 
+class KnownCountPaginator(Paginator):
+    """A paginator told its total, for a list whose count() would read every row."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
+
+
 @staff_required
 def credential_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     viewer = institution_selectors.membership_for_staff(user=request.user, slug=slug)
     search = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
-    page = Paginator(
-        selectors.issued_credentials(viewer=viewer, search=search, status=status), 50
-    ).get_page(request.GET.get("page"))
+    credentials = selectors.issued_credentials(viewer=viewer, search=search, status=status)
+    paginator = (
+        Paginator(credentials, 50)
+        if search
+        else KnownCountPaginator(
+            credentials, 50, count=selectors.issued_count(viewer=viewer, status=status)
+        )
+    )
+    page = paginator.get_page(request.GET.get("page"))
     api_page = Paginator(
         selectors.api_credentials(viewer=viewer, search=search, status=status), 50
     ).get_page(request.GET.get("api_page"))

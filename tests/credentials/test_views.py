@@ -306,6 +306,25 @@ def test_staff_find_credentials_by_learner_and_status(logged_in):
     assert "Ana Kowalska" not in only_revoked
 
 
+def test_the_staff_list_totals_match_its_rows_with_and_without_a_search(logged_in):
+    viewer = MembershipFactory(role=Role.VIEWER)
+    data = MicroCredentialFactory(institution=viewer.institution, title="Data Literacy")
+    cloud = MicroCredentialFactory(institution=viewer.institution, title="Cloud Basics")
+    for number in range(3):
+        issue(data, holder_email=f"d{number}@example.eu")
+    services.credential_revoke(credential=issue(cloud, holder_email="c@example.eu"), actor=None)
+    issue(MicroCredentialFactory(title="Data Literacy"), holder_email="other@example.eu")
+    client = logged_in(viewer.user)
+    url = reverse("credentials:staff_list", kwargs={"slug": viewer.institution.slug})
+
+    assert "4 credentials, most recent first" in client.get(url).text
+    assert "1 credential, most recent first" in client.get(url, {"status": "revoked"}).text
+    by_title = client.get(url, {"q": "literacy"}).text
+    assert "3 credentials, most recent first" in by_title
+    assert "other@example.eu" not in by_title  # another institution's
+    assert "c@example.eu" not in by_title
+
+
 def test_an_issuer_suspends_several_credentials_with_one_reason(logged_in):
     membership = MembershipFactory(role=Role.ISSUER)
     micro_credential = MicroCredentialFactory(institution=membership.institution)
