@@ -18,14 +18,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from credentials.standards import jades
 from credentials.standards.multiformats import encode_ed25519_public_key
 from institutions import publications, selectors, tasks
+from institutions.e_seals import ESeal, is_test_certificate
 from institutions.exceptions import InstitutionError, KeyCustodyError
-from institutions.key_storage import KeyStorageError, open_private_key, seal_private_key
+from institutions.key_storage import (
+    KeyStorageError,
+    open_private_key,
+    seal_private_bytes,
+    seal_private_key,
+)
 from institutions.models import (
     ApiScope,
     ApiToken,
     AuditEvent,
+    ESealCertificate,
     Institution,
     Invitation,
     KeyStatus,
@@ -128,6 +136,76 @@ def signing_key_rotate(*, actor: User | None, institution: Institution) -> Signi
         public_key=key.public_key_multibase,
     )
     return key
+
+
+@transaction.atomic
+def e_seal_install(
+    *, actor: User | None, institution: Institution, e_seal: ESeal, reason: str = ""
+) -> ESealCertificate:
+    """Makes `e_seal` the institution's e-seal, its key sealed at rest. Replacing one asks for
+    a reason; credentials sealed with the old certificate are sealed again on their next
+    download. Raises InstitutionError."""
+    Institution.objects.select_for_update().get(pk=institution.pk)
+    previous = ESealCertificate.objects.filter(institution=institution).first()
+    if previous is not None and not reason.strip():
+        raise InstitutionError(_("Say why the e-seal certificate is replaced."))
+    facts = jades.describe(e_seal.certificate)
+    if ESealCertificate.objects.filter(fingerprint=facts.fingerprint).exclude(
+        institution=institution
+    ):
+        raise InstitutionError(_("This certificate is another institution's e-seal."))
+    if previous is not None:
+        previous.delete()
+    installed = ESealCertificate.objects.create(
+        institution=institution,
+        certificate_chain_pem=e_seal.chain_pem(),
+        sealed_private_key=seal_private_bytes(
+            e_seal.key_der(),
+            secret=settings.MESHE_KEY_ENCRYPTION_SECRET,
+            bound_to=facts.fingerprint,
+        ),
+        fingerprint=facts.fingerprint,
+        subject=facts.subject[:400],
+        subject_dn=facts.subject_dn,
+        issuer_dn=facts.issuer_dn,
+        not_before=facts.not_before,
+        not_after=facts.not_after,
+        key_usage=", ".join(facts.key_usage),
+        self_signed=facts.self_signed,
+        test_certificate=is_test_certificate(e_seal.certificate),
+    )
+    audit(
+        institution=institution,
+        actor=actor,
+        action="e_seal.replaced" if previous is not None else "e_seal.installed",
+        subject=facts.subject_dn,
+        issuer=facts.issuer_dn,
+        fingerprint=facts.fingerprint,
+        not_after=facts.not_after.isoformat(),
+        **({"previous": previous.fingerprint, "reason": reason.strip()} if previous else {}),
+    )
+    return installed
+
+
+@transaction.atomic
+def e_seal_remove(*, actor: User | None, institution: Institution, reason: str) -> None:
+    """Removes the institution's e-seal, with a reason; its EDCs are offered unsealed after.
+    Raises InstitutionError when it has none or no reason is given."""
+    if not reason.strip():
+        raise InstitutionError(_("Say why the e-seal certificate is removed."))
+    Institution.objects.select_for_update().get(pk=institution.pk)
+    current = ESealCertificate.objects.filter(institution=institution).first()
+    if current is None:
+        raise InstitutionError(_("This institution has no e-seal certificate."))
+    current.delete()
+    audit(
+        institution=institution,
+        actor=actor,
+        action="e_seal.removed",
+        subject=current.subject_dn,
+        fingerprint=current.fingerprint,
+        reason=reason.strip(),
+    )
 
 
 @transaction.atomic

@@ -48,11 +48,16 @@ MAX_CHAIN: Final = 6
 # The signing time may run this far ahead of the verifier's clock (clocks differ).
 CLOCK_SKEW: Final = timedelta(minutes=5)
 
-_RSA_HASHES: Final = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
-_EC_ALGORITHMS: Final = {
-    "ES256": ("secp256r1", hashes.SHA256, 32),
-    "ES384": ("secp384r1", hashes.SHA384, 48),
-    "ES512": ("secp521r1", hashes.SHA512, 66),
+_RSA_HASHES: Final[dict[str, hashes.HashAlgorithm]] = {
+    "256": hashes.SHA256(),
+    "384": hashes.SHA384(),
+    "512": hashes.SHA512(),
+}
+# algorithm: (curve, hash, bytes of r and of s)
+_EC_ALGORITHMS: Final[dict[str, tuple[str, hashes.HashAlgorithm, int]]] = {
+    "ES256": ("secp256r1", hashes.SHA256(), 32),
+    "ES384": ("secp384r1", hashes.SHA384(), 48),
+    "ES512": ("secp521r1", hashes.SHA512(), 66),
 }
 
 
@@ -226,30 +231,33 @@ def verify(
     if not chain:
         return Verdict(Failure.NO_CERTIFICATE, payload=payload, algorithm=algorithm)
     leaf = chain[0]
-    found = {"payload": payload, "algorithm": algorithm, "certificate": describe(leaf)}
+    found = Verdict(None, payload=payload, algorithm=algorithm, certificate=describe(leaf))
+
+    def failed(failure: Failure) -> Verdict:
+        return dataclasses.replace(found, failure=failure)
+
     thumbprint = protected.get("x5t#S256")
     if thumbprint is not None and thumbprint != base64url_encode(_der_digest(leaf)):
-        return Verdict(Failure.CERTIFICATE_MISMATCH, **found)
+        return failed(Failure.CERTIFICATE_MISMATCH)
     signed = _signing_input(protected_segment, payload, encoded=protected.get("b64") is not False)
     if not _signature_holds(leaf.public_key(), algorithm, signature, signed):
-        return Verdict(Failure.SIGNATURE_INVALID, **found)
+        return failed(Failure.SIGNATURE_INVALID)
     signing_time = _signing_time(protected.get("sigT"))
     if signing_time is None:
-        return Verdict(Failure.NO_SIGNING_TIME, **found)
-    found["signing_time"] = signing_time
+        return failed(Failure.NO_SIGNING_TIME)
+    found = dataclasses.replace(found, signing_time=signing_time)
     if signing_time > now + CLOCK_SKEW:
-        return Verdict(Failure.SIGNING_TIME_IN_FUTURE, **found)
+        return failed(Failure.SIGNING_TIME_IN_FUTURE)
     if not _valid_at(leaf, signing_time):
-        return Verdict(Failure.CERTIFICATE_NOT_VALID_AT_SIGNING, **found)
+        return failed(Failure.CERTIFICATE_NOT_VALID_AT_SIGNING)
     if not may_seal(leaf):
-        return Verdict(Failure.KEY_USAGE, **found)
+        return failed(Failure.KEY_USAGE)
     unsigned = _unsigned_properties(unprotected)
-    present = [name for name in TIMESTAMPS if name in protected]
+    present: list[str] = [name for name in TIMESTAMPS if name in protected]
     present += [name for name in (*TIMESTAMPS, *VALIDATION_DATA) if name in unsigned]
     intermediates = chain[1:] + _certificate_values(unsigned)
-    return Verdict(
-        None,
-        **found,
+    return dataclasses.replace(
+        found,
         trust=_trust(leaf, intermediates, trust_anchors, signing_time),
         expired_since=leaf.not_valid_after_utc < now,
         not_checked=tuple(dict.fromkeys(present)),
@@ -363,7 +371,7 @@ def _sign(key: SealKey, algorithm: str, data: bytes) -> bytes:
     if isinstance(key, rsa.RSAPrivateKey):
         return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
     _, digest, size = _EC_ALGORITHMS[algorithm]
-    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(digest())))
+    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(digest)))
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
 
@@ -376,11 +384,11 @@ def _signature_holds(public_key: Any, algorithm: str, signature: bytes, data: by
             if public_key.curve.name != curve or len(signature) != 2 * size:
                 return False
             r, s = int.from_bytes(signature[:size]), int.from_bytes(signature[size:])
-            public_key.verify(encode_dss_signature(r, s), data, ec.ECDSA(digest()))
+            public_key.verify(encode_dss_signature(r, s), data, ec.ECDSA(digest))
             return True
         if not isinstance(public_key, rsa.RSAPublicKey):
             return False
-        digest = _RSA_HASHES[algorithm[2:]]()
+        digest = _RSA_HASHES[algorithm[2:]]
         scheme = (
             padding.PKCS1v15()
             if algorithm.startswith("RS")

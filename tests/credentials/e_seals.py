@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from credentials.standards import jades
@@ -116,3 +117,34 @@ def certificate(
 def certificate_authority() -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     key = rsa_key()
     return certificate(key, name="Test Qualified e-Seal CA", key_usage=CERTIFYING, ca=True), key
+
+
+PASSPHRASE = "correct horse battery staple"
+
+
+def pkcs12_file(key, chain, *, passphrase: str = PASSPHRASE) -> bytes:
+    """The key and chain as a PKCS#12 file, as a CA hands an e-seal over."""
+    return pkcs12.serialize_key_and_certificates(
+        b"e-seal",
+        key,
+        chain[0],
+        list(chain[1:]) or None,
+        serialization.BestAvailableEncryption(passphrase.encode()),
+    )
+
+
+def pem_file(key, chain, *, passphrase: str | None = PASSPHRASE) -> bytes:
+    """The key (encrypted unless passphrase is None) and the chain as one PEM file."""
+    encryption = (
+        serialization.BestAvailableEncryption(passphrase.encode())
+        if passphrase
+        else serialization.NoEncryption()
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
+    return key_pem + b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain)
+
+
+def pem_of(*certificates) -> bytes:
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)

@@ -37,6 +37,7 @@ def test_the_commissions_sealed_sample_verifies_with_its_certificate_judged_at_t
 
     assert verdict.failure is None
     assert verdict.algorithm == "RS256"
+    assert verdict.certificate is not None
     assert verdict.certificate.subject == "ORGANIZACION TEST"
     assert verdict.signing_time == e_seals.SAMPLE_SIGNING_TIME
     assert (

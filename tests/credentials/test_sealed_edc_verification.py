@@ -14,11 +14,22 @@ from tests.credentials import e_seals
 NOW = datetime.now(UTC)
 
 
+class NoDids:
+    """A sealed EDC names no DID: the pipeline must never ask."""
+
+    def resolve(self, did: str) -> dict:
+        raise AssertionError(f"resolved {did}")
+
+
+def no_status_lists(url: str) -> dict:
+    raise AssertionError(f"fetched {url}")
+
+
 def verify(document, anchors=()):
     return verification.verify_credential(
         json.dumps(document),
-        resolver=None,
-        fetch_status_list=None,
+        resolver=NoDids(),
+        fetch_status_list=no_status_lists,
         issuer_directory=lambda issuer: None,
         now=NOW,
         edc_trust_anchors=tuple(anchors),
