@@ -40,6 +40,10 @@ class ESeal:
     def certificate(self) -> x509.Certificate:
         return self.chain[0]
 
+    def key_matches(self) -> bool:
+        """Whether the first certificate is the key's own."""
+        return _own_certificate(self.key, list(self.chain[:1])) is not None
+
     def chain_pem(self) -> str:
         return "".join(
             c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in self.chain

@@ -1,15 +1,18 @@
 """An institution's e-seal certificate: the upload door, its refusals, replacing and removing
 with a reason, and the key sealed at rest."""
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from institutions import e_seals, services
-from institutions.models import AuditEvent, ESealCertificate, Role
+from institutions.key_storage import KeyStorageError
+from institutions.models import AuditEvent, ESealCertificate, Role, SigningKey
 from tests.credentials import e_seals as samples
 from tests.factories import MembershipFactory, UserFactory
 
@@ -204,3 +207,64 @@ def test_a_self_signed_test_certificate_says_so_on_the_page(logged_in):
         "It is a self-signed test certificate"
         in logged_in(admin.user).get(admin.institution.get_absolute_url()).text
     )
+
+
+# ---------------------------------------------------------------- backups and the secret
+
+BACKUP_PASSPHRASE = "correct horse battery staple, twice"
+
+
+def installed_e_seal(institution) -> ESealCertificate:
+    key = samples.rsa_key()
+    services.e_seal_install(
+        actor=None,
+        institution=institution,
+        e_seal=e_seals.ESeal(key=key, chain=(samples.certificate(key),)),
+    )
+    return ESealCertificate.objects.get(institution=institution)
+
+
+def test_a_key_backup_carries_the_e_seal_and_restores_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("MESHE_KEY_BACKUP_PASSPHRASE", BACKUP_PASSPHRASE)
+    institution = MembershipFactory().institution
+    before = installed_e_seal(institution)
+    path = tmp_path / "keys.json"
+    call_command("export_signing_keys", "--institution", institution.slug, "--output", str(path))
+    SigningKey.objects.filter(institution=institution).delete()
+    before.delete()
+
+    call_command("import_signing_keys", str(path), stdout=io.StringIO())
+
+    after = ESealCertificate.objects.get(institution=institution)
+    assert after.fingerprint == before.fingerprint
+    assert after.private_key_der() == before.private_key_der()
+    assert AuditEvent.objects.filter(institution=institution, action="e_seal.imported").exists()
+
+
+def test_an_import_refuses_an_e_seal_over_the_one_already_here(tmp_path, monkeypatch):
+    monkeypatch.setenv("MESHE_KEY_BACKUP_PASSPHRASE", BACKUP_PASSPHRASE)
+    institution = MembershipFactory().institution
+    installed_e_seal(institution)
+    path = tmp_path / "keys.json"
+    call_command("export_signing_keys", "--institution", institution.slug, "--output", str(path))
+    SigningKey.objects.filter(institution=institution).delete()
+
+    with pytest.raises(CommandError, match="already has an e-seal certificate"):
+        call_command("import_signing_keys", str(path))
+    assert not SigningKey.objects.filter(institution=institution).exists()
+
+
+def test_rotating_the_encryption_secret_reseals_the_e_seal_key(settings, monkeypatch):
+    institution = MembershipFactory().institution
+    before = installed_e_seal(institution).private_key_der()
+    new_secret = "a-brand-new-key-encryption-secret-for-the-tests-0123456789"
+    monkeypatch.setenv("MESHE_KEY_ENCRYPTION_SECRET_NEW", new_secret)
+
+    call_command("rotate_key_encryption_secret", stdout=io.StringIO())
+
+    e_seal = ESealCertificate.objects.get(institution=institution)
+    with pytest.raises(KeyStorageError):
+        e_seal.private_key_der()
+    settings.MESHE_KEY_ENCRYPTION_SECRET = new_secret
+    assert e_seal.private_key_der() == before
+    assert AuditEvent.objects.filter(institution=institution, action="e_seal.resealed").exists()
