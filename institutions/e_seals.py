@@ -6,6 +6,7 @@ reach the page. What may seal is decided by credentials.standards.jades (RSA of 
 more, P-256; key usage digitalSignature or nonRepudiation).
 """
 
+import base64
 import dataclasses
 from datetime import datetime, timedelta
 from typing import Final
@@ -23,6 +24,11 @@ from meshe.errors import UserFacingError
 # The upload door's cap: a certificate chain and key take a few kilobytes.
 MAX_UPLOAD_BYTES: Final = 64 * 1024
 MAX_CHAIN: Final = jades.MAX_CHAIN
+# Opening a PKCS#12 or encrypted PEM runs its key derivations and MAC as many rounds as the file
+# asks: 1,000,000 rounds cost about 0.2 s, and a file may ask for billions. Common exports use
+# 2,048 to 600,000; the rounds of a file together may not pass this.
+MAX_KDF_ROUNDS: Final = 3_000_000
+MAX_DER_DEPTH: Final = 24
 # The marker MESHE writes into the certificates it makes for demonstrations.
 TEST_CERTIFICATE_UNIT: Final = "MESHE self-signed test certificate"
 
@@ -65,6 +71,14 @@ def read_upload(data: bytes, *, passphrase: str, now: datetime) -> ESeal:
             % {"limit": MAX_UPLOAD_BYTES // 1024}
         )
     secret = passphrase.encode()
+    if _kdf_rounds(data) > MAX_KDF_ROUNDS:
+        raise ESealError(
+            _(
+                "The file asks for too much work to open (its key derivation runs more than "
+                "%(limit)s rounds): export it again with the usual settings."
+            )
+            % {"limit": f"{MAX_KDF_ROUNDS:,}"}
+        )
     if b"-----BEGIN" in data:
         key, chain = _read_pem(data, secret)
     else:
@@ -188,6 +202,57 @@ def _read_pem(data: bytes, secret: bytes) -> tuple[jades.SealKey, list[x509.Cert
     except ValueError:
         chain = []
     return key, chain
+
+
+def _kdf_rounds(data: bytes) -> int:
+    """The rounds the file's key derivations and MAC ask for, read from its DER (a PEM file's
+    encrypted keys decoded first) without opening anything: in PBKDF2, PKCS#12 PBE, MacData
+    and scrypt parameters the count is the INTEGER that follows the salt (an OCTET STRING)."""
+    if b"-----BEGIN" in data:
+        ders = []
+        for block in _pem_blocks(data):
+            if b"ENCRYPTED PRIVATE KEY-----" in block.split(b"\n", 1)[0]:
+                body = b"".join(line for line in block.splitlines()[1:-1] if b":" not in line)
+                try:
+                    ders.append(base64.b64decode(body))
+                except ValueError:
+                    continue
+        return sum(_rounds_in(der, 0) for der in ders)
+    return _rounds_in(data, 0)
+
+
+def _rounds_in(der: bytes, depth: int) -> int:
+    """The rounds named in one DER value and everything inside it; 0 for what is not DER."""
+    if depth > MAX_DER_DEPTH:
+        return 0
+    rounds = 0
+    previous_tag = None
+    for tag, content in _der_items(der):
+        if tag == 0x02 and previous_tag == 0x04:  # INTEGER right after OCTET STRING
+            rounds += int.from_bytes(content[:8], "big") if len(content) <= 8 else 1 << 62
+        elif tag & 0x20 or tag == 0x04:  # constructed, or an OCTET STRING that may hold DER
+            rounds += _rounds_in(content, depth + 1)
+        previous_tag = tag
+    return rounds
+
+
+def _der_items(der: bytes) -> list[tuple[int, bytes]]:
+    """The (tag, content) of the DER values laid end to end in `der`; [] unless all parse."""
+    items, at = [], 0
+    while at < len(der):
+        if at + 2 > len(der):
+            return []
+        tag, size, at = der[at], der[at + 1], at + 2
+        if size & 0x80:
+            count = size & 0x7F
+            if count == 0 or count > 4 or at + count > len(der):
+                return []
+            size, at = int.from_bytes(der[at : at + count], "big"), at + count
+        if at + size > len(der):
+            return []
+        items.append((tag, der[at : at + size]))
+        at += size
+    return items
 
 
 def _pem_blocks(data: bytes) -> list[bytes]:

@@ -143,6 +143,9 @@ CHECK_TEXTS: Final[dict[str, Promise]] = {
         "It breaks %(count)s rules of the Commission's %(shapes)s shapes."
     ),
     "edc_shapes.not_edc": gettext_lazy("What was sealed is not a European Digital Credential."),
+    "edc_shapes.too_complex": gettext_lazy(
+        "The credential is too large or too complex for this portal to check."
+    ),
     "edc_shapes.unreadable": gettext_lazy(
         "The credential uses a vocabulary term this portal does not know."
     ),

@@ -39,8 +39,9 @@ def shapes() -> rdflib.Graph:
 
 
 def check(document: Mapping[str, Any]) -> ShapesReport:
-    """Validate an (unsealed) EDC against edc-generic-full; raises ValueError when the document
-    cannot be expanded as JSON-LD with the bundled contexts."""
+    """Validate an (unsealed) EDC against edc-generic-full; raises signing.CanonicalizationError
+    when it cannot be expanded with the bundled contexts or is over the canonicalisation budgets
+    (JSON values, blank nodes, work), which bound this check as they bound every other."""
     data = rdflib.Graph()
     # An EDC carries no embedded proof, so its N-Quads are N-Triples.
     data.parse(data=signing.canonicalize(dict(document)), format="nt")

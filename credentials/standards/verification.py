@@ -50,6 +50,7 @@ from credentials.standards.jsonld.loader import bundled_index
 from credentials.standards.signing import (
     CREDENTIALS_V2_CONTEXT,
     CRYPTOSUITE,
+    CanonicalizationError,
     Failure,
     KeyNotResolved,
     NodeBusy,
@@ -1486,7 +1487,14 @@ def _shapes_check(payload: Mapping[str, Any] | None, *, sealed: bool) -> Check:
         )
     try:
         report = edc_shapes.check(payload)
-    except ValueError:
+    except CanonicalizationError as exc:
+        if exc.failure in _OVER_BUDGET:
+            return Check(
+                name,
+                False,
+                "The credential is too large or too complex for this verifier to check",
+                code="edc_shapes.too_complex",
+            )
         return Check(
             name,
             False,
@@ -1510,6 +1518,11 @@ def _shapes_check(payload: Mapping[str, Any] | None, *, sealed: bool) -> Check:
         code="edc_shapes.ok",
         params={"shapes": edc_shapes.SHAPES_NAME},
     )
+
+
+_OVER_BUDGET: Final = frozenset(
+    {Failure.TOO_LARGE, Failure.TOO_MANY_BLANK_NODES, Failure.TOO_COMPLEX}
+)
 
 
 def _seal_trust_check(verdict: jades.Verdict) -> Check:
