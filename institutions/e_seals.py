@@ -88,9 +88,7 @@ def read_upload(data: bytes, *, passphrase: str, now: datetime) -> ESeal:
     try:
         jades.seal_algorithm(key)
     except jades.SealError:
-        raise ESealError(
-            _("Only RSA keys of 2048 bits or more and P-256 keys can seal; this key is neither.")
-        ) from None
+        raise _unsupported_key() from None
     leaf = _own_certificate(key, chain)
     if leaf is None:
         raise ESealError(_("None of the certificates in the file belongs to its key."))
@@ -160,6 +158,12 @@ def self_signed_test_seal(*, name: str, country: str, now: datetime) -> ESeal:
     return ESeal(key=key, chain=(certificate,))
 
 
+def _unsupported_key() -> ESealError:
+    return ESealError(
+        _("Only RSA keys of 2048 bits or more and P-256 keys can seal; this key is neither.")
+    )
+
+
 def _read_pkcs12(data: bytes, secret: bytes) -> tuple[jades.SealKey, list[x509.Certificate]]:
     try:
         key, certificate, additional = pkcs12.load_key_and_certificates(data, secret or None)
@@ -173,9 +177,7 @@ def _read_pkcs12(data: bytes, secret: bytes) -> tuple[jades.SealKey, list[x509.C
     if key is None:
         raise ESealError(_("The file holds no private key."))
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise ESealError(
-            _("Only RSA keys of 2048 bits or more and P-256 keys can seal; this key is neither.")
-        )
+        raise _unsupported_key()
     chain = ([certificate] if certificate is not None else []) + list(additional)
     return key, chain
 
@@ -192,9 +194,7 @@ def _read_pem(data: bytes, secret: bytes) -> tuple[jades.SealKey, list[x509.Cert
     except (ValueError, TypeError) as exc:
         raise ESealError(_("The passphrase is wrong, or the private key is damaged.")) from exc
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise ESealError(
-            _("Only RSA keys of 2048 bits or more and P-256 keys can seal; this key is neither.")
-        )
+        raise _unsupported_key()
     try:
         chain = x509.load_pem_x509_certificates(
             b"".join(block for block in blocks if block.startswith(b"-----BEGIN CERTIFICATE"))
