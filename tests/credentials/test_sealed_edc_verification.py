@@ -121,7 +121,8 @@ def test_every_door_takes_the_sealed_sample_and_confirms_it_with_the_configured_
     assert api["summary"]["issuer"]["name"] == "ORGANIZACION TEST"
     assert "Sealed by ORGANIZACION TEST" in page
     assert "are not checked here" in page
-    assert vc_api.status_code == 200, vc_api.content
+    assert vc_api.status_code == 200
+    assert (vc_api.json()["verified"], vc_api.json()["trust"]) == (True, "known_issuer")
     path = tmp_path / "sealed.json"
     path.write_text(text)
     call_command("verify_credential", str(path), stdout=io.StringIO())
