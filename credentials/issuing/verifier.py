@@ -276,8 +276,8 @@ def _status_list_route(path: str) -> tuple[tuple[str, Any], ...] | None:
 def node_dependencies() -> dict[str, Any]:
     """What the pure pipelines need to see the world as this node does: its own DIDs and
     status lists from the database (or this process's memory of them), everything else
-    through the vetted HTTPS fetcher."""
-    return _dependencies(_NodeView())
+    through the vetted HTTPS fetcher, and the trust anchors of sealed EDCs."""
+    return {**_dependencies(_NodeView()), "edc_trust_anchors": edc_trust_anchors()}
 
 
 def _dependencies(view: _NodeView) -> dict[str, Any]:
