@@ -352,7 +352,8 @@ def verify_url(url: str) -> dict[str, Any]:
                 pass
             else:
                 if match.view_name == "credentials:edc":
-                    return verify(documents.edc_credential(credential))
+                    # Sealed as stored once downloaded; the unsealed rendering until then.
+                    return verify(credential.sealed_edc or documents.edc_credential(credential))
                 return verify(credential.document)
     try:
         body = fetch_bytes_https(

@@ -120,3 +120,14 @@ def test_a_meshe_sealed_edc_verifies_on_the_verify_page_when_its_certificate_is_
     assert (result["verified"], result["trust"]) == (True, "known_issuer")
     assert [c["outcome"] for c in result["checks"]] == ["passed"] * 5
     assert "Sealed by Sealing Office" in page
+
+
+def test_a_link_to_a_sealed_edc_of_this_node_verifies_the_sealed_document(client, settings):
+    credential = issue()
+    install(credential.institution, name="Sealing Office")
+    download(client, credential)
+    link = f"{settings.MESHE_BASE_URL}/credentials/{credential.public_id}/edc.json"
+
+    page = client.post("/verify", {"url": link}).content.decode()
+
+    assert "Seal valid, sealer not confirmed" in page
