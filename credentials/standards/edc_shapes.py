@@ -11,17 +11,17 @@ import dataclasses
 import functools
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final
-
-import rdflib
-from pyshacl import validate
+from typing import TYPE_CHECKING, Any, Final
 
 from credentials.standards import signing
+
+if TYPE_CHECKING:
+    import rdflib
 
 SHAPES_DIR: Final = Path(__file__).resolve().parent / "shacl"
 SHAPE_FILES: Final = ("EDC-generic-no-cv.ttl", "EDC-generic-full.ttl")
 SHAPES_NAME: Final = "edc-generic-full"
-_SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+SHACL: Final = "http://www.w3.org/ns/shacl#"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,8 +30,13 @@ class ShapesReport:
     violations: int  # results of severity Violation
 
 
+# rdflib and pyshacl take over a second to import: only a process that checks an EDC pays it.
+
+
 @functools.cache
-def shapes() -> rdflib.Graph:
+def shapes() -> "rdflib.Graph":
+    import rdflib
+
     graph = rdflib.Graph()
     for name in SHAPE_FILES:
         graph.parse(SHAPES_DIR / name, format="turtle")
@@ -42,11 +47,19 @@ def check(document: Mapping[str, Any]) -> ShapesReport:
     """Validate an (unsealed) EDC against edc-generic-full; raises signing.CanonicalizationError
     when it cannot be expanded with the bundled contexts or is over the canonicalisation budgets
     (JSON values, blank nodes, work), which bound this check as they bound every other."""
+    import rdflib
+    from pyshacl import validate
+
     data = rdflib.Graph()
     # An EDC carries no embedded proof, so its N-Quads are N-Triples.
     data.parse(data=signing.canonicalize(dict(document)), format="nt")
     conforms, report, _ = validate(
         data, shacl_graph=shapes(), inference="none", allow_warnings=True, do_owl_imports=False
     )
-    violations = sum(1 for _ in report.subjects(_SH.resultSeverity, _SH.Violation))
+    violations = sum(
+        1
+        for _ in report.subjects(
+            rdflib.URIRef(SHACL + "resultSeverity"), rdflib.URIRef(SHACL + "Violation")
+        )
+    )
     return ShapesReport(conforms=bool(conforms), violations=violations)
