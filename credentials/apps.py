@@ -35,3 +35,17 @@ class CredentialsConfig(AppConfig):
         credential_hooks.credential_status_changed.connect(
             sync_wallet_tokens, dispatch_uid="credentials.wallet.token_status", weak=False
         )
+
+        # A migration that rebuilds the credentials table drops its tally triggers with it.
+        from django.db import connections, transaction
+        from django.db.models.signals import post_migrate
+
+        from credentials import tally
+
+        def ensure_tally(sender: Any, *, using: str, **kwargs: Any) -> None:
+            with transaction.atomic(using=using):
+                tally.ensure(connections[using])
+
+        post_migrate.connect(
+            ensure_tally, sender=self, dispatch_uid="credentials.tally", weak=False
+        )

@@ -355,6 +355,10 @@ class IssuedCredential(models.Model):
     # Open Badges 3.0-strict output at issue (then the suspension position is kept, unused).
     offers_suspension = models.BooleanField(default=True)
     document = models.TextField()  # the signed OB 3.0 credential exactly as signed
+    # The EDC exactly as sealed (JAdES), and the fingerprint of the e-seal certificate that
+    # sealed it; empty until its first download after the institution installed a certificate.
+    sealed_edc = models.TextField(blank=True)
+    sealed_edc_certificate = models.CharField(max_length=64, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
     # The single-use claim link e-mailed to the learner; only its SHA-256 is kept.
     claim_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
@@ -475,6 +479,7 @@ class CredentialEvent(models.Model):
         SUSPENDED = "suspended", _("Suspended")
         REINSTATED = "reinstated", _("Reinstated")
         REVOKED = "revoked", _("Revoked")
+        SEALED = "sealed", _("Sealed as a European Digital Credential")
 
     credential = models.ForeignKey(
         IssuedCredential, on_delete=models.CASCADE, related_name="events"

@@ -70,3 +70,58 @@ class AuditFilterForm(forms.Form):
             "since": data["since"],
             "until": data["until"],
         }
+
+
+class ESealUploadForm(forms.Form):
+    """The e-seal upload; replacing a certificate also asks for confirmation and a reason."""
+
+    file = forms.FileField(
+        label=_("Certificate and key"),
+        help_text=_(
+            "A PKCS#12 file (.p12, .pfx), or a PEM file with the passphrase-protected private "
+            "key and the certificate chain, at most 64 KB."
+        ),
+    )
+    passphrase = forms.CharField(
+        label=_("Passphrase"), strip=False, widget=forms.PasswordInput, max_length=1000
+    )
+    reason = forms.CharField(
+        label=_("Why is the certificate replaced?"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.BooleanField(
+        label=_("Replace the current certificate: credentials are sealed with the new one."),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, replacing: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.replacing = replacing
+        if not replacing:
+            del self.fields["reason"]
+            del self.fields["confirm"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.replacing:
+            if not data.get("confirm"):
+                self.add_error("confirm", _("Tick the box to confirm the change."))
+            if not (data.get("reason") or "").strip():
+                self.add_error("reason", _("Say why the e-seal certificate is replaced."))
+        return data
+
+
+class ESealRemoveForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the certificate removed?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "Remove the certificate: new downloads of European Digital Credentials are unsealed."
+        ),
+        error_messages={"required": _("Tick the box to confirm the change.")},
+    )

@@ -55,3 +55,31 @@ def open_private_key(sealed: bytes, *, secret: str, bound_to: str) -> Ed25519Pri
             "that sealed it, or the stored key was altered."
         ) from None
     return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+FORMAT_BYTES_V1: Final = b"\x02"
+
+
+def seal_private_bytes(data: bytes, *, secret: str, bound_to: str) -> bytes:
+    """Encrypts a private key of any kind (its PKCS#8 DER: an e-seal's RSA or P-256 key) the way
+    seal_private_key does an Ed25519 seed; `bound_to` (the certificate's fingerprint) must match
+    when opening."""
+    nonce = os.urandom(NONCE_BYTES)
+    return (
+        FORMAT_BYTES_V1 + nonce + AESGCM(_aes_key(secret)).encrypt(nonce, data, bound_to.encode())
+    )
+
+
+def open_private_bytes(sealed: bytes, *, secret: str, bound_to: str) -> bytes:
+    """Decrypts what seal_private_bytes sealed. Raises KeyStorageError rather than returning
+    wrong bytes."""
+    if sealed[:1] != FORMAT_BYTES_V1 or len(sealed) < 1 + NONCE_BYTES + 16:
+        raise KeyStorageError("The sealed key has an unknown format.")
+    nonce, ciphertext = sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :]
+    try:
+        return AESGCM(_aes_key(secret)).decrypt(nonce, ciphertext, bound_to.encode())
+    except InvalidTag:
+        raise KeyStorageError(
+            "The sealed key does not open: MESHE_KEY_ENCRYPTION_SECRET differs from the one "
+            "that sealed it, or the stored key was altered."
+        ) from None

@@ -12,7 +12,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from credentials.standards.did_resolution import url_to_did_web
-from institutions.key_storage import open_private_key
+from institutions.key_storage import open_private_bytes, open_private_key
 
 
 class Institution(models.Model):
@@ -248,6 +248,36 @@ class SigningKey(models.Model):
             bytes(self.sealed_private_key),
             secret=settings.MESHE_KEY_ENCRYPTION_SECRET,
             bound_to=self.public_key_multibase,
+        )
+
+
+class ESealCertificate(models.Model):
+    """An institution's e-seal: the certificate chain it seals European Digital Credentials
+    with, and the private key, sealed at rest like the signing keys and bound to the
+    certificate's fingerprint. One per institution; replacing it deletes the old one."""
+
+    institution = models.OneToOneField(Institution, on_delete=models.CASCADE, related_name="e_seal")
+    certificate_chain_pem = models.TextField()
+    sealed_private_key = models.BinaryField()
+    fingerprint = models.CharField(max_length=64, unique=True)  # SHA-256 of the DER, hex
+    subject = models.CharField(max_length=400)
+    subject_dn = models.TextField()
+    issuer_dn = models.TextField()
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    key_usage = models.CharField(max_length=200)
+    self_signed = models.BooleanField()
+    test_certificate = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.institution.slug} e-seal {self.subject}"
+
+    def private_key_der(self) -> bytes:
+        return open_private_bytes(
+            bytes(self.sealed_private_key),
+            secret=settings.MESHE_KEY_ENCRYPTION_SECRET,
+            bound_to=self.fingerprint,
         )
 
 

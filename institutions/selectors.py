@@ -19,6 +19,7 @@ from institutions.did_documents import PublishedKey, build_did_document
 from institutions.models import (
     ApiToken,
     AuditEvent,
+    ESealCertificate,
     Institution,
     Invitation,
     KeyStatus,
@@ -186,8 +187,19 @@ def active_signing_key(*, institution: Institution) -> SigningKey:
 
 # API tokens ------------------------------------------------------------------------------
 
+
 # meshe_<8 hex>_<43 base64url>: the shape api_token_create makes; anything else is refused
 # before the database is asked.
+def e_seal(*, viewer: Membership) -> ESealCertificate | None:
+    """The e-seal certificate of the viewer's institution, None when it has none."""
+    return ESealCertificate.objects.filter(institution_id=viewer.institution_id).first()
+
+
+def e_seal_of(*, institution: Institution) -> ESealCertificate | None:
+    """The certificate that seals the institution's European Digital Credentials, if any."""
+    return ESealCertificate.objects.filter(institution=institution).first()
+
+
 API_TOKEN_TEXT = re.compile(r"meshe_(?P<prefix>[0-9a-f]{8})_(?P<secret>[A-Za-z0-9_-]{43})")
 
 

@@ -18,14 +18,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from credentials.standards import jades
 from credentials.standards.multiformats import encode_ed25519_public_key
 from institutions import publications, selectors, tasks
+from institutions.e_seals import ESeal, is_test_certificate, load_stored
 from institutions.exceptions import InstitutionError, KeyCustodyError
-from institutions.key_storage import KeyStorageError, open_private_key, seal_private_key
+from institutions.key_storage import (
+    KeyStorageError,
+    open_private_bytes,
+    open_private_key,
+    seal_private_bytes,
+    seal_private_key,
+)
 from institutions.models import (
     ApiScope,
     ApiToken,
     AuditEvent,
+    ESealCertificate,
     Institution,
     Invitation,
     KeyStatus,
@@ -131,6 +140,83 @@ def signing_key_rotate(*, actor: User | None, institution: Institution) -> Signi
 
 
 @transaction.atomic
+def e_seal_install(
+    *, actor: User | None, institution: Institution, e_seal: ESeal, reason: str = ""
+) -> ESealCertificate:
+    """Makes `e_seal` the institution's e-seal, its key sealed at rest. Replacing one asks for
+    a reason; credentials sealed with the old certificate are sealed again on their next
+    download. Raises InstitutionError."""
+    Institution.objects.select_for_update().get(pk=institution.pk)
+    previous = ESealCertificate.objects.filter(institution=institution).first()
+    if previous is not None and not reason.strip():
+        raise InstitutionError(_("Say why the e-seal certificate is replaced."))
+    facts = jades.describe(e_seal.certificate)
+    if ESealCertificate.objects.filter(fingerprint=facts.fingerprint).exclude(
+        institution=institution
+    ):
+        raise InstitutionError(_("This certificate is another institution's e-seal."))
+    if previous is not None:
+        previous.delete()
+    installed = _e_seal_row(institution, e_seal)
+    installed.save()
+    audit(
+        institution=institution,
+        actor=actor,
+        action="e_seal.replaced" if previous is not None else "e_seal.installed",
+        subject=facts.subject_dn,
+        issuer=facts.issuer_dn,
+        fingerprint=facts.fingerprint,
+        not_after=facts.not_after.isoformat(),
+        **({"previous": previous.fingerprint, "reason": reason.strip()} if previous else {}),
+    )
+    return installed
+
+
+def _e_seal_row(institution: Institution, e_seal: ESeal) -> ESealCertificate:
+    """The unsaved row of an e-seal, its key sealed with this node's secret."""
+    facts = jades.describe(e_seal.certificate)
+    return ESealCertificate(
+        institution=institution,
+        certificate_chain_pem=e_seal.chain_pem(),
+        sealed_private_key=seal_private_bytes(
+            e_seal.key_der(),
+            secret=settings.MESHE_KEY_ENCRYPTION_SECRET,
+            bound_to=facts.fingerprint,
+        ),
+        fingerprint=facts.fingerprint,
+        subject=facts.subject[:400],
+        subject_dn=facts.subject_dn,
+        issuer_dn=facts.issuer_dn,
+        not_before=facts.not_before,
+        not_after=facts.not_after,
+        key_usage=", ".join(facts.key_usage),
+        self_signed=facts.self_signed,
+        test_certificate=is_test_certificate(e_seal.certificate),
+    )
+
+
+@transaction.atomic
+def e_seal_remove(*, actor: User | None, institution: Institution, reason: str) -> None:
+    """Removes the institution's e-seal, with a reason; its EDCs are offered unsealed after.
+    Raises InstitutionError when it has none or no reason is given."""
+    if not reason.strip():
+        raise InstitutionError(_("Say why the e-seal certificate is removed."))
+    Institution.objects.select_for_update().get(pk=institution.pk)
+    current = ESealCertificate.objects.filter(institution=institution).first()
+    if current is None:
+        raise InstitutionError(_("This institution has no e-seal certificate."))
+    current.delete()
+    audit(
+        institution=institution,
+        actor=actor,
+        action="e_seal.removed",
+        subject=current.subject_dn,
+        fingerprint=current.fingerprint,
+        reason=reason.strip(),
+    )
+
+
+@transaction.atomic
 def institution_output_set(
     *, actor: User | None, institution: Institution, ob3_strict: bool
 ) -> Institution:
@@ -168,6 +254,17 @@ def _open_with(key: SigningKey, secret: str) -> Ed25519PrivateKey | None:
 class ResealResult:
     resealed: list[SigningKey] = field(default_factory=list)
     already: list[SigningKey] = field(default_factory=list)
+    # E-seal keys, re-sealed alongside the signing keys.
+    e_seals: list[ESealCertificate] = field(default_factory=list)
+
+
+def _open_e_seal_with(e_seal: ESealCertificate, secret: str) -> bytes | None:
+    try:
+        return open_private_bytes(
+            bytes(e_seal.sealed_private_key), secret=secret, bound_to=e_seal.fingerprint
+        )
+    except KeyStorageError:
+        return None
 
 
 @transaction.atomic
@@ -194,14 +291,34 @@ def signing_keys_reseal(*, old_secret: str, new_secret: str, dry_run: bool = Fal
             result.already.append(key)
         else:
             unopenable.append(str(key))
+    e_seal_keys: list[tuple[ESealCertificate, bytes]] = []
+    for e_seal in ESealCertificate.objects.select_for_update().select_related("institution"):
+        key_der = _open_e_seal_with(e_seal, old_secret)
+        if key_der is not None:
+            e_seal_keys.append((e_seal, key_der))
+        elif _open_e_seal_with(e_seal, new_secret) is None:
+            unopenable.append(str(e_seal))
     if unopenable:
         raise KeyCustodyError(
             "These keys open with neither the old nor the new secret, so nothing was changed: "
             + ", ".join(unopenable)
         )
     result.resealed = [key for key, _private_key in opened]
+    result.e_seals = [e_seal for e_seal, _key_der in e_seal_keys]
     if dry_run:
         return result
+    for e_seal, key_der in e_seal_keys:
+        ESealCertificate.objects.filter(pk=e_seal.pk).update(
+            sealed_private_key=seal_private_bytes(
+                key_der, secret=new_secret, bound_to=e_seal.fingerprint
+            )
+        )
+        audit(
+            institution=e_seal.institution,
+            actor=None,
+            action="e_seal.resealed",
+            fingerprint=e_seal.fingerprint,
+        )
     for key, private_key in opened:
         sealed = seal_private_key(private_key, secret=new_secret, bound_to=key.public_key_multibase)
         SigningKey.objects.filter(pk=key.pk).update(sealed_private_key=sealed)
@@ -249,13 +366,26 @@ def signing_keys_export(*, slugs: Sequence[str] | None) -> dict[str, Any]:
                         "retired_at": key.retired_at.isoformat() if key.retired_at else None,
                     }
                 )
+            entry: dict[str, Any] = {"slug": institution.slug, "did": institution.did, "keys": keys}
+            e_seal = ESealCertificate.objects.filter(institution=institution).first()
+            if e_seal is not None:
+                key_der = _open_e_seal_with(e_seal, settings.MESHE_KEY_ENCRYPTION_SECRET)
+                if key_der is None:
+                    raise KeyCustodyError(
+                        f"{e_seal} does not open with MESHE_KEY_ENCRYPTION_SECRET."
+                    )
+                entry["e_seal"] = {
+                    "certificate_chain_pem": e_seal.certificate_chain_pem,
+                    "private_key_pkcs8": base64.b64encode(key_der).decode("ascii"),
+                }
             audit(
                 institution=institution,
                 actor=None,
                 action="signing_keys.exported",
                 keys=[f"key-{k['number']}" for k in keys],
+                **({"e_seal": e_seal.fingerprint} if e_seal is not None else {}),
             )
-            exported.append({"slug": institution.slug, "did": institution.did, "keys": keys})
+            exported.append(entry)
     return {
         "exported_at": timezone.now().isoformat(),
         "node": settings.MESHE_BASE_URL,
@@ -295,6 +425,21 @@ def _imported_key(institution: Institution, entry: Any) -> SigningKey:
     )
 
 
+def _imported_e_seal(institution: Institution, entry: Any) -> ESealCertificate:
+    """An unsaved e-seal from a backup's entry, its key sealed with this node's secret; raises
+    KeyCustodyError."""
+    try:
+        e_seal = load_stored(
+            str(entry["certificate_chain_pem"]),
+            base64.b64decode(str(entry["private_key_pkcs8"]), validate=True),
+        )
+    except (KeyError, TypeError, ValueError, AssertionError):
+        raise KeyCustodyError(f"{institution.slug}: the e-seal is malformed.") from None
+    if not e_seal.key_matches():
+        raise KeyCustodyError(f"{institution.slug}: the e-seal key does not match its certificate.")
+    return _e_seal_row(institution, e_seal)
+
+
 @transaction.atomic
 def signing_keys_import(*, payload: dict[str, Any], dry_run: bool = False) -> list[SigningKey]:
     """Restores the keys of a backup's payload, sealed with this node's secret: all of them or,
@@ -304,13 +449,19 @@ def signing_keys_import(*, payload: dict[str, Any], dry_run: bool = False) -> li
     if not isinstance(entries, list):
         raise KeyCustodyError("The backup lists no institutions.")
     keys: list[SigningKey] = []
+    imported_seals: list[ESealCertificate] = []
+    problems = []
     for item in entries:
         slug = item.get("slug") if isinstance(item, dict) else None
         institution = Institution.objects.select_for_update().filter(slug=slug).first()
         if institution is None:
             raise KeyCustodyError(f"No institution here has the short name {slug!r}.")
         keys.extend(_imported_key(institution, entry) for entry in item.get("keys") or [])
-    problems = []
+        if item.get("e_seal") is not None:
+            imported = _imported_e_seal(institution, item["e_seal"])
+            if ESealCertificate.objects.filter(institution=institution).exists():
+                problems.append(f"{slug} already has an e-seal certificate.")
+            imported_seals.append(imported)
     publics = [key.public_key_multibase for key in keys]
     clashes = SigningKey.objects.filter(public_key_multibase__in=publics).select_related(
         "institution"
@@ -331,6 +482,14 @@ def signing_keys_import(*, payload: dict[str, Any], dry_run: bool = False) -> li
     try:
         with transaction.atomic():
             SigningKey.objects.bulk_create(keys)
+            for imported in imported_seals:
+                imported.save()
+                audit(
+                    institution=imported.institution,
+                    actor=None,
+                    action="e_seal.imported",
+                    fingerprint=imported.fingerprint,
+                )
     except IntegrityError:
         raise KeyCustodyError(
             "Nothing was imported: the keys clash with each other (two active keys for one "

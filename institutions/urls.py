@@ -19,6 +19,8 @@ urlpatterns = [
         name="member_remove",
     ),
     path("staff/<slug:slug>/keys/rotate/", views.signing_key_rotate, name="key_rotate"),
+    path("staff/<slug:slug>/e-seal/", views.e_seal_page, name="e_seal"),
+    path("staff/<slug:slug>/e-seal/remove/", views.e_seal_remove, name="e_seal_remove"),
     path("staff/<slug:slug>/output/", views.output_set, name="output_set"),
     path("staff/<slug:slug>/audit/", views.audit_log, name="audit"),
     path("staff/<slug:slug>/audit/export.csv", views.audit_log_csv, name="audit_csv"),

@@ -16,15 +16,17 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from institutions import forms, hooks, selectors, services
+from institutions import e_seals, forms, hooks, selectors, services
 from institutions.decorators import staff_required
 from institutions.exceptions import InstitutionError
 from institutions.models import AuditEvent
 from meshe.csv_cells import safe_row
+from meshe.errors import UserFacingError
 
 
 @staff_required
@@ -43,6 +45,7 @@ def institution_detail(request: AuthenticatedHttpRequest, slug: str) -> HttpResp
             "membership": membership,
             "institution": membership.institution,
             "signing_keys": selectors.signing_keys(viewer=membership),
+            "e_seal": selectors.e_seal(viewer=membership),
             "output_form": forms.OutputForm(
                 initial={"ob3_strict": membership.institution.ob3_strict}
             ),
@@ -84,6 +87,96 @@ def signing_key_rotate(request: AuthenticatedHttpRequest, slug: str) -> HttpResp
         % {"key": key.fragment},
     )
     return redirect(viewer.institution)
+
+
+@staff_required
+def e_seal_page(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    """The institution's e-seal certificate, and the upload that installs or replaces it."""
+    viewer = selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=selectors.MANAGE_STAFF
+    )
+    current = selectors.e_seal(viewer=viewer)
+    posted = request.method == "POST"
+    form = forms.ESealUploadForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        replacing=current is not None,
+    )
+    if posted and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            # Reading one byte past the cap lets read_upload refuse a larger file.
+            e_seal = e_seals.read_upload(
+                upload.read(e_seals.MAX_UPLOAD_BYTES + 1),
+                passphrase=form.cleaned_data["passphrase"],
+                now=timezone.now(),
+            )
+            installed = services.e_seal_install(
+                actor=request.user,
+                institution=viewer.institution,
+                e_seal=e_seal,
+                reason=form.cleaned_data.get("reason", ""),
+            )
+        except UserFacingError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("European Digital Credentials are now sealed by %(subject)s.")
+                % {"subject": installed.subject},
+            )
+            return redirect("institutions:e_seal", slug=slug)
+    response = render(
+        request,
+        "institutions/e_seal.html",
+        {
+            "institution": viewer.institution,
+            "e_seal": current,
+            "form": form,
+            "remove_form": forms.ESealRemoveForm(),
+            "now": timezone.now(),
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@staff_required
+def e_seal_remove(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    viewer = selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=selectors.MANAGE_STAFF
+    )
+    form = forms.ESealRemoveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.e_seal_remove(
+                actor=request.user,
+                institution=viewer.institution,
+                reason=form.cleaned_data["reason"],
+            )
+        except InstitutionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "The e-seal certificate is removed: European Digital Credentials are offered unsealed."
+                ),
+            )
+        return redirect("institutions:e_seal", slug=slug)
+    return render(
+        request,
+        "institutions/e_seal.html",
+        {
+            "institution": viewer.institution,
+            "e_seal": selectors.e_seal(viewer=viewer),
+            "form": forms.ESealUploadForm(replacing=True),
+            "remove_form": form,
+            "now": timezone.now(),
+        },
+        status=400,
+    )
 
 
 def public_profile(request: HttpRequest, slug: str) -> HttpResponse:

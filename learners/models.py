@@ -129,8 +129,9 @@ class ImportedCredential(models.Model):
 
     @property
     def checkable(self) -> bool:
-        """Whether this portal can check its seal at all."""
-        return self.format == self.Format.VC
+        """Whether this portal can check its seal at all: a W3C VC's proof, or a sealed EDC's
+        JAdES seal (verified when imported); an unsealed EDC has none."""
+        return self.format == self.Format.VC or self.verification is not None
 
 
 class PublicProfile(models.Model):

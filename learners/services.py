@@ -253,6 +253,9 @@ def credential_import(*, user: User, raw: bytes | str) -> ImportedCredential:
         raise WalletError(_("This file is not text: a credential is a JSON file.")) from None
     try:
         document = credential_summary.parse(text)
+        # A sealed EDC is read for what it carries; the verifier checks its seal below.
+        sealed = credential_summary.sealed_payload(document)
+        document = sealed if sealed is not None else document
         summary = credential_summary.summarise(document)
     except credential_summary.NotACredential as exc:
         raise WalletError(
@@ -275,7 +278,7 @@ def credential_import(*, user: User, raw: bytes | str) -> ImportedCredential:
             )
         )
     verification = None
-    if summary.format == "vc":
+    if summary.format == "vc" or sealed is not None:
         verification = verifier.verify(text)
         refusal = _verification_refusal(verification)
         if refusal is not None:

@@ -264,6 +264,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # loopback is allowed only for development and tests with two local nodes.
 MESHE_OUTBOUND_ALLOW_LOOPBACK = env_bool("MESHE_OUTBOUND_ALLOW_LOOPBACK", DEBUG)
 # ESCO skills for the type-ahead, built by bin/build-esco-index (which mirrors this default).
+# A PEM file of CA certificates whose e-seals the verifier trusts on sealed European Digital
+# Credentials, standing in for the EU trusted lists (which cannot be fetched here); "" trusts none.
+# A file that holds an e-seal certificate itself trusts that certificate alone (pinning).
+MESHE_EDC_TRUST_ANCHORS = env_str("MESHE_EDC_TRUST_ANCHORS", "")
 MESHE_ESCO_INDEX = BASE_DIR / env_str("MESHE_ESCO_INDEX", "build/esco/skills.tsv.gz")
 
 AUTH_USER_MODEL = "accounts.User"

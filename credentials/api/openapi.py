@@ -196,7 +196,8 @@ _CHECK: Final = {
             "description": (
                 "Stable: what happened, as <check>.<reason> (json.ok, json.not_json, "
                 "json.image_without_credential, proof.bad_signature, status.revoked, "
-                "issuer_known.unknown, <check>.not_checked…)."
+                "issuer_known.unknown, seal.signature_invalid, edc_shapes.ok, "
+                "<check>.not_checked…)."
             ),
         },
         "outcome": {"enum": ["passed", "failed", "not_checked"]},
@@ -411,8 +412,9 @@ SCHEMAS: Final[dict[str, Any]] = {
                     "issued by an institution of this node or an agreed partner. "
                     "unknown_issuer: the signature holds, but the issuer's name is its own "
                     "claim. invalid: a check failed (error_code names the first). "
-                    "not_checkable: a European Digital Credential, whose seal this node "
-                    "cannot check."
+                    "not_checkable: an unsealed European Digital Credential. A sealed one "
+                    "(JAdES) is known_issuer when its certificate leads to a trust anchor "
+                    "the operator configured, unknown_issuer otherwise."
                 ),
             },
             "summary": _SUMMARY,
@@ -452,6 +454,16 @@ SCHEMAS: Final[dict[str, Any]] = {
                         "detail": {"type": "string"},
                     },
                 },
+            },
+            "seal": {
+                "type": "object",
+                "description": (
+                    "Only for a sealed European Digital Credential: the JAdES seal's validity "
+                    "and failure, algorithm, signing time, certificate (subject, issuer, "
+                    "validity, fingerprint), trust (trusted, untrusted, no_anchors), whether "
+                    "the certificate has expired since, and what it carries that was not "
+                    "checked offline; see docs/standards.md."
+                ),
             },
         },
     },

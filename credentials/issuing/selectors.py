@@ -43,7 +43,7 @@ def issued_credentials(
     credentials = (
         IssuedCredential.objects.filter(institution_id=viewer.institution_id)
         .select_related("version__micro_credential")
-        .defer("document")
+        .defer("document", "sealed_edc")
     )
     if search:
         # The titles first, as a short list of versions: each condition then has its own index

@@ -42,15 +42,16 @@ from credentials.models import (
 from credentials.standards import (
     canonical_templates,
     data_model,
+    jades,
     proof_sets,
     signing,
     status_list,
     vocabularies,
 )
-from institutions import publications
+from institutions import e_seals, publications
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
-from institutions.models import ApiToken, AuditEvent, Institution
+from institutions.models import ApiToken, AuditEvent, ESealCertificate, Institution
 
 # A list is left when this full, so random allocation never hunts long for a free index.
 STATUS_LIST_FILL_LIMIT = 0.75
@@ -611,6 +612,61 @@ def _notified_event(credential: IssuedCredential) -> CredentialEvent:
         action=Action.NOTIFIED,
         reason=CLAIM_LINK_SENT % {"email": credential.holder_email},
     )
+
+
+@dataclass(frozen=True)
+class EdcDownload:
+    """The EDC as offered for download: its text, and who sealed it ("" when unsealed)."""
+
+    text: str
+    sealed_by: str = ""
+
+
+def credential_edc(*, credential: IssuedCredential) -> EdcDownload:
+    """The credential's European Digital Credential: sealed with the institution's e-seal when
+    it has one (sealed once and stored verbatim; sealed again only when the certificate has
+    changed since), unsealed otherwise, and when the certificate has expired."""
+    e_seal = institution_selectors.e_seal_of(institution=credential.institution)
+    if e_seal is None or (
+        e_seal.not_after < timezone.now()
+        and credential.sealed_edc_certificate != e_seal.fingerprint
+    ):
+        unsealed = json.dumps(documents.edc_credential(credential), ensure_ascii=False, indent=2)
+        return EdcDownload(text=unsealed)
+    if credential.sealed_edc and credential.sealed_edc_certificate == e_seal.fingerprint:
+        return EdcDownload(text=credential.sealed_edc, sealed_by=e_seal.subject)
+    return EdcDownload(
+        text=credential_edc_seal(credential=credential, e_seal=e_seal), sealed_by=e_seal.subject
+    )
+
+
+@transaction.atomic
+def credential_edc_seal(*, credential: IssuedCredential, e_seal: ESealCertificate) -> str:
+    """Seals the credential's EDC with `e_seal` (JAdES baseline B), stores it and records the
+    event; a concurrent request that sealed it first wins, and its document is returned."""
+    stored = e_seals.load_stored(e_seal.certificate_chain_pem, e_seal.private_key_der())
+    payload = json.dumps(documents.edc_credential(credential), ensure_ascii=False)
+    sealed = json.dumps(
+        jades.seal(payload, key=stored.key, chain=stored.chain, signing_time=timezone.now()),
+        ensure_ascii=False,
+    )
+    won = (
+        IssuedCredential.objects.filter(
+            pk=credential.pk, sealed_edc_certificate=credential.sealed_edc_certificate
+        )
+        .exclude(sealed_edc_certificate=e_seal.fingerprint)
+        .update(sealed_edc=sealed, sealed_edc_certificate=e_seal.fingerprint)
+    )
+    if not won:
+        return IssuedCredential.objects.values_list("sealed_edc", flat=True).get(pk=credential.pk)
+    CredentialEvent.objects.create(
+        credential=credential,
+        actor=None,
+        action=Action.SEALED,
+        reason=e_seal.subject_dn,
+    )
+    credential.sealed_edc, credential.sealed_edc_certificate = sealed, e_seal.fingerprint
+    return sealed
 
 
 @transaction.atomic

@@ -31,6 +31,9 @@ CHECK_LABELS: Final[dict[str, Promise]] = {
     "validity": gettext_lazy("Validity dates"),
     "status": gettext_lazy("Revocation and suspension"),
     "issuer_known": gettext_lazy("Known issuer"),
+    "seal": gettext_lazy("Seal"),
+    "seal_certificate": gettext_lazy("Seal certificate"),
+    "edc_shapes": gettext_lazy("European Digital Credential rules"),
 }
 
 # Each check line by its stable code; %(name)s placeholders take the check's params.
@@ -92,6 +95,60 @@ CHECK_TEXTS: Final[dict[str, Promise]] = {
         "the credential was revoked."
     ),
     "issuer_known.ok": gettext_lazy("Known to this portal as %(name)s"),
+    "issuer_known.seal_trusted": gettext_lazy(
+        "Sealed by %(name)s, whose certificate leads to a trust anchor this portal's operator "
+        "configured"
+    ),
+    "issuer_known.seal_untrusted": gettext_lazy(
+        "Sealed by %(name)s, whose certificate leads to no trust anchor this portal's operator "
+        "configured."
+    ),
+    "issuer_known.seal_no_anchors": gettext_lazy(
+        "Sealed by %(name)s; this portal has no trust anchors configured for seals, so it "
+        "cannot confirm who that is."
+    ),
+    "seal.ok": gettext_lazy("Valid %(algorithm)s seal by %(subject)s"),
+    "seal.malformed": gettext_lazy("The seal is malformed."),
+    "seal.unsupported_algorithm": gettext_lazy(
+        "The seal uses an algorithm this portal does not accept."
+    ),
+    "seal.unknown_critical_header": gettext_lazy(
+        "The seal requires a feature this portal does not know."
+    ),
+    "seal.no_certificate": gettext_lazy("The seal carries no readable certificate."),
+    "seal.certificate_mismatch": gettext_lazy(
+        "The seal names another certificate than the one it carries."
+    ),
+    "seal.signature_invalid": gettext_lazy(
+        "The seal does not match: the credential was changed after it was sealed, or it was "
+        "sealed with another key."
+    ),
+    "seal.no_signing_time": gettext_lazy("The seal does not say when it was made."),
+    "seal.signing_time_in_future": gettext_lazy("The seal says it was made in the future."),
+    "seal_certificate.ok": gettext_lazy(
+        "Valid for sealing when the seal was made; issued by %(issuer)s"
+    ),
+    "seal_certificate.ok_expired_since": gettext_lazy(
+        "Valid for sealing when the seal was made; issued by %(issuer)s. It has expired since "
+        "(%(until)s), which does not undo the seal."
+    ),
+    "seal_certificate.certificate_not_valid_at_signing": gettext_lazy(
+        "The seal's certificate was not valid when the seal was made."
+    ),
+    "seal_certificate.key_usage": gettext_lazy("The seal's certificate may not be used to seal."),
+    "edc_shapes.ok": gettext_lazy(
+        "A European Digital Credential that meets the Commission's %(shapes)s rules"
+    ),
+    "edc_shapes.violations": gettext_lazy(
+        "It breaks %(count)s rules of the Commission's %(shapes)s shapes."
+    ),
+    "edc_shapes.not_edc": gettext_lazy("What was sealed is not a European Digital Credential."),
+    "edc_shapes.too_complex": gettext_lazy(
+        "The credential is too large or too complex for this portal to check."
+    ),
+    "edc_shapes.unreadable": gettext_lazy(
+        "The credential uses a vocabulary term this portal does not know."
+    ),
     "issuer_known.unknown": gettext_lazy(
         "The issuer %(issuer)s is neither an institution of this portal nor a partner."
     ),
@@ -104,6 +161,7 @@ _NOT_CHECKED_BECAUSE: Final[dict[str, Promise]] = {
     "contexts": gettext_lazy("Not checked: the credential uses a vocabulary this portal lacks."),
     "proof": gettext_lazy("Not checked: the signature is not valid."),
     "issuer_key": gettext_lazy("Not checked: the signing key is not the issuer's."),
+    "seal": gettext_lazy("Not checked: the seal is not valid."),
 }
 
 # Codes whose English detail says more than the translated line; it is shown as technical detail.
@@ -171,7 +229,10 @@ def present(result: dict[str, Any] | None, *, signatures: str = "") -> Verdict |
     lines = [_line(check, signatures=signatures) for check in result.get("checks", [])]
     summary = result.get("summary")
     issuer = (summary or {}).get("issuer") or {}
-    headline, explanation = _headline(trust, issuer, lines)
+    seal = result.get("seal")
+    headline, explanation = (
+        _seal_headline(trust, seal, lines) if seal else _headline(trust, issuer, lines)
+    )
     return Verdict(
         trust=trust,
         verified=bool(result.get("verified")),
@@ -291,6 +352,39 @@ def _headline(trust: str, issuer: dict[str, Any], lines: list[CheckLine]) -> tup
                 "This portal cannot check the seal of a European Digital Credential; the "
                 "European Commission's Europass verifier can."
             ),
+        )
+    first = next((line for line in lines if line.outcome == "failed"), None)
+    return _("Not valid"), first.text if first is not None else ""
+
+
+def _seal_headline(trust: str, seal: dict[str, Any], lines: list[CheckLine]) -> tuple[str, str]:
+    """The verdict on a sealed European Digital Credential: what its seal proves, and what was
+    present but not checked here (timestamps, revocation data: they need services offline)."""
+    certificate = seal.get("certificate") or {}
+    name = certificate.get("subject") or ""
+    unchecked = _(
+        "Whether the seal's certificate was revoked, and any timestamps, are not checked here."
+    )
+    if trust == Trust.KNOWN_ISSUER:
+        return (
+            _("Sealed by %(issuer)s") % {"issuer": name},
+            _(
+                "The seal is valid, the credential is unchanged since it was sealed, and the "
+                "seal's certificate leads to a trust anchor this portal's operator configured."
+            )
+            + " "
+            + unchecked,
+        )
+    if trust == Trust.UNKNOWN_ISSUER:
+        return (
+            _("Seal valid, sealer not confirmed"),
+            _(
+                "The certificate names %(name)s; this portal cannot confirm it, as the "
+                "certificate leads to no trust anchor configured here."
+            )
+            % {"name": name}
+            + " "
+            + unchecked,
         )
     first = next((line for line in lines if line.outcome == "failed"), None)
     return _("Not valid"), first.text if first is not None else ""

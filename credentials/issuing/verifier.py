@@ -5,11 +5,14 @@ else goes through the vetted HTTPS fetcher, which refuses private addresses.
 """
 
 import json
+import logging
 import time
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from cryptography import x509
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404
@@ -20,7 +23,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from credentials import documents, hooks
 from credentials.issuing import selectors, verdicts
-from credentials.standards import badge_images
+from credentials.standards import badge_images, jades
 from credentials.standards.did_resolution import (
     DidResolver,
     ResolutionError,
@@ -32,6 +35,8 @@ from credentials.standards.did_resolution import (
 from credentials.standards.verification import CheckedStatusList, verify_credential
 from institutions import publications
 from institutions import selectors as institution_selectors
+
+logger = logging.getLogger(__name__)
 
 
 def labelled(result: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -271,8 +276,8 @@ def _status_list_route(path: str) -> tuple[tuple[str, Any], ...] | None:
 def node_dependencies() -> dict[str, Any]:
     """What the pure pipelines need to see the world as this node does: its own DIDs and
     status lists from the database (or this process's memory of them), everything else
-    through the vetted HTTPS fetcher."""
-    return _dependencies(_NodeView())
+    through the vetted HTTPS fetcher, and the trust anchors of sealed EDCs."""
+    return {**_dependencies(_NodeView()), "edc_trust_anchors": edc_trust_anchors()}
 
 
 def _dependencies(view: _NodeView) -> dict[str, Any]:
@@ -284,6 +289,29 @@ def _dependencies(view: _NodeView) -> dict[str, Any]:
     }
 
 
+def edc_trust_anchors() -> tuple[x509.Certificate, ...]:
+    """The CA certificates of settings.MESHE_EDC_TRUST_ANCHORS, read again when the file changes;
+    a file that is missing or holds no certificate trusts none (and says so in the log)."""
+    path = settings.MESHE_EDC_TRUST_ANCHORS
+    if not path:
+        return ()
+    try:
+        stamp = Path(path).stat().st_mtime_ns
+    except OSError:
+        logger.error("MESHE_EDC_TRUST_ANCHORS names no readable file: %s", path)
+        return ()
+    return _trust_anchors_file(path, stamp)
+
+
+@lru_cache(maxsize=4)
+def _trust_anchors_file(path: str, stamp: int) -> tuple[x509.Certificate, ...]:
+    try:
+        return tuple(jades.load_trust_anchors(Path(path).read_bytes()))
+    except (OSError, ValueError):
+        logger.error("MESHE_EDC_TRUST_ANCHORS holds no PEM certificate: %s", path)
+        return ()
+
+
 def verify(
     raw: bytes | str | dict[str, Any], *, reuse_remote_status_seconds: float = 0
 ) -> dict[str, Any]:
@@ -292,7 +320,9 @@ def verify(
     Other nodes' lists are fetched each time, unless the caller accepts one fetched at most
     `reuse_remote_status_seconds` ago."""
     view = _NodeView(remote_status_seconds=reuse_remote_status_seconds)
-    return verify_credential(raw, **_dependencies(view), status_list_memo=view).as_dict()
+    return verify_credential(
+        raw, **_dependencies(view), status_list_memo=view, edc_trust_anchors=edc_trust_anchors()
+    ).as_dict()
 
 
 # The pages of this node that show one credential: a link to any of them verifies it.
@@ -322,7 +352,8 @@ def verify_url(url: str) -> dict[str, Any]:
                 pass
             else:
                 if match.view_name == "credentials:edc":
-                    return verify(documents.edc_credential(credential))
+                    # Sealed as stored once downloaded; the unsealed rendering until then.
+                    return verify(credential.sealed_edc or documents.edc_credential(credential))
                 return verify(credential.document)
     try:
         body = fetch_bytes_https(

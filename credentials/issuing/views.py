@@ -2,7 +2,6 @@
 certificate, badge images and status lists, and verification for anyone."""
 
 import hashlib
-import json
 from decimal import Decimal
 from uuid import UUID
 
@@ -15,7 +14,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from credentials import documents
-from credentials.issuing import badge_artwork, certificate_services, forms, selectors, verifier
+from credentials.issuing import (
+    badge_artwork,
+    certificate_services,
+    forms,
+    selectors,
+    services,
+    verifier,
+)
 from credentials.models import IssuedCredential, MicroCredentialVersion
 from credentials.standards import badge_images
 from meshe import rate_limits
@@ -80,11 +86,8 @@ def credential_document(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_GET
 def credential_edc(request: HttpRequest, public_id: UUID) -> HttpResponse:
     credential = selectors.downloadable_credential(public_id=public_id, user=request.user)
-    edc = documents.edc_credential(credential)
-    return _signed_json(
-        json.dumps(edc, ensure_ascii=False, indent=2),
-        download_name=f"credential-{public_id}-edc.json",
-    )
+    edc = services.credential_edc(credential=credential)
+    return _signed_json(edc.text, download_name=f"credential-{public_id}-edc.json")
 
 
 # Seconds between the pending page's reloads, and the Retry-After it announces.

@@ -66,6 +66,18 @@ def parse(raw: str) -> dict[str, Any]:
         raise NotACredential("not JSON") from exc
 
 
+def sealed_payload(document: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What a JAdES-sealed document (`{payload, signatures}`, unencoded payload) carries, read
+    without checking the seal (the verifier does that); None for any other document."""
+    payload = document.get("payload")
+    if set(document) != {"payload", "signatures"} or not isinstance(payload, str):
+        return None
+    try:
+        return strict_json.load_object(payload)
+    except strict_json.JsonRefused:
+        return None
+
+
 def is_edc(document: Mapping[str, Any]) -> bool:
     """Whether the document says it is a European Digital Credential (ELM v3)."""
     return EDC_TYPE in _strings(document.get("type")) or EDC_CONTEXT in _strings(

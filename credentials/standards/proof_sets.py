@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from credentials.standards import data_model, status_list
@@ -389,6 +390,7 @@ class _Inputs:
     issuer_directory: IssuerDirectory
     now: datetime
     max_clock_skew: timedelta
+    edc_trust_anchors: tuple[x509.Certificate, ...] = ()
 
 
 def verify_any_credential(
@@ -399,6 +401,7 @@ def verify_any_credential(
     issuer_directory: IssuerDirectory,
     now: datetime,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    edc_trust_anchors: tuple[x509.Certificate, ...] = (),
 ) -> VerificationResult:
     """Return the verdict on a VC 2.0 or VC 1.1 credential secured by one proof, a proof set or
     a proof chain, with the checks of credentials.standards.verification; never raises on any input."""
@@ -410,6 +413,7 @@ def verify_any_credential(
         issuer_directory=issuer_directory,
         now=now,
         max_clock_skew=max_clock_skew,
+        edc_trust_anchors=edc_trust_anchors,
     )
     if not isinstance(document, Mapping) or _too_deep(document):
         # The pipeline's json check names what is wrong with it.
@@ -429,6 +433,7 @@ def _pipeline(document: Any, inputs: _Inputs) -> VerificationResult:
         issuer_directory=inputs.issuer_directory,
         now=inputs.now,
         max_clock_skew=inputs.max_clock_skew,
+        edc_trust_anchors=inputs.edc_trust_anchors,
     )
 
 
@@ -853,6 +858,7 @@ def verify_presentation(
     challenge: str | None = None,
     domain: str | None = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    edc_trust_anchors: tuple[x509.Certificate, ...] = (),
 ) -> PresentationVerification:
     """Verify a presentation's authentication proof (for `challenge` and `domain` when given)
     and every credential in it; never raises on any input."""
@@ -881,6 +887,7 @@ def verify_presentation(
                 issuer_directory=issuer_directory,
                 now=now,
                 max_clock_skew=max_clock_skew,
+                edc_trust_anchors=edc_trust_anchors,
             )
             for credential in credentials
         ]

@@ -9,8 +9,11 @@ Every detail is a sentence of this module's own, never an exception's text (a li
 Python's words mean nothing to an employer), and every check carries a stable `code`. The
 result also says what the credential claims (its summary) and how far to trust it: `trust` is
 "known_issuer", "unknown_issuer" (the signature holds but the issuer's name is self-declared),
-"invalid", or "not_checkable" (a European Digital Credential, whose seal this verifier cannot
-check). A badge image (PNG or SVG) is read for the credential baked into it.
+"invalid", or "not_checkable" (an unsealed European Digital Credential). A European Digital
+Credential sealed with JAdES (`{payload, signatures}`) takes its own checks: the seal, its
+certificate at the signing time, the Commission's shapes, and whether the certificate leads to a
+trust anchor the operator configured (`edc_trust_anchors`); then its issuer is "known" by the
+name in the certificate. A badge image (PNG or SVG) is read for the credential baked into it.
 """
 
 import hashlib
@@ -23,6 +26,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from credentials.standards import (
@@ -30,6 +34,8 @@ from credentials.standards import (
     canonical_templates,
     credential_summary,
     data_model,
+    edc_shapes,
+    jades,
     strict_json,
 )
 from credentials.standards.did_resolution import (
@@ -44,6 +50,7 @@ from credentials.standards.jsonld.loader import bundled_index
 from credentials.standards.signing import (
     CREDENTIALS_V2_CONTEXT,
     CRYPTOSUITE,
+    CanonicalizationError,
     Failure,
     KeyNotResolved,
     NodeBusy,
@@ -93,6 +100,10 @@ class CheckName(StrEnum):
     VALIDITY = "validity"
     STATUS = "status"
     ISSUER_KNOWN = "issuer_known"
+    # A sealed European Digital Credential's own checks, between json and issuer_known.
+    SEAL = "seal"
+    SEAL_CERTIFICATE = "seal_certificate"
+    EDC_SHAPES = "edc_shapes"
 
 
 # What each check needs to have passed before it runs, and what to say when it could not.
@@ -220,6 +231,8 @@ class VerificationResult:
     source: str = "json"
     # Each proof, when the credential carries more than one (a proof set or chain).
     proofs: tuple[ProofReport, ...] = ()
+    # What the JAdES seal of a sealed European Digital Credential says (seal_facts).
+    seal: Mapping[str, Any] | None = None
 
     def check(self, name: CheckName | str) -> Check:
         """Return the check called name; raises KeyError if it is not in the result."""
@@ -272,6 +285,8 @@ class VerificationResult:
         }
         if self.proofs:
             shape["proofs"] = [proof.as_dict() for proof in self.proofs]
+        if self.seal is not None:
+            shape["seal"] = dict(self.seal)
         return shape
 
     def _summary_dict(self) -> dict[str, Any] | None:
@@ -410,6 +425,7 @@ def verify_credential(
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     status_list_memo: StatusListMemo | None = None,
+    edc_trust_anchors: tuple[x509.Certificate, ...] = (),
 ) -> VerificationResult:
     """Return the verdict on a credential with every check named; never raises on any input.
 
@@ -442,6 +458,8 @@ def verify_credential(
     passed: set[CheckName] = set()
     for name, step in steps.items():
         check = _run_step(name, step, run, passed)
+        if name == CheckName.JSON and check.ok and is_sealed(run.document):
+            return _verify_sealed_edc(run, check, edc_trust_anchors)
         run.checks.append(check)
         if check.ok:
             passed.add(name)
@@ -1291,6 +1309,252 @@ def _check_issuer_known(run: _Run) -> Check:
         f"The issuer {issuer} is not an institution or partner known to this portal",
         code="issuer_known.unknown",
         params={"issuer": issuer},
+    )
+
+
+# ---------------------------------------------------------------- sealed EDCs
+
+
+def is_sealed(document: Mapping[str, Any] | None) -> bool:
+    """Whether the document is a JWS in JSON serialisation (a JAdES seal): payload and signatures."""
+    return document is not None and set(document) == {"payload", "signatures"}
+
+
+def _verify_sealed_edc(
+    run: _Run, read: Check, trust_anchors: tuple[x509.Certificate, ...]
+) -> VerificationResult:
+    """The verdict on a JAdES-sealed document: the seal, its certificate, the payload as an EDC
+    against the Commission's shapes, and the certificate's trust. Revocation is not checked: a
+    seal's certificate is checked by OCSP or CRL, which cannot be reached offline."""
+    assert run.document is not None
+    verdict = jades.verify(run.document, trust_anchors=trust_anchors, now=run.now)
+    payload = _sealed_payload(verdict)
+    checks = [read, _seal_check(verdict)]
+    certificate = verdict.certificate
+    if verdict.failure in _CERTIFICATE_FAILURES:
+        failure = verdict.failure
+        checks.append(
+            Check(
+                CheckName.SEAL_CERTIFICATE,
+                False,
+                _SEAL_FAILURES[failure],
+                code=f"seal_certificate.{failure}",
+            )
+        )
+    elif verdict.failure is None and certificate is not None:
+        checks.append(_seal_certificate_check(verdict, certificate))
+    else:
+        checks.append(_not_checked(CheckName.SEAL_CERTIFICATE, "the seal is not valid", "seal"))
+    checks.append(_shapes_check(payload, sealed=verdict.sealed))
+    trusted = verdict.sealed and verdict.trust is jades.Trust.TRUSTED
+    checks.append(_seal_trust_check(verdict))
+    verified = all(check.ok for check in checks if check.check != CheckName.ISSUER_KNOWN)
+    trust = (
+        Trust.INVALID if not verified else Trust.KNOWN_ISSUER if trusted else Trust.UNKNOWN_ISSUER
+    )
+    errors = [c.detail for c in checks if c.ran and not c.ok and c.check != CheckName.ISSUER_KNOWN]
+    warnings = [checks[-1].detail] if checks[-1].ran and not checks[-1].ok else []
+    return VerificationResult(
+        verified=verified,
+        checks=tuple(checks),
+        errors=tuple(errors),
+        warnings=tuple(warnings),
+        trust=trust,
+        summary=_summary_of(payload) if verdict.sealed else None,
+        issuer_name=certificate.subject if trusted and certificate is not None else None,
+        key_fingerprint=certificate.fingerprint if verified and certificate else None,
+        source=run.source,
+        seal=seal_facts(verdict),
+    )
+
+
+def seal_facts(verdict: jades.Verdict) -> dict[str, Any]:
+    """What a page or API client needs of a seal, in JSON values."""
+    certificate = verdict.certificate
+    return {
+        "format": "JAdES",
+        "valid": verdict.sealed,
+        "failure": str(verdict.failure) if verdict.failure else None,
+        "algorithm": verdict.algorithm or None,
+        "signing_time": verdict.signing_time.isoformat() if verdict.signing_time else None,
+        "certificate": None
+        if certificate is None
+        else {
+            "subject": certificate.subject,
+            "subject_dn": certificate.subject_dn,
+            "issuer_dn": certificate.issuer_dn,
+            "not_before": certificate.not_before.isoformat(),
+            "not_after": certificate.not_after.isoformat(),
+            "self_signed": certificate.self_signed,
+            "fingerprint": certificate.fingerprint,
+        },
+        "trust": str(verdict.trust) if verdict.sealed else None,
+        "expired_since": verdict.expired_since,
+        "not_checked": list(verdict.not_checked),
+    }
+
+
+def _sealed_payload(verdict: jades.Verdict) -> dict[str, Any] | None:
+    if not verdict.sealed:
+        return None
+    try:
+        return strict_json.load_object(verdict.payload, max_depth=DEFAULT_MAX_DEPTH)
+    except strict_json.JsonRefused:
+        return None
+
+
+# Each JAdES failure as the seal check says it.
+_SEAL_FAILURES: Final[Mapping[jades.Failure, str]] = {
+    jades.Failure.MALFORMED: "The seal is malformed",
+    jades.Failure.UNSUPPORTED_ALGORITHM: "The seal uses an algorithm this verifier does not accept",
+    jades.Failure.UNKNOWN_CRITICAL_HEADER: "The seal requires a feature this verifier does not know",
+    jades.Failure.NO_CERTIFICATE: "The seal carries no readable certificate",
+    jades.Failure.CERTIFICATE_MISMATCH: "The seal names another certificate than it carries",
+    jades.Failure.SIGNATURE_INVALID: (
+        "The seal does not match: the credential was changed after it was sealed, or it was "
+        "sealed with another key"
+    ),
+    jades.Failure.NO_SIGNING_TIME: "The seal does not say when it was made",
+    jades.Failure.SIGNING_TIME_IN_FUTURE: "The seal says it was made in the future",
+    jades.Failure.CERTIFICATE_NOT_VALID_AT_SIGNING: (
+        "The seal's certificate was not valid when the seal was made"
+    ),
+    jades.Failure.KEY_USAGE: "The seal's certificate may not be used to seal",
+}
+_CERTIFICATE_FAILURES: Final = frozenset(
+    {jades.Failure.CERTIFICATE_NOT_VALID_AT_SIGNING, jades.Failure.KEY_USAGE}
+)
+
+
+def _seal_check(verdict: jades.Verdict) -> Check:
+    if verdict.failure is None or verdict.failure in _CERTIFICATE_FAILURES:
+        assert verdict.certificate is not None and verdict.signing_time is not None
+        return Check(
+            CheckName.SEAL,
+            True,
+            f"Valid JAdES seal ({verdict.algorithm}) by {verdict.certificate.subject}, made "
+            f"{verdict.signing_time.isoformat()} by the sealer's own clock",
+            code="seal.ok",
+            params={
+                "subject": verdict.certificate.subject,
+                "algorithm": verdict.algorithm,
+                "time": verdict.signing_time.isoformat(),
+            },
+        )
+    return Check(
+        CheckName.SEAL, False, _SEAL_FAILURES[verdict.failure], code=f"seal.{verdict.failure}"
+    )
+
+
+def _seal_certificate_check(verdict: jades.Verdict, certificate: jades.Certificate) -> Check:
+    not_checked = ", ".join(verdict.not_checked)
+    params = {
+        "issuer": certificate.issuer_dn,
+        "until": certificate.not_after.date().isoformat(),
+        "not_checked": not_checked,
+    }
+    detail = f"Valid when the seal was made, for sealing, issued by {certificate.issuer_dn}"
+    code = "seal_certificate.ok"
+    if verdict.expired_since:
+        detail += f"; it has expired since, on {params['until']}, which does not undo the seal"
+        code = "seal_certificate.ok_expired_since"
+    if not_checked:
+        detail += f"; present but not checked offline: {not_checked}"
+    return Check(CheckName.SEAL_CERTIFICATE, True, detail, code=code, params=params)
+
+
+def _not_checked(name: CheckName, why: str, because: CheckName | str) -> Check:
+    return Check(
+        name,
+        False,
+        NOT_CHECKED + why,
+        ran=False,
+        code=f"{name}.not_checked",
+        params={"because": str(because)},
+    )
+
+
+def _shapes_check(payload: Mapping[str, Any] | None, *, sealed: bool) -> Check:
+    name = CheckName.EDC_SHAPES
+    if not sealed:
+        return _not_checked(name, "the seal is not valid", CheckName.SEAL)
+    if payload is None or not credential_summary.is_edc(payload):
+        return Check(
+            name,
+            False,
+            "What was sealed is not a European Digital Credential",
+            code="edc_shapes.not_edc",
+        )
+    try:
+        report = edc_shapes.check(payload)
+    except CanonicalizationError as exc:
+        if exc.failure in _OVER_BUDGET:
+            return Check(
+                name,
+                False,
+                "The credential is too large or too complex for this verifier to check",
+                code="edc_shapes.too_complex",
+            )
+        return Check(
+            name,
+            False,
+            "The credential uses a vocabulary term this verifier does not know",
+            code="edc_shapes.unreadable",
+        )
+    if not report.conforms:
+        return Check(
+            name,
+            False,
+            f"It breaks {report.violations} rules of the Commission's {edc_shapes.SHAPES_NAME} "
+            "shapes",
+            code="edc_shapes.violations",
+            params={"count": str(report.violations), "shapes": edc_shapes.SHAPES_NAME},
+        )
+    return Check(
+        name,
+        True,
+        f"A European Digital Credential that meets the Commission's {edc_shapes.SHAPES_NAME} "
+        "shapes",
+        code="edc_shapes.ok",
+        params={"shapes": edc_shapes.SHAPES_NAME},
+    )
+
+
+_OVER_BUDGET: Final = frozenset(
+    {Failure.TOO_LARGE, Failure.TOO_MANY_BLANK_NODES, Failure.TOO_COMPLEX}
+)
+
+
+def _seal_trust_check(verdict: jades.Verdict) -> Check:
+    name = CheckName.ISSUER_KNOWN
+    if not verdict.sealed or verdict.certificate is None:
+        return _not_checked(name, "the seal is not valid", CheckName.SEAL)
+    subject = verdict.certificate.subject
+    if verdict.trust is jades.Trust.TRUSTED:
+        return Check(
+            name,
+            True,
+            f"Sealed by {subject}, whose certificate leads to a trust anchor this portal's "
+            "operator configured",
+            code="issuer_known.seal_trusted",
+            params={"name": subject},
+        )
+    if verdict.trust is jades.Trust.NO_ANCHORS:
+        return Check(
+            name,
+            False,
+            f"Sealed by {subject}; this portal has no trust anchors configured for seals, so it "
+            "cannot confirm who that is",
+            code="issuer_known.seal_no_anchors",
+            params={"name": subject},
+        )
+    return Check(
+        name,
+        False,
+        f"Sealed by {subject}, whose certificate leads to no trust anchor this portal's "
+        "operator configured",
+        code="issuer_known.seal_untrusted",
+        params={"name": subject},
     )
 
 

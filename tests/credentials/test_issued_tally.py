@@ -1,8 +1,8 @@
-"""The issued-credential tally (credentials.models.IssuedTally, migration 0008): the database's
-triggers keep it equal to the credentials themselves through every kind of write, and the
-dashboard's months, read from it, are the months of the visitor's time zone."""
+"""The issued-credential tally (credentials.models.IssuedTally, credentials/tally.py): the
+database's triggers keep it equal to the credentials themselves through every kind of write and
+come back after a migration that dropped them, and the dashboard's months, read from it, are the
+months of the visitor's time zone."""
 
-import importlib
 from collections import Counter
 from datetime import UTC, date, datetime
 
@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from credentials import tally
 from credentials.issuing import services
 from credentials.issuing.selectors import institution_numbers
 from credentials.models import IssuedCredential, IssuedTally
@@ -19,8 +20,6 @@ from learners import services as learner_services
 from tests.factories import MembershipFactory, MicroCredentialFactory, UserFactory, issue
 
 pytestmark = pytest.mark.django_db
-
-migration = importlib.import_module("credentials.migrations.0008_issued_tally")
 
 
 def counted_from_rows() -> Counter[tuple[int, int, date, str, bool]]:
@@ -92,31 +91,27 @@ def test_the_tally_follows_issuing_status_changes_claims_moves_and_deletes():
     assert sum(tallied().values()) == IssuedCredential.objects.count() == 6
 
 
-class InThisTransaction:
-    """What the migration's functions use of a schema editor, on this test's connection (SQLite's
-    own schema editor cannot run inside a transaction)."""
-
-    connection = connection
-
-    def execute(self, sql: str) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-
-
-def test_the_migration_counts_the_credentials_already_there():
+def test_the_triggers_come_back_with_a_fresh_count_after_a_migration_dropped_them():
+    """What happens after `migrate` when a migration rebuilt the credentials table (SQLite's way
+    of adding a column): the triggers are gone, credentials written meanwhile are not counted,
+    and ensure() installs them again and counts every credential once."""
     for number in range(3):
         issue(holder_email=f"before{number}@example.eu")
-    migration.drop_tally_triggers(None, InThisTransaction())
+    assert tally.ensure(connection) is False  # installed: nothing to do
+    tally.remove(connection)
     issue(holder_email="untallied@example.eu")
     assert sum(tallied().values()) == 0
+    assert not tally.installed(connection)
     if connection.vendor == "postgresql":
-        # Check the foreign keys of the rows written so far now, as the migration's own
-        # transaction has none pending when it creates its index.
-        InThisTransaction().execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # Check the foreign keys of the rows written so far now, as after a migration's
+        # transaction, so that the triggers can be created on the table.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
-    migration.create_tally_triggers(None, InThisTransaction())
+    assert tally.ensure(connection) is True
     issue(holder_email="after@example.eu")
 
+    assert tally.installed(connection)
     assert tallied() == counted_from_rows()
     assert sum(tallied().values()) == 5
 

@@ -195,6 +195,9 @@ DOORS: dict[str, Entry] = {
     ),
     "institutions:key_rotate": entry(post(page(ADMIN, 302)), slug="a"),
     "institutions:output_set": entry(post(page(ADMIN, 302)), slug="a"),
+    # An empty upload re-renders the form; an empty removal is refused (no reason, no tick).
+    "institutions:e_seal": entry(get(page(ADMIN)), post(page(ADMIN)), slug="a"),
+    "institutions:e_seal_remove": entry(post(page(ADMIN, 400)), slug="a"),
     "institutions:audit": entry(get(page(ADMIN)), slug="a"),
     "institutions:audit_csv": entry(get(page(ADMIN)), slug="a"),
     "institutions:api_tokens": entry(get(page(ADMIN)), post(page(ADMIN)), slug="a"),

@@ -47,6 +47,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         done = "would be re-sealed" if options["dry_run"] else "re-sealed"
         self.stdout.write(f"{len(result.resealed)} keys {done}.")
+        if result.e_seals:
+            self.stdout.write(f"{len(result.e_seals)} e-seal keys {done} too.")
         if result.already:
             self.stdout.write(f"{len(result.already)} keys already use the new secret; left alone.")
         if not options["dry_run"] and result.resealed:

@@ -12,6 +12,7 @@ from accounts.models import User
 from credentials.issuing import services as credential_services
 from credentials.models import IssuedCredential, MicroCredential, StatusList
 from credentials.standards.verification import issuer_id
+from institutions import e_seals
 from institutions import services as institution_services
 from institutions.models import Institution, Membership, Role
 
@@ -163,6 +164,7 @@ class Command(BaseCommand):
                 and not Institution.objects.filter(slug=fields["slug"]).exists()
             ):
                 institution_services.institution_create(actor=None, require_mfa=False, **fields)
+                self.test_e_seal(Institution.objects.get(slug=fields["slug"]))
         for email, name in LEARNERS:
             self.person(email, name)
         for email, name, slug, role in STAFF:
@@ -195,6 +197,17 @@ class Command(BaseCommand):
                 f"Unknown demo institution {', '.join(unknown)}: choose from {', '.join(known)}."
             )
         return [slug for slug in known if not requested or slug in requested]
+
+    @staticmethod
+    def test_e_seal(institution: Institution) -> None:
+        """A self-signed test e-seal, so the demo's EDCs are sealed; its pages say it is one."""
+        institution_services.e_seal_install(
+            actor=None,
+            institution=institution,
+            e_seal=e_seals.self_signed_test_seal(
+                name=institution.name, country=institution.country, now=timezone.now()
+            ),
+        )
 
     def publish_and_issue(self, fields: dict[str, Any]) -> None:
         """Publishes a demo specification and issues the demo learner a credential, once."""
