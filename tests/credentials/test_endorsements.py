@@ -1,0 +1,242 @@
+"""Endorsements of offers: given under an institution's DID with a revocation entry, recorded
+from outside after verification, carried by the credentials issued afterwards, listed with
+their own verdict by the verifier, and revoked for every verifier to see."""
+
+import copy
+import json
+from datetime import UTC, datetime
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from credentials import documents
+from credentials.exceptions import CredentialError
+from credentials.issuing import services, verifier
+from credentials.models import Endorsement
+from credentials.standards import didkey, ob3, signing
+from institutions.models import AuditEvent
+from tests.credentials.validation import ENDORSEMENT_SCHEMA, schema_errors
+from tests.factories import InstitutionFactory, MicroCredentialFactory, UserFactory, issue
+
+pytestmark = pytest.mark.django_db
+
+COMMENT = "Recognised at Baltic Technical University for 5 ECTS toward the MSc Data Science"
+
+
+@pytest.fixture
+def offer():
+    return MicroCredentialFactory(title="Data Literacy for Public Administration")
+
+
+@pytest.fixture
+def endorser():
+    return InstitutionFactory(name="Baltic Technical University")
+
+
+def endorse(endorser, offer, comment: str = COMMENT) -> Endorsement:
+    return services.endorsement_issue(
+        actor=None,
+        institution=endorser,
+        subject_id=documents.offer_url(offer),
+        subject_name=offer.title,
+        comment=comment,
+    )
+
+
+def record(offer, document: str, *, actor=None) -> Endorsement:
+    return services.endorsement_receive(
+        actor=actor,
+        micro_credential=offer,
+        document=document,
+        source=Endorsement.Source.RECORDED,
+    )
+
+
+def carried(credential) -> list[dict]:
+    return ob3.embedded_endorsements(json.loads(credential.document))
+
+
+def qa_agency_endorsement(offer, comment: str = "Reviewed by the Quality Agency") -> str:
+    """An endorsement signed by a did:key no portal knows, as a QA agency outside MESHE."""
+    key = Ed25519PrivateKey.generate()
+    did = didkey.did_key_for(key.public_key())
+    issuer = documents.issuer(offer.institution)
+    unsigned = ob3.build_endorsement_credential(
+        endorser=type(issuer)(
+            did=did,
+            name="Quality Agency",
+            url="https://qa.example.eu",
+            country_code="EE",
+            legal_identifier="EE-80000000",
+        ),
+        endorsement=ob3.Endorsement(
+            credential_id="urn:uuid:5b2f8c1e-0a4d-4e7b-9c3a-1d2e3f4a5b6c",
+            subject_id=documents.offer_url(offer),
+            subject_name=offer.title,
+            comment=comment,
+            issued_at=datetime(2026, 1, 5, tzinfo=UTC),
+        ),
+    )
+    signed = signing.sign_document(
+        unsigned,
+        private_key=key,
+        verification_method=didkey.verification_method_id_for(key.public_key()),
+        created="2026-01-05T00:00:00Z",
+    )
+    return json.dumps(signed)
+
+
+def test_an_institution_signs_an_endorsement_of_an_offer_with_a_revocation_entry(endorser, offer):
+    endorsement = endorse(endorser, offer)
+    document = json.loads(endorsement.document)
+    assert schema_errors(document, ENDORSEMENT_SCHEMA) == []
+    assert document["issuer"]["id"] == endorser.did
+    assert document["credentialSubject"]["id"] == documents.offer_url(offer)
+    assert document["credentialSubject"]["endorsementComment"] == COMMENT
+    assert document["credentialStatus"]["statusListCredential"] == endorsement.revocation_list.url
+    assert verifier.verify(endorsement.document)["verified"] is True
+    assert AuditEvent.objects.filter(institution=endorser, action="endorsement.issued").exists()
+
+
+def test_endorsing_again_with_the_same_words_gives_the_same_endorsement(endorser, offer):
+    assert endorse(endorser, offer) == endorse(endorser, offer)
+    assert endorse(endorser, offer, "Recognised for 6 ECTS") != endorse(endorser, offer)
+
+
+@pytest.mark.parametrize("comment", ["  ", "x" * 1001, "a\x00b"])
+def test_a_blank_long_or_control_character_comment_is_refused(endorser, offer, comment):
+    with pytest.raises(CredentialError):
+        endorse(endorser, offer, comment)
+    assert not Endorsement.objects.exists()
+
+
+def test_an_endorsement_recorded_for_the_offer_is_kept_as_verified_with_the_endorser_named(
+    endorser, offer
+):
+    admin = UserFactory()
+    kept = record(offer, endorse(endorser, offer).document, actor=admin)
+    assert (kept.state, kept.source, kept.endorser_did, kept.endorser_name, kept.comment) == (
+        Endorsement.State.VERIFIED,
+        Endorsement.Source.RECORDED,
+        endorser.did,
+        "Baltic Technical University",
+        COMMENT,
+    )
+    assert kept.created_by == admin
+    assert AuditEvent.objects.filter(
+        institution=offer.institution, action="endorsement.received"
+    ).exists()
+
+
+def test_recording_the_same_endorsement_twice_keeps_one(endorser, offer):
+    document = endorse(endorser, offer).document
+    assert record(offer, document) == record(offer, document)
+    assert offer.endorsements.count() == 1
+
+
+def test_an_endorsement_from_an_issuer_no_portal_knows_is_kept_as_endorser_unknown(offer):
+    kept = record(offer, qa_agency_endorsement(offer))
+    assert (kept.state, kept.endorser_name) == (
+        Endorsement.State.ENDORSER_UNKNOWN,
+        "Quality Agency",
+    )
+
+
+def test_a_tampered_endorsement_is_refused_and_nothing_is_kept(endorser, offer):
+    document = json.loads(endorse(endorser, offer).document)
+    document["credentialSubject"]["endorsementComment"] = "Recognised for 50 ECTS"
+    with pytest.raises(CredentialError, match="does not verify"):
+        record(offer, json.dumps(document))
+    assert not offer.endorsements.exists()
+
+
+def test_an_endorsement_of_another_offer_or_no_endorsement_at_all_is_refused(endorser, offer):
+    other = MicroCredentialFactory(institution=offer.institution)
+    with pytest.raises(CredentialError, match="something else"):
+        record(offer, endorse(endorser, other).document)
+    with pytest.raises(CredentialError, match=r"not an Open Badges 3\.0 endorsement"):
+        record(offer, issue(offer).document)
+    with pytest.raises(CredentialError, match=r"not an Open Badges 3\.0 endorsement"):
+        record(offer, "{not json")
+
+
+def test_credentials_issued_after_an_endorsement_carry_it_and_earlier_ones_do_not(endorser, offer):
+    before = issue(offer)
+    endorsement = record(offer, endorse(endorser, offer).document)
+    after = issue(offer)
+    assert carried(before) == []
+    assert carried(after) == [json.loads(endorsement.document)]
+    assert verifier.verify(after.document)["verified"] is True
+
+
+def test_the_verifier_lists_each_carried_endorsement_with_its_own_verdict(endorser, offer):
+    record(offer, endorse(endorser, offer).document)
+    record(offer, qa_agency_endorsement(offer))
+    result = verifier.verify(issue(offer).document)
+    assert result["verified"] is True
+    assert result["endorsements"]["not_checked"] == 0
+    assert [
+        (each["endorser"]["name"], each["endorser"]["known"], each["state"], each["comment"])
+        for each in result["endorsements"]["checked"]
+    ] == [
+        ("Quality Agency", False, "endorser_unknown", "Reviewed by the Quality Agency"),
+        ("Baltic Technical University", True, "verified", COMMENT),
+    ]
+
+
+def test_a_credential_without_endorsements_gets_no_endorsement_list(offer):
+    assert "endorsements" not in verifier.verify(issue(offer).document)
+
+
+def test_a_revoked_endorsement_shows_revoked_on_the_credential_and_is_no_longer_carried(
+    endorser, offer
+):
+    given = endorse(endorser, offer)
+    kept = record(offer, given.document)
+    credential = issue(offer)
+    revoked = services.endorsement_revoke(actor=None, endorsement=given, reason="Programme closed")
+    assert (revoked.state, revoked.revocation_reason) == (
+        Endorsement.State.REVOKED,
+        "Programme closed",
+    )
+    # The credential stays valid; its endorsement is listed as revoked.
+    result = verifier.verify(credential.document)
+    assert result["verified"] is True
+    assert [each["state"] for each in result["endorsements"]["checked"]] == ["revoked"]
+    assert services.endorsement_recheck(endorsement=kept).state == Endorsement.State.REVOKED
+    assert carried(issue(offer)) == []
+    assert AuditEvent.objects.filter(institution=endorser, action="endorsement.revoked").exists()
+
+
+def test_revoking_needs_a_reason_is_idempotent_and_is_for_the_endorser_only(endorser, offer):
+    given = endorse(endorser, offer)
+    with pytest.raises(CredentialError):
+        services.endorsement_revoke(actor=None, endorsement=given, reason=" ")
+    services.endorsement_revoke(actor=None, endorsement=given, reason="Closed")
+    again = services.endorsement_revoke(actor=None, endorsement=given, reason="Closed again")
+    assert again.revocation_reason == "Closed"
+    with pytest.raises(CredentialError, match="Only the endorser"):
+        services.endorsement_revoke(
+            actor=None, endorsement=record(offer, qa_agency_endorsement(offer)), reason="No"
+        )
+
+
+def test_a_changed_carried_endorsement_is_listed_as_invalid_and_the_credential_fails(
+    endorser, offer
+):
+    record(offer, endorse(endorser, offer).document)
+    document = json.loads(issue(offer).document)
+    tampered = copy.deepcopy(document)
+    ob3.embedded_endorsements(tampered)[0]["credentialSubject"]["endorsementComment"] = "50 ECTS"
+    result = verifier.verify(tampered)
+    assert result["verified"] is False  # the credential's own signature covers what it carries
+    assert [each["state"] for each in result["endorsements"]["checked"]] == ["invalid"]
+
+
+def test_only_the_first_ten_carried_endorsements_are_checked_and_the_rest_counted(offer):
+    endorsement = json.loads(qa_agency_endorsement(offer))
+    document = json.loads(issue(offer).document)
+    document["credentialSubject"]["achievement"]["endorsement"] = [endorsement] * 12
+    result = verifier.verify(document)
+    assert len(result["endorsements"]["checked"]) == verifier.MAX_ENDORSEMENTS_CHECKED == 10
+    assert result["endorsements"]["not_checked"] == 2
