@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.urls import reverse
 
 from credentials import documents
 from credentials.exceptions import CredentialError
-from credentials.issuing import services, verifier
+from credentials.issuing import certificate, certificate_services, services, verifier
 from credentials.models import Endorsement
 from credentials.standards import didkey, ob3, signing
 from institutions.models import AuditEvent
@@ -240,3 +241,63 @@ def test_only_the_first_ten_carried_endorsements_are_checked_and_the_rest_counte
     result = verifier.verify(document)
     assert len(result["endorsements"]["checked"]) == verifier.MAX_ENDORSEMENTS_CHECKED == 10
     assert result["endorsements"]["not_checked"] == 2
+
+
+# Pages ----------------------------------------------------------------------------------------
+
+
+def offer_page(client, offer) -> str:
+    response = client.get(reverse("credentials:offer", kwargs={"public_id": offer.public_id}))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_offer_page_lists_each_endorsement_with_what_its_last_check_found(
+    client, endorser, offer
+):
+    given = endorse(endorser, offer)
+    kept = record(offer, given.document)
+    page = offer_page(client, offer)
+    assert "Endorsed by Baltic Technical University — verified" in page
+    assert COMMENT in page
+    services.endorsement_revoke(actor=None, endorsement=given, reason="Programme closed")
+    services.endorsement_recheck(endorsement=kept)
+    assert "Endorsed by Baltic Technical University — revoked" in offer_page(client, offer)
+
+
+def test_an_offer_without_endorsements_has_no_endorsement_section(client, offer):
+    assert 'id="endorsements"' not in offer_page(client, offer)
+
+
+def test_the_credential_page_and_the_verify_page_list_the_carried_endorsements(
+    client, endorser, offer
+):
+    record(offer, endorse(endorser, offer).document)
+    record(offer, qa_agency_endorsement(offer))
+    credential = issue(offer)
+    public = client.get(credential.get_absolute_url()).content.decode()
+    checked = client.post(reverse("credentials:verify"), {"document": credential.document})
+    for page in (public, checked.content.decode()):
+        assert "Endorsed by Baltic Technical University — verified" in page
+        assert "Endorsed by Quality Agency — endorser unknown" in page
+
+
+def test_the_certificate_lists_the_carried_endorsements_and_a_revocation_makes_a_new_one(
+    endorser, offer
+):
+    given = endorse(endorser, offer)
+    kept = record(offer, given.document)
+    credential = issue(offer)
+    values = certificate_services.certificate_values(credential)
+    assert [(each.endorser_name, each.state) for each in values.endorsements] == [
+        ("Baltic Technical University", "verified")
+    ]
+    page = certificate.html(values)
+    assert "Endorsed by Baltic Technical University — verified" in page
+    assert COMMENT in page
+    before = certificate_services.certificate_name(credential)
+    services.endorsement_revoke(actor=None, endorsement=given, reason="Programme closed")
+    services.endorsement_recheck(endorsement=kept)
+    assert certificate_services.certificate_name(credential) != before
+    revoked = certificate.html(certificate_services.certificate_values(credential))
+    assert "Endorsed by Baltic Technical University — revoked" in revoked
