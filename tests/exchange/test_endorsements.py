@@ -21,7 +21,8 @@ from tests.exchange.catalogues import offer_of, publish
 from tests.exchange.partners import keys_of
 from tests.factories import InstitutionFactory, MembershipFactory, issue
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# A live server carries the signed notices between the two institutions.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 COMMENT = "Recognised at University B for 5 ECTS toward the MSc Data Science"
 
