@@ -1332,7 +1332,16 @@ def endorsement_receive(
     if endorser_did is not None and facts.endorser_id != endorser_did:
         raise CredentialError(_("This endorsement was signed by someone else than its sender."))
     result = verifier.verify(document)
-    state = _KEPT_STATES.get(verifier.endorsement_state(result))
+    found = verifier.endorsement_state(result)
+    if found == verifier.EndorsementState.UNCHECKED:
+        raise CredentialError(
+            _(
+                "The endorsement could not be checked: its signer's key or revocation list "
+                "could not be read, or it needs more work than this portal spends on one "
+                "document."
+            )
+        )
+    state = _KEPT_STATES.get(found)
     if state is None:
         raise CredentialError(
             _(
@@ -1401,11 +1410,12 @@ def _endorsement_keep(
 def endorsement_recheck(*, endorsement: Endorsement) -> Endorsement:
     """Verifies a received endorsement again (its endorser may have revoked it) and keeps what
     it finds; the state shows on the offer's pages and decides whether new credentials carry
-    it. Verifies before its transaction."""
-    state = _KEPT_STATES.get(
-        verifier.endorsement_state(verifier.verify(endorsement.document)),
-        Endorsement.State.INVALID,
-    )
+    it. When nothing could be concluded (the endorser's node unreachable), the last finding
+    stands. Verifies before its transaction."""
+    found = verifier.endorsement_state(verifier.verify(endorsement.document))
+    if found == verifier.EndorsementState.UNCHECKED:
+        return endorsement
+    state = _KEPT_STATES.get(found, Endorsement.State.INVALID)
     now = timezone.now()
     Endorsement.objects.filter(pk=endorsement.pk).update(state=state, checked_at=now)
     endorsement.state, endorsement.checked_at = state, now

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from credentials import documents, hooks
 from credentials.issuing import selectors, verdicts
-from credentials.standards import badge_images, ob3, strict_json
+from credentials.standards import badge_images, ob3, signing, strict_json
 from credentials.standards.did_resolution import (
     DidResolver,
     ResolutionError,
@@ -316,18 +316,28 @@ def _json_or_none(raw: bytes | str) -> dict[str, Any] | None:
 
 
 # Each endorsement costs a verification of its own (canonicalisation, a status list fetch), so a
-# credential carrying many has only its first ones checked; the rest are counted, never passed.
+# credential carrying many has only its first ones checked, all of them within one request's
+# work budget (signing.request_work_budget); the rest are counted, never passed.
 MAX_ENDORSEMENTS_CHECKED: Final = 10
 
 
 class EndorsementState:
-    """What the verification of one endorsement found, strongest fault first."""
+    """What the verification of one endorsement found."""
 
     VERIFIED = "verified"
     ENDORSER_UNKNOWN = "endorser_unknown"
     REVOKED = "revoked"
-    INVALID = "invalid"  # the signature, the key, or the document itself
+    INVALID = "invalid"  # its signature, its signer's key, its dates or the document itself
+    # Nothing could be concluded: the endorser's DID or status list could not be read, or the
+    # document needed more work than this node spends on it.
+    UNCHECKED = "unchecked"
     NOT_ENDORSEMENT = "not_endorsement"
+
+
+# Why a proof could not be checked at all (rather than was found wrong).
+_PROOF_UNCHECKED: Final = frozenset(
+    {"proof.key_not_resolved", "proof.too_large", "proof.too_many_blank_nodes", "proof.too_complex"}
+)
 
 
 def endorsement_state(result: dict[str, Any]) -> str:
@@ -338,8 +348,11 @@ def endorsement_state(result: dict[str, Any]) -> str:
             if result["trust"] == "known_issuer"
             else EndorsementState.ENDORSER_UNKNOWN
         )
-    if result.get("error_code") == "status.revoked":
+    code = result.get("error_code") or ""
+    if code == "status.revoked":
         return EndorsementState.REVOKED
+    if code in _PROOF_UNCHECKED or (code.startswith("status.") and code != "status.suspended"):
+        return EndorsementState.UNCHECKED
     return EndorsementState.INVALID
 
 
@@ -349,34 +362,40 @@ def endorsement_verdicts(
     """The endorsements embedded in a credential, each verified on its own as this node sees
     it: {"checked": [{id, endorser: {id, name, known}, comment, state}], "not_checked": n}."""
     embedded = ob3.embedded_endorsements(document)
-    checked = []
-    for endorsement in embedded[:MAX_ENDORSEMENTS_CHECKED]:
-        try:
-            facts = ob3.endorsement_facts(endorsement) if isinstance(endorsement, dict) else None
-        except ValueError:
-            facts = None
-        if facts is None:
-            checked.append(
-                {"id": None, "endorser": None, "comment": "", "state": "not_endorsement"}
-            )
-            continue
-        view = _NodeView(remote_status_seconds=reuse_remote_status_seconds)
-        result = verify_credential(endorsement, **_dependencies(view), status_list_memo=view)
-        known_name = result.issuer_name
-        checked.append(
-            {
-                "id": facts.credential_id,
-                "endorser": {
-                    "id": facts.endorser_id,
-                    "name": known_name or facts.endorser_name or facts.endorser_id,
-                    "known": known_name is not None,
-                },
-                "subject": facts.subject_id,
-                "comment": facts.comment,
-                "state": endorsement_state(result.as_dict()),
-            }
-        )
+    checked: list[dict[str, Any]] = []
+    with signing.request_work_budget():
+        for endorsement in embedded[:MAX_ENDORSEMENTS_CHECKED]:
+            checked.append(_endorsement_verdict(endorsement, reuse_remote_status_seconds))
     return {"checked": checked, "not_checked": max(0, len(embedded) - MAX_ENDORSEMENTS_CHECKED)}
+
+
+def _endorsement_verdict(endorsement: Any, reuse_remote_status_seconds: float) -> dict[str, Any]:
+    """One embedded endorsement: who says what, and what verifying it found."""
+    try:
+        facts = ob3.endorsement_facts(endorsement) if isinstance(endorsement, dict) else None
+    except ValueError:
+        facts = None
+    if facts is None:
+        return {
+            "id": None,
+            "endorser": None,
+            "comment": "",
+            "state": EndorsementState.NOT_ENDORSEMENT,
+        }
+    view = _NodeView(remote_status_seconds=reuse_remote_status_seconds)
+    result = verify_credential(endorsement, **_dependencies(view), status_list_memo=view)
+    known_name = result.issuer_name
+    return {
+        "id": facts.credential_id,
+        "endorser": {
+            "id": facts.endorser_id,
+            "name": known_name or facts.endorser_name or facts.endorser_id,
+            "known": known_name is not None,
+        },
+        "subject": facts.subject_id,
+        "comment": facts.comment,
+        "state": endorsement_state(result.as_dict()),
+    }
 
 
 # The pages of this node that show one credential: a link to any of them verifies it.

@@ -238,8 +238,11 @@ def endorsement_facts(document: Mapping[str, Any]) -> EndorsementFacts:
         raise ValueError("an endorsement has one credentialSubject")
     subject_id, comment = subject.get("id"), subject.get("endorsementComment", "")
     credential_id = document.get("id", "")
-    if not all(
-        isinstance(value, str) for value in (endorser_id, subject_id, comment, credential_id)
+    if not (
+        isinstance(endorser_id, str)
+        and isinstance(subject_id, str)
+        and isinstance(comment, str)
+        and isinstance(credential_id, str)
     ):
         raise ValueError("an endorsement names its issuer and subject by id")
     return EndorsementFacts(

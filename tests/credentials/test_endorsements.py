@@ -8,16 +8,23 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from credentials import documents
 from credentials.exceptions import CredentialError
 from credentials.issuing import certificate, certificate_services, services, verifier
 from credentials.models import Endorsement
-from credentials.standards import didkey, ob3, signing
-from institutions.models import AuditEvent
+from credentials.standards import didkey, ob3, signing, verification
+from institutions.models import AuditEvent, Role
 from tests.credentials.validation import ENDORSEMENT_SCHEMA, schema_errors
-from tests.factories import InstitutionFactory, MicroCredentialFactory, UserFactory, issue
+from tests.factories import (
+    InstitutionFactory,
+    MembershipFactory,
+    MicroCredentialFactory,
+    UserFactory,
+    issue,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +101,7 @@ def test_an_institution_signs_an_endorsement_of_an_offer_with_a_revocation_entry
     assert document["issuer"]["id"] == endorser.did
     assert document["credentialSubject"]["id"] == documents.offer_url(offer)
     assert document["credentialSubject"]["endorsementComment"] == COMMENT
+    assert endorsement.revocation_list is not None
     assert document["credentialStatus"]["statusListCredential"] == endorsement.revocation_list.url
     assert verifier.verify(endorsement.document)["verified"] is True
     assert AuditEvent.objects.filter(institution=endorser, action="endorsement.issued").exists()
@@ -301,3 +309,55 @@ def test_the_certificate_lists_the_carried_endorsements_and_a_revocation_makes_a
     assert certificate_services.certificate_name(credential) != before
     revoked = certificate.html(certificate_services.certificate_values(credential))
     assert "Endorsed by Baltic Technical University — revoked" in revoked
+
+
+# Recording one from outside MESHE -----------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client(client, offer):
+    admin = MembershipFactory(institution=offer.institution, role=Role.ADMIN)
+    client.force_login(admin.user)
+    return client
+
+
+def record_url(offer) -> str:
+    return reverse(
+        "credentials:micro_credential_endorsement_record",
+        kwargs={"slug": offer.institution.slug, "public_id": offer.public_id},
+    )
+
+
+def test_an_admin_records_a_pasted_endorsement_and_the_staff_page_lists_it(admin_client, offer):
+    response = admin_client.post(record_url(offer), {"document": qa_agency_endorsement(offer)})
+    assert response.status_code == 302
+    kept = offer.endorsements.get()
+    assert (kept.source, kept.state) == (
+        Endorsement.Source.RECORDED,
+        Endorsement.State.ENDORSER_UNKNOWN,
+    )
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Endorsed by Quality Agency — endorser unknown" in page
+
+
+def test_an_uploaded_endorsement_file_is_recorded(admin_client, endorser, offer):
+    upload = SimpleUploadedFile(
+        "endorsement.json", endorse(endorser, offer).document.encode(), "application/json"
+    )
+    assert admin_client.post(record_url(offer), {"upload": upload}).status_code == 302
+    assert offer.endorsements.get().state == Endorsement.State.VERIFIED
+
+
+def test_a_refused_endorsement_is_explained_on_the_form_and_nothing_is_kept(admin_client, offer):
+    response = admin_client.post(record_url(offer), {"document": issue(offer).document})
+    assert response.status_code == 200
+    assert "This is not an Open Badges 3.0 endorsement." in response.content.decode()
+    assert not offer.endorsements.exists()
+
+
+def test_an_endorsement_file_over_the_size_cap_is_refused_unread(admin_client, offer):
+    upload = SimpleUploadedFile("big.json", b" " * (verification.DEFAULT_MAX_BYTES + 1))
+    response = admin_client.post(record_url(offer), {"upload": upload})
+    assert response.status_code == 200
+    assert "larger than 512 KiB" in response.content.decode()
+    assert not offer.endorsements.exists()
