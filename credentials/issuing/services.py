@@ -1420,3 +1420,16 @@ def endorsement_recheck(*, endorsement: Endorsement) -> Endorsement:
     Endorsement.objects.filter(pk=endorsement.pk).update(state=state, checked_at=now)
     endorsement.state, endorsement.checked_at = state, now
     return endorsement
+
+
+def endorsements_recheck() -> int:
+    """Checks again every standing endorsement of this node's offers (received or recorded;
+    revoked ones stay revoked); returns how many changed state. The daily beat job."""
+    changed = 0
+    standing = Endorsement.objects.filter(micro_credential__isnull=False).exclude(
+        state=Endorsement.State.REVOKED
+    )
+    for endorsement in standing.iterator():
+        before = endorsement.state
+        changed += endorsement_recheck(endorsement=endorsement).state != before
+    return changed

@@ -361,3 +361,25 @@ def test_an_endorsement_file_over_the_size_cap_is_refused_unread(admin_client, o
     assert response.status_code == 200
     assert "larger than 512 KiB" in response.content.decode()
     assert not offer.endorsements.exists()
+
+
+def test_the_daily_recheck_finds_a_revocation_nobody_announced(endorser, offer):
+    given = endorse(endorser, offer)
+    kept = record(offer, given.document)
+    untouched = record(offer, qa_agency_endorsement(offer))
+    services.endorsement_revoke(actor=None, endorsement=given, reason="Programme closed")
+    assert services.endorsements_recheck() == 1
+    kept.refresh_from_db()
+    untouched.refresh_from_db()
+    assert (kept.state, untouched.state) == (
+        Endorsement.State.REVOKED,
+        Endorsement.State.ENDORSER_UNKNOWN,
+    )
+
+
+def test_the_recheck_runs_daily_as_a_registered_task(settings):
+    from meshe.celery import app
+
+    job = settings.CELERY_BEAT_SCHEDULE["credentials-endorsements-recheck"]
+    assert job["schedule"] == 86400.0
+    assert job["task"] in app.tasks
