@@ -14,11 +14,10 @@ from credentials.standards import ob3
 from exchange import catalogue_sync
 from exchange import messages as exchange_messages
 from exchange.exceptions import ExchangeError
-from exchange.manifest import endpoint_urls
-from exchange.models import Notice, OutboxStatus, Partner, PartnerOffer
+from exchange.models import Notice, OutboxStatus, PartnerOffer
 from institutions.models import AuditEvent, Role
 from tests.exchange.catalogues import offer_of, publish
-from tests.exchange.partners import keys_of
+from tests.exchange.partners import partner_row
 from tests.factories import InstitutionFactory, MembershipFactory, issue
 
 # A live server carries the signed notices between the two institutions.
@@ -34,24 +33,12 @@ def node(live_server, settings):
     return live_server.url
 
 
-def partnered(institution, other, node) -> Partner:
-    return Partner.objects.create(
-        institution=institution,
-        base_url=node,
-        did=other.did,
-        name=other.name,
-        endpoints=endpoint_urls(base_url=node, slug=other.slug),
-        pinned_keys=keys_of(other),
-        status="confirmed",
-    )
-
-
 @pytest.fixture
 def world(node):
     uni_a = InstitutionFactory(slug="uni-a", name="University A")
     uni_b = InstitutionFactory(slug="uni-b", name="University B")
-    partnered(uni_a, uni_b, node)
-    b_to_a = partnered(uni_b, uni_a, node)
+    partner_row(uni_a, uni_b, base_url=node)
+    b_to_a = partner_row(uni_b, uni_a, base_url=node)
     offer = publish(uni_a, title="Data Literacy", status="published")
     catalogue_sync.partner_catalogue_sync(partner_id=b_to_a.pk)
     staff = MembershipFactory(institution=uni_b, role=Role.ISSUER)
@@ -117,7 +104,7 @@ def test_an_endorsement_signed_by_someone_else_than_the_sending_partner_is_refus
     given = catalogue_sync.partner_offer_endorse(actor=staff.user, offer=imported, comment=COMMENT)
     Endorsement.objects.filter(micro_credential=offer).delete()
     other = InstitutionFactory(slug="uni-c", name="University C")
-    impostor = partnered(offer.institution, other, imported.partner.base_url)
+    impostor = partner_row(offer.institution, other, base_url=imported.partner.base_url)
     with pytest.raises(CredentialError, match="someone else"):
         catalogue_sync.offer_endorsement_receive(
             partner=impostor,
