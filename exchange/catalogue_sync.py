@@ -208,6 +208,32 @@ def offer_for_staff(*, viewer: Membership, public_id: UUID) -> PartnerOffer:
         raise Http404 from None
 
 
+def endorsements_for_staff(*, viewer: Membership, offer: PartnerOffer) -> list[Endorsement]:
+    """Our institution's endorsements of a partner's offer, newest first."""
+    return list(
+        Endorsement.objects.filter(
+            source=Endorsement.Source.ISSUED,
+            endorser_institution_id=viewer.institution_id,
+            subject_id=offer.remote_id,
+        ).order_by("-issued_at", "-pk")
+    )
+
+
+def endorsement_for_staff(
+    *, viewer: Membership, offer: PartnerOffer, public_id: UUID
+) -> Endorsement:
+    """One of our institution's endorsements of the offer; 404 for anyone else's."""
+    endorsement = Endorsement.objects.filter(
+        public_id=public_id,
+        source=Endorsement.Source.ISSUED,
+        endorser_institution_id=viewer.institution_id,
+        subject_id=offer.remote_id,
+    ).first()
+    if endorsement is None:
+        raise Http404
+    return endorsement
+
+
 def sync_is_running(partner: Partner, *, now: datetime | None = None) -> bool:
     """Whether a sync started and has not finished (and was not lost with its worker)."""
     now = now or timezone.now()
@@ -734,29 +760,3 @@ def offer_endorsement_receive(*, partner: Partner, message: Mapping[str, Any]) -
         source=Endorsement.Source.PARTNER,
         endorser_did=partner.did,
     )
-
-
-def endorsements_for_staff(*, viewer: Membership, offer: PartnerOffer) -> list[Endorsement]:
-    """Our institution's endorsements of a partner's offer, newest first."""
-    return list(
-        Endorsement.objects.filter(
-            source=Endorsement.Source.ISSUED,
-            endorser_institution_id=viewer.institution_id,
-            subject_id=offer.remote_id,
-        ).order_by("-issued_at", "-pk")
-    )
-
-
-def endorsement_for_staff(
-    *, viewer: Membership, offer: PartnerOffer, public_id: UUID
-) -> Endorsement:
-    """One of our institution's endorsements of the offer; 404 for anyone else's."""
-    endorsement = Endorsement.objects.filter(
-        public_id=public_id,
-        source=Endorsement.Source.ISSUED,
-        endorser_institution_id=viewer.institution_id,
-        subject_id=offer.remote_id,
-    ).first()
-    if endorsement is None:
-        raise Http404
-    return endorsement

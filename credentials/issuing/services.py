@@ -1324,7 +1324,8 @@ def endorsement_receive(
     or whose signature does not verify; keeps nothing then. Verifies before its transaction:
     the endorser's status list may be fetched."""
     try:
-        facts = ob3.endorsement_facts(strict_json.load_object(document))
+        parsed = strict_json.load_object(document)
+        facts = ob3.endorsement_facts(parsed)
     except (strict_json.JsonRefused, ValueError):
         raise CredentialError(_("This is not an Open Badges 3.0 endorsement.")) from None
     if facts.subject_id != documents.offer_url(micro_credential):
@@ -1349,7 +1350,10 @@ def endorsement_receive(
                 "are not valid."
             )
         )
-    issued_at = verification.parse_date_time_stamp(strict_json.load_object(document)["validFrom"])
+    try:
+        issued_at = verification.parse_date_time_stamp(parsed.get("validFrom"))
+    except ValueError:
+        issued_at = timezone.now()  # VC 2.0 makes validFrom optional; OB 3.0's schema does not
     text = document if isinstance(document, str) else document.decode("utf-8")
     return _endorsement_keep(
         actor=actor,
@@ -1417,7 +1421,17 @@ def endorsement_recheck(*, endorsement: Endorsement) -> Endorsement:
         return endorsement
     state = _KEPT_STATES.get(found, Endorsement.State.INVALID)
     now = timezone.now()
-    Endorsement.objects.filter(pk=endorsement.pk).update(state=state, checked_at=now)
+    with transaction.atomic():
+        Endorsement.objects.filter(pk=endorsement.pk).update(state=state, checked_at=now)
+        if state != endorsement.state and endorsement.micro_credential is not None:
+            institution_services.audit(
+                institution=endorsement.micro_credential.institution,
+                actor=None,
+                action="endorsement.checked",
+                endorsement=str(endorsement.public_id),
+                endorser=endorsement.endorser_did,
+                state=state,
+            )
     endorsement.state, endorsement.checked_at = state, now
     return endorsement
 
@@ -1426,8 +1440,10 @@ def endorsements_recheck() -> int:
     """Checks again every standing endorsement of this node's offers (received or recorded;
     revoked ones stay revoked); returns how many changed state. The daily beat job."""
     changed = 0
-    standing = Endorsement.objects.filter(micro_credential__isnull=False).exclude(
-        state=Endorsement.State.REVOKED
+    standing = (
+        Endorsement.objects.filter(micro_credential__isnull=False)
+        .exclude(state=Endorsement.State.REVOKED)
+        .select_related("micro_credential__institution")
     )
     for endorsement in standing.iterator():
         before = endorsement.state
