@@ -10,8 +10,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from jsonschema import Draft202012Validator
 
 from credentials import documents
+from credentials.api import openapi
 from credentials.exceptions import CredentialError
 from credentials.issuing import certificate, certificate_services, services, verifier
 from credentials.models import Endorsement
@@ -383,3 +385,13 @@ def test_the_recheck_runs_daily_as_a_registered_task(settings):
     job = settings.CELERY_BEAT_SCHEDULE["credentials-endorsements-recheck"]
     assert job["schedule"] == 86400.0
     assert job["task"] in app.tasks
+
+
+def test_the_verify_answer_with_endorsements_matches_the_published_api_schema(endorser, offer):
+    record(offer, endorse(endorser, offer).document)
+    answer = verifier.verify(issue(offer).document)
+    schema = {
+        "$ref": "#/components/schemas/VerificationResult",
+        "components": openapi.document(base_url="https://meshe.example")["components"],
+    }
+    Draft202012Validator(schema).validate(answer)
