@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from jsonschema import Draft202012Validator
 
@@ -395,3 +397,18 @@ def test_the_verify_answer_with_endorsements_matches_the_published_api_schema(en
         "components": openapi.document(base_url="https://meshe.example")["components"],
     }
     Draft202012Validator(schema).validate(answer)
+
+
+def test_the_offer_page_lists_endorsements_in_the_same_number_of_queries_however_many(
+    client, offer
+):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            offer_page(client, offer)
+        return len(captured)
+
+    record(offer, endorse(InstitutionFactory(), offer).document)
+    one = queries()
+    for _ in range(3):
+        record(offer, endorse(InstitutionFactory(), offer).document)
+    assert queries() == one

@@ -5,7 +5,9 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from credentials.exceptions import CredentialError
@@ -172,3 +174,23 @@ def test_revoking_asks_for_a_reason_and_a_confirmation(world, client):
     assert confirmed.status_code == 302
     given.refresh_from_db()
     assert (given.state, given.revocation_reason) == (Endorsement.State.REVOKED, "The MSc closed")
+
+
+def test_the_endorse_page_lists_endorsements_in_the_same_number_of_queries_however_many(
+    world, client
+):
+    _offer, imported, staff = world
+    client.force_login(staff.user)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(endorse_url(staff, imported)).status_code == 200
+        return len(captured)
+
+    catalogue_sync.partner_offer_endorse(actor=staff.user, offer=imported, comment="First")
+    one = queries()
+    for number in range(3):
+        catalogue_sync.partner_offer_endorse(
+            actor=staff.user, offer=imported, comment=f"Again {number}"
+        )
+    assert queries() == one
