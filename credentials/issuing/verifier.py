@@ -349,9 +349,11 @@ def endorsement_state(result: dict[str, Any]) -> str:
             else EndorsementState.ENDORSER_UNKNOWN
         )
     code = result.get("error_code") or ""
-    if code == "status.revoked":
+    # A suspended endorsement does not stand either; OB 3.0 endorsements carry no suspension
+    # entry of MESHE's, so only another issuer's could be suspended.
+    if code in ("status.revoked", "status.suspended"):
         return EndorsementState.REVOKED
-    if code in _PROOF_UNCHECKED or (code.startswith("status.") and code != "status.suspended"):
+    if code in _PROOF_UNCHECKED or code.startswith("status."):
         return EndorsementState.UNCHECKED
     return EndorsementState.INVALID
 

@@ -412,3 +412,22 @@ def test_the_offer_page_lists_endorsements_in_the_same_number_of_queries_however
     for _ in range(3):
         record(offer, endorse(InstitutionFactory(), offer).document)
     assert queries() == one
+
+
+@pytest.mark.parametrize(
+    ("answer", "state"),
+    [
+        ({"verified": True, "trust": "known_issuer"}, "verified"),
+        ({"verified": True, "trust": "unknown_issuer"}, "endorser_unknown"),
+        ({"verified": False, "error_code": "status.revoked"}, "revoked"),
+        ({"verified": False, "error_code": "status.suspended"}, "revoked"),
+        ({"verified": False, "error_code": "status.unreadable"}, "unchecked"),
+        ({"verified": False, "error_code": "proof.key_not_resolved"}, "unchecked"),
+        ({"verified": False, "error_code": "proof.too_complex"}, "unchecked"),
+        ({"verified": False, "error_code": "proof.bad_signature"}, "invalid"),
+        ({"verified": False, "error_code": "issuer_key.failed"}, "invalid"),
+        ({"verified": False, "error_code": "validity.expired"}, "invalid"),
+    ],
+)
+def test_what_a_verification_says_of_an_endorsement_claims_no_more_than_was_checked(answer, state):
+    assert verifier.endorsement_state(answer) == state
