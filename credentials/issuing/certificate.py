@@ -65,7 +65,7 @@ class CarriedEndorsement:
     comment: str
     # An Endorsement.State value: "verified", "endorser_unknown", "revoked" or "invalid".
     state: str
-    checked_on: date
+    checked_at: date
 
 
 @dataclass(frozen=True, slots=True)

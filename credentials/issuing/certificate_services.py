@@ -49,7 +49,7 @@ class _Status:
         key = f"-{self.status}-{self.since.isoformat()}" if self.status and self.since else ""
         if self.endorsements:
             # A revoked endorsement makes another certificate, as a revoked credential does.
-            states = ",".join(f"{each.state}@{each.checked_on}" for each in self.endorsements)
+            states = ",".join(f"{each.state}@{each.checked_at}" for each in self.endorsements)
             key += "-e" + hashlib.sha256(states.encode()).hexdigest()[:12]
         return key
 
@@ -61,7 +61,7 @@ def _status(credential: IssuedCredential) -> _Status:
             endorser_name=endorsement.endorser_name,
             comment=endorsement.comment,
             state=endorsement.state,
-            checked_on=timezone.localdate(endorsement.checked_at),
+            checked_at=timezone.localdate(endorsement.checked_at),
         )
         for endorsement in selectors.carried_endorsements(credential=credential)
     )
