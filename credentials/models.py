@@ -966,8 +966,3 @@ class Endorsement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endorser_name} → {self.subject_id}"
-
-    @property
-    def is_embeddable(self) -> bool:
-        """Whether credentials issued now carry it: its signature verified and not revoked."""
-        return self.state in (self.State.VERIFIED, self.State.ENDORSER_UNKNOWN)
