@@ -2,6 +2,7 @@
 
 import io
 import json
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -182,13 +183,17 @@ def award(credential: IssuedCredential) -> Award:
     )
 
 
-def achievement_credential(credential: IssuedCredential) -> dict[str, Any]:
-    """The unsigned OB 3.0 AchievementCredential of an issued credential."""
+def achievement_credential(
+    credential: IssuedCredential, *, endorsements: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, Any]:
+    """The unsigned OB 3.0 AchievementCredential of an issued credential, carrying the signed
+    `endorsements` of its offer (credentials.issuing.services) in its achievement."""
     return ob3.build_achievement_credential(
         issuer=issuer(credential.institution),
         specification=specification(credential.version),
         holder=holder(credential),
         award=award(credential),
+        endorsements=endorsements,
     )
 
 

@@ -928,3 +928,77 @@ class WalletCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.credential_id} as {self.format}"
+
+
+class Endorsement(models.Model):
+    """An organisation's signed word about an offer (an OB 3.0 EndorsementCredential), stored
+    verbatim: one this node's institution gave a partner's offer (`endorser_institution`), or
+    one about an offer of this node (`micro_credential`), received from a partner over the
+    exchange or recorded by an admin. Credentials issued afterwards carry the second kind."""
+
+    class Source(models.TextChoices):
+        ISSUED = "issued", _("Given by this institution")
+        PARTNER = "partner", _("Received from a partner")
+        RECORDED = "recorded", _("Recorded by an administrator")
+
+    class State(models.TextChoices):
+        VERIFIED = "verified", _("Verified")
+        ENDORSER_UNKNOWN = "endorser_unknown", _("Endorser unknown")
+        REVOKED = "revoked", _("Revoked")
+        INVALID = "invalid", _("Signature invalid")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    # The offer of this node it endorses (received or recorded ones).
+    micro_credential = models.ForeignKey(
+        MicroCredential,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="endorsements",
+    )
+    # The institution of this node that signed it (issued ones).
+    endorser_institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    credential_id = models.CharField(max_length=500)
+    subject_id = models.CharField(max_length=500)  # the endorsed offer's address
+    endorser_did = models.CharField(max_length=500)
+    endorser_name = models.CharField(max_length=300)
+    comment = models.TextField()
+    issued_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    # What the last verification of the stored document found.
+    state = models.CharField(max_length=20, choices=State.choices)
+    checked_at = models.DateTimeField()
+    revocation_list = models.ForeignKey(
+        StatusList, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revocation_index = models.PositiveIntegerField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    document = models.TextField()  # the signed EndorsementCredential exactly as signed
+
+    class Meta:
+        verbose_name = _("endorsement")
+        verbose_name_plural = _("endorsements")
+        ordering = ("-issued_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["micro_credential", "credential_id"], name="endorsement_received_once"
+            ),
+            models.UniqueConstraint(
+                fields=["revocation_list", "revocation_index"], name="endorsement_revocation_index"
+            ),
+            models.CheckConstraint(
+                condition=Q(source="issued", endorser_institution__isnull=False)
+                | Q(~Q(source="issued"), micro_credential__isnull=False),
+                name="endorsement_issued_or_received",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endorser_name} → {self.subject_id}"

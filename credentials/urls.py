@@ -60,6 +60,11 @@ urlpatterns = [
         name="micro_credential_publish",
     ),
     path(
+        "staff/<slug:slug>/micro-credentials/<uuid:public_id>/endorsements/record/",
+        staff_views.micro_credential_endorsement_record,
+        name="micro_credential_endorsement_record",
+    ),
+    path(
         "staff/<slug:slug>/micro-credentials/<uuid:public_id>/<str:status>/",
         staff_views.micro_credential_status,
         name="micro_credential_status",

@@ -5,6 +5,7 @@ Selectors (reads) come first, then services (writes). The feed's format is in
 exchange.catalogue_feed, which runs no queries.
 """
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +27,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from credentials import documents
 from credentials.catalogue import practical
-from credentials.models import MicroCredential, MicroCredentialVersion
+from credentials.issuing import services as credential_services
+from credentials.models import Endorsement, MicroCredential, MicroCredentialVersion
 from credentials.standards import ob3, vocabularies
 from credentials.standards.achievement import Award, Holder
 from exchange import catalogue_elm, catalogue_feed, outbox, transport
@@ -204,6 +206,32 @@ def offer_for_staff(*, viewer: Membership, public_id: UUID) -> PartnerOffer:
         )
     except PartnerOffer.DoesNotExist:
         raise Http404 from None
+
+
+def endorsements_for_staff(*, viewer: Membership, offer: PartnerOffer) -> list[Endorsement]:
+    """Our institution's endorsements of a partner's offer, newest first."""
+    return list(
+        Endorsement.objects.filter(
+            source=Endorsement.Source.ISSUED,
+            endorser_institution_id=viewer.institution_id,
+            subject_id=offer.remote_id,
+        ).order_by("-issued_at", "-pk")
+    )
+
+
+def endorsement_for_staff(
+    *, viewer: Membership, offer: PartnerOffer, public_id: UUID
+) -> Endorsement:
+    """One of our institution's endorsements of the offer; 404 for anyone else's."""
+    endorsement = Endorsement.objects.filter(
+        public_id=public_id,
+        source=Endorsement.Source.ISSUED,
+        endorser_institution_id=viewer.institution_id,
+        subject_id=offer.remote_id,
+    ).first()
+    if endorsement is None:
+        raise Http404
+    return endorsement
 
 
 def sync_is_running(partner: Partner, *, now: datetime | None = None) -> bool:
@@ -623,11 +651,8 @@ class UnknownOffer(LookupError):
     """An offer id that names no specification of the receiving institution."""
 
 
-@transaction.atomic
-def offer_recognition_receive(*, partner: Partner, message: Mapping[str, Any]) -> None:
-    """Records, or forgets, a partner's recognition of one of our offers, as its signed
-    adoption notice says. Raises UnknownOffer for an id that is not one of our offers."""
-    offer_id = message["offerId"]
+def _own_offer(partner: Partner, offer_id: str) -> MicroCredential:
+    """Our offer that a partner's notice names by its address; raises UnknownOffer."""
     prefix = settings.MESHE_BASE_URL + "/"
     try:
         match = resolve(urlsplit(offer_id).path) if offer_id.startswith(prefix) else None
@@ -635,11 +660,21 @@ def offer_recognition_receive(*, partner: Partner, message: Mapping[str, Any]) -
         match = None
     if match is None or match.view_name != "credentials:offer":
         raise UnknownOffer(offer_id)
-    micro_credential = MicroCredential.objects.filter(
-        public_id=match.kwargs["public_id"], institution_id=partner.institution_id
-    ).first()
+    micro_credential = (
+        MicroCredential.objects.select_related("institution")
+        .filter(public_id=match.kwargs["public_id"], institution_id=partner.institution_id)
+        .first()
+    )
     if micro_credential is None:
         raise UnknownOffer(offer_id)
+    return micro_credential
+
+
+@transaction.atomic
+def offer_recognition_receive(*, partner: Partner, message: Mapping[str, Any]) -> None:
+    """Records, or forgets, a partner's recognition of one of our offers, as its signed
+    adoption notice says. Raises UnknownOffer for an id that is not one of our offers."""
+    micro_credential = _own_offer(partner, message["offerId"])
     if message["adopted"]:
         OfferRecognition.objects.update_or_create(
             micro_credential=micro_credential,
@@ -654,4 +689,78 @@ def offer_recognition_receive(*, partner: Partner, message: Mapping[str, Any]) -
         action="partner.offer_recognised" if message["adopted"] else "partner.offer_unrecognised",
         partner=partner.did,
         offer=str(micro_credential.public_id),
+    )
+
+
+# ================================================================== services: endorsement
+
+
+@transaction.atomic
+def partner_offer_endorse(*, actor: User, offer: PartnerOffer, comment: str) -> Endorsement:
+    """Signs our institution's OB 3.0 endorsement of the partner's offer and sends it to the
+    partner's node, which verifies it and has its next credentials carry it. Idempotent for
+    the same comment. Raises ExchangeError for a withdrawn offer or a partner without a
+    node, CredentialError for a comment that cannot be signed."""
+    if offer.withdrawn_at is not None:
+        raise ExchangeError(_("The partner has withdrawn this offer; it cannot be endorsed."))
+    if not offer.partner.endpoints.get("notices"):
+        raise ExchangeError(
+            _(
+                "This partner publishes a catalogue but runs no node that could receive an endorsement."
+            )
+        )
+    endorsement = credential_services.endorsement_issue(
+        actor=actor,
+        institution=offer.partner.institution,
+        subject_id=offer.remote_id,
+        subject_name=offer.title,
+        comment=comment,
+    )
+    _endorsement_tell(offer, endorsement)
+    return endorsement
+
+
+@transaction.atomic
+def partner_offer_endorsement_revoke(
+    *, actor: User, offer: PartnerOffer, endorsement: Endorsement, reason: str
+) -> Endorsement:
+    """Revokes our endorsement of the partner's offer for good and tells the partner's node,
+    which checks it again (our status list says it is revoked) and stops embedding it."""
+    if endorsement.subject_id != offer.remote_id:
+        raise ExchangeError(_("This endorsement is of another offer."))
+    revoked = credential_services.endorsement_revoke(
+        actor=actor, endorsement=endorsement, reason=reason
+    )
+    _endorsement_tell(offer, revoked)
+    return revoked
+
+
+def _endorsement_tell(offer: PartnerOffer, endorsement: Endorsement) -> None:
+    """Sends the signed endorsement to the offering partner; it verifies it on arrival, so the
+    same notice announces an endorsement and, once our status list says so, its revocation."""
+    if not offer.partner.endpoints.get("notices"):
+        return
+    outbox.notice_enqueue(
+        partner=offer.partner,
+        kind=NoticeKind.ENDORSEMENT,
+        payload={
+            "type": "endorsement",
+            "offerId": offer.remote_id,
+            "endorsement": json.loads(endorsement.document),
+        },
+    )
+
+
+def offer_endorsement_receive(*, partner: Partner, message: Mapping[str, Any]) -> Endorsement:
+    """Verifies and keeps a partner's endorsement of one of our offers (again, when it sends a
+    revoked one). Raises UnknownOffer, or CredentialError for an endorsement that is not the
+    partner's, not of that offer or does not verify. Verifies outside any transaction: the
+    partner's DID document and status list may be fetched."""
+    micro_credential = _own_offer(partner, message["offerId"])
+    return credential_services.endorsement_receive(
+        actor=None,
+        micro_credential=micro_credential,
+        document=json.dumps(message["endorsement"], ensure_ascii=False),
+        source=Endorsement.Source.PARTNER,
+        endorser_did=partner.did,
     )

@@ -15,12 +15,41 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.http import AuthenticatedHttpRequest
 from credentials.content_language import in_active_language
+from credentials.ects import ects_number
+from credentials.issuing import services as credential_services
 from credentials.standards import vocabularies
 from exchange import catalogue_feed, catalogue_sync, partner_catalogue, selectors
 from exchange.exceptions import ExchangeError
 from exchange.inbound import problem, signed_endpoint
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
+from meshe.errors import UserFacingError
+
+
+class EndorseForm(forms.Form):
+    comment = forms.CharField(
+        label=gettext_lazy("What your institution says about the offer"),
+        max_length=credential_services.MAX_ENDORSEMENT_COMMENT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy(
+            "Signed with your institution's key and carried by every credential the partner "
+            "issues for this offer from now on, for instance what you recognise it for."
+        ),
+    )
+
+
+class EndorsementRevokeForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Why is the endorsement revoked?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    confirm = forms.BooleanField(
+        label=gettext_lazy(
+            "I understand that this cannot be undone: every credential that carries this "
+            "endorsement will show it as revoked."
+        )
+    )
 
 
 class AdoptForm(forms.Form):
@@ -207,6 +236,100 @@ def offer_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "stacks_into": snapshot["stacks_into"],
             "elements": partner_catalogue.partner_offer_elements(listing),
             "practical": partner_catalogue.partner_offer_practical(listing),
+        },
+    )
+
+
+@staff_required
+def offer_endorse(request: AuthenticatedHttpRequest, slug: str, public_id: UUID) -> HttpResponse:
+    """Our endorsements of a partner's offer, and signing a new one that travels to it."""
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    offer = catalogue_sync.offer_for_staff(viewer=viewer, public_id=public_id)
+    suggested = (
+        _("Recognised at %(institution)s for %(ects)s ECTS.")
+        % {"institution": viewer.institution.name, "ects": ects_number(offer.recognised_ects)}
+        if offer.adopted_at is not None and offer.recognised_ects is not None
+        else ""
+    )
+    form = EndorseForm(request.POST or None, initial={"comment": suggested})
+    if request.method == "POST" and form.is_valid():
+        try:
+            catalogue_sync.partner_offer_endorse(
+                actor=request.user, offer=offer, comment=form.cleaned_data["comment"]
+            )
+        except UserFacingError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "%(institution)s endorsed “%(title)s”; the endorsement is on its way to %(partner)s."
+                )
+                % {
+                    "institution": viewer.institution.name,
+                    "title": offer.title,
+                    "partner": offer.partner.name,
+                },
+            )
+            return redirect("exchange:partner_offer_endorse", slug=slug, public_id=public_id)
+    return render(
+        request,
+        "exchange/offers_endorse.html",
+        {
+            "membership": viewer,
+            "institution": viewer.institution,
+            "offer": offer,
+            "form": form,
+            "endorsements": catalogue_sync.endorsements_for_staff(viewer=viewer, offer=offer),
+        },
+    )
+
+
+@staff_required
+def offer_endorsement_revoke(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID, endorsement_id: UUID
+) -> HttpResponse:
+    """Revoking our endorsement of a partner's offer: irreversible, so confirmed with a reason."""
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.ISSUE
+    )
+    offer = catalogue_sync.offer_for_staff(viewer=viewer, public_id=public_id)
+    endorsement = catalogue_sync.endorsement_for_staff(
+        viewer=viewer, offer=offer, public_id=endorsement_id
+    )
+    back = redirect("exchange:partner_offer_endorse", slug=slug, public_id=public_id)
+    if endorsement.revoked_at is not None:
+        messages.info(request, _("This endorsement is already revoked."))
+        return back
+    form = EndorsementRevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            catalogue_sync.partner_offer_endorsement_revoke(
+                actor=request.user,
+                offer=offer,
+                endorsement=endorsement,
+                reason=form.cleaned_data["reason"],
+            )
+        except UserFacingError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("The endorsement of “%(title)s” is revoked; %(partner)s is told.")
+                % {"title": offer.title, "partner": offer.partner.name},
+            )
+            return back
+    return render(
+        request,
+        "exchange/offers_endorsement_revoke.html",
+        {
+            "membership": viewer,
+            "institution": viewer.institution,
+            "offer": offer,
+            "endorsement": endorsement,
+            "form": form,
         },
     )
 

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from credentials.catalogue import explanations
+from credentials.exceptions import CredentialError
 from credentials.issuing import selectors as credential_selectors
 from credentials.issuing import verifier
 from credentials.models import IssuedCredential
@@ -220,6 +221,27 @@ def notices_receive(request: ExchangeRequest, slug: str) -> HttpResponse:
                 % {"id": message["offerId"]},
             )
         return JsonResponse({"received": "adoption", "offerId": message["offerId"]})
+    if message["type"] == "endorsement":
+        try:
+            catalogue_sync.offer_endorsement_receive(partner=partner, message=message)
+        except catalogue_sync.UnknownOffer:
+            return problem(
+                request,
+                status=404,
+                reason="unknown-offer",
+                title=_("Unknown offer"),
+                detail=_("%(id)s is not an offer of this institution.")
+                % {"id": message["offerId"]},
+            )
+        except CredentialError as exc:
+            return problem(
+                request,
+                status=422,
+                reason="endorsement-refused",
+                title=_("The endorsement is refused"),
+                detail=exc.message,
+            )
+        return JsonResponse({"received": "endorsement", "offerId": message["offerId"]})
     try:
         if message["type"] == "decision":
             deliveries.delivery_decision_receive(partner=partner, message=message)

@@ -233,6 +233,8 @@ def notice_message_parse(body: bytes) -> dict[str, Any]:
     message = _body_object(body)
     if message.get("type") == "adoption":
         return _adoption_message(message)
+    if message.get("type") == "endorsement":
+        return _endorsement_message(message)
     credential_id = message.get("credentialId")
     if not isinstance(credential_id, str) or not credential_id or len(credential_id) > 500:
         raise InvalidMessage(_("credentialId must be the credential's id."))
@@ -242,7 +244,7 @@ def notice_message_parse(body: bytes) -> dict[str, Any]:
         if message.get("status") not in CredentialStatus.values:
             raise InvalidMessage(_("status must be issued, suspended or revoked."))
         return {"type": "status", "credentialId": credential_id, "status": message["status"]}
-    raise InvalidMessage(_("type must be decision, status or adoption."))
+    raise InvalidMessage(_("type must be decision, status, adoption or endorsement."))
 
 
 def _adoption_message(message: Mapping[str, Any]) -> dict[str, Any]:
@@ -267,3 +269,14 @@ def _adoption_message(message: Mapping[str, Any]) -> dict[str, Any]:
         if not ects.is_finite() or not 0 <= ects < 1000:
             raise InvalidMessage(_("recognisedEcts must be between 0 and 999."))
     return {"type": "adoption", "offerId": offer_id, "adopted": adopted, "ects": ects, "note": note}
+
+
+def _endorsement_message(message: Mapping[str, Any]) -> dict[str, Any]:
+    """An endorsement notice: the offer and the signed EndorsementCredential (verified by the
+    receiver, never trusted for being in the message)."""
+    offer_id, endorsement = message.get("offerId"), message.get("endorsement")
+    if not isinstance(offer_id, str) or not offer_id or len(offer_id) > 500:
+        raise InvalidMessage(_("offerId must be the offer's id from the catalogue feed."))
+    if not isinstance(endorsement, dict):
+        raise InvalidMessage(_("endorsement must be the signed EndorsementCredential."))
+    return {"type": "endorsement", "offerId": offer_id, "endorsement": endorsement}

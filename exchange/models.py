@@ -213,6 +213,7 @@ class NoticeKind(models.TextChoices):
     STATUS = "status", _("Status change")
     PARTNERSHIP = "partnership", _("Partnership message")
     ADOPTION = "adoption", _("Adoption of an offer")
+    ENDORSEMENT = "endorsement", _("Endorsement of an offer")
 
 
 class Notice(Outgoing):

@@ -57,6 +57,16 @@ urlpatterns = [
         name="elm_partner_add",
     ),
     path(
+        "staff/<slug:slug>/partner-offers/<uuid:public_id>/endorse/",
+        catalogue_views.offer_endorse,
+        name="partner_offer_endorse",
+    ),
+    path(
+        "staff/<slug:slug>/partner-offers/<uuid:public_id>/endorsements/<uuid:endorsement_id>/revoke/",
+        catalogue_views.offer_endorsement_revoke,
+        name="partner_offer_endorsement_revoke",
+    ),
+    path(
         "staff/<slug:slug>/partners/<uuid:public_id>/sync/",
         catalogue_views.sync,
         name="partner_sync",

@@ -253,6 +253,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "exchange.tasks.decisions_notify_sweep",
         "schedule": float(MESHE_WORK_SWEEP_SECONDS),
     },
+    # Checks again the endorsements of our offers that were received or recorded: an endorser
+    # outside MESHE tells nobody when it revokes one, its status list does.
+    "credentials-endorsements-recheck": {
+        "task": "credentials.issuing.tasks.endorsements_recheck",
+        "schedule": 86400.0,
+    },
     # Forgets request nonces older than the signature window; replays of them fail on `created`.
     "exchange-nonces-forget": {
         "task": "exchange.tasks.nonces_forget",

@@ -19,12 +19,19 @@ class Interop:
     directory: Path
     node: str
 
-    def run(self, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, script: str, *args: str, loopback_ca: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Runs one harness script; `loopback_ca` makes its did:web and --map look-ups speak
+        HTTPS to loopback hosts under that CA (the two-node tests' nodes)."""
+        env = {**os.environ, "MESHE_REPOSITORY": str(REPOSITORY)}
+        if loopback_ca is not None:
+            env["MESHE_LOOPBACK_CA"] = str(loopback_ca)
         return subprocess.run(
             [self.node, str(self.directory / script), *args],
             capture_output=True,
             text=True,
             timeout=120,
             check=False,
-            env={**os.environ, "MESHE_REPOSITORY": str(REPOSITORY)},
+            env=env,
         )

@@ -465,6 +465,48 @@ SCHEMAS: Final[dict[str, Any]] = {
                     "checked offline; see docs/standards.md."
                 ),
             },
+            "endorsements": {
+                "type": "object",
+                "description": (
+                    "Only for a credential whose achievement carries endorsements: each "
+                    "verified on its own (at most 10; not_checked counts the rest). A bad "
+                    "endorsement never makes the credential invalid; see docs/standards.md."
+                ),
+                "required": ["checked", "not_checked"],
+                "properties": {
+                    "checked": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["id", "endorser", "comment", "state"],
+                            "properties": {
+                                "id": {"type": ["string", "null"]},
+                                "endorser": {
+                                    "type": ["object", "null"],
+                                    "properties": {
+                                        "id": {"type": "string"},
+                                        "name": {"type": "string"},
+                                        "known": {"type": "boolean"},
+                                    },
+                                },
+                                "subject": {"type": "string"},
+                                "comment": {"type": "string"},
+                                "state": {
+                                    "enum": [
+                                        "verified",
+                                        "endorser_unknown",
+                                        "revoked",
+                                        "invalid",
+                                        "unchecked",
+                                        "not_endorsement",
+                                    ]
+                                },
+                            },
+                        },
+                    },
+                    "not_checked": {"type": "integer", "minimum": 0},
+                },
+            },
         },
     },
     "PresentationVerificationResult": {

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from credentials import documents
 from credentials.catalogue import explanations, practical
-from credentials.models import MicroCredential
+from credentials.models import Endorsement, MicroCredential
 from credentials.standards import vocabularies
 from institutions.models import Institution
 from meshe.hooks import Hook
@@ -261,6 +261,11 @@ def offer(*, public_id: UUID) -> MicroCredential:
         return published().get(public_id=public_id)
     except MicroCredential.DoesNotExist:
         raise Http404 from None
+
+
+def endorsements(micro_credential: MicroCredential) -> list[Endorsement]:
+    """The endorsements of an offer with what their last check found, newest first."""
+    return list(micro_credential.endorsements.order_by("-issued_at", "-pk"))
 
 
 def elements(micro_credential: MicroCredential) -> list[explanations.Element]:

@@ -112,6 +112,7 @@ def offer_context(micro_credential: MicroCredential) -> dict[str, Any]:
         "details": catalogue_offers.details(micro_credential),
         "skills": catalogue_offers.skills(micro_credential),
         "recognitions": catalogue_offers.offer_recognitions(micro_credential=micro_credential),
+        "endorsements": catalogue_offers.endorsements(micro_credential),
         # Rendered inside <script>: staff text must not close the element.
         "course_json_ld": json.dumps(
             catalogue_offers.course_json_ld(micro_credential), ensure_ascii=False

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 # Part of the key under which rendered certificates are stored: bump it whenever the template,
 # the styles, the fonts or what this module puts on the page changes, and every certificate is
 # rendered again on its next request.
-TEMPLATE_VERSION: Final = "3"
+TEMPLATE_VERSION: Final = "4"
 TEMPLATE: Final = "credentials/certificate.html"
 FONTS_DIR: Final = Path(__file__).resolve().parent / "fonts"
 FONT_FAMILY: Final = "MESHE Sans"
@@ -55,6 +55,17 @@ class LearningOutcome:
     text: str
     # English labels of the ESCO skills the outcome is aligned with.
     skills: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CarriedEndorsement:
+    """An endorsement the credential carries, with its state when the issuer last checked it."""
+
+    endorser_name: str
+    comment: str
+    # An Endorsement.State value: "verified", "endorser_unknown", "revoked" or "invalid".
+    state: str
+    checked_at: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +102,7 @@ class Certificate:
     # The page then says so prominently and no longer simply certifies the award.
     status: str = ""
     status_since: date | None = None
+    endorsements: tuple[CarriedEndorsement, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

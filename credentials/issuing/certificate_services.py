@@ -8,6 +8,7 @@ old certificate is never served again and the new one is rendered on the next re
 Whether the credential is still valid later is checked live through its QR code.
 """
 
+import hashlib
 import logging
 import mimetypes
 from dataclasses import dataclass
@@ -36,19 +37,37 @@ _PDF_TRAILER: Final = b"%%EOF"
 
 @dataclass(frozen=True, slots=True)
 class _Status:
-    """What of a credential's status its certificate shows: nothing while it is valid."""
+    """What of a credential's status its certificate shows (nothing while it is valid), and
+    the state of the endorsements it carries, as the issuer last checked them."""
 
     status: str = ""
     since: date | None = None
+    endorsements: tuple[certificate.CarriedEndorsement, ...] = ()
 
     @property
     def key(self) -> str:
-        return f"-{self.status}-{self.since.isoformat()}" if self.status and self.since else ""
+        key = f"-{self.status}-{self.since.isoformat()}" if self.status and self.since else ""
+        if self.endorsements:
+            # A revoked endorsement makes another certificate, as a revoked credential does.
+            states = ",".join(f"{each.state}@{each.checked_at}" for each in self.endorsements)
+            key += "-e" + hashlib.sha256(states.encode()).hexdigest()[:12]
+        return key
 
 
 def _status(credential: IssuedCredential) -> _Status:
     notice = selectors.status_notice(credential=credential)
-    return _Status(notice.status, notice.since_date) if notice else _Status()
+    endorsements = tuple(
+        certificate.CarriedEndorsement(
+            endorser_name=endorsement.endorser_name,
+            comment=endorsement.comment,
+            state=endorsement.state,
+            checked_at=timezone.localdate(endorsement.checked_at),
+        )
+        for endorsement in selectors.carried_endorsements(credential=credential)
+    )
+    if notice is None:
+        return _Status(endorsements=endorsements)
+    return _Status(notice.status, notice.since_date, endorsements)
 
 
 def certificate_name(credential: IssuedCredential, *, status: _Status | None = None) -> str:
@@ -167,6 +186,7 @@ def certificate_values(
         grade=credential.grade,
         status=status.status,
         status_since=status.since,
+        endorsements=status.endorsements,
     )
 
 

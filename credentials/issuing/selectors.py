@@ -1,5 +1,6 @@
 """Reads of micro-credentials, issued credentials and status lists, with tenancy checks."""
 
+import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time
 from uuid import UUID
@@ -17,6 +18,7 @@ from credentials.models import (
     BulkIssueJob,
     BulkIssueRow,
     CredentialStatus,
+    Endorsement,
     IssuedCredential,
     IssuedTally,
     MicroCredential,
@@ -25,6 +27,7 @@ from credentials.models import (
     StatusReason,
     status_reason_shown,
 )
+from credentials.standards import ob3
 from institutions.models import ApiToken, Membership
 
 
@@ -273,6 +276,25 @@ def status_notice(*, credential: IssuedCredential) -> StatusNotice | None:
         reason_code=event.reason_code,
         reason=event.reason,
     )
+
+
+def carried_endorsements(*, credential: IssuedCredential) -> list[Endorsement]:
+    """The endorsements a credential of this node carries, with what the last check of each
+    found (a revoked one shows as revoked), in the order the credential lists them."""
+    ids = [
+        endorsement.get("id")
+        for endorsement in ob3.embedded_endorsements(json.loads(credential.document))
+        if isinstance(endorsement, dict)
+    ]
+    if not ids:
+        return []
+    rows = {
+        row.credential_id: row
+        for row in Endorsement.objects.filter(
+            micro_credential_id=credential.version.micro_credential_id, credential_id__in=ids
+        )
+    }
+    return [rows[each] for each in ids if each in rows]
 
 
 def status_reason(*, credential: IssuedCredential) -> str:

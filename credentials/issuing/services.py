@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from credentials import documents, hooks, models
 from credentials.exceptions import CredentialError, CredentialIdTaken, CredentialUnsignable
-from credentials.issuing import recipients, spreadsheets, tasks
+from credentials.issuing import recipients, spreadsheets, tasks, verifier
 from credentials.models import (
     CLAIM_LINK_SENT,
     PRACTICAL_FIELDS,
@@ -32,6 +32,7 @@ from credentials.models import (
     BulkIssueRow,
     CredentialEvent,
     CredentialStatus,
+    Endorsement,
     IssuedCredential,
     MicroCredential,
     MicroCredentialVersion,
@@ -43,15 +44,20 @@ from credentials.standards import (
     canonical_templates,
     data_model,
     jades,
+    ob3,
     proof_sets,
     signing,
     status_list,
+    strict_json,
+    verification,
     vocabularies,
 )
+from credentials.standards.achievement import StatusEntry
 from institutions import e_seals, publications
 from institutions import selectors as institution_selectors
 from institutions import services as institution_services
 from institutions.models import ApiToken, AuditEvent, ESealCertificate, Institution
+from meshe import plain_text
 
 # A list is left when this full, so random allocation never hunts long for a free index.
 STATUS_LIST_FILL_LIMIT = 0.75
@@ -173,6 +179,19 @@ def _version_to_issue(
     )
 
 
+def _embeddable_endorsements(micro_credential: MicroCredential) -> list[dict[str, Any]]:
+    """The signed endorsements of an offer that credentials issued now carry: those whose
+    signature verified and that were not revoked when last checked, oldest first."""
+    return [
+        json.loads(document)
+        for document in micro_credential.endorsements.filter(
+            state__in=(Endorsement.State.VERIFIED, Endorsement.State.ENDORSER_UNKNOWN)
+        )
+        .order_by("issued_at", "pk")
+        .values_list("document", flat=True)
+    ]
+
+
 @dataclass(frozen=True)
 class Recipient:
     """One learner to issue to, with what differs per credential."""
@@ -210,6 +229,7 @@ def _issue_many(
         else None
     )
     version = _version_to_issue(micro_credential, actor)
+    endorsements = _embeddable_endorsements(micro_credential)
     revocations = _allocate_indexes(institution, StatusPurpose.REVOCATION, len(recipients))
     suspensions = _allocate_indexes(institution, StatusPurpose.SUSPENSION, len(recipients))
     key = institution_selectors.active_signing_key(institution=institution)
@@ -244,7 +264,7 @@ def _issue_many(
             issued_by=actor,
         )
         try:
-            unsigned = documents.achievement_credential(credential)
+            unsigned = documents.achievement_credential(credential, endorsements=endorsements)
         except (ValueError, vocabularies.UnknownConcept) as exc:
             raise CredentialError(
                 _("The micro-credential is missing something the EU standard requires: %(problem)s")
@@ -1235,3 +1255,265 @@ def api_credential_sign(
         with_status=with_status,
     )
     return row
+
+
+# ---------------------------------------------------------------- endorsements
+
+MAX_ENDORSEMENT_COMMENT: Final = 1000
+
+
+def _endorsement_comment(comment: str) -> str:
+    """The comment as signed: plain text, not blank, at most MAX_ENDORSEMENT_COMMENT long."""
+    comment = comment.strip()
+    if not comment:
+        raise CredentialError(_("Write what the endorsement says."))
+    if len(comment) > MAX_ENDORSEMENT_COMMENT or plain_text.control_character_problem(comment):
+        raise CredentialError(
+            _("The comment must be plain text of at most %(limit)s characters.")
+            % {"limit": MAX_ENDORSEMENT_COMMENT}
+        )
+    return comment
+
+
+@transaction.atomic
+def endorsement_issue(
+    *,
+    actor: User | None,
+    institution: Institution,
+    subject_id: str,
+    subject_name: str,
+    comment: str,
+) -> Endorsement:
+    """Signs, under the institution's DID, an OB 3.0 endorsement of another institution's offer
+    (`subject_id`, its address) with an entry in the institution's revocation list, and keeps
+    it. Idempotent while the same comment stands unrevoked. Raises CredentialError."""
+    comment = _endorsement_comment(comment)
+    _lock_institution(institution)
+    standing = Endorsement.objects.filter(
+        source=Endorsement.Source.ISSUED,
+        endorser_institution=institution,
+        subject_id=subject_id,
+        comment=comment,
+        revoked_at__isnull=True,
+    ).first()
+    if standing is not None:
+        return standing
+    now = timezone.now().replace(microsecond=0)
+    ((revocation, index),) = _allocate_indexes(institution, StatusPurpose.REVOCATION, 1)
+    public_id = uuid.uuid4()
+    unsigned = ob3.build_endorsement_credential(
+        endorser=documents.issuer(institution),
+        endorsement=ob3.Endorsement(
+            credential_id=f"urn:uuid:{public_id}",
+            subject_id=subject_id,
+            subject_name=subject_name,
+            comment=comment,
+            issued_at=now,
+            status=StatusEntry(purpose="revocation", list_url=revocation.url, index=index),
+        ),
+    )
+    endorsement = Endorsement.objects.create(
+        public_id=public_id,
+        source=Endorsement.Source.ISSUED,
+        endorser_institution=institution,
+        credential_id=unsigned["id"],
+        subject_id=subject_id,
+        endorser_did=institution.did,
+        endorser_name=institution.name,
+        comment=comment,
+        issued_at=now,
+        state=Endorsement.State.VERIFIED,
+        checked_at=now,
+        revocation_list=revocation,
+        revocation_index=index,
+        created_by=actor,
+        document=_sign(institution, unsigned, at=now),
+    )
+    institution_services.audit(
+        institution=institution,
+        actor=actor,
+        action="endorsement.issued",
+        endorsement=str(endorsement.public_id),
+        subject=subject_id,
+    )
+    return endorsement
+
+
+@transaction.atomic
+def endorsement_revoke(*, actor: User | None, endorsement: Endorsement, reason: str) -> Endorsement:
+    """Revokes an endorsement this node's institution gave, for good: sets its bit in the
+    re-signed revocation list, so every verifier sees it. Idempotent; a reason is required."""
+    reason = reason.strip()
+    if not reason:
+        raise CredentialError(_("Say why the endorsement is revoked."))
+    current = Endorsement.objects.select_for_update().get(pk=endorsement.pk)
+    if current.source != Endorsement.Source.ISSUED:
+        raise CredentialError(_("Only the endorser can revoke an endorsement."))
+    if current.revoked_at is not None:
+        return current
+    assert current.revocation_list is not None and current.revocation_index is not None
+    _set_status_bit(current.revocation_list, current.revocation_index, True)
+    current.state = Endorsement.State.REVOKED
+    current.revoked_at = current.checked_at = timezone.now()
+    current.revocation_reason = reason
+    current.save(update_fields=["state", "revoked_at", "checked_at", "revocation_reason"])
+    assert current.endorser_institution is not None  # issued ones have it (a constraint)
+    institution_services.audit(
+        institution=current.endorser_institution,
+        actor=actor,
+        action="endorsement.revoked",
+        endorsement=str(current.public_id),
+        subject=current.subject_id,
+        reason=reason,
+    )
+    return current
+
+
+# What a verified endorsement's state is kept as (verifier.endorsement_state's names).
+_KEPT_STATES: Final = {
+    verifier.EndorsementState.VERIFIED: Endorsement.State.VERIFIED,
+    verifier.EndorsementState.ENDORSER_UNKNOWN: Endorsement.State.ENDORSER_UNKNOWN,
+    verifier.EndorsementState.REVOKED: Endorsement.State.REVOKED,
+}
+
+
+def endorsement_receive(
+    *,
+    actor: User | None,
+    micro_credential: MicroCredential,
+    document: str | bytes,
+    source: str,
+    endorser_did: str | None = None,
+) -> Endorsement:
+    """Verifies an EndorsementCredential of one of this node's offers (from a partner over the
+    exchange, or recorded by an admin) and keeps it with what verification found; credentials
+    issued afterwards carry it while it stays verified. `endorser_did`, when given, is whom it
+    must come from. Raises CredentialError for a document that is no endorsement of this offer,
+    or whose signature does not verify; keeps nothing then. Verifies before its transaction:
+    the endorser's status list may be fetched."""
+    try:
+        parsed = strict_json.load_object(document)
+        facts = ob3.endorsement_facts(parsed)
+    except (strict_json.JsonRefused, ValueError):
+        raise CredentialError(_("This is not an Open Badges 3.0 endorsement.")) from None
+    if facts.subject_id != documents.offer_url(micro_credential):
+        raise CredentialError(_("This endorsement is about something else than this offer."))
+    if endorser_did is not None and facts.endorser_id != endorser_did:
+        raise CredentialError(_("This endorsement was signed by someone else than its sender."))
+    result = verifier.verify(document)
+    found = verifier.endorsement_state(result)
+    if found == verifier.EndorsementState.UNCHECKED:
+        raise CredentialError(
+            _(
+                "The endorsement could not be checked: its signer's key or revocation list "
+                "could not be read, or it needs more work than this portal spends on one "
+                "document."
+            )
+        )
+    state = _KEPT_STATES.get(found)
+    if state is None:
+        raise CredentialError(
+            _(
+                "The endorsement does not verify: its signature, its signing key or its dates "
+                "are not valid."
+            )
+        )
+    try:
+        issued_at = verification.parse_date_time_stamp(parsed.get("validFrom"))
+    except ValueError:
+        issued_at = timezone.now()  # VC 2.0 makes validFrom optional; OB 3.0's schema does not
+    text = document if isinstance(document, str) else document.decode("utf-8")
+    return _endorsement_keep(
+        actor=actor,
+        micro_credential=micro_credential,
+        facts=facts,
+        state=state,
+        source=source,
+        issued_at=issued_at,
+        document=text,
+        endorser_name=(result["summary"] or {}).get("issuer", {}).get("name") or "",
+    )
+
+
+@transaction.atomic
+def _endorsement_keep(
+    *,
+    actor: User | None,
+    micro_credential: MicroCredential,
+    facts: ob3.EndorsementFacts,
+    state: str,
+    source: str,
+    issued_at: datetime,
+    document: str,
+    endorser_name: str,
+) -> Endorsement:
+    now = timezone.now()
+    checked = {
+        "state": state,
+        "checked_at": now,
+        "document": document,
+        "comment": facts.comment,
+        "endorser_name": (endorser_name or facts.endorser_name or facts.endorser_id)[:300],
+    }
+    endorsement, created = Endorsement.objects.update_or_create(
+        micro_credential=micro_credential,
+        credential_id=facts.credential_id,
+        defaults=checked,
+        create_defaults={
+            **checked,
+            "source": source,
+            "subject_id": facts.subject_id,
+            "endorser_did": facts.endorser_id,
+            "issued_at": issued_at,
+            "created_by": actor,
+        },
+    )
+    institution_services.audit(
+        institution=micro_credential.institution,
+        actor=actor,
+        action="endorsement.received" if created else "endorsement.checked",
+        endorsement=str(endorsement.public_id),
+        endorser=facts.endorser_id,
+        state=state,
+    )
+    return endorsement
+
+
+def endorsement_recheck(*, endorsement: Endorsement) -> Endorsement:
+    """Verifies a received endorsement again (its endorser may have revoked it) and keeps what
+    it finds; the state shows on the offer's pages and decides whether new credentials carry
+    it. When nothing could be concluded (the endorser's node unreachable), the last finding
+    stands. Verifies before its transaction."""
+    found = verifier.endorsement_state(verifier.verify(endorsement.document))
+    if found == verifier.EndorsementState.UNCHECKED:
+        return endorsement
+    state = _KEPT_STATES.get(found, Endorsement.State.INVALID)
+    now = timezone.now()
+    with transaction.atomic():
+        Endorsement.objects.filter(pk=endorsement.pk).update(state=state, checked_at=now)
+        if state != endorsement.state and endorsement.micro_credential is not None:
+            institution_services.audit(
+                institution=endorsement.micro_credential.institution,
+                actor=None,
+                action="endorsement.checked",
+                endorsement=str(endorsement.public_id),
+                endorser=endorsement.endorser_did,
+                state=state,
+            )
+    endorsement.state, endorsement.checked_at = state, now
+    return endorsement
+
+
+def endorsements_recheck() -> int:
+    """Checks again every standing endorsement of this node's offers (received or recorded;
+    revoked ones stay revoked); returns how many changed state. The daily beat job."""
+    changed = 0
+    standing = (
+        Endorsement.objects.filter(micro_credential__isnull=False)
+        .exclude(state=Endorsement.State.REVOKED)
+        .select_related("micro_credential__institution")
+    )
+    for endorsement in standing.iterator():
+        before = endorsement.state
+        changed += endorsement_recheck(endorsement=endorsement).state != before
+    return changed

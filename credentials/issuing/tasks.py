@@ -69,3 +69,11 @@ def holders_notify_sweep() -> None:
     from credentials.issuing import services
 
     services.holders_notify_sweep(older_than=timedelta(seconds=settings.MESHE_WORK_SWEEP_SECONDS))
+
+
+# Daily; each endorsement is checked on its own, so one unreachable endorser delays no other.
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
+def endorsements_recheck() -> None:
+    from credentials.issuing import services
+
+    services.endorsements_recheck()

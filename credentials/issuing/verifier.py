@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from credentials import documents, hooks
 from credentials.issuing import selectors, verdicts
-from credentials.standards import badge_images, jades
+from credentials.standards import badge_images, jades, ob3, signing, strict_json
 from credentials.standards.did_resolution import (
     DidResolver,
     ResolutionError,
@@ -32,7 +32,11 @@ from credentials.standards.did_resolution import (
     fetch_json_https,
     url_to_did_web,
 )
-from credentials.standards.verification import CheckedStatusList, verify_credential
+from credentials.standards.verification import (
+    CheckedStatusList,
+    credential_payload,
+    verify_credential,
+)
 from institutions import publications
 from institutions import selectors as institution_selectors
 
@@ -318,11 +322,112 @@ def verify(
     """Verifies a credential as this node sees it; the answer is the public JSON contract.
     This node's own status lists are checked once per publication, not per verification.
     Other nodes' lists are fetched each time, unless the caller accepts one fetched at most
-    `reuse_remote_status_seconds` ago."""
+    `reuse_remote_status_seconds` ago. A credential whose achievement carries endorsements gets
+    `endorsements` (endorsement_verdicts); a bad endorsement never fails the credential."""
     view = _NodeView(remote_status_seconds=reuse_remote_status_seconds)
-    return verify_credential(
+    result = verify_credential(
         raw, **_dependencies(view), status_list_memo=view, edc_trust_anchors=edc_trust_anchors()
     ).as_dict()
+    if result["summary"] is not None:
+        document = raw if isinstance(raw, dict) else _json_or_none(raw)
+        if document is not None and ob3.embedded_endorsements(document):
+            result["endorsements"] = endorsement_verdicts(
+                document, reuse_remote_status_seconds=reuse_remote_status_seconds
+            )
+    return result
+
+
+def _json_or_none(raw: bytes | str) -> dict[str, Any] | None:
+    """The JSON object the pipeline already read, from JSON or a baked badge image."""
+    try:
+        return strict_json.load_object(credential_payload(raw)[0])
+    except (strict_json.JsonRefused, badge_images.BadgeImageError):
+        return None
+
+
+# Each endorsement costs a verification of its own (canonicalisation, a status list fetch), so a
+# credential carrying many has only its first ones checked, all of them within one request's
+# work budget (signing.request_work_budget); the rest are counted, never passed.
+MAX_ENDORSEMENTS_CHECKED: Final = 10
+
+
+class EndorsementState:
+    """What the verification of one endorsement found."""
+
+    VERIFIED = "verified"
+    ENDORSER_UNKNOWN = "endorser_unknown"
+    REVOKED = "revoked"
+    INVALID = "invalid"  # its signature, its signer's key, its dates or the document itself
+    # Nothing could be concluded: the endorser's DID or status list could not be read, or the
+    # document needed more work than this node spends on it.
+    UNCHECKED = "unchecked"
+    NOT_ENDORSEMENT = "not_endorsement"
+
+
+# Why a proof could not be checked at all (rather than was found wrong).
+_PROOF_UNCHECKED: Final = frozenset(
+    {"proof.key_not_resolved", "proof.too_large", "proof.too_many_blank_nodes", "proof.too_complex"}
+)
+
+
+def endorsement_state(result: dict[str, Any]) -> str:
+    """One endorsement's state from its verification result (verify's JSON shape)."""
+    if result["verified"]:
+        return (
+            EndorsementState.VERIFIED
+            if result["trust"] == "known_issuer"
+            else EndorsementState.ENDORSER_UNKNOWN
+        )
+    code = result.get("error_code") or ""
+    # A suspended endorsement does not stand either; OB 3.0 endorsements carry no suspension
+    # entry of MESHE's, so only another issuer's could be suspended.
+    if code in ("status.revoked", "status.suspended"):
+        return EndorsementState.REVOKED
+    if code in _PROOF_UNCHECKED or code.startswith("status."):
+        return EndorsementState.UNCHECKED
+    return EndorsementState.INVALID
+
+
+def endorsement_verdicts(
+    document: dict[str, Any], *, reuse_remote_status_seconds: float = 0
+) -> dict[str, Any]:
+    """The endorsements embedded in a credential, each verified on its own as this node sees
+    it: {"checked": [{id, endorser: {id, name, known}, comment, state}], "not_checked": n}."""
+    embedded = ob3.embedded_endorsements(document)
+    checked: list[dict[str, Any]] = []
+    with signing.request_work_budget():
+        for endorsement in embedded[:MAX_ENDORSEMENTS_CHECKED]:
+            checked.append(_endorsement_verdict(endorsement, reuse_remote_status_seconds))
+    return {"checked": checked, "not_checked": max(0, len(embedded) - MAX_ENDORSEMENTS_CHECKED)}
+
+
+def _endorsement_verdict(endorsement: Any, reuse_remote_status_seconds: float) -> dict[str, Any]:
+    """One embedded endorsement: who says what, and what verifying it found."""
+    try:
+        facts = ob3.endorsement_facts(endorsement) if isinstance(endorsement, dict) else None
+    except ValueError:
+        facts = None
+    if facts is None:
+        return {
+            "id": None,
+            "endorser": None,
+            "comment": "",
+            "state": EndorsementState.NOT_ENDORSEMENT,
+        }
+    view = _NodeView(remote_status_seconds=reuse_remote_status_seconds)
+    result = verify_credential(endorsement, **_dependencies(view), status_list_memo=view)
+    known_name = result.issuer_name
+    return {
+        "id": facts.credential_id,
+        "endorser": {
+            "id": facts.endorser_id,
+            "name": known_name or facts.endorser_name or facts.endorser_id,
+            "known": known_name is not None,
+        },
+        "subject": facts.subject_id,
+        "comment": facts.comment,
+        "state": endorsement_state(result.as_dict()),
+    }
 
 
 # The pages of this node that show one credential: a link to any of them verifies it.

@@ -23,7 +23,7 @@ from credentials.models import (
     Pathway,
     StatusReason,
 )
-from credentials.standards import currencies, vocabularies
+from credentials.standards import currencies, verification, vocabularies
 from meshe.plain_text import validate_multiline_text, validate_one_line_text
 
 
@@ -704,3 +704,35 @@ def _field_errors(form: forms.BaseForm, *, row: int | None) -> list[ErrorLink]:
             for message in bound_field.errors
         ]
     return found
+
+
+class EndorsementRecordForm(forms.Form):
+    """An endorsement received from outside MESHE: pasted, or uploaded as a JSON file."""
+
+    document = forms.CharField(
+        label=_("Paste the endorsement (JSON)"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        required=False,
+        max_length=verification.DEFAULT_MAX_BYTES,
+    )
+    upload = forms.FileField(label=_("or upload the endorsement file"), required=False)
+
+    def clean_upload(self) -> object:
+        upload = self.cleaned_data.get("upload")
+        if upload is not None and upload.size > verification.DEFAULT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(limit)s KiB; no endorsement is that large.")
+                % {"limit": verification.DEFAULT_MAX_BYTES // 1024}
+            )
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("document")) == bool(data.get("upload")):
+            raise forms.ValidationError(_("Paste the endorsement or upload its file: one of them."))
+        return data
+
+    def endorsement(self) -> str | bytes:
+        """The document given, as pasted or as the file's bytes."""
+        upload = self.cleaned_data["upload"]
+        return upload.read() if upload else self.cleaned_data["document"]

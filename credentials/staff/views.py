@@ -23,12 +23,14 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.http import AuthenticatedHttpRequest
 from credentials import documents
 from credentials.catalogue import esco, pathway_selectors, pathway_services, practical
+from credentials.catalogue import offers as catalogue_offers
 from credentials.catalogue import views as catalogue_views
 from credentials.exceptions import CredentialError
 from credentials.issuing import selectors, services, spreadsheets
 from credentials.models import (
     ApiCredential,
     CredentialStatus,
+    Endorsement,
     IssuedCredential,
     MicroCredential,
     Pathway,
@@ -185,6 +187,8 @@ def micro_credential_detail(
                 issued_count=Count("issued_credentials")
             ).order_by("-number"),
             "can_edit": viewer.role in institution_selectors.ISSUE,
+            "can_record_endorsements": viewer.role in institution_selectors.MANAGE_STAFF,
+            "endorsements": catalogue_offers.endorsements(micro_credential),
             "labels": vocabulary_labels(micro_credential),
             "language_name": practical.language_name(micro_credential.language),
             "practical": {
@@ -218,6 +222,47 @@ def vocabulary_labels(micro_credential: MicroCredential) -> dict[str, str]:
             except vocabularies.UnknownConcept:
                 labels[field] = uri
     return labels
+
+
+@staff_required
+def micro_credential_endorsement_record(
+    request: AuthenticatedHttpRequest, slug: str, public_id: UUID
+) -> HttpResponse:
+    """An admin records an endorsement of the offer received from outside MESHE (a quality
+    assurance agency's, any issuer's): kept once it verifies, shown with what was found."""
+    viewer = institution_selectors.membership_for_staff(
+        user=request.user, slug=slug, roles=institution_selectors.MANAGE_STAFF
+    )
+    micro_credential = selectors.micro_credential_for_staff(viewer=viewer, public_id=public_id)
+    form = forms.EndorsementRecordForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            endorsement = services.endorsement_receive(
+                actor=request.user,
+                micro_credential=micro_credential,
+                document=form.endorsement(),
+                source=Endorsement.Source.RECORDED,
+            )
+        except CredentialError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("The endorsement by %(endorser)s is recorded: %(state)s.")
+                % {
+                    "endorser": endorsement.endorser_name,
+                    "state": endorsement.get_state_display().lower(),
+                },
+            )
+            return redirect("credentials:micro_credential", slug=slug, public_id=public_id)
+    return render(
+        request,
+        "credentials/endorsement_record.html",
+        {"institution": viewer.institution, "micro_credential": micro_credential, "form": form},
+    )
 
 
 @require_POST

@@ -28,7 +28,9 @@ It has no name term for an AchievementSubject either: the learner's name is the 
 of identityType "name" that OB 3.0 defines for it.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -51,6 +53,7 @@ from credentials.standards.vocabularies import Concept
 CREDENTIALS_V2_CONTEXT: Final = "https://www.w3.org/ns/credentials/v2"
 OB3_CONTEXT: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 CREDENTIAL_TYPE: Final = ["VerifiableCredential", "OpenBadgeCredential"]
+ENDORSEMENT_TYPE: Final = ["VerifiableCredential", "EndorsementCredential"]
 ACHIEVEMENT_TYPE: Final = "MicroCredential"
 STATUS_ENTRY_TYPE: Final = "BitstringStatusListEntry"
 
@@ -83,13 +86,20 @@ IDENTIFIER_ERASMUS: Final = "ext:ErasmusCode"
 
 
 def build_achievement_credential(
-    *, issuer: Issuer, specification: Specification, holder: Holder, award: Award
+    *,
+    issuer: Issuer,
+    specification: Specification,
+    holder: Holder,
+    award: Award,
+    endorsements: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Return the unsigned OB 3.0 AchievementCredential; deterministic, raises UnknownConcept.
 
     The result canonicalises with credentials.standards.signing.canonicalize (no undefined term) and, once
     signed, validates against 1EdTech's achievementcredential JSON Schema, except that two status
     entries make `credentialStatus` an array, which VC 2.0 allows and that schema does not.
+    `endorsements` are signed EndorsementCredentials of the achievement, embedded verbatim in
+    `achievement.endorsement` (each keeps its own proof, which a verifier checks on its own).
     """
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
@@ -108,7 +118,9 @@ def build_achievement_credential(
                 "hashed": False,
             },
         ],
-        "achievement": _achievement(issuer=issuer, specification=specification, award=award),
+        "achievement": _achievement(
+            issuer=issuer, specification=specification, award=award, endorsements=endorsements
+        ),
         "creditsEarned": _number(specification.ects),
     }
     if award.grade is not None:
@@ -151,6 +163,105 @@ def build_achievement_credential(
     return credential
 
 
+# ---------------------------------------------------------------- endorsements
+
+
+@dataclass(frozen=True, slots=True)
+class Endorsement:
+    """One organisation's signed word about another's offer (OB 3.0 EndorsementCredential)."""
+
+    # "urn:uuid:…"
+    credential_id: str
+    # What is endorsed: the offer's address, as the catalogue feed names it.
+    subject_id: str
+    # The offer's title, for the credential's name.
+    subject_name: str
+    comment: str
+    issued_at: datetime
+    # The endorser's revocation entry: one, as 1EdTech's schema allows one status object.
+    status: StatusEntry | None = None
+
+    def __post_init__(self) -> None:
+        if not self.credential_id.startswith("urn:uuid:"):
+            raise ValueError(f"credential_id must be a urn:uuid, got {self.credential_id!r}")
+        if not self.comment.strip():
+            raise ValueError("an endorsement needs a comment")
+        if self.status is not None and self.status.purpose != "revocation":
+            raise ValueError("an endorsement's status entry is a revocation entry")
+
+
+def build_endorsement_credential(*, endorser: Issuer, endorsement: Endorsement) -> dict[str, Any]:
+    """Return the unsigned OB 3.0 EndorsementCredential; deterministic.
+
+    Once signed it validates against 1EdTech's endorsementcredential JSON Schema, and it may be
+    embedded in the endorsed achievement (build_achievement_credential's `endorsements`).
+    """
+    credential: dict[str, Any] = {
+        "@context": [CREDENTIALS_V2_CONTEXT, OB3_CONTEXT],
+        "id": endorsement.credential_id,
+        "type": list(ENDORSEMENT_TYPE),
+        "name": f"Endorsement of {endorsement.subject_name} by {endorser.name}",
+        "issuer": _profile(endorser),
+        "validFrom": xsd_date_time(endorsement.issued_at),
+        "credentialSubject": {
+            "id": endorsement.subject_id,
+            "type": ["EndorsementSubject"],
+            "endorsementComment": endorsement.comment,
+        },
+    }
+    if endorsement.status is not None:
+        credential["credentialStatus"] = _status_entry(endorsement.status)
+    return credential
+
+
+@dataclass(frozen=True, slots=True)
+class EndorsementFacts:
+    """What an EndorsementCredential says, read without trusting it (verify it apart)."""
+
+    credential_id: str
+    endorser_id: str
+    endorser_name: str
+    subject_id: str
+    comment: str
+
+
+def endorsement_facts(document: Mapping[str, Any]) -> EndorsementFacts:
+    """Return what an EndorsementCredential says; ValueError when it is none."""
+    types = document.get("type")
+    if not isinstance(types, list) or "EndorsementCredential" not in types:
+        raise ValueError("not an EndorsementCredential")
+    issuer = document.get("issuer")
+    endorser_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    endorser_name = issuer.get("name") if isinstance(issuer, Mapping) else None
+    subject = document.get("credentialSubject")
+    if not isinstance(subject, Mapping):
+        raise ValueError("an endorsement has one credentialSubject")
+    subject_id, comment = subject.get("id"), subject.get("endorsementComment", "")
+    credential_id = document.get("id", "")
+    if not (
+        isinstance(endorser_id, str)
+        and isinstance(subject_id, str)
+        and isinstance(comment, str)
+        and isinstance(credential_id, str)
+    ):
+        raise ValueError("an endorsement names its issuer and subject by id")
+    return EndorsementFacts(
+        credential_id=credential_id,
+        endorser_id=endorser_id,
+        endorser_name=endorser_name if isinstance(endorser_name, str) else "",
+        subject_id=subject_id,
+        comment=comment,
+    )
+
+
+def embedded_endorsements(credential: Mapping[str, Any]) -> list[Any]:
+    """Return the endorsements embedded in a credential's achievement (as found: unchecked)."""
+    subject = credential.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
+    endorsements = achievement.get("endorsement") if isinstance(achievement, Mapping) else None
+    return list(endorsements) if isinstance(endorsements, list) else []
+
+
 # ---------------------------------------------------------------- issuer
 
 
@@ -182,7 +293,13 @@ def _profile(issuer: Issuer) -> dict[str, Any]:
 # ---------------------------------------------------------------- achievement
 
 
-def _achievement(*, issuer: Issuer, specification: Specification, award: Award) -> dict[str, Any]:
+def _achievement(
+    *,
+    issuer: Issuer,
+    specification: Specification,
+    award: Award,
+    endorsements: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
     """Return the Achievement: the specification, with every EU element it carries."""
     spec = specification
     achievement: dict[str, Any] = {
@@ -210,6 +327,8 @@ def _achievement(*, issuer: Issuer, specification: Specification, award: Award) 
                 "resultType": "Result",
             }
         ]
+    if endorsements:
+        achievement["endorsement"] = [dict(endorsement) for endorsement in endorsements]
     achievement["version"] = str(spec.version)
     achievement["inLanguage"] = PRIMARY_LANGUAGE
     return achievement

@@ -3,6 +3,7 @@ Badges 3.0 and the Commission's SHACL shapes for the European Digital Credential
 
 import functools
 from datetime import datetime
+from pathlib import Path
 
 import jsonschema
 import rdflib
@@ -12,12 +13,13 @@ from credentials.standards import signing
 from tests.credentials.standards_paths import STANDARDS_DIR, read_json
 
 SCHEMA = STANDARDS_DIR / "ob3" / "schema" / "achievementcredential.json"
+ENDORSEMENT_SCHEMA = STANDARDS_DIR / "ob3" / "schema" / "endorsementcredential.json"
 EDC_DIR = STANDARDS_DIR / "edc"
 
 
-def schema_validator() -> jsonschema.Draft201909Validator:
+def schema_validator(path: Path = SCHEMA) -> jsonschema.Draft201909Validator:
     """1EdTech's schema, with date-time checked (jsonschema skips it without rfc3339-validator)."""
-    schema = read_json(SCHEMA)
+    schema = read_json(path)
     format_checker = jsonschema.FormatChecker()
 
     @format_checker.checks("date-time", raises=ValueError)
@@ -32,9 +34,10 @@ def schema_validator() -> jsonschema.Draft201909Validator:
     return jsonschema.Draft201909Validator(schema, format_checker=format_checker)
 
 
-def schema_errors(document: dict) -> list[str]:
+def schema_errors(document: dict, schema: Path = SCHEMA) -> list[str]:
     return sorted(
-        f"{error.json_path}: {error.message}" for error in schema_validator().iter_errors(document)
+        f"{error.json_path}: {error.message}"
+        for error in schema_validator(schema).iter_errors(document)
     )
 
 

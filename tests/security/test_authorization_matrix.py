@@ -272,6 +272,10 @@ DOORS: dict[str, Entry] = {
     "credentials:micro_credential_publish": entry(
         get(staff(ISSUER, 200)), slug="a", public_id="draft_micro_credential"
     ),
+    # Recording an endorsement from outside MESHE: admins only; an empty form answers itself.
+    "credentials:micro_credential_endorsement_record": entry(
+        get(staff(ADMIN, 200)), post(staff(ADMIN, 200)), slug="a", public_id="micro_credential"
+    ),
     "credentials:micro_credential_status": entry(
         post(staff(ISSUER, 302)), slug="a", public_id="micro_credential", status="mc_status"
     ),
@@ -390,6 +394,17 @@ DOORS: dict[str, Entry] = {
     ),
     "exchange:partner_offer_unadopt": entry(
         post(staff(ISSUER, 302)), slug="a", public_id="partner_offer"
+    ),
+    # Signing an endorsement, or revoking one: an empty form answers itself.
+    "exchange:partner_offer_endorse": entry(
+        get(staff(ISSUER, 200)), post(staff(ISSUER, 200)), slug="a", public_id="partner_offer"
+    ),
+    "exchange:partner_offer_endorsement_revoke": entry(
+        get(staff(ISSUER, 200)),
+        post(staff(ISSUER, 200)),
+        slug="a",
+        public_id="partner_offer",
+        endorsement_id="endorsement",
     ),
     "exchange:partner_sync": entry(
         get(staff(VIEWER, 200)), post(staff(ISSUER, 302)), slug="a", public_id="partner"
@@ -543,6 +558,14 @@ def build_world() -> World:
     )
     a_to_b: Partner = partner_row(uni_a, uni_b)
     partner_row(uni_b, uni_a)
+    partner_offer = offer_of(a_to_b, title="Machine Learning")
+    endorsement = credential_services.endorsement_issue(
+        actor=None,
+        institution=uni_a,
+        subject_id=partner_offer.remote_id,
+        subject_name=partner_offer.title,
+        comment="Recognised for 5 ECTS",
+    )
     delivery = deliveries.delivery_create(
         credential=credential, partner=a_to_b, actor=None, by_learner=True, note=""
     )
@@ -599,7 +622,8 @@ def build_world() -> World:
         bulk_job=str(job.public_id),
         partner=str(a_to_b.public_id),
         partner_action="suspend",
-        partner_offer=str(offer_of(a_to_b, title="Machine Learning").public_id),
+        partner_offer=str(partner_offer.public_id),
+        endorsement=str(endorsement.public_id),
         delivery=str(delivery.public_id),
         incoming=str(incoming.public_id),
         wallet_offer=str(offer.offer.public_id),

@@ -7,6 +7,7 @@ the view, and the canonicalising processes it sends costly work to, whatever els
 doing.
 """
 
+import copy
 import functools
 import json
 from typing import Any
@@ -15,12 +16,21 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.urls import reverse
 
+from credentials import documents
+from credentials.issuing import services as credential_services
+from credentials.issuing import verifier
 from credentials.models import IssuedCredential
 from credentials.standards import proof_sets, signing
 from institutions.models import AuditEvent
 from learners.models import ImportedCredential
 from tests.credentials.proofs import presentation
-from tests.factories import InstitutionFactory, UserFactory, issue, make_token
+from tests.factories import (
+    InstitutionFactory,
+    MicroCredentialFactory,
+    UserFactory,
+    issue,
+    make_token,
+)
 from tests.learners.holding import as_if_issued_elsewhere
 from tests.security import hostile
 from tests.security.poisons import (  # noqa: F401 (autouse fixtures)
@@ -256,3 +266,33 @@ def test_the_verify_page_refuses_a_poison_by_name_within_the_cpu_budget(signed_d
     )
     assert response.status_code == 200
     assert words in response.content.decode()
+
+
+def test_endorsements_carried_by_a_credential_are_checked_within_one_budget_and_never_called_invalid(
+    signed_document,
+):
+    # Ten poisoned endorsements: together they get one request's budget; once it is spent the
+    # rest are refused before any work, and each is listed as not checked, never as invalid.
+    offer = MicroCredentialFactory()
+    endorsement = json.loads(
+        credential_services.endorsement_issue(
+            actor=None,
+            institution=InstitutionFactory(),
+            subject_id=documents.offer_url(offer),
+            subject_name=offer.title,
+            comment="Recognised for 5 ECTS",
+        ).document
+    )
+    document = copy.deepcopy(signed_document)
+    document["credentialSubject"]["achievement"]["endorsement"] = [
+        poisoned(endorsement, POISONS["dense-clique-25"][0])
+    ] * verifier.MAX_ENDORSEMENTS_CHECKED
+    response = within_cpu_budget(
+        lambda: hostile.quiet_client().post(
+            "/api/v1/verify", data=json.dumps(document), content_type="application/json"
+        )
+    )
+    result = hostile.json_body(response)
+    assert [each["state"] for each in result["endorsements"]["checked"]] == [
+        "unchecked"
+    ] * verifier.MAX_ENDORSEMENTS_CHECKED

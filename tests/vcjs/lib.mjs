@@ -7,6 +7,7 @@
 
 import {readFileSync} from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -23,6 +24,11 @@ export const CONTEXTS_DIR = path.join(REPOSITORY, 'credentials', 'standards', 'j
 export const STANDARDS_DIR = path.join(REPOSITORY, 'tests', 'standards');
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+// MESHE_LOOPBACK_CA (a CA certificate file) makes did:web and --map look-ups speak HTTPS to the
+// loopback host, trusting that CA alone: the two-node tests' nodes serve HTTPS under a
+// throw-away CA. Without it they speak plain http, as a test server does.
+const LOOPBACK_CA = process.env.MESHE_LOOPBACK_CA ? readFileSync(process.env.MESHE_LOOPBACK_CA) : null;
+const LOOPBACK_SCHEME = LOOPBACK_CA ? 'https:' : 'http:';
 
 // ------------------------------------------------------------------ contexts
 
@@ -45,8 +51,8 @@ didKeyDriver.use({multibaseMultikeyHeader: 'z6Mk', fromMultibase: Ed25519Multike
 
 function assertLoopback(urlString, what) {
   const url = new URL(urlString);
-  if(url.protocol !== 'http:' || !LOOPBACK_HOSTS.has(url.hostname)) {
-    throw new Error(`${what}: only plain http to a loopback host is allowed, got ${urlString}`);
+  if(url.protocol !== LOOPBACK_SCHEME || !LOOPBACK_HOSTS.has(url.hostname)) {
+    throw new Error(`${what}: only ${LOOPBACK_SCHEME} to a loopback host is allowed, got ${urlString}`);
   }
   return url;
 }
@@ -54,9 +60,10 @@ function assertLoopback(urlString, what) {
 function getLoopbackJson(urlString) {
   const url = assertLoopback(urlString, 'fetch');
   return new Promise((resolve, reject) => {
-    const request = http.get(url, {
+    const request = (LOOPBACK_CA ? https : http).get(url, {
       headers: {accept: 'application/did+json, application/ld+json, application/json'},
-      timeout: 10000
+      timeout: 10000,
+      ...(LOOPBACK_CA ? {ca: LOOPBACK_CA} : {})
     }, response => {
       const chunks = [];
       response.on('data', chunk => chunks.push(chunk));
@@ -101,7 +108,7 @@ async function resolveDidWeb(didUrl) {
   const host = parts.shift();
   const where = parts.length ? `/${parts.map(encodeURIComponent).join('/')}/did.json` :
     '/.well-known/did.json';
-  const doc = await getLoopbackJson(`http://${host}${where}`);
+  const doc = await getLoopbackJson(`${LOOPBACK_SCHEME}//${host}${where}`);
   if(doc.id !== did) {
     throw new Error(`DID document of ${did} has id "${doc.id}"`);
   }
