@@ -340,9 +340,9 @@ class _SafeProcessor(jsonld.JsonLdProcessor):
         Only there: pyld caches every other processed context itself, but applies a type-scoped
         one to a fresh copy of the active context, which its cache never knows, so it processes
         it in full each time. A reused context is charged the term definitions that full
-        processing costs, so budgets, refusals and last_canonicalization_work() stay as they
-        were; pyld's processing is deterministic given its inputs (the loader reads bundled
-        files only)."""
+        processing costs, so the term-definition budget still counts it on every node (work
+        units may differ by the few contexts pyld's own caches happen to hold). pyld's
+        processing is deterministic given its inputs (the loader reads bundled files only)."""
         key = None
         if (
             self.reuse_contexts

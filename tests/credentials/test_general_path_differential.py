@@ -53,11 +53,13 @@ def afresh(document: Any) -> Outcome:
 
 
 def assert_same_as_pyld(document: Any) -> Outcome:
-    """Assert the same bytes, or the same failure and detail, reused or afresh, and no more work.
+    """Assert the same bytes, or the same failure and detail, reused or afresh, and no more
+    work than afresh but for a context or two.
 
-    Work units follow pyld's own caches, which hold a few processed contexts per context: the
-    first canonicalisation of a shape costs more than the next, and processing type-scoped
-    contexts afresh evicts entries that reuse keeps, so reuse may cost a few units less."""
+    Work units follow pyld's own caches, which hold a few processed contexts per context and
+    which reuse fills differently: the first canonicalisation of a shape costs more than the
+    next, and a context embedded under a reused type-scoped context is found in pyld's cache
+    where, under a fresh copy each time, it is not (rarely the other way round, once evicted)."""
     afresh(document)
     reference = afresh(document)
     for result in (outcome(document), outcome(document)):
@@ -65,7 +67,7 @@ def assert_same_as_pyld(document: Any) -> Outcome:
             assert result == reference
         else:
             assert result[0] == reference[0]
-            assert 0 < result[1] <= reference[1]  # type: ignore[operator]
+            assert 0 < result[1] <= reference[1] + 5  # type: ignore[operator]
     return reference
 
 
