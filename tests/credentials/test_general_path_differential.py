@@ -2,7 +2,8 @@
 gives exactly what pyld gives processing every context afresh.
 
 signing.canonicalize keeps the active contexts pyld makes from type-scoped contexts across
-documents (signing._SafeProcessor._process_context). Every example here canonicalises a document
+documents (signing._SafeProcessor._process_context), and hashes blank nodes' first degree without
+pyld's deepcopy (signing._BoundedCanonicalizer). Every example here canonicalises a document
 twice through it (the second time from reused contexts) and once through pyld alone, and
 compares the canonical N-Quads byte for byte and the work units, or the failure and its detail.
 The corpus: every credential and status list MESHE makes, every JSON-LD document of the W3C and
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pyld import jsonld
+from pyld.canon import URDNA2015
 
 from credentials.standards import edc, ob3, signing, status_list
 from tests.credentials import builder_samples as samples
@@ -39,6 +41,12 @@ class _Afresh(signing._SafeProcessor):
         super().__init__(reuse_contexts=False)
 
 
+class _PyldsFirstDegree(signing._BoundedCanonicalizer):
+    """The bounded canonicaliser with pyld's own Hash First Degree Quads components (deepcopy)."""
+
+    modify_first_degree_component = URDNA2015.modify_first_degree_component
+
+
 def outcome(document: Any) -> Outcome:
     """Return the canonical text and its work units, or the failure and detail it was refused with."""
     try:
@@ -48,7 +56,11 @@ def outcome(document: Any) -> Outcome:
 
 
 def afresh(document: Any) -> Outcome:
-    with mock.patch.object(signing, "_SafeProcessor", _Afresh):
+    """The outcome through pyld's own context processing and first-degree hashing."""
+    with (
+        mock.patch.object(signing, "_SafeProcessor", _Afresh),
+        mock.patch.object(signing, "_BoundedCanonicalizer", _PyldsFirstDegree),
+    ):
         return outcome(document)
 
 
