@@ -2,8 +2,9 @@
 gives exactly what pyld gives processing every context afresh.
 
 signing.canonicalize keeps the active contexts pyld makes from type-scoped contexts across
-documents (signing._SafeProcessor._process_context), and hashes blank nodes' first degree without
-pyld's deepcopy (signing._BoundedCanonicalizer). Every example here canonicalises a document
+documents (signing._SafeProcessor._process_context), remembers each document's expanded IRIs
+(_expand_iri), and hashes blank nodes' first degree without pyld's deepcopy
+(signing._BoundedCanonicalizer). Every example here canonicalises a document
 twice through it (the second time from reused contexts) and once through pyld alone, and
 compares the canonical N-Quads byte for byte and the work units, or the failure and its detail.
 The corpus: every credential and status list MESHE makes, every JSON-LD document of the W3C and
@@ -35,7 +36,10 @@ Outcome = tuple[str, int] | tuple[signing.Failure, str]
 
 
 class _Afresh(signing._SafeProcessor):
-    """pyld's own context processing: every type-scoped context processed in full each time."""
+    """pyld's own context processing (every type-scoped context processed in full each time)
+    and IRI expansion (nothing remembered)."""
+
+    _expand_iri = jsonld.JsonLdProcessor._expand_iri
 
     def __init__(self, *, reuse_contexts: bool = False) -> None:
         super().__init__(reuse_contexts=False)
