@@ -2,7 +2,9 @@
 
 Canonicalisation is RDFC-1.0 through pyld, restricted to the bundled contexts and run in a
 "safe mode" like jsonld.js's: input that pyld would silently drop (an undefined term, a relative
-IRI) is refused instead, because a signature must cover everything the document says.
+IRI) is refused instead, because a signature must cover everything the document says. What
+pyld would compute again and again (type-scoped contexts across documents, IRI expansions within
+one) is kept, proven to give pyld's bytes by tests/credentials/test_general_path_differential.py.
 """
 
 import hashlib
