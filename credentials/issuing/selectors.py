@@ -458,13 +458,15 @@ def _issued_per_local_month(
         )
         for n, (low, high) in enumerate(edges)
     }
-    counted = Institution.objects.filter(pk=institution_id).values(**edge_counts).get()
+    counted = (
+        Institution.objects.filter(pk=institution_id)
+        .annotate(**edge_counts)
+        .values_list(*edge_counts)
+        .get()
+    )
     # Credentials in [local start, UTC start) belong to the local month but the previous UTC
     # month: + when the local month starts first, - when it starts after.
-    shift = [
-        counted[f"edge{n}"] if local[n] < utc[n] else -counted[f"edge{n}"]
-        for n in range(len(firsts))
-    ]
+    shift = [counted[n] if local[n] < utc[n] else -counted[n] for n in range(len(firsts))]
     return [
         by_utc_month.get(first, 0) + shift[n] - shift[n + 1] for n, first in enumerate(firsts[:-1])
     ]
