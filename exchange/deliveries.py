@@ -47,6 +47,9 @@ from institutions.services import audit, audit_many
 # Checks a delivered credential must pass to be stored at all: it is readable, it is a
 # credential, and the sender's key signed it. Status and validity are stored, not refused.
 REQUIRED_CHECKS: Final = ("json", "data_model", "proof", "issuer_key")
+# A sealed EDC's: readable, sealed over exactly this payload by a certificate valid when it
+# sealed, and an EDC by the Commission's shapes. Trust in the sealer is stored, not refused.
+REQUIRED_SEALED_EDC_CHECKS: Final = ("json", "seal", "seal_certificate", "edc_shapes")
 # A batch from a partner names the same few status lists of the sender's: each is read at
 # most once a minute (the max-age every node serves them with), not once per credential. A
 # status notice from the sender re-reads them at once (incoming_recheck).
@@ -449,7 +452,8 @@ def _issued_public_id(credential_id: str) -> UUID | None:
 
 def _failed_checks(result: Mapping[str, Any], names: Sequence[str]) -> list[str]:
     by_name = {check["check"]: check for check in result.get("checks", [])}
-    return [name for name in names if name in by_name and not by_name[name]["ok"]]
+    # A check the result does not list did not pass: a document read as another kind is refused.
+    return [name for name in names if not by_name.get(name, {}).get("ok")]
 
 
 def _credential_status(result: Mapping[str, Any]) -> str:
@@ -470,7 +474,7 @@ def _issuer_id(credential: Mapping[str, Any]) -> str:
     return issuer if isinstance(issuer, str) else ""
 
 
-def _title(credential: Mapping[str, Any]) -> str:
+def _title(credential: Mapping[str, Any], result: Mapping[str, Any]) -> str:
     subject = credential.get("credentialSubject")
     if isinstance(subject, list):
         subject = subject[0] if subject else {}
@@ -478,6 +482,8 @@ def _title(credential: Mapping[str, Any]) -> str:
     name = achievement.get("name") if isinstance(achievement, Mapping) else None
     if not isinstance(name, str):
         name = credential.get("name")
+    if not isinstance(name, str):  # an EDC's title is in its claims, as the summary reads it
+        name = (result.get("summary") or {}).get("title")
     return name.strip()[:300] if isinstance(name, str) else ""
 
 
@@ -486,13 +492,15 @@ def incoming_receive(
 ) -> tuple[IncomingCredential, bool]:
     """Verifies a delivered credential (status lists over HTTP) and stores it once per
     (partner, credential id); returns the row and whether it is new. Raises
-    CredentialNotVerified, storing nothing, when the proof fails or the issuer is not the
-    sender. Safe against concurrent duplicates (unique constraint)."""
+    CredentialNotVerified, storing nothing, when the proof or seal fails or the issuer is not
+    the sender (a sealed EDC's payload names its issuer, and the seal covers the payload).
+    Safe against concurrent duplicates (unique constraint)."""
     credential_id = message.credential["id"]
     result = verifier.verify(
         message.document, reuse_remote_status_seconds=SENDER_STATUS_LIST_REUSE_SECONDS
     )
-    failed = _failed_checks(result, REQUIRED_CHECKS)
+    sealed = message.format == messages.DeliveryFormat.SEALED_EDC
+    failed = _failed_checks(result, REQUIRED_SEALED_EDC_CHECKS if sealed else REQUIRED_CHECKS)
     if failed:
         raise CredentialNotVerified(
             _("The credential failed these checks: %(checks)s.") % {"checks": ", ".join(failed)},
@@ -517,7 +525,7 @@ def incoming_receive(
                 document=message.document,
                 verification=result,
                 verified=bool(result["verified"]),
-                title=_title(message.credential),
+                title=_title(message.credential, result),
                 learner_name=message.learner_name,
                 consent_note=message.note,
                 credential_status=_credential_status(result),

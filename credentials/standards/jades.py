@@ -264,6 +264,16 @@ def verify(
     )
 
 
+def payload_text(document: Mapping[str, Any]) -> str:
+    """The payload of a JSON-serialised JAdES seal as text, unverified (what a reader needs
+    before the seal is checked, such as the credential's id); raises ValueError when the
+    document is not one seal."""
+    try:
+        return _parts(document)[0]
+    except (TypeError, KeyError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError("not a JSON-serialised seal") from exc
+
+
 def load_trust_anchors(pem: bytes) -> list[x509.Certificate]:
     """The certificates of a PEM file of trust anchors; raises ValueError when it holds none."""
     return x509.load_pem_x509_certificates(pem)
