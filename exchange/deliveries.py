@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from credentials.issuing import services as credential_services
 from credentials.issuing import verifier
 from credentials.models import (
     DECISION_SENT,
@@ -35,6 +36,7 @@ from exchange.exceptions import ExchangeError
 from exchange.models import (
     Decision,
     Delivery,
+    DeliveryFormat,
     IncomingCredential,
     IncomingStatus,
     NoticeKind,
@@ -99,6 +101,17 @@ def _check_sendable(*, credential: IssuedCredential, partner: Partner, now: date
     problem = _credential_problem(credential, now)
     if problem is not None:
         raise DeliveryError(problem)
+
+
+def _check_sealable(credential: IssuedCredential) -> None:
+    """Seals the credential's EDC if it is not yet; DeliveryError when it cannot be sealed."""
+    if not credential_services.credential_edc(credential=credential).sealed_by:
+        raise DeliveryError(
+            _(
+                "Its EDC is not sealed: the institution has no e-seal certificate, or it has "
+                "expired. Send the Open Badges 3.0 credential instead."
+            )
+        )
 
 
 @transaction.atomic
@@ -177,17 +190,22 @@ def deliveries_create_batch(
     partner: Partner,
     actor: User | None,
     note: str,
+    delivery_format: str = DeliveryFormat.OB3,
 ) -> list[Delivery]:
     """Queues each credential for the partner, all or none, in the same few queries whatever
     the batch's size: raises one DeliveryError naming every credential that cannot be sent.
     Idempotent per (partner, credential) as delivery_create: an existing delivery is returned,
     queued again if it had failed. New and re-queued deliveries are audited one event each
-    and sent on commit, a few deliveries per message (outbox.deliveries_enqueue_on_commit)."""
+    and sent on commit, a few deliveries per message (outbox.deliveries_enqueue_on_commit).
+    A sealed-EDC batch seals each credential's EDC now (stored, as its download is), so a
+    credential that cannot be sealed is named here rather than failing in the outbox."""
     now = timezone.now()
     problems = []
     for credential in credentials:
         try:
             _check_sendable(credential=credential, partner=partner, now=now)
+            if delivery_format == DeliveryFormat.SEALED_EDC:
+                _check_sealable(credential)
         except DeliveryError as exc:
             problems.append(f"{credential.holder_name}: {exc.message}")
     if problems:
@@ -205,6 +223,7 @@ def deliveries_create_batch(
         partner=partner,
         actor=actor,
         note=note,
+        delivery_format=delivery_format,
         now=now,
     )
     found.update((delivery.credential_id, delivery) for delivery in inserted)
@@ -248,6 +267,7 @@ def _deliveries_insert(
     partner: Partner,
     actor: User | None,
     note: str,
+    delivery_format: str,
     now: datetime,
 ) -> tuple[list[Delivery], set[UUID]]:
     """Inserts a queued delivery of each credential in one INSERT and reads the rows back in
@@ -262,6 +282,7 @@ def _deliveries_insert(
             requested_by=actor,
             by_learner=False,
             consent_note=note,
+            format=delivery_format,
             next_attempt_at=now,
         )
         for credential in credentials
@@ -499,7 +520,7 @@ def incoming_receive(
     result = verifier.verify(
         message.document, reuse_remote_status_seconds=SENDER_STATUS_LIST_REUSE_SECONDS
     )
-    sealed = message.format == messages.DeliveryFormat.SEALED_EDC
+    sealed = message.format == DeliveryFormat.SEALED_EDC
     failed = _failed_checks(result, REQUIRED_SEALED_EDC_CHECKS if sealed else REQUIRED_CHECKS)
     if failed:
         raise CredentialNotVerified(

@@ -30,7 +30,7 @@ from credentials.models import IssuedCredential
 from exchange import catalogue_sync, deliveries, selectors
 from exchange import messages as exchange_messages
 from exchange.inbound import ExchangeRequest, problem, signed_endpoint
-from exchange.models import Decision, OutboxStatus, Partner
+from exchange.models import Decision, DeliveryFormat, OutboxStatus, Partner
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
 
@@ -109,6 +109,16 @@ class BatchSendForm(forms.Form):
         required=False,
         max_length=exchange_messages.MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    format = forms.ChoiceField(
+        label=gettext_lazy("Send as"),
+        choices=DeliveryFormat.choices,
+        initial=DeliveryFormat.OB3,
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "A sealed EDC carries the institution's e-seal; it can be sent only while the "
+            "institution has a valid e-seal certificate."
+        ),
     )
 
     def __init__(
@@ -314,6 +324,7 @@ def deliveries_send(request: AuthenticatedHttpRequest, slug: str) -> HttpRespons
                 partner=form.cleaned_data["partner"],
                 actor=request.user,
                 note=form.cleaned_data["note"],
+                delivery_format=form.cleaned_data["format"],
             )
         except deliveries.DeliveryError as exc:
             form.add_error(None, exc.message)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from credentials.models import CredentialStatus
 from credentials.standards import jades, strict_json
 from credentials.standards.verification import DEFAULT_MAX_BYTES, is_sealed
-from exchange.models import Decision
+from exchange.models import Decision, DeliveryFormat
 from meshe import plain_text
 
 MAX_TEXT: Final = 2000
@@ -22,19 +22,6 @@ MAX_LEARNER_NAME: Final = 200
 MAX_REASON: Final = 2000
 MAX_PROGRAMME: Final = 300
 PARTNERSHIP_TYPES: Final = frozenset({"request", "accept", "decline", "suspend", "resume", "end"})
-
-
-class DeliveryFormat:
-    """What an inbox message's `credential` is: the `format` member says, and must agree
-    with the credential's shape (docs/exchange.md)."""
-
-    OB3 = "ob3"  # an Open Badges 3.0 credential with its Data Integrity proof
-    SEALED_EDC = (
-        "sealed-edc"  # a European Digital Credential sealed with JAdES: payload + signatures
-    )
-
-
-DELIVERY_FORMATS: Final = (DeliveryFormat.OB3, DeliveryFormat.SEALED_EDC)
 
 
 class InvalidMessage(ValueError):

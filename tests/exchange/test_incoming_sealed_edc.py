@@ -9,9 +9,9 @@ from django.test import Client
 
 from credentials.issuing import services as credential_services
 from credentials.standards import verification
-from exchange import deliveries
+from exchange import deliveries, outbox
 from exchange import messages as exchange_messages
-from exchange.models import IncomingCredential
+from exchange.models import Delivery, DeliveryFormat, IncomingCredential
 from institutions import e_seals as institution_e_seals
 from institutions import services as institution_services
 from institutions.models import AuditEvent
@@ -76,7 +76,7 @@ def test_a_sealed_edc_is_read_from_its_payload_and_kept_verbatim(world):
 
     message = exchange_messages.inbox_message_parse(text.encode())
 
-    assert message.format == exchange_messages.DeliveryFormat.SEALED_EDC
+    assert message.format == DeliveryFormat.SEALED_EDC
     assert message.document == sealed
     payload = json.loads(json.loads(sealed)["payload"])
     assert message.credential == payload
@@ -233,3 +233,68 @@ def test_the_service_refuses_a_sealed_edc_of_another_issuer_naming_the_issuer(wo
     with pytest.raises(deliveries.CredentialNotVerified) as caught:
         deliveries.incoming_receive(partner=b_to_a, message=message)
     assert caught.value.failed == ["issuer"]
+
+
+# Sending -----------------------------------------------------------------------------------
+
+
+def send_page_post(client, institution, partner, credential, delivery_format: str):
+    return client.post(
+        f"/staff/{institution.slug}/deliveries/send/",
+        {
+            "partner": str(partner.public_id),
+            "credentials": [str(credential.public_id)],
+            "note": "",
+            "format": delivery_format,
+        },
+    )
+
+
+def test_staff_choose_to_send_the_sealed_edc_and_the_outbox_carries_the_seal(world, monkeypatch):
+    uni_a, _uni_b, a_to_b, _b_to_a = world
+    monkeypatch.setattr(outbox, "deliveries_enqueue_on_commit", lambda **kwargs: None)
+    install_e_seal(uni_a, name="University A Seal Office")
+    credential = issue(uni_a)
+    client, _user = staff_client(uni_a)
+    assert (
+        "Sealed European Digital Credential"
+        in client.get(f"/staff/{uni_a.slug}/deliveries/send/").content.decode()
+    )
+
+    response = send_page_post(client, uni_a, a_to_b, credential, "sealed-edc")
+
+    assert response.status_code == 302
+    delivery = Delivery.objects.get()
+    assert delivery.format == DeliveryFormat.SEALED_EDC
+    credential.refresh_from_db()
+    _url, body = outbox._request(delivery)
+    assert body["format"] == "sealed-edc"
+    assert body["credential"] == json.loads(credential.sealed_edc)
+    # What the partner's inbox reads of it: the sealed EDC, kept as the outbox serialises it.
+    parsed = exchange_messages.inbox_message_parse(json.dumps(body).encode())
+    assert parsed.format == DeliveryFormat.SEALED_EDC
+    assert parsed.credential["id"] == credential.credential_id
+
+
+def test_without_an_e_seal_the_sealed_edc_cannot_be_sent_and_the_page_says_why(world):
+    uni_a, _uni_b, a_to_b, _b_to_a = world
+    credential = issue(uni_a)
+    client, _user = staff_client(uni_a)
+
+    response = send_page_post(client, uni_a, a_to_b, credential, "sealed-edc")
+
+    assert response.status_code == 200
+    assert "Its EDC is not sealed" in response.content.decode()
+    assert not Delivery.objects.exists()
+
+
+def test_the_open_badges_credential_is_still_sent_by_default(world, monkeypatch):
+    uni_a, _uni_b, a_to_b, _b_to_a = world
+    monkeypatch.setattr(outbox, "deliveries_enqueue_on_commit", lambda **kwargs: None)
+    credential = issue(uni_a)
+    (delivery,) = deliveries.deliveries_create_batch(
+        credentials=[credential], partner=a_to_b, actor=None, note=""
+    )
+    _url, body = outbox._request(delivery)
+    assert body["format"] == "ob3"
+    assert body["credential"] == json.loads(credential.document)
