@@ -266,6 +266,8 @@ def test_staff_choose_to_send_the_sealed_edc_and_the_outbox_carries_the_seal(wor
     assert response.status_code == 302
     delivery = Delivery.objects.get()
     assert delivery.format == DeliveryFormat.SEALED_EDC
+    listed = client.get(f"/staff/{uni_a.slug}/deliveries/").content.decode()
+    assert "Sealed European Digital Credential" in listed
     credential.refresh_from_db()
     _url, body = outbox._request(delivery)
     assert body["format"] == "sealed-edc"
