@@ -114,6 +114,7 @@ class BatchSendForm(forms.Form):
         label=gettext_lazy("Send as"),
         choices=DeliveryFormat.choices,
         initial=DeliveryFormat.OB3,
+        required=False,  # the Open Badges 3.0 credential unless sealed is chosen
         widget=forms.RadioSelect,
         help_text=gettext_lazy(
             "A sealed EDC carries the institution's e-seal; it can be sent only while the "
@@ -324,7 +325,7 @@ def deliveries_send(request: AuthenticatedHttpRequest, slug: str) -> HttpRespons
                 partner=form.cleaned_data["partner"],
                 actor=request.user,
                 note=form.cleaned_data["note"],
-                delivery_format=form.cleaned_data["format"],
+                delivery_format=form.cleaned_data["format"] or DeliveryFormat.OB3,
             )
         except deliveries.DeliveryError as exc:
             form.add_error(None, exc.message)
