@@ -9,6 +9,7 @@ from django.test import Client
 
 from credentials.issuing import services as credential_services
 from credentials.standards import verification
+from credentials.standards.multiformats import base64url_encode
 from exchange import deliveries, outbox
 from exchange import messages as exchange_messages
 from exchange.models import Delivery, DeliveryFormat, IncomingCredential
@@ -90,6 +91,9 @@ def test_a_sealed_edc_is_read_from_its_payload_and_kept_verbatim(world):
         {"payload": '["a list"]', "signatures": [{"protected": "e30", "signature": ""}]},
         {"payload": "{}", "signatures": "none"},
         {"payload": '{"type": "VerifiableCredential"}', "signatures": [{"protected": "e30"}]},
+        # A header nested past any reader's depth, hidden from the body's reader in a string.
+        {"payload": "{}", "signatures": [{"protected": base64url_encode(b"[" * 200_000)}]},
+        {"payload": "{}", "signatures": [{"protected": None, "signature": ""}]},
     ],
 )
 def test_a_seal_without_a_readable_credential_is_not_a_delivery(credential):
