@@ -27,6 +27,7 @@ from credentials.exceptions import CredentialError
 from credentials.issuing import selectors as credential_selectors
 from credentials.issuing import verifier
 from credentials.models import IssuedCredential
+from credentials.standards.verification import is_sealed
 from exchange import catalogue_sync, deliveries, selectors
 from exchange import messages as exchange_messages
 from exchange.inbound import ExchangeRequest, problem, signed_endpoint
@@ -446,7 +447,9 @@ def incoming_detail(request: AuthenticatedHttpRequest, slug: str, public_id: UUI
             "incoming": incoming,
             "verification": verifier.labelled(incoming.verification),
             "checked_at": incoming.status_checked_at,
-            "elements": explanations.document_elements(document),
+            # The eleven elements are read at OB 3.0 paths; a sealed EDC's say nothing there, and
+            # its verdict above says what it claims.
+            "elements": [] if is_sealed(document) else explanations.document_elements(document),
             "form": form,
             "can_decide": selectors.may_decide(viewer),
         },

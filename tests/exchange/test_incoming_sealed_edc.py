@@ -150,6 +150,9 @@ def test_a_partners_sealed_edc_is_verified_kept_and_shown_as_sealed(world):
     detail = client.get(f"/staff/{uni_b.slug}/incoming/{incoming.public_id}/").content.decode()
     assert "Seal valid, sealer not confirmed" in detail
     assert "University A Seal Office" in detail
+    # What the EDC claims is in the verdict; the elements read at OB 3.0 paths are left out.
+    assert "Data Literacy" in detail.split('class="verdict-sentence"')[1].split("</p>")[0]
+    assert "elements-heading" not in detail
 
 
 def test_a_sealed_edc_is_trusted_only_through_a_configured_anchor(world, settings, tmp_path):
