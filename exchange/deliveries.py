@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from credentials.issuing import services as credential_services
 from credentials.issuing import verifier
 from credentials.models import (
     DECISION_SENT,
@@ -35,6 +36,7 @@ from exchange.exceptions import ExchangeError
 from exchange.models import (
     Decision,
     Delivery,
+    DeliveryFormat,
     IncomingCredential,
     IncomingStatus,
     NoticeKind,
@@ -47,6 +49,9 @@ from institutions.services import audit, audit_many
 # Checks a delivered credential must pass to be stored at all: it is readable, it is a
 # credential, and the sender's key signed it. Status and validity are stored, not refused.
 REQUIRED_CHECKS: Final = ("json", "data_model", "proof", "issuer_key")
+# A sealed EDC's: readable, sealed over exactly this payload by a certificate valid when it
+# sealed, and an EDC by the Commission's shapes. Trust in the sealer is stored, not refused.
+REQUIRED_SEALED_EDC_CHECKS: Final = ("json", "seal", "seal_certificate", "edc_shapes")
 # A batch from a partner names the same few status lists of the sender's: each is read at
 # most once a minute (the max-age every node serves them with), not once per credential. A
 # status notice from the sender re-reads them at once (incoming_recheck).
@@ -96,6 +101,17 @@ def _check_sendable(*, credential: IssuedCredential, partner: Partner, now: date
     problem = _credential_problem(credential, now)
     if problem is not None:
         raise DeliveryError(problem)
+
+
+def _check_sealable(credential: IssuedCredential) -> None:
+    """Seals the credential's EDC if it is not yet; DeliveryError when it cannot be sealed."""
+    if not credential_services.credential_edc(credential=credential).sealed_by:
+        raise DeliveryError(
+            _(
+                "Its EDC is not sealed: the institution has no e-seal certificate, or it has "
+                "expired. Send the Open Badges 3.0 credential instead."
+            )
+        )
 
 
 @transaction.atomic
@@ -174,17 +190,22 @@ def deliveries_create_batch(
     partner: Partner,
     actor: User | None,
     note: str,
+    delivery_format: str = DeliveryFormat.OB3,
 ) -> list[Delivery]:
     """Queues each credential for the partner, all or none, in the same few queries whatever
     the batch's size: raises one DeliveryError naming every credential that cannot be sent.
     Idempotent per (partner, credential) as delivery_create: an existing delivery is returned,
     queued again if it had failed. New and re-queued deliveries are audited one event each
-    and sent on commit, a few deliveries per message (outbox.deliveries_enqueue_on_commit)."""
+    and sent on commit, a few deliveries per message (outbox.deliveries_enqueue_on_commit).
+    A sealed-EDC batch seals each credential's EDC now (stored, as its download is), so a
+    credential that cannot be sealed is named here rather than failing in the outbox."""
     now = timezone.now()
     problems = []
     for credential in credentials:
         try:
             _check_sendable(credential=credential, partner=partner, now=now)
+            if delivery_format == DeliveryFormat.SEALED_EDC:
+                _check_sealable(credential)
         except DeliveryError as exc:
             problems.append(f"{credential.holder_name}: {exc.message}")
     if problems:
@@ -202,6 +223,7 @@ def deliveries_create_batch(
         partner=partner,
         actor=actor,
         note=note,
+        delivery_format=delivery_format,
         now=now,
     )
     found.update((delivery.credential_id, delivery) for delivery in inserted)
@@ -245,6 +267,7 @@ def _deliveries_insert(
     partner: Partner,
     actor: User | None,
     note: str,
+    delivery_format: str,
     now: datetime,
 ) -> tuple[list[Delivery], set[UUID]]:
     """Inserts a queued delivery of each credential in one INSERT and reads the rows back in
@@ -259,6 +282,7 @@ def _deliveries_insert(
             requested_by=actor,
             by_learner=False,
             consent_note=note,
+            format=delivery_format,
             next_attempt_at=now,
         )
         for credential in credentials
@@ -449,7 +473,8 @@ def _issued_public_id(credential_id: str) -> UUID | None:
 
 def _failed_checks(result: Mapping[str, Any], names: Sequence[str]) -> list[str]:
     by_name = {check["check"]: check for check in result.get("checks", [])}
-    return [name for name in names if name in by_name and not by_name[name]["ok"]]
+    # A check the result does not list did not pass: a document read as another kind is refused.
+    return [name for name in names if not by_name.get(name, {}).get("ok")]
 
 
 def _credential_status(result: Mapping[str, Any]) -> str:
@@ -470,7 +495,7 @@ def _issuer_id(credential: Mapping[str, Any]) -> str:
     return issuer if isinstance(issuer, str) else ""
 
 
-def _title(credential: Mapping[str, Any]) -> str:
+def _title(credential: Mapping[str, Any], result: Mapping[str, Any]) -> str:
     subject = credential.get("credentialSubject")
     if isinstance(subject, list):
         subject = subject[0] if subject else {}
@@ -478,6 +503,8 @@ def _title(credential: Mapping[str, Any]) -> str:
     name = achievement.get("name") if isinstance(achievement, Mapping) else None
     if not isinstance(name, str):
         name = credential.get("name")
+    if not isinstance(name, str):  # an EDC's title is in its claims, as the summary reads it
+        name = (result.get("summary") or {}).get("title")
     return name.strip()[:300] if isinstance(name, str) else ""
 
 
@@ -486,13 +513,15 @@ def incoming_receive(
 ) -> tuple[IncomingCredential, bool]:
     """Verifies a delivered credential (status lists over HTTP) and stores it once per
     (partner, credential id); returns the row and whether it is new. Raises
-    CredentialNotVerified, storing nothing, when the proof fails or the issuer is not the
-    sender. Safe against concurrent duplicates (unique constraint)."""
+    CredentialNotVerified, storing nothing, when the proof or seal fails or the issuer is not
+    the sender (a sealed EDC's payload names its issuer, and the seal covers the payload).
+    Safe against concurrent duplicates (unique constraint)."""
     credential_id = message.credential["id"]
     result = verifier.verify(
         message.document, reuse_remote_status_seconds=SENDER_STATUS_LIST_REUSE_SECONDS
     )
-    failed = _failed_checks(result, REQUIRED_CHECKS)
+    sealed = message.format == DeliveryFormat.SEALED_EDC
+    failed = _failed_checks(result, REQUIRED_SEALED_EDC_CHECKS if sealed else REQUIRED_CHECKS)
     if failed:
         raise CredentialNotVerified(
             _("The credential failed these checks: %(checks)s.") % {"checks": ", ".join(failed)},
@@ -517,7 +546,7 @@ def incoming_receive(
                 document=message.document,
                 verification=result,
                 verified=bool(result["verified"]),
-                title=_title(message.credential),
+                title=_title(message.credential, result),
                 learner_name=message.learner_name,
                 consent_note=message.note,
                 credential_status=_credential_status(result),

@@ -27,10 +27,11 @@ from credentials.exceptions import CredentialError
 from credentials.issuing import selectors as credential_selectors
 from credentials.issuing import verifier
 from credentials.models import IssuedCredential
+from credentials.standards.verification import is_sealed
 from exchange import catalogue_sync, deliveries, selectors
 from exchange import messages as exchange_messages
 from exchange.inbound import ExchangeRequest, problem, signed_endpoint
-from exchange.models import Decision, OutboxStatus, Partner
+from exchange.models import Decision, DeliveryFormat, OutboxStatus, Partner
 from institutions import selectors as institution_selectors
 from institutions.decorators import staff_required
 
@@ -109,6 +110,17 @@ class BatchSendForm(forms.Form):
         required=False,
         max_length=exchange_messages.MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    format = forms.ChoiceField(
+        label=gettext_lazy("Send as"),
+        choices=DeliveryFormat.choices,
+        initial=DeliveryFormat.OB3,
+        required=False,  # the Open Badges 3.0 credential unless sealed is chosen
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "A sealed EDC carries the institution's e-seal; it can be sent only while the "
+            "institution has a valid e-seal certificate."
+        ),
     )
 
     def __init__(
@@ -314,6 +326,7 @@ def deliveries_send(request: AuthenticatedHttpRequest, slug: str) -> HttpRespons
                 partner=form.cleaned_data["partner"],
                 actor=request.user,
                 note=form.cleaned_data["note"],
+                delivery_format=form.cleaned_data["format"] or DeliveryFormat.OB3,
             )
         except deliveries.DeliveryError as exc:
             form.add_error(None, exc.message)
@@ -434,7 +447,9 @@ def incoming_detail(request: AuthenticatedHttpRequest, slug: str, public_id: UUI
             "incoming": incoming,
             "verification": verifier.labelled(incoming.verification),
             "checked_at": incoming.status_checked_at,
-            "elements": explanations.document_elements(document),
+            # The eleven elements are read at OB 3.0 paths; a sealed EDC's say nothing there, and
+            # its verdict above says what it claims.
+            "elements": [] if is_sealed(document) else explanations.document_elements(document),
             "form": form,
             "can_decide": selectors.may_decide(viewer),
         },

@@ -12,8 +12,9 @@ from typing import Any, Final
 from django.utils.translation import gettext as _
 
 from credentials.models import CredentialStatus
-from credentials.standards import strict_json
-from exchange.models import Decision
+from credentials.standards import jades, strict_json
+from credentials.standards.verification import DEFAULT_MAX_BYTES, is_sealed
+from exchange.models import Decision, DeliveryFormat
 from meshe import plain_text
 
 MAX_TEXT: Final = 2000
@@ -77,13 +78,14 @@ def partnership_message(body: bytes, *, sender_did: str, receiver_did: str) -> d
 
 @dataclass(frozen=True, slots=True)
 class InboxMessage:
-    """A credential delivered to our inbox, as parsed: the credential as an object and as the
-    exact JSON text it arrived in."""
+    """A credential delivered to our inbox, as parsed: the credential as an object (a sealed
+    EDC's payload, for one sealed) and the exact JSON text it arrived in (the seal with it)."""
 
     credential: dict[str, Any]
     document: str
     learner_name: str
     note: str
+    format: str = DeliveryFormat.OB3
 
 
 def _top_level_values(text: str) -> dict[str, str]:
@@ -143,6 +145,13 @@ def inbox_message_parse(body: bytes) -> InboxMessage:
     credential = message.get("credential")
     if not isinstance(credential, dict):
         raise InvalidMessage(_("The message has no credential object."))
+    delivery_format = DeliveryFormat.SEALED_EDC if is_sealed(credential) else DeliveryFormat.OB3
+    if message.get("format", delivery_format) != delivery_format:
+        raise InvalidMessage(
+            _("format must be ob3 for a credential with a proof, sealed-edc for a sealed EDC.")
+        )
+    if delivery_format == DeliveryFormat.SEALED_EDC:
+        credential = _sealed_payload(credential)
     if not isinstance(credential.get("id"), str) or not credential["id"].strip():
         raise InvalidMessage(_("The credential has no id."))
     if len(credential["id"]) > 500:
@@ -180,8 +189,28 @@ def inbox_message_parse(body: bytes) -> InboxMessage:
     except (ValueError, KeyError) as exc:  # the strict reader read it, so this is not expected
         raise InvalidMessage(_("The body is not a JSON object.")) from exc
     return InboxMessage(
-        credential=credential, document=document, learner_name=name.strip(), note=note.strip()
+        credential=credential,
+        document=document,
+        learner_name=name.strip(),
+        note=note.strip(),
+        format=delivery_format,
     )
+
+
+def _sealed_payload(seal: Mapping[str, Any]) -> dict[str, Any]:
+    """The EDC a JAdES seal carries, read strictly within the verifier's document cap (the
+    seal itself is checked on verification); raises InvalidMessage."""
+    try:
+        return strict_json.load_object(jades.payload_text(seal), max_bytes=DEFAULT_MAX_BYTES)
+    except strict_json.JsonRefused as exc:
+        if exc.problem is strict_json.Problem.TOO_LARGE:
+            raise InvalidMessage(
+                _("The sealed credential is larger than %(size)s KiB.")
+                % {"size": DEFAULT_MAX_BYTES // 1024}
+            ) from None
+        raise InvalidMessage(_("The sealed credential's payload is not a JSON object.")) from None
+    except ValueError:
+        raise InvalidMessage(_("The sealed credential is not a JAdES seal.")) from None
 
 
 def _decision_message(body: Mapping[str, Any]) -> dict[str, Any]:

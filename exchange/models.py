@@ -137,6 +137,13 @@ class Decision(models.TextChoices):
     DECLINED = "declined", _("Declined")
 
 
+class DeliveryFormat(models.TextChoices):
+    """What a delivery carries as its `credential` (docs/exchange.md)."""
+
+    OB3 = "ob3", _("Open Badges 3.0 credential")
+    SEALED_EDC = "sealed-edc", _("Sealed European Digital Credential")
+
+
 class Outgoing(models.Model):
     """What every signed message we send to a partner keeps: state, retries, last error."""
 
@@ -170,6 +177,9 @@ class Delivery(Outgoing):
     )
     by_learner = models.BooleanField(default=False)
     consent_note = models.TextField(_("note for the partner"), blank=True)
+    format = models.CharField(
+        max_length=12, choices=DeliveryFormat.choices, default=DeliveryFormat.OB3
+    )
     decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
     decision_ects = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     decision_programme = models.CharField(max_length=300, blank=True)

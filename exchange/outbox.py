@@ -37,6 +37,7 @@ from exchange import tasks
 from exchange.models import (
     Delivery,
     DeliveryAttempt,
+    DeliveryFormat,
     Notice,
     NoticeKind,
     OutboxStatus,
@@ -198,6 +199,10 @@ def notice_enqueue(*, partner: Partner, kind: str, payload: dict[str, Any]) -> N
     return notice
 
 
+class NotSealed(LookupError):
+    """A delivery of a sealed EDC whose credential has none stored."""
+
+
 def _requires_agreement(row: Outgoing) -> bool:
     """Deliveries, decisions and status notices need a confirmed partnership; partnership
     messages are how one is made, suspended or ended, so they always go."""
@@ -209,8 +214,13 @@ def _request(row: Outgoing) -> tuple[str, dict[str, Any]]:
     partner = row.partner
     if isinstance(row, Delivery):
         credential = row.credential
+        # A sealed EDC is sealed when the delivery is made (deliveries_create_batch), and stays.
+        sealed = row.format == DeliveryFormat.SEALED_EDC
+        if sealed and not credential.sealed_edc:
+            raise NotSealed
         return partner.endpoints["inbox"], {
-            "credential": json.loads(credential.document),
+            "credential": json.loads(credential.sealed_edc if sealed else credential.document),
+            "format": row.format,
             "learner": {"name": credential.holder_name},
             "note": row.consent_note,
             "delivery": str(row.public_id),
@@ -355,6 +365,8 @@ def _attempt(kind: Kind, row: Outgoing, session: "Session | None") -> _Attempt:
         url, payload = _request(row)
     except KeyError:
         error = "no-endpoint: " + _("The partner's node lists no endpoint for this message.")
+    except NotSealed:
+        error = "not-sealed: " + _("The credential's EDC is not sealed.")
     else:
         try:
             reply = transport.partner_request(

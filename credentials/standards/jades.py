@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 from cryptography.x509.oid import NameOID
 
+from credentials.standards import strict_json
 from credentials.standards.multiformats import base64url_decode, base64url_encode
 
 SealKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -264,6 +265,16 @@ def verify(
     )
 
 
+def payload_text(document: Mapping[str, Any]) -> str:
+    """The payload of a JSON-serialised JAdES seal as text, unverified (what a reader needs
+    before the seal is checked, such as the credential's id); raises ValueError when the
+    document is not one seal."""
+    try:
+        return _parts(document)[0]
+    except (TypeError, KeyError, ValueError) as exc:
+        raise ValueError("not a JSON-serialised seal") from exc
+
+
 def load_trust_anchors(pem: bytes) -> list[x509.Certificate]:
     """The certificates of a PEM file of trust anchors; raises ValueError when it holds none."""
     return x509.load_pem_x509_certificates(pem)
@@ -276,7 +287,8 @@ def _parts(document: Mapping[str, Any]) -> tuple[str, str, dict[str, Any], bytes
         raise ValueError("one signature is expected")
     member = signatures[0]
     segment = member["protected"]
-    protected = json.loads(base64url_decode(segment))
+    # Strictly, depth capped: the header is inside a string, so no reader of the body saw it.
+    protected = strict_json.loads(base64url_decode(segment))
     payload = document["payload"]
     if not isinstance(protected, dict) or not isinstance(payload, str):
         raise ValueError("malformed")
@@ -302,7 +314,7 @@ def _unsigned_properties(unprotected: Mapping[str, Any]) -> dict[str, Any]:
     items = unprotected.get("etsiU", [])
     for item in items if isinstance(items, list) else []:
         try:
-            value = item if isinstance(item, dict) else json.loads(base64url_decode(item))
+            value = item if isinstance(item, dict) else strict_json.loads(base64url_decode(item))
         except (ValueError, TypeError, binascii.Error):
             continue
         if isinstance(value, dict):

@@ -286,3 +286,16 @@ def test_a_seal_with_an_unsupported_algorithm_or_no_certificate_is_named_so():
 
     assert jades.verify(document, trust_anchors=chain, now=NOW).failure == "unsupported_algorithm"
     assert jades.verify(no_certificate, trust_anchors=chain, now=NOW).failure == "no_certificate"
+
+
+def test_headers_nested_past_any_readers_depth_are_malformed_not_a_crash():
+    deep = base64url_encode(b"[" * 200_000)
+    now = datetime.now(UTC)
+    protected = {"payload": "{}", "signatures": [{"protected": deep, "signature": ""}]}
+    assert jades.verify(protected, trust_anchors=[], now=now).failure == jades.Failure.MALFORMED
+    with pytest.raises(ValueError):
+        jades.payload_text(protected)
+    key = e_seals.p256_key()
+    sealed = jades.seal("{}", key=key, chain=[e_seals.certificate(key)], signing_time=now)
+    sealed["signatures"][0]["header"] = {"etsiU": [deep]}  # an unsigned property: skipped
+    assert jades.verify(sealed, trust_anchors=[], now=now).sealed

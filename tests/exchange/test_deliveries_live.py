@@ -16,6 +16,7 @@ from exchange import deliveries, outbox, transport
 from exchange.models import (
     Decision,
     Delivery,
+    DeliveryFormat,
     IncomingCredential,
     IncomingStatus,
     Notice,
@@ -24,6 +25,7 @@ from exchange.models import (
 )
 from institutions.models import AuditEvent
 from tests.exchange.partners import issue, two_partners
+from tests.exchange.test_incoming_sealed_edc import install_e_seal
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -322,3 +324,26 @@ def test_a_decision_whose_email_was_never_enqueued_is_sent_by_the_sweep(world):
     assert deliveries.decisions_notify_sweep(older_than=timedelta(0)) == 1
     assert len(decision_mails()) == 1
     assert deliveries.decisions_notify_sweep(older_than=timedelta(0)) == 0
+
+
+def test_staff_send_a_sealed_edc_which_arrives_verified_as_sealed(world):
+    uni_a, _uni_b, a_to_b, _b_to_a = world
+    install_e_seal(uni_a, name="University A Seal Office")
+    credential = issue(uni_a)
+
+    (delivery,) = deliveries.deliveries_create_batch(
+        credentials=[credential],
+        partner=a_to_b,
+        actor=None,
+        note="Sealed, please",
+        delivery_format=DeliveryFormat.SEALED_EDC,
+    )
+
+    delivery.refresh_from_db()
+    assert delivery.status == OutboxStatus.DELIVERED, delivery.last_error
+    incoming = IncomingCredential.objects.get()
+    credential.refresh_from_db()
+    # The transport serialises the seal compactly; the payload, the text sealed, is unchanged.
+    assert json.loads(incoming.document) == json.loads(credential.sealed_edc)
+    assert incoming.verified is True and incoming.title == "Data Literacy"
+    assert incoming.verification["seal"]["certificate"]["subject"] == "University A Seal Office"

@@ -14,9 +14,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from credentials.standards import edc_shapes, jades
+from exchange.models import IncomingCredential
 from institutions.models import ESealCertificate
 from tests.credentials import e_seals
+from tests.exchange.partners import two_partners
 from tests.factories import MembershipFactory
+from tests.security import hostile
 from tests.security.poisons import (  # noqa: F401 (autouse fixtures)
     POISONS,
     fresh_rate_limits_and_shapes,
@@ -121,3 +124,26 @@ def test_a_sealed_poison_is_refused_by_name_within_the_cpu_budget(client, name):
 
     assert not result["verified"]
     assert result["error_code"] == "edc_shapes.too_complex"
+
+
+@pytest.mark.parametrize("name", sorted(SEALED_POISONS))
+def test_a_partners_sealed_poison_is_refused_at_the_inbox_within_the_cpu_budget(name, settings):
+    edc_shapes.shapes()
+    uni_a, uni_b, _a_to_b, _b_to_a = two_partners(base_url=settings.MESHE_BASE_URL)
+    payload = SEALED_POISONS[name](json.loads(e_seals.sealed_sample()["payload"]))
+    payload["issuer"] = {**payload["issuer"], "id": uni_a.did}  # the sender's own, as it must be
+    key = e_seals.rsa_key()
+    sealed = jades.seal(
+        json.dumps(payload),
+        key=key,
+        chain=[e_seals.certificate(key)],
+        signing_time=datetime.now(UTC),
+    )
+    body = json.dumps({"credential": sealed, "format": "sealed-edc"}).encode()
+
+    response = within_cpu_budget(lambda: hostile.signed_exchange_post(uni_a, uni_b, "inbox", body))
+
+    assert response.status_code == 422, response.content[:300]
+    (shapes,) = [check for check in response.json()["checks"] if check["check"] == "edc_shapes"]
+    assert shapes["code"] == "edc_shapes.too_complex"
+    assert not IncomingCredential.objects.exists()
