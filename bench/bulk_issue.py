@@ -15,7 +15,6 @@ and run by the worker's other process meanwhile) are timed to the last one apart
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,25 +34,8 @@ GROWTH_LIMIT = 1.05
 
 def measure(*, quick: bool) -> list[Row]:
     """Each variant in its own process, since Django is configured once per process."""
-    rows: list[Row] = []
-    for number, variant in enumerate(harness.services()):
-        arguments = ["--variant", str(number), "--json"]
-        if quick:
-            arguments.append("--quick")
-        finished = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), *arguments],
-            cwd=REPOSITORY,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        sys.stderr.write(finished.stderr)
-        if finished.returncode != 0:
-            tail = (finished.stderr.strip().splitlines() or ["no output"])[-1]
-            rows.append(Row(f"bulk issue, {variant.label}", None, "s", note=f"failed: {tail}"))
-            continue
-        rows += [Row.from_json(item) for item in json.loads(finished.stdout.splitlines()[-1])]
-    return rows
+    arguments = ["--quick"] if quick else []
+    return harness.run_each_variant(Path(__file__).resolve(), arguments, title="bulk issue")
 
 
 def reference_signing(count: int) -> float:

@@ -8,6 +8,7 @@ re-creates that database, so its name must contain "bench", and empties that Red
 which must not be number 0.
 """
 
+import json
 import os
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -219,3 +221,27 @@ def wait_until(predicate: object, *, timeout: float, every: float = 0.05) -> flo
 
 def progress(message: str) -> None:
     print(f"  … {message}", file=sys.stderr, flush=True)
+
+
+def run_each_variant(script: Path, arguments: list[str], *, title: str) -> list[Any]:
+    """Run `script --variant N --json ARGUMENTS` in a process of its own for each variant (Django
+    is configured once per process) and gather the report rows it prints; a variant that fails
+    gives one row saying so, titled `title, <variant>`."""
+    from bench.report import Row
+
+    rows: list[Any] = []
+    for number, variant in enumerate(services()):
+        finished = subprocess.run(
+            [sys.executable, str(script), "--variant", str(number), "--json", *arguments],
+            cwd=REPOSITORY,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        sys.stderr.write(finished.stderr)
+        if finished.returncode != 0:
+            tail = (finished.stderr.strip().splitlines() or ["no output"])[-1]
+            rows.append(Row(f"{title}, {variant.label}", None, "s", note=f"failed: {tail}"))
+            continue
+        rows += [Row.from_json(item) for item in json.loads(finished.stdout.splitlines()[-1])]
+    return rows

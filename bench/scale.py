@@ -21,7 +21,6 @@ before the seeding, with their query counts, which must not grow.
 import argparse
 import json
 import random
-import subprocess
 import sys
 import time
 import uuid
@@ -46,30 +45,8 @@ SPECIFICATION = "Data Literacy for Public Administration"
 
 def measure(*, quick: bool) -> list[Row]:
     """Each variant in its own process, since Django is configured once per process."""
-    rows: list[Row] = []
     arguments = ["--credentials", "100000"] if quick else []
-    for number, variant in enumerate(harness.services()):
-        finished = subprocess.run(
-            [
-                sys.executable,
-                str(Path(__file__).resolve()),
-                "--variant",
-                str(number),
-                "--json",
-                *arguments,
-            ],
-            cwd=REPOSITORY,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        sys.stderr.write(finished.stderr)
-        if finished.returncode != 0:
-            tail = (finished.stderr.strip().splitlines() or ["no output"])[-1]
-            rows.append(Row(f"at scale, {variant.label}", None, "s", note=f"failed: {tail}"))
-            continue
-        rows += [Row.from_json(item) for item in json.loads(finished.stdout.splitlines()[-1])]
-    return rows
+    return harness.run_each_variant(Path(__file__).resolve(), arguments, title="at scale")
 
 
 def seed(count: int, *, institution: Any, holder: Any = None) -> float:

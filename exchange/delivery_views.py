@@ -5,6 +5,7 @@ The forms live here rather than in exchange/forms.py, which belongs to the partn
 """
 
 import json
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -224,27 +225,13 @@ def notices_receive(request: ExchangeRequest, slug: str) -> HttpResponse:
         try:
             catalogue_sync.offer_recognition_receive(partner=partner, message=message)
         except catalogue_sync.UnknownOffer:
-            return problem(
-                request,
-                status=404,
-                reason="unknown-offer",
-                title=_("Unknown offer"),
-                detail=_("%(id)s is not an offer of this institution.")
-                % {"id": message["offerId"]},
-            )
+            return _unknown_offer(request, message)
         return JsonResponse({"received": "adoption", "offerId": message["offerId"]})
     if message["type"] == "endorsement":
         try:
             catalogue_sync.offer_endorsement_receive(partner=partner, message=message)
         except catalogue_sync.UnknownOffer:
-            return problem(
-                request,
-                status=404,
-                reason="unknown-offer",
-                title=_("Unknown offer"),
-                detail=_("%(id)s is not an offer of this institution.")
-                % {"id": message["offerId"]},
-            )
+            return _unknown_offer(request, message)
         except CredentialError as exc:
             return problem(
                 request,
@@ -523,4 +510,14 @@ def recognition(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpRespo
             "form": form,
             "sent": selectors.deliveries_of_credential(credential=credential),
         },
+    )
+
+
+def _unknown_offer(request: HttpRequest, message: Mapping[str, Any]) -> HttpResponse:
+    return problem(
+        request,
+        status=404,
+        reason="unknown-offer",
+        title=_("Unknown offer"),
+        detail=_("%(id)s is not an offer of this institution.") % {"id": message["offerId"]},
     )
