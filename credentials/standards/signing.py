@@ -198,13 +198,13 @@ class ProofVerification:
 
 def canonicalize(document: Mapping[str, Any]) -> str:
     """Return the RDFC-1.0 canonical N-Quads of a JSON-LD document; raises CanonicalizationError."""
-    elsewhere = getattr(_GATE, "elsewhere", None)
-    if elsewhere is not None:
-        return _canonicalize_elsewhere(document, elsewhere)
     if not isinstance(document, Mapping):
         raise CanonicalizationError(
             Failure.MALFORMED_DOCUMENT, "a JSON-LD document must be a JSON object"
         )
+    elsewhere = getattr(_GATE, "elsewhere", None)
+    if elsewhere is not None:
+        return _canonicalize_elsewhere(document, elsewhere)
     options = {
         "documentLoader": load_document,
         # jsonld.js canonicalises with base null: a relative IRI stays relative and is refused.
@@ -263,9 +263,12 @@ def canonicalize_counted(document: Mapping[str, Any]) -> tuple[str, int]:
 
 def _canonicalize_elsewhere(document: Mapping[str, Any], elsewhere: Elsewhere) -> str:
     # The same budgets and the same answer as in this thread; only the work runs elsewhere.
+    # The size and shape checks run here first, as there: a document they refuse is never sent.
     _LAST_WORK.units = 0
     _check_request_budget()
     try:
+        _check_size(document)
+        _check_compact(document)
         with _gate():
             canonical, units = elsewhere(document)
     except CanonicalizationError as exc:
