@@ -267,3 +267,23 @@ def test_the_web_sends_the_general_path_to_a_canonicalising_process(
 
     assert response.status_code == 200
     assert response.json()["verified"] is in_subprocesses
+
+
+def test_a_document_the_size_checks_refuse_is_never_sent_to_a_canonicalising_process():
+    poison, _words = poisons.POISONS["wide-list-10000"]
+    document = json.loads(issue().document)
+    document.pop("proof")
+    sent = []
+
+    def elsewhere(document: object) -> tuple[str, int]:
+        sent.append(document)
+        raise AssertionError("sent")
+
+    with (
+        signing.general_path_gate(nullcontext, elsewhere=elsewhere),
+        pytest.raises(signing.CanonicalizationError) as refused,
+    ):
+        signing.canonicalize(poison(document))
+
+    assert sent == []
+    assert "list of more than 512 items" in refused.value.detail
