@@ -22,7 +22,10 @@ from credentials.models import BulkIssueJob
 from tests.factories import MembershipFactory, MicroCredentialFactory
 from tests.security import hostile
 
-CPU_BUDGET = 2.0  # seconds of process CPU for one read
+# Seconds of process CPU for one read. The costliest refusal (a 90 MB sharedStrings.xml read to its
+# last string) took under 1 s when the budget was set and 1.3-2.1 s on 2026-12-07, on a machine
+# whose reference signer ran about half as fast (docs/security.md); the budget keeps that margin.
+CPU_BUDGET = 3.0
 MEMORY_BUDGET = 200 * 1024 * 1024  # bytes, peak of the read
 MB = 1024 * 1024
 # Lets a file through the compression-ratio check, to reach the cap behind it.
@@ -322,7 +325,7 @@ def test_the_largest_allowed_spreadsheet_is_read_within_budget():
     assert isinstance(outcome, list) and len(outcome) == rows
     assert outcome[-1].number == rows + 1
     assert outcome[-1].values["grade"] == "8.5"
-    assert cpu < 3 * CPU_BUDGET, cpu  # 200,000 cells, each a few Python calls
+    assert cpu < 2 * CPU_BUDGET, cpu  # 200,000 cells, each a few Python calls
     assert peak < MEMORY_BUDGET, peak
 
 
