@@ -21,7 +21,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from credentials.standards import elm_offer, ob3, strict_json, vocabularies
+from credentials.standards import elm_offer, ob3, vocabularies
 from exchange import catalogue_feed
 from exchange.catalogue_feed import FeedError, ReceivedItem, ReceivedPage
 
@@ -40,12 +40,7 @@ def parse_page(body: bytes, *, fetched_at: datetime) -> ReceivedPage:
     """Return a page of a partner's ELM catalogue, every LearningOpportunity read and checked;
     raises FeedError on the first thing amiss, so that a sync stores all of a page or none.
     fetched_at stands for an opportunity's last change when it does not give one."""
-    if len(body) > catalogue_feed.MAX_PAGE_BYTES:
-        raise FeedError("the page is too large")
-    try:
-        page = strict_json.loads(body)
-    except strict_json.JsonRefused as exc:
-        raise FeedError("the page is not JSON") from exc
+    page = catalogue_feed.page_json(body)
     next_url = None
     if isinstance(page, dict) and isinstance(page.get("items"), list):
         raw_items: object = page["items"]

@@ -122,3 +122,16 @@ def test_an_unterminated_string_of_escaped_quotes_is_scanned_once():
     text = '["' + '\\"' * 100_000
     assert strict_json.nesting_depth(text) == 1
     assert refusal(text).problem == Problem.INVALID
+
+
+def test_more_arrays_and_objects_than_the_cap_are_refused_before_parsing():
+    text = "[" + ",".join(["{}"] * 1_001) + "]"  # 1,002 containers
+    with pytest.raises(JsonRefused) as refused:
+        strict_json.loads(text, max_containers=1_001)
+    assert refused.value.problem == Problem.TOO_LARGE
+    assert str(refused.value) == "it holds more than 1001 arrays and objects"
+    assert len(strict_json.loads(text, max_containers=1_002)) == 1_001
+
+
+def test_brackets_inside_strings_are_not_containers():
+    assert strict_json.loads('["[{}]", "{[]}"]', max_containers=1) == ["[{}]", "{[]}"]

@@ -3,6 +3,7 @@ scoped contexts make canonicalisation costly, each under the verifiers' size cap
 the refusal each must get (issue 18)."""
 
 import copy
+import gc
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -33,14 +34,32 @@ def cpu_seconds() -> float:
     return spent
 
 
-def within_cpu_budget[T](call: Callable[[], T]) -> T:
-    """Call it and fail the test if it took CPU_BUDGET or more of CPU (cpu_seconds): the figure
-    is the request's own work, whatever else the machine is doing."""
-    started = cpu_seconds()
-    result = call()
-    spent = cpu_seconds() - started
-    assert spent < CPU_BUDGET, f"the call took {spent:.2f} s of CPU"
-    return result
+def within_cpu_budget[T](call: Callable[[], T], *, pure: bool = False) -> T:
+    """Call it and fail the test if it took CPU_BUDGET or more of CPU (cpu_seconds), whether it
+    returned or raised (a refusal is held to the budget too): the figure is the call's own
+    work, whatever else the machine is doing.
+
+    A pure call (same work every time, nothing remembered) is measured up to three times and
+    its least figure counts: other work on a shared host makes CPU time longer (caches, a
+    sibling hyperthread), never shorter. A request is measured once, since a second one may
+    find a shape or a key the first left behind."""
+    figures: list[float] = []
+    while True:
+        gc.collect()  # earlier tests' garbage is not this call's work
+        started = cpu_seconds()
+        try:
+            result = call()
+        except Exception:
+            figures.append(cpu_seconds() - started)
+            if figures[-1] < CPU_BUDGET:
+                raise
+        else:
+            figures.append(cpu_seconds() - started)
+            if figures[-1] < CPU_BUDGET:
+                return result
+        if not pure or len(figures) == 3:
+            shown = ", ".join(f"{spent:.2f}" for spent in figures)
+            raise AssertionError(f"the call took {shown} s of CPU")
 
 
 # Autouse where imported: every request starts with empty rate limits and no known shapes,

@@ -165,11 +165,11 @@ def feed_item(index: int, padding: int) -> dict[str, Any]:
 def test_a_partners_catalogue_page_is_read_or_refused_within_the_budget(body, refusal):
     assert len(body) <= catalogue_feed.MAX_PAGE_BYTES or refusal == "too large"
     if refusal is None:
-        page = within_cpu_budget(lambda: catalogue_feed.parse_page(body))
+        page = within_cpu_budget(lambda: catalogue_feed.parse_page(body), pure=True)
         assert len(page.items) == 500
         return
     with pytest.raises(catalogue_feed.FeedError, match=refusal):
-        within_cpu_budget(lambda: catalogue_feed.parse_page(body))
+        within_cpu_budget(lambda: catalogue_feed.parse_page(body), pure=True)
 
 
 ELM_SIZE = 0  # set below, once the sample exists
@@ -213,18 +213,19 @@ ELM_SIZE = len(json.dumps(ELM_OPPORTUNITY))
             elm_page([{**ELM_OPPORTUNITY, "title": {f"x{i}": "t" for i in range(400_000)}}]),
             "too large",
         ),
+        (b'{"items": [' + b",".join([b"{}"] * 1_500_000) + b"]}", "too large"),
     ],
-    ids=["largest", "too-many-items", "one-huge-item", "duplicate", "deep", "wide"],
+    ids=["largest", "too-many-items", "one-huge-item", "duplicate", "deep", "wide", "objects"],
 )
 def test_a_partners_elm_catalogue_page_is_read_or_refused_within_the_budget(body, refusal):
     assert len(body) <= catalogue_feed.MAX_PAGE_BYTES or refusal == "too large"
     now = datetime(2026, 12, 7, tzinfo=UTC)
     if refusal is None:
-        page = within_cpu_budget(lambda: catalogue_elm.parse_page(body, fetched_at=now))
+        page = within_cpu_budget(lambda: catalogue_elm.parse_page(body, fetched_at=now), pure=True)
         assert len(page.items) == 500
         return
     with pytest.raises(catalogue_feed.FeedError, match=refusal):
-        within_cpu_budget(lambda: catalogue_elm.parse_page(body, fetched_at=now))
+        within_cpu_budget(lambda: catalogue_elm.parse_page(body, fetched_at=now), pure=True)
 
 
 # OpenID4VCI ----------------------------------------------------------------------------------
@@ -266,7 +267,8 @@ def test_a_hostile_key_proof_is_refused_within_the_budget(name):
     assert len(token) < 5 * 1024 * 1024  # under the body cap of the credential endpoint
     with pytest.raises(oid4vci.OAuthError) as refused:
         within_cpu_budget(
-            lambda: oid4vci.verify_proof(token, audience="https://issuer.example", now=0)
+            lambda: oid4vci.verify_proof(token, audience="https://issuer.example", now=0),
+            pure=True,
         )
     assert refused.value.error == "invalid_proof"
 
@@ -284,5 +286,5 @@ def test_a_credential_request_with_many_proofs_is_refused_within_the_budget(proo
     configuration = next(iter(oid4vci.CONFIGURATIONS))
     body = {"credential_configuration_id": configuration, "proofs": proofs}
     with pytest.raises(oid4vci.OAuthError) as refused:
-        within_cpu_budget(lambda: oid4vci.parse_credential_request(body))
+        within_cpu_budget(lambda: oid4vci.parse_credential_request(body), pure=True)
     assert refused.value.error == "invalid_proof"
