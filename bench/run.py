@@ -11,7 +11,6 @@ and JSON, to var/bench/ for docs/performance.md.
 
 import argparse
 import importlib
-import importlib.util
 import json
 import platform
 import subprocess
@@ -37,16 +36,6 @@ MODULES = (
     ("exchange", "exchange between two nodes"),
     ("soak", "soak under mixed load, hostile traffic in the second half"),
 )
-MISSING = {
-    "exchange": report.Row(
-        "exchange of 1,000 credentials between two nodes",
-        None,
-        "s",
-        better=report.Better.LOWER,
-        goal=60.0,
-        note="bench/exchange.py is not there yet",
-    ),
-}
 # Per module; generous, since the machine is shared. Seeding a million credentials in each
 # variant takes longer than any other module.
 TIMEOUT_SECONDS = 1800
@@ -62,8 +51,6 @@ def child(name: str, *, quick: bool, out: Path) -> None:
 
 
 def run_module(name: str, *, quick: bool) -> list[report.Row]:
-    if importlib.util.find_spec(f"bench.{name}") is None:
-        return [MISSING[name]] if name in MISSING else []
     out = OUTPUT / f"{name}.json"
     out.unlink(missing_ok=True)
     command = [sys.executable, "-m", "bench.run", "--child", name, "--out", str(out)]
