@@ -81,12 +81,17 @@ def eager_celery() -> Iterator[None]:
     celery_app.conf.task_eager_propagates = False
 
 
+# The log of the worker the fixture below started this session, if it did.
+_worker_log: list[Path] = []
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup: None) -> Iterator[None]:
     """A real Celery worker consuming the broker the tests write to.
 
-    CI starts one beside the suite (MESHE_TEST_CELERY_WORKER=running); elsewhere the
-    fixture starts one itself, pointed at the test database.
+    CI starts one beside the suite (MESHE_TEST_CELERY_WORKER=running) and prints its log when
+    the suite fails; elsewhere the fixture starts one itself, pointed at the test database, and
+    pytest_terminal_summary does the same with its log.
     """
     if os.environ.get("MESHE_TEST_CELERY_WORKER") == "running":
         yield
@@ -95,23 +100,29 @@ def celery_worker_process(django_db_setup: None) -> Iterator[None]:
     if database["ENGINE"] != "django.db.backends.sqlite3":
         pytest.fail("Start a worker on the test database and set MESHE_TEST_CELERY_WORKER=running.")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database['NAME']}"}
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "meshe",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    log = Path(settings.VAR_DIR) / "test-celery-worker.log"
+    _worker_log.append(log)
+    with log.open("wb") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "meshe", "worker", "--pool=solo",
+             "--loglevel=INFO"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
     yield
     worker.terminate()
     worker.wait(timeout=30)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
+    """After a failed run, the end of the log of the worker the suite started, as CI prints
+    its own worker's: a task that failed or never ran shows there."""
+    if exitstatus != 0 and _worker_log and _worker_log[0].exists():
+        terminalreporter.section("Celery worker log (the last 100 lines)")
+        lines = _worker_log[0].read_text("utf-8", errors="replace").splitlines()
+        terminalreporter.write_line("\n".join(lines[-100:]))
 
 
 def wait_for(condition, *, timeout: float = 60.0, interval: float = 0.2) -> bool:
