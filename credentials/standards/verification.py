@@ -854,7 +854,9 @@ def _collect_context_urls(element: Any, urls: list[str], malformed: list[str]) -
                     malformed.append(json.dumps(entry)[:80])
         elif key == "@import" and isinstance(value, str):
             urls.append(value)
-        else:
+        elif isinstance(value, (dict, list)):
+            # Only containers hold contexts: a credential's hundreds of strings and numbers are
+            # passed over here rather than in a call each (a fifth of a verification's walk).
             _collect_context_urls(value, urls, malformed)
 
 
