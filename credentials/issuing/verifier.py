@@ -7,6 +7,7 @@ else goes through the vetted HTTPS fetcher, which refuses private addresses.
 import json
 import logging
 import time
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
@@ -23,7 +24,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from credentials import documents, hooks
 from credentials.issuing import selectors, verdicts
-from credentials.standards import badge_images, jades, ob3, signing, strict_json
+from credentials.standards import badge_images, jades, ob3, signing
 from credentials.standards.did_resolution import (
     DidResolver,
     ResolutionError,
@@ -34,7 +35,6 @@ from credentials.standards.did_resolution import (
 )
 from credentials.standards.verification import (
     CheckedStatusList,
-    credential_payload,
     verify_credential,
 )
 from institutions import publications
@@ -325,24 +325,16 @@ def verify(
     `reuse_remote_status_seconds` ago. A credential whose achievement carries endorsements gets
     `endorsements` (endorsement_verdicts); a bad endorsement never fails the credential."""
     view = _NodeView(remote_status_seconds=reuse_remote_status_seconds)
-    result = verify_credential(
+    verdict = verify_credential(
         raw, **_dependencies(view), status_list_memo=view, edc_trust_anchors=edc_trust_anchors()
-    ).as_dict()
-    if result["summary"] is not None:
-        document = raw if isinstance(raw, dict) else _json_or_none(raw)
-        if document is not None and ob3.embedded_endorsements(document):
-            result["endorsements"] = endorsement_verdicts(
-                document, reuse_remote_status_seconds=reuse_remote_status_seconds
-            )
+    )
+    result = verdict.as_dict()
+    document = verdict.document
+    if result["summary"] is not None and document and ob3.embedded_endorsements(document):
+        result["endorsements"] = endorsement_verdicts(
+            document, reuse_remote_status_seconds=reuse_remote_status_seconds
+        )
     return result
-
-
-def _json_or_none(raw: bytes | str) -> dict[str, Any] | None:
-    """The JSON object the pipeline already read, from JSON or a baked badge image."""
-    try:
-        return strict_json.load_object(credential_payload(raw)[0])
-    except (strict_json.JsonRefused, badge_images.BadgeImageError):
-        return None
 
 
 # Each endorsement costs a verification of its own (canonicalisation, a status list fetch), so a
@@ -389,7 +381,7 @@ def endorsement_state(result: dict[str, Any]) -> str:
 
 
 def endorsement_verdicts(
-    document: dict[str, Any], *, reuse_remote_status_seconds: float = 0
+    document: Mapping[str, Any], *, reuse_remote_status_seconds: float = 0
 ) -> dict[str, Any]:
     """The endorsements embedded in a credential, each verified on its own as this node sees
     it: {"checked": [{id, endorser: {id, name, known}, comment, state}], "not_checked": n}."""

@@ -233,6 +233,9 @@ class VerificationResult:
     proofs: tuple[ProofReport, ...] = ()
     # What the JAdES seal of a sealed European Digital Credential says (seal_facts).
     seal: Mapping[str, Any] | None = None
+    # The JSON object the pipeline read (None when it read none, or did not say), for a caller
+    # that looks further into the credential without parsing it again; never in as_dict().
+    document: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def check(self, name: CheckName | str) -> Check:
         """Return the check called name; raises KeyError if it is not in the result."""
@@ -496,6 +499,7 @@ def verify_credential(
         key_fingerprint=run.key_fingerprint if verified else None,
         source=run.source,
         proofs=run.proofs,
+        document=run.document,
     )
 
 

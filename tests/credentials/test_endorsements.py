@@ -5,6 +5,7 @@ their own verdict by the verifier, and revoked for every verifier to see."""
 import copy
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -17,9 +18,15 @@ from jsonschema import Draft202012Validator
 from credentials import documents
 from credentials.api import openapi
 from credentials.exceptions import CredentialError
-from credentials.issuing import certificate, certificate_services, services, verifier
+from credentials.issuing import (
+    badge_artwork,
+    certificate,
+    certificate_services,
+    services,
+    verifier,
+)
 from credentials.models import Endorsement
-from credentials.standards import didkey, ob3, signing, verification
+from credentials.standards import badge_images, didkey, ob3, signing, verification
 from institutions.models import AuditEvent, Role
 from tests.credentials.validation import ENDORSEMENT_SCHEMA, schema_errors
 from tests.factories import (
@@ -195,6 +202,19 @@ def test_the_verifier_lists_each_carried_endorsement_with_its_own_verdict(endors
         ("Quality Agency", False, "endorser_unknown", "Reviewed by the Quality Agency"),
         ("Baltic Technical University", True, "verified", COMMENT),
     ]
+
+
+def test_a_credential_baked_in_its_badge_lists_its_endorsements_as_its_json_does(endorser, offer):
+    record(offer, endorse(endorser, offer).document)
+    credential = issue(offer)
+    artwork = badge_artwork.Badge(
+        institution_name="University", title="Offer", eqf_level="", ects=Decimal("5")
+    )
+    baked = badge_images.bake_png(badge_artwork.png(artwork), credential.document)
+    from_image, from_json = verifier.verify(baked), verifier.verify(credential.document)
+    assert from_image["source"] == "png" and from_image["verified"] is True
+    assert from_image["endorsements"] == from_json["endorsements"]
+    assert [each["state"] for each in from_image["endorsements"]["checked"]] == ["verified"]
 
 
 def test_a_credential_without_endorsements_gets_no_endorsement_list(offer):
