@@ -82,7 +82,7 @@ def loads(
     # objects under a size cap is refused in a fraction of the time reading it would take.
     if max_containers is not None and brackets.count(b"[") + brackets.count(b"{") > max_containers:
         raise JsonRefused(
-            Problem.TOO_LARGE, f"it holds more than {max_containers} arrays and objects"
+            Problem.TOO_LARGE, f"it holds more than {max_containers:,} arrays and objects"
         )
     if _depth(brackets) > max_depth:
         raise _too_deep(max_depth)

@@ -129,7 +129,7 @@ def test_more_arrays_and_objects_than_the_cap_are_refused_before_parsing():
     with pytest.raises(JsonRefused) as refused:
         strict_json.loads(text, max_containers=1_001)
     assert refused.value.problem == Problem.TOO_LARGE
-    assert str(refused.value) == "it holds more than 1001 arrays and objects"
+    assert str(refused.value) == "it holds more than 1,001 arrays and objects"
     assert len(strict_json.loads(text, max_containers=1_002)) == 1_001
 
 
