@@ -2,9 +2,10 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import OperationalError
 from django.utils import timezone
 
-from institutions import services
+from institutions import services, tasks
 from institutions.exceptions import InstitutionError
 from institutions.models import AuditEvent, Invitation, Membership, Role
 from tests.conftest import wait_for
@@ -149,3 +150,23 @@ def test_a_real_worker_sends_the_invitation(celery_worker_process, settings):
         return invitation.sent_at is not None
 
     assert wait_for(sent), "the worker did not send the invitation"
+
+
+def test_an_invitation_whose_database_write_fails_is_sent_again_by_the_task(monkeypatch):
+    admin = MembershipFactory()
+    invitation = InvitationFactory(institution=admin.institution, invited_by=admin.user)
+    send = services.invitation_send
+    calls: list[int] = []
+
+    def failing_once(*, invitation_id: int) -> None:
+        calls.append(invitation_id)
+        if len(calls) == 1:
+            raise OperationalError("the database went away")
+        send(invitation_id=invitation_id)
+
+    monkeypatch.setattr(services, "invitation_send", failing_once)
+    result = tasks.send_invitation.apply(args=[invitation.pk])
+
+    assert result.successful() and calls == [invitation.pk, invitation.pk]
+    invitation.refresh_from_db()
+    assert invitation.sent_at is not None and len(mail.outbox) == 1
