@@ -692,6 +692,13 @@ def _check_value_object(element: Mapping[str, Any]) -> None:
     """Raise unless a value object's datatype is absolute and its text needs no N-Quads \\u escape."""
     datatype = element.get("@type")
     if datatype == "@json":
+        # JSON canonicalisation escapes every control character but DEL, which jsonld.js then
+        # writes as \u007F in the literal and pyld writes as it is: refused, as in other literals.
+        if "\x7f" in json.dumps(element["@value"], ensure_ascii=False):
+            raise CanonicalizationError(
+                Failure.UNSUPPORTED_CHARACTER,
+                "control character U+007F in a JSON literal is not supported",
+            )
         return
     if datatype is not None:
         _check_iri(datatype, what="datatype", blank_allowed=False)
