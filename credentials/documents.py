@@ -184,13 +184,22 @@ def award(credential: IssuedCredential) -> Award:
 
 
 def achievement_credential(
-    credential: IssuedCredential, *, endorsements: Sequence[Mapping[str, Any]] = ()
+    credential: IssuedCredential,
+    *,
+    endorsements: Sequence[Mapping[str, Any]] = (),
+    offer: tuple[Issuer, Specification] | None = None,
 ) -> dict[str, Any]:
     """The unsigned OB 3.0 AchievementCredential of an issued credential, carrying the signed
-    `endorsements` of its offer (credentials.issuing.services) in its achievement."""
+    `endorsements` of its offer (credentials.issuing.services) in its achievement. `offer` is
+    the issuer and specification of the credential's institution and version, when the caller
+    built them once for many credentials."""
+    issuer_view, specification_view = offer or (
+        issuer(credential.institution),
+        specification(credential.version),
+    )
     return ob3.build_achievement_credential(
-        issuer=issuer(credential.institution),
-        specification=specification(credential.version),
+        issuer=issuer_view,
+        specification=specification_view,
         holder=holder(credential),
         award=award(credential),
         endorsements=endorsements,

@@ -311,6 +311,20 @@ class StatusList(models.Model):
         )
 
 
+class SignedDocumentField(models.TextField):
+    """A signed document's text, kept verbatim.
+
+    Its own placeholder keeps Django's bulk inserts of these rows on PostgreSQL to a VALUES
+    list: Django's other way, one UNNEST array per column, escapes every document into an array
+    literal, which for a chunk of bulk-issued credentials cost more than the insert itself
+    (docs/performance.md)."""
+
+    def get_placeholder_sql(
+        self, value: object, compiler: object, connection: object
+    ) -> tuple[str, list[object]]:
+        return "%s", [value]
+
+
 class CredentialStatus(models.TextChoices):
     ISSUED = "issued", _("Valid")
     SUSPENDED = "suspended", _("Suspended")
@@ -321,8 +335,10 @@ class IssuedCredential(models.Model):
     """A credential as issued: the signed document verbatim, plus what the portal needs to find it."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The foreign keys below without an index of their own lead an index of Meta: a second one
+    # would only cost every insert (docs/performance.md).
     institution = models.ForeignKey(
-        Institution, on_delete=models.PROTECT, related_name="issued_credentials"
+        Institution, on_delete=models.PROTECT, related_name="issued_credentials", db_index=False
     )
     version = models.ForeignKey(
         MicroCredentialVersion, on_delete=models.PROTECT, related_name="issued_credentials"
@@ -347,21 +363,25 @@ class IssuedCredential(models.Model):
     status = models.CharField(
         max_length=10, choices=CredentialStatus.choices, default=CredentialStatus.ISSUED
     )
-    revocation_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="+")
+    revocation_list = models.ForeignKey(
+        StatusList, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     revocation_index = models.PositiveIntegerField()
-    suspension_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="+")
+    suspension_list = models.ForeignKey(
+        StatusList, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     suspension_index = models.PositiveIntegerField()
     # Whether the signed document carries the suspension entry: not when the institution chose
     # Open Badges 3.0-strict output at issue (then the suspension position is kept, unused).
     offers_suspension = models.BooleanField(default=True)
-    document = models.TextField()  # the signed OB 3.0 credential exactly as signed
+    document = SignedDocumentField()  # the signed OB 3.0 credential exactly as signed
     # The EDC exactly as sealed (JAdES), and the fingerprint of the e-seal certificate that
     # sealed it; empty until its first download after the institution installed a certificate.
     sealed_edc = models.TextField(blank=True)
     sealed_edc_certificate = models.CharField(max_length=64, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
     # The single-use claim link e-mailed to the learner; only its SHA-256 is kept.
-    claim_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    claim_token_hash = models.CharField(max_length=64, blank=True)
     claim_expires_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     # The holder's choice: whether the credential's own address (inside the signed document,
@@ -384,6 +404,8 @@ class IssuedCredential(models.Model):
             ),
         ]
         indexes = [
+            # Looked up by equality only: no pattern index beside it.
+            models.Index(fields=["claim_token_hash"], name="credential_claim_token"),
             models.Index(Lower("holder_email"), name="credential_holder_email_lower"),
             # The staff list, newest first, a page at a time; and the dashboard's month edges.
             models.Index(

@@ -204,6 +204,13 @@ class Recipient:
     evidence_narrative: str = ""
 
 
+def _missing_element(problem: Exception) -> CredentialError:
+    return CredentialError(
+        _("The micro-credential is missing something the EU standard requires: %(problem)s")
+        % {"problem": problem}
+    )
+
+
 def _issue_many(
     *,
     actor: User | None,
@@ -239,6 +246,10 @@ def _issue_many(
         created=signing.format_created(now),
         canonicalizer=canonical_templates.canonicalize_fast,
     )
+    try:
+        offer = (documents.issuer(institution), documents.specification(version))
+    except (ValueError, vocabularies.UnknownConcept) as exc:
+        raise _missing_element(exc) from exc
     credentials = []
     for recipient, (revocation, r_index), (suspension, s_index) in zip(
         recipients, revocations, suspensions, strict=True
@@ -264,12 +275,11 @@ def _issue_many(
             issued_by=actor,
         )
         try:
-            unsigned = documents.achievement_credential(credential, endorsements=endorsements)
+            unsigned = documents.achievement_credential(
+                credential, endorsements=endorsements, offer=offer
+            )
         except (ValueError, vocabularies.UnknownConcept) as exc:
-            raise CredentialError(
-                _("The micro-credential is missing something the EU standard requires: %(problem)s")
-                % {"problem": exc}
-            ) from exc
+            raise _missing_element(exc) from exc
         try:
             signed = signer.sign(unsigned)
         except (signing.CanonicalizationError, data_model.DataModelError) as exc:
@@ -557,15 +567,18 @@ def holders_notify(*, credential_ids: Sequence[int]) -> None:
         if not credentials:
             return
         sent: list[IssuedCredential] = []
+        now = timezone.now()
         try:
             with mailers.default as mailer:
                 for credential in credentials:
-                    mailer.send_messages([_claim_link_message(credential)])
+                    mailer.send_messages([_claim_link_message(credential, now)])
                     sent.append(credential)
         except OSError as exc:  # smtplib's errors are OSErrors too
             failure = exc
-        IssuedCredential.objects.bulk_update(
-            sent, ["claim_token_hash", "claim_expires_at", "notified_at"], batch_size=500
+        # The times are the chunk's, so that only the tokens take a statement of one case a row.
+        IssuedCredential.objects.bulk_update(sent, ["claim_token_hash"], batch_size=500)
+        IssuedCredential.objects.filter(pk__in=[credential.pk for credential in sent]).update(
+            claim_expires_at=now + CLAIM_LINK_LIFETIME, notified_at=now
         )
         CredentialEvent.objects.bulk_create(
             [_notified_event(credential) for credential in sent], batch_size=500
@@ -595,19 +608,19 @@ def holder_notify(*, credential_id: int, resend: bool = False) -> None:
         return
     if credential.holder_id is not None and resend:
         return  # already in the learner's wallet
-    message = _claim_link_message(credential)
+    message = _claim_link_message(credential, timezone.now())
     credential.save(update_fields=["claim_token_hash", "claim_expires_at", "notified_at"])
     _notified_event(credential).save()
     mailers.default.send_messages([message])
 
 
-def _claim_link_message(credential: IssuedCredential) -> EmailMultiAlternatives:
-    """The claim e-mail for a fresh single-use link; sets the credential's claim fields and
-    notified_at (unsaved). The link's token is kept only hashed."""
+def _claim_link_message(credential: IssuedCredential, now: datetime) -> EmailMultiAlternatives:
+    """The claim e-mail for a fresh single-use link sent `now`; sets the credential's claim
+    fields and notified_at (unsaved). The link's token is kept only hashed."""
     token = secrets.token_urlsafe(32)
     credential.claim_token_hash = claim_token_hash(token)
-    credential.claim_expires_at = timezone.now() + CLAIM_LINK_LIFETIME
-    credential.notified_at = timezone.now()
+    credential.claim_expires_at = now + CLAIM_LINK_LIFETIME
+    credential.notified_at = now
     context = {
         "credential": credential,
         "public_url": settings.MESHE_BASE_URL + credential.get_absolute_url(),
@@ -767,10 +780,7 @@ def _check_complete(micro_credential: MicroCredential) -> None:
             if uri := getattr(micro_credential, field):
                 vocabularies.concept(uri, scheme=scheme)
     except (ValueError, vocabularies.UnknownConcept) as exc:
-        raise CredentialError(
-            _("The micro-credential is missing something the EU standard requires: %(problem)s")
-            % {"problem": exc}
-        ) from exc
+        raise _missing_element(exc) from exc
 
 
 def micro_credential_check_publishable(*, micro_credential: MicroCredential) -> None:

@@ -75,7 +75,7 @@ def test_a_chunk_of_holders_is_mailed_over_one_connection(settings):
 
 def test_a_chunk_costs_the_same_queries_whatever_its_size(django_assert_num_queries):
     few, many = issued(3), issued(30)
-    with django_assert_num_queries(5) as few_queries:
+    with django_assert_num_queries(6) as few_queries:
         services.holders_notify(credential_ids=few)
     with django_assert_num_queries(len(few_queries)):
         services.holders_notify(credential_ids=many)
@@ -86,6 +86,8 @@ def test_each_holder_is_marked_notified_with_an_event_and_a_working_claim_link(c
     services.holders_notify(credential_ids=ids)
     credentials = IssuedCredential.objects.filter(pk__in=ids)
     assert not credentials.filter(notified_at__isnull=True).exists()
+    for notified_at, expires_at in credentials.values_list("notified_at", "claim_expires_at"):
+        assert expires_at == notified_at + services.CLAIM_LINK_LIFETIME
     assert (
         CredentialEvent.objects.filter(
             credential_id__in=ids, action=CredentialEvent.Action.NOTIFIED
