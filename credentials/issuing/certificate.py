@@ -1,7 +1,7 @@
 """The printable certificate of an issued credential: plain values in, an A4 PDF out.
 
-Pure: no queries and no storage. The only files read are the bundled fonts in credentials/issuing/fonts
-and the template; the only images are the ones passed in. Nothing is fetched from the network.
+Pure: no queries and no storage. The only files read are the bundled fonts in credentials/issuing/fonts,
+the template and its stylesheet; the only images are the ones passed in. Nothing is fetched from the network.
 
 weasyprint is imported on the first render, not with this module: web processes need
 TEMPLATE_VERSION but never render, and importing weasyprint costs about 0.4 s and 45 MB.
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 # rendered again on its next request.
 TEMPLATE_VERSION: Final = "4"
 TEMPLATE: Final = "credentials/certificate.html"
+# Parsed once per thread with the fonts (_typesetter), not with each document's HTML.
+STYLESHEET: Final = Path(__file__).resolve().parent / "certificate.css"
 FONTS_DIR: Final = Path(__file__).resolve().parent / "fonts"
 FONT_FAMILY: Final = "MESHE Sans"
 FONT_FILES: Final = {400: "MesheSans-Regular.ttf", 700: "MesheSans-Bold.ttf"}
@@ -128,7 +130,7 @@ def document(certificate: Certificate) -> "Document":
 
     typesetter = _typesetter()
     return HTML(string=html(certificate), url_fetcher=typesetter.fetcher).render(
-        font_config=typesetter.font_config, stylesheets=[typesetter.fonts], dpi=IMAGE_DPI
+        font_config=typesetter.font_config, stylesheets=[typesetter.stylesheet], dpi=IMAGE_DPI
     )
 
 
@@ -269,7 +271,7 @@ class _Typesetter:
 
     fetcher: "URLFetcher"
     font_config: "FontConfiguration"
-    fonts: "CSS"
+    stylesheet: "CSS"  # the bundled fonts' faces and certificate.css
 
 
 _local = threading.local()
@@ -294,6 +296,10 @@ def _typesetter() -> _Typesetter:
             f"src: url('{(FONTS_DIR / name).as_uri()}'); }}"
             for weight, name in FONT_FILES.items()
         )
-        fonts = CSS(string=faces, font_config=font_config, url_fetcher=fetcher)
-        typesetter = _local.typesetter = _Typesetter(fetcher, font_config, fonts)
+        stylesheet = CSS(
+            string=faces + "\n" + STYLESHEET.read_text(encoding="utf-8"),
+            font_config=font_config,
+            url_fetcher=fetcher,
+        )
+        typesetter = _local.typesetter = _Typesetter(fetcher, font_config, stylesheet)
     return typesetter
