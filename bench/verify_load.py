@@ -17,6 +17,7 @@ import argparse
 import http.client
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -71,6 +72,64 @@ def load(port: int, body: Path, *, seconds: float, connections: int) -> dict[str
     )
     result: dict[str, Any] = json.loads(finished.stdout)
     return result
+
+
+def descendants(pid: int) -> list[int]:
+    """pid and every process below it."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending.extend(harness.children(current))
+    return found
+
+
+def named(command: str) -> list[int]:
+    """The processes whose command name is `command` (PostgreSQL's, Redis's)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == command:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def machine_ticks() -> dict[str, int]:
+    """The machine's CPU time so far, in clock ticks, from /proc/stat: all, idle, stolen."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return {"all": sum(fields[:8]), "idle": fields[3] + fields[4], "steal": fields[7]}
+
+
+def cpu_shares(server_pid: int, measure_round: Any) -> tuple[dict[str, Any], dict[str, float]]:
+    """Run measure_round() and say where the machine's CPU went meanwhile: the web workers, the
+    load generator (this process's child, reaped by the round), Redis, PostgreSQL, whatever
+    else ran, idle, and time the hypervisor took (steal), each as a share of all CPU time."""
+    web, redis, postgres = descendants(server_pid), named("redis-server"), named("postgres")
+
+    def spent() -> dict[str, float]:
+        return {
+            "web workers": sum(harness.cpu_seconds(pid) for pid in web),
+            "load generator": resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+            + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime,
+            "Redis": sum(harness.cpu_seconds(pid) for pid in redis),
+            "PostgreSQL": sum(harness.cpu_seconds(pid) for pid in postgres),
+        }
+
+    before, ticks_before = spent(), machine_ticks()
+    result = measure_round()
+    after, ticks_after = spent(), machine_ticks()
+    tick = os.sysconf("SC_CLK_TCK")
+    total = (ticks_after["all"] - ticks_before["all"]) / tick
+    shares = {name: (after[name] - before[name]) / total for name in after}
+    shares["idle"] = (ticks_after["idle"] - ticks_before["idle"]) / tick / total
+    shares["steal"] = (ticks_after["steal"] - ticks_before["steal"]) / tick / total
+    shares["other"] = max(0.0, 1 - sum(shares.values()))
+    shares["web ms per request"] = (
+        (after["web workers"] - before["web workers"]) * 1000 / max(1, result["requests"])
+    )
+    return result, shares
 
 
 def in_process_rate(document: str, *, seconds: float) -> float:
@@ -141,12 +200,17 @@ def measure(*, quick: bool) -> list[Row]:
         harness.wait_until(lambda: _answers(port, body), timeout=60, every=0.2)
         load(port, body, seconds=2, connections=CONNECTIONS)  # warm every worker
         for _ in range(2 if quick else 3):
-            rounds.append(load(port, body, seconds=5 if quick else 10, connections=CONNECTIONS))
+            result, shares = cpu_shares(
+                server.pid,
+                lambda: load(port, body, seconds=5 if quick else 10, connections=CONNECTIONS),
+            )
+            rounds.append(result)
             time.sleep(0.5)
             rss.append(max(harness.rss_mb(pid) for pid in harness.children(server.pid)))
             harness.progress(
                 f"verify load: {rounds[-1]['ok_per_s']:.0f} req/s (200s),"
-                f" p99 {rounds[-1]['p99_ms']:.0f} ms, statuses {rounds[-1]['statuses']}, workers' max RSS {rss[-1]:.0f} MB"
+                f" p99 {rounds[-1]['p99_ms']:.0f} ms, statuses {rounds[-1]['statuses']}, workers' max RSS {rss[-1]:.0f} MB;"
+                " CPU " + ", ".join(f"{name} {share:.2f}" for name, share in shares.items())
             )
     finally:
         harness.stop(server)
@@ -157,6 +221,13 @@ def measure(*, quick: bool) -> list[Row]:
     problems = f"; non-200 responses {bad}" if bad else ""
     problems += f"; errors {last['errors']}" if last["errors"] else ""
     summary = ", ".join(f"{r['ok_per_s']:.0f} req/s p99 {r['p99_ms']:.0f} ms" for r in rounds)
+    where = ", ".join(
+        f"{name} {share:.0%}" for name, share in shares.items() if name != "web ms per request"
+    )
+    cpu = (
+        f"; the {cores} cores in the last round: {where};"
+        f" web workers' CPU {shares['web ms per request']:.1f} ms a request"
+    )
     return [
         Row(
             f"POST /api/v1/verify, {CONNECTIONS} conns, {label}",
@@ -166,7 +237,7 @@ def measure(*, quick: bool) -> list[Row]:
             reference=per_core * cores,
             goal=GOAL_RPS,
             note=f"gunicorn -c {CONFIG} (3 workers x 2 threads), loadgen on the same {cores} cores;"
-            f" rounds: {summary}{problems}",
+            f" rounds: {summary}{problems}{cpu}",
         ),
         Row(
             "  … p99 latency",
