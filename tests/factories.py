@@ -116,6 +116,24 @@ def issue(micro_credential=None, **overrides) -> IssuedCredential:
     return credential_services.credential_issue(**fields)
 
 
+def issue_many(count: int, micro_credential=None) -> list[IssuedCredential]:
+    """`count` credentials issued in one batch, to learner0@example.eu and on."""
+    micro_credential = micro_credential or MicroCredentialFactory()
+    return credential_services.credential_issue_many(
+        actor=None,
+        institution=micro_credential.institution,
+        micro_credential=micro_credential,
+        recipients=[
+            credential_services.Recipient(
+                holder_name=f"Learner {n}",
+                holder_email=f"learner{n}@example.eu",
+                awarded_date=date(2026, 11, 20),
+            )
+            for n in range(count)
+        ],
+    )
+
+
 ALL_SCOPES = list(ApiScope.values)
 # A recipient as the issuer API takes it.
 LEARNER = {

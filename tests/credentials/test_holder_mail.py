@@ -13,7 +13,7 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from credentials.issuing import services, tasks
 from credentials.models import CredentialEvent, IssuedCredential
 from meshe.celery import app as celery_app
-from tests.factories import MicroCredentialFactory
+from tests.factories import MicroCredentialFactory, issue_many
 
 pytestmark = pytest.mark.django_db
 
@@ -43,20 +43,7 @@ def no_connections_yet():
 
 
 def issued(count: int) -> list[int]:
-    micro_credential = MicroCredentialFactory()
-    credentials = services.credential_issue_many(
-        actor=None,
-        institution=micro_credential.institution,
-        micro_credential=micro_credential,
-        recipients=[
-            services.Recipient(
-                holder_name=f"Learner {n}",
-                holder_email=f"learner{n}@example.eu",
-                awarded_date=date(2026, 11, 20),
-            )
-            for n in range(count)
-        ],
-    )
+    credentials = issue_many(count)
     mail.outbox.clear()  # the tasks ran inline on commit in other tests' setups; not here
     return [credential.pk for credential in credentials]
 
@@ -87,6 +74,7 @@ def test_each_holder_is_marked_notified_with_an_event_and_a_working_claim_link(c
     credentials = IssuedCredential.objects.filter(pk__in=ids)
     assert not credentials.filter(notified_at__isnull=True).exists()
     for notified_at, expires_at in credentials.values_list("notified_at", "claim_expires_at"):
+        assert notified_at is not None
         assert expires_at == notified_at + services.CLAIM_LINK_LIFETIME
     assert (
         CredentialEvent.objects.filter(

@@ -3,15 +3,12 @@
 that another one's leading column already gives, and on PostgreSQL new documents are compressed
 with LZ4. The scale bench measures what it saves (docs/performance.md)."""
 
-from datetime import date
-
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from credentials.issuing import services
 from credentials.models import IssuedCredential
-from tests.factories import MicroCredentialFactory
+from tests.factories import issue_many
 
 pytestmark = pytest.mark.django_db
 
@@ -37,28 +34,11 @@ def index_names() -> set[str]:
         return {name for (name,) in cursor.fetchall()}
 
 
-def issue(count: int) -> list[IssuedCredential]:
-    micro_credential = MicroCredentialFactory()
-    return services.credential_issue_many(
-        actor=None,
-        institution=micro_credential.institution,
-        micro_credential=micro_credential,
-        recipients=[
-            services.Recipient(
-                holder_name=f"Learner {n}",
-                holder_email=f"learner{n}@example.eu",
-                awarded_date=date(2026, 6, 30),
-            )
-            for n in range(count)
-        ],
-    )
-
-
 def test_a_chunk_of_credentials_goes_in_as_one_list_of_values():
     # Django's other way on PostgreSQL, an UNNEST array per column, escapes every signed
     # document into an array literal.
     with CaptureQueriesContext(connection) as queries:
-        credentials = issue(3)
+        credentials = issue_many(3)
     (insert,) = [q["sql"] for q in queries if q["sql"].startswith(f'INSERT INTO "{TABLE}"')]
     assert "UNNEST" not in insert
     assert insert.count("VALUES") == 1
@@ -75,7 +55,7 @@ def test_issued_credentials_keep_no_index_another_one_already_gives():
 
 
 def test_a_claim_link_is_found_through_its_own_index():
-    (credential,) = issue(1)
+    (credential,) = issue_many(1)
     IssuedCredential.objects.filter(pk=credential.pk).update(claim_token_hash="a" * 64)
     query = IssuedCredential.objects.filter(claim_token_hash="a" * 64).values("pk")
     with transaction.atomic():
@@ -90,7 +70,7 @@ def test_a_claim_link_is_found_through_its_own_index():
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="column compression is PostgreSQL's")
 def test_new_documents_are_compressed_with_lz4_on_postgresql():
-    (credential,) = issue(1)
+    (credential,) = issue_many(1)
     with connection.cursor() as cursor:
         cursor.execute(
             f'SELECT pg_column_compression("document") FROM "{TABLE}" WHERE id = %s',  # noqa: S608

@@ -17,7 +17,13 @@ from credentials.issuing.selectors import institution_numbers
 from credentials.models import IssuedCredential, IssuedTally
 from institutions.models import Role
 from learners import services as learner_services
-from tests.factories import MembershipFactory, MicroCredentialFactory, UserFactory, issue
+from tests.factories import (
+    MembershipFactory,
+    MicroCredentialFactory,
+    UserFactory,
+    issue,
+    issue_many,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -49,19 +55,7 @@ def test_the_tally_follows_issuing_status_changes_claims_moves_and_deletes():
     specification = MicroCredentialFactory()
     other = MicroCredentialFactory(institution=specification.institution)
     first = issue(specification, holder_email="claimer@example.eu")
-    services.credential_issue_many(
-        actor=None,
-        institution=specification.institution,
-        micro_credential=other,
-        recipients=[
-            services.Recipient(
-                holder_name=f"Learner {n}",
-                holder_email=f"l{n}@example.eu",
-                awarded_date=date(2026, 11, 1),
-            )
-            for n in range(6)
-        ],
-    )
+    issue_many(6, other)
     many = list(IssuedCredential.objects.filter(version__micro_credential=other))
     assert tallied() == counted_from_rows()
 
