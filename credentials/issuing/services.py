@@ -12,7 +12,7 @@ from typing import Any, Final
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Case, CharField, F, Value, When
 from django.db.models.functions import Coalesce, Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -575,11 +575,21 @@ def holders_notify(*, credential_ids: Sequence[int]) -> None:
                     sent.append(credential)
         except OSError as exc:  # smtplib's errors are OSErrors too
             failure = exc
-        # The times are the chunk's, so that only the tokens take a statement of one case a row.
-        IssuedCredential.objects.bulk_update(sent, ["claim_token_hash"], batch_size=500)
-        IssuedCredential.objects.filter(pk__in=[credential.pk for credential in sent]).update(
-            claim_expires_at=now + CLAIM_LINK_LIFETIME, notified_at=now
-        )
+        # One statement, each row written once: PostgreSQL checks the foreign keys of a row this
+        # transaction already wrote, locking the institution row issuing holds (a deadlock).
+        # The times are the chunk's, so only the tokens need a case a row.
+        if sent:
+            IssuedCredential.objects.filter(pk__in=[credential.pk for credential in sent]).update(
+                claim_token_hash=Case(
+                    *(
+                        When(pk=credential.pk, then=Value(credential.claim_token_hash))
+                        for credential in sent
+                    ),
+                    output_field=CharField(),
+                ),
+                claim_expires_at=now + CLAIM_LINK_LIFETIME,
+                notified_at=now,
+            )
         CredentialEvent.objects.bulk_create(
             [_notified_event(credential) for credential in sent], batch_size=500
         )
