@@ -6,6 +6,7 @@ import copy
 import gc
 import os
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,19 @@ def within_cpu_budget[T](
         if not pure or len(figures) == 3:
             shown = ", ".join(f"{spent:.2f}" for spent in figures)
             raise AssertionError(f"the call took {shown} s of CPU")
+
+
+def pure_read_within_budget[T](read: Callable[[], T], *, cpu: float = CPU_BUDGET) -> tuple[T, int]:
+    """What a pure read returns, held to `cpu` seconds (within_cpu_budget), and its peak traced
+    memory in bytes, measured in a second run since tracemalloc slows the first."""
+    result = within_cpu_budget(read, pure=True, budget=cpu)
+    tracemalloc.start()
+    try:
+        read()
+    finally:
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return result, peak
 
 
 # Autouse where imported: every request starts with empty rate limits and no known shapes,

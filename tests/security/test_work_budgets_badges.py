@@ -11,7 +11,6 @@ Before the budgets, the 350,000-chunk PNG cost 0.7 s and 33 MB, a million-elemen
 hundredths of a second and a few MB."""
 
 import json
-import tracemalloc
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -31,7 +30,7 @@ from credentials.standards.badge_images import (
 )
 from learners.models import ImportedCredential
 from tests.factories import UserFactory
-from tests.security.poisons import within_cpu_budget
+from tests.security.poisons import pure_read_within_budget, within_cpu_budget
 
 MEMORY_BUDGET = 50 * 1024 * 1024  # bytes, peak of the read
 
@@ -74,13 +73,7 @@ def measured(image: bytes) -> str | BadgeImageError:
         except BadgeImageError as exc:
             return exc
 
-    outcome = within_cpu_budget(unbake, pure=True)
-    tracemalloc.start()
-    try:
-        unbake()
-    finally:
-        _current, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
+    outcome, peak = pure_read_within_budget(unbake)
     assert peak < MEMORY_BUDGET, peak
     return outcome
 

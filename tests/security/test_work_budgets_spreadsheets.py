@@ -5,7 +5,6 @@ suite stays cheap; CPU is process time (stable on a loaded machine), memory the 
 peak of the read."""
 
 import io
-import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
@@ -20,7 +19,7 @@ from credentials.issuing.spreadsheets import Limits, SpreadsheetError, read_rows
 from credentials.models import BulkIssueJob
 from tests.factories import MembershipFactory, MicroCredentialFactory
 from tests.security import hostile
-from tests.security.poisons import within_cpu_budget
+from tests.security.poisons import pure_read_within_budget
 
 # Seconds of process CPU for one read. The costliest refusal (a 90 MB sharedStrings.xml read to its
 # last string) took under 1 s when the budget was set and 1.3-2.1 s on 2026-12-07, on a machine
@@ -115,7 +114,7 @@ def measured(
     read: Callable[[], object], *, budget: float = CPU_BUDGET
 ) -> tuple[BaseException | object, int]:
     """What `read` returns or raises, failing the test past `budget` seconds of CPU, and its peak
-    traced memory (measured in a second run, tracemalloc being slow)."""
+    traced memory."""
 
     def outcome() -> BaseException | object:
         try:
@@ -123,14 +122,7 @@ def measured(
         except SpreadsheetError as exc:
             return exc
 
-    result = within_cpu_budget(outcome, pure=True, budget=budget)
-    tracemalloc.start()
-    try:
-        outcome()
-    finally:
-        _current, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-    return result, peak
+    return pure_read_within_budget(outcome, cpu=budget)
 
 
 def refused(read: Callable[[], object], words: str) -> None:
